@@ -1,0 +1,132 @@
+/**
+ * The command handler of DESIGN §4: decode → load the stream → fold → decide → append with the
+ * expected version → return the new events. On a version conflict it reloads and decides again, up
+ * to `maxAttempts` times. It is idempotent by `commandId`, durably: the id is stored with every
+ * event, so a command already on the stream returns its first outcome and appends nothing, after a
+ * restart too; the same id with a different body is refused (`command-id-reused`).
+ *
+ * @example
+ * const handle = commandHandler({ store: inMemoryEventStore(), decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
+ * const outcome = await handle(json) // Either<LicenceError, { events, version }>
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { canonicalJson } from '../integrity/canonical-json.js'
+import { sha256HexWebCrypto } from '../integrity/hash-chain.js'
+import { parseCommand } from '../licence/commands.js'
+import type { LicenceDecider } from '../licence/decider.js'
+import { type LicenceError, licenceError } from '../licence/errors.js'
+import type { LicenceState } from '../licence/state.js'
+import {
+  type EventStore,
+  isConcurrencyConflict,
+  type NewEvent,
+  type StoredEvent,
+  type StoreError,
+} from '../store/port.js'
+import { streamIdFor } from '../store/streams.js'
+import {
+  currentSchemaVersion,
+  decodeStoredEvent,
+  upcasters as defaultUpcasters,
+  type Upcasters,
+} from './stored-events.js'
+
+export interface CommandOutcome {
+  readonly events: ReadonlyArray<StoredEvent>
+  /** The stream's version after the command. */
+  readonly version: number
+  /** True when the command was already recorded and nothing was appended now. */
+  readonly replayed: boolean
+}
+
+export type CommandHandler = (json: unknown) => Promise<E.Either<LicenceError, CommandOutcome>>
+
+export interface CommandHandlerOptions {
+  readonly store: EventStore
+  readonly decider: LicenceDecider
+  /** Attempts before a conflict is reported; each reloads the stream and decides again. */
+  readonly maxAttempts?: number
+  readonly clock?: () => Date
+  readonly newEventId?: () => string
+  readonly upcasters?: Upcasters
+}
+
+const fromStoreError = (error: StoreError): LicenceError => licenceError(error.code, error.message)
+
+export const commandHandler = (options: CommandHandlerOptions): CommandHandler => {
+  const { store, decider } = options
+  const maxAttempts = options.maxAttempts ?? 5
+  const clock = options.clock ?? (() => new Date())
+  const newEventId = options.newEventId ?? (() => crypto.randomUUID())
+  const using = options.upcasters ?? defaultUpcasters
+
+  return async (json) => {
+    const parsed = parseCommand(json)
+    if (E.isLeft(parsed)) return parsed
+    const command = parsed.right
+    const { commandId, actor, at } = command.metadata
+    const streamId = streamIdFor(command.data.licenceNumber)
+    // `at` is left out: a transport that stamps the time may re-send the same command later.
+    const commandHash = await sha256HexWebCrypto(
+      canonicalJson({ type: command.type, data: command.data, actor }),
+    )
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const read = await store.readStream(streamId)
+      if (E.isLeft(read)) return E.left(fromStoreError(read.left))
+
+      let state: LicenceState = decider.initialState
+      const earlier: StoredEvent[] = []
+      for (const stored of read.right.events) {
+        const decoded = decodeStoredEvent(stored, using)
+        if (E.isLeft(decoded)) return E.left(fromStoreError(decoded.left))
+        if (stored.metadata.commandId === commandId) earlier.push(stored)
+        state = decider.evolve(state, decoded.right)
+      }
+      if (earlier.length > 0) {
+        if (earlier.some((event) => event.metadata.commandHash !== commandHash)) {
+          return E.left(
+            licenceError(
+              'command-id-reused',
+              `command ${commandId} was already used for a different command`,
+            ),
+          )
+        }
+        return E.right({
+          events: earlier,
+          version: earlier[earlier.length - 1]?.version ?? read.right.version,
+          replayed: true,
+        })
+      }
+
+      const decision = decider.decide(command, state)
+      if (E.isLeft(decision)) return decision
+
+      const recordedAt = clock().toISOString()
+      const events: NewEvent[] = decision.right.map((event) => ({
+        type: event.type,
+        data: event.data,
+        metadata: {
+          eventId: newEventId(),
+          commandId,
+          commandHash,
+          actor,
+          at,
+          recordedAt,
+          schemaVersion: currentSchemaVersion,
+          rulesVersion: decider.rulesVersion,
+        },
+      }))
+      const expected = read.right.version === -1 ? 'no-stream' : read.right.version
+      const appended = await store.appendToStream(streamId, expected, events)
+      if (E.isRight(appended)) return E.right({ ...appended.right, replayed: false })
+      if (!isConcurrencyConflict(appended.left)) return E.left(fromStoreError(appended.left))
+    }
+    return E.left(
+      licenceError(
+        'concurrency-conflict',
+        `stream ${streamId} kept changing: gave up after ${maxAttempts} attempts`,
+      ),
+    )
+  }
+}

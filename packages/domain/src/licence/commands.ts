@@ -1,0 +1,229 @@
+/**
+ * The commands of DESIGN §3 as io-ts codecs, and `parseCommand`, which decodes any JSON into a
+ * `LicenceCommand` or an `invalid-command` error listing every failing path.
+ *
+ * @example
+ * parseCommand({ type: 'WithdrawApplication', data: { licenceNumber: '11010519491231002X', applicationId: 'app-1' },
+ *   metadata: { commandId: '5b0c3f8e-8a55-4c4b-9d7e-0f6b1c2d3e4f', at: '2026-10-01T09:00:00+08:00',
+ *   actor: { role: 'holder', id: 'acct-1' } } })
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { type InvalidInputIssue, invalidCommand, type LicenceError } from './errors.js'
+import {
+  Actor,
+  Authority,
+  Holder,
+  Id,
+  Instant,
+  LicenceClasses,
+  LicenceNumber,
+  LicenceStatuses,
+  LocalDate,
+  PhotoDefects,
+  RejectionReasons,
+  Uuid,
+  ValidUntil,
+} from './values.js'
+
+export const CommandMetadata = t.exact(
+  t.type({ commandId: Uuid, at: Instant, actor: Actor }),
+  'CommandMetadata',
+)
+export type CommandMetadata = t.TypeOf<typeof CommandMetadata>
+
+/** A codec that also checks a relation between decoded fields, reported at the codec's own path. */
+const satisfying = <A, O>(codec: t.Type<A, O, unknown>, problem: (value: A) => string | undefined) =>
+  new t.Type<A, O, unknown>(
+    codec.name,
+    codec.is,
+    (input, context) =>
+      pipe(
+        codec.validate(input, context),
+        E.flatMap((value) => {
+          const message = problem(value)
+          return message === undefined ? t.success(value) : t.failure(input, context, message)
+        }),
+      ),
+    codec.encode,
+  )
+
+const validityInOrder = (value: { readonly validFrom: string; readonly validUntil: string }) =>
+  value.validUntil !== 'long-term' && value.validUntil < value.validFrom
+    ? `validUntil ${value.validUntil} is before validFrom ${value.validFrom}`
+    : undefined
+
+const command = <T extends string, D extends t.Mixed>(type: T, data: D) =>
+  t.exact(t.type({ type: t.literal(type), data, metadata: CommandMetadata }), type)
+
+export const RecordLicence = command(
+  'RecordLicence',
+  satisfying(
+    t.exact(
+      t.type({
+        licenceNumber: LicenceNumber,
+        holder: Holder,
+        classes: LicenceClasses,
+        validFrom: LocalDate,
+        validUntil: ValidUntil,
+        authority: Authority,
+        statuses: LicenceStatuses,
+        photoOnFile: t.boolean,
+      }),
+    ),
+    validityInOrder,
+  ),
+)
+
+export const ApplyForELicence = command(
+  'ApplyForELicence',
+  t.exact(
+    t.type({
+      licenceNumber: LicenceNumber,
+      applicationId: Id,
+      declaredValidFrom: LocalDate,
+      faceCheck: t.exact(t.type({ passed: t.boolean })),
+    }),
+  ),
+)
+
+const applicationRef = t.exact(t.type({ licenceNumber: LicenceNumber, applicationId: Id }))
+
+export const ReviewApplication = command('ReviewApplication', applicationRef)
+
+export const RejectPhoto = command(
+  'RejectPhoto',
+  t.exact(t.type({ licenceNumber: LicenceNumber, applicationId: Id, reasons: RejectionReasons })),
+)
+
+export const Photo = t.exact(t.type({ id: Id, capturedOn: LocalDate, defects: PhotoDefects }), 'Photo')
+export type Photo = t.TypeOf<typeof Photo>
+
+export const SubmitPhoto = command(
+  'SubmitPhoto',
+  t.exact(t.type({ licenceNumber: LicenceNumber, applicationId: Id, photo: Photo })),
+)
+
+export const WithdrawApplication = command('WithdrawApplication', applicationRef)
+
+export const RenewLicence = command(
+  'RenewLicence',
+  satisfying(
+    t.exact(
+      t.type({
+        licenceNumber: LicenceNumber,
+        classes: LicenceClasses,
+        validFrom: LocalDate,
+        validUntil: ValidUntil,
+        authority: Authority,
+      }),
+    ),
+    validityInOrder,
+  ),
+)
+
+export const ChangeLicenceStatus = command(
+  'ChangeLicenceStatus',
+  t.exact(t.type({ licenceNumber: LicenceNumber, statuses: LicenceStatuses })),
+)
+
+export const commandCodecs = {
+  RecordLicence,
+  ApplyForELicence,
+  ReviewApplication,
+  RejectPhoto,
+  SubmitPhoto,
+  WithdrawApplication,
+  RenewLicence,
+  ChangeLicenceStatus,
+} as const
+
+export type CommandType = keyof typeof commandCodecs
+export const commandTypes = Object.keys(commandCodecs) as ReadonlyArray<CommandType>
+
+export type RecordLicence = t.TypeOf<typeof RecordLicence>
+export type ApplyForELicence = t.TypeOf<typeof ApplyForELicence>
+export type ReviewApplication = t.TypeOf<typeof ReviewApplication>
+export type RejectPhoto = t.TypeOf<typeof RejectPhoto>
+export type SubmitPhoto = t.TypeOf<typeof SubmitPhoto>
+export type WithdrawApplication = t.TypeOf<typeof WithdrawApplication>
+export type RenewLicence = t.TypeOf<typeof RenewLicence>
+export type ChangeLicenceStatus = t.TypeOf<typeof ChangeLicenceStatus>
+
+export type LicenceCommand =
+  | RecordLicence
+  | ApplyForELicence
+  | ReviewApplication
+  | RejectPhoto
+  | SubmitPhoto
+  | WithdrawApplication
+  | RenewLicence
+  | ChangeLicenceStatus
+
+export const LicenceCommand = t.union(
+  [
+    RecordLicence,
+    ApplyForELicence,
+    ReviewApplication,
+    RejectPhoto,
+    SubmitPhoto,
+    WithdrawApplication,
+    RenewLicence,
+    ChangeLicenceStatus,
+  ],
+  'LicenceCommand',
+)
+
+/** Flattens io-ts errors into one issue per failing path, e.g. `data.classes: …`. */
+export const validationIssues = (errors: t.Errors): ReadonlyArray<InvalidInputIssue> => {
+  const seen = new Set<string>()
+  const issues: InvalidInputIssue[] = []
+  for (const error of errors) {
+    const path = error.context
+      .map((entry) => entry.key)
+      .filter((key) => key !== '')
+      .join('.')
+    const expected = error.context[error.context.length - 1]?.type.name ?? 'value'
+    const message = error.message ?? `expected ${expected}, got ${describeValue(error.value)}`
+    const key = `${path}\u0000${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    issues.push({ path: path === '' ? '(root)' : path, message })
+  }
+  return issues
+}
+
+const describeValue = (value: unknown): string => {
+  if (value === undefined) return 'nothing'
+  const text = JSON.stringify(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+const isCommandType = (value: unknown): value is CommandType =>
+  typeof value === 'string' && Object.hasOwn(commandCodecs, value)
+
+/**
+ * Decodes untrusted JSON into a command. The `type` picks the codec first, so the error lists the
+ * failing paths of that command rather than of every member of the union.
+ */
+export const parseCommand = (json: unknown): E.Either<LicenceError, LicenceCommand> => {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return E.left(
+      invalidCommand([{ path: '(root)', message: `expected a command object, got ${describeValue(json)}` }]),
+    )
+  }
+  const type = (json as { readonly type?: unknown }).type
+  if (!isCommandType(type)) {
+    return E.left(
+      invalidCommand([
+        { path: 'type', message: `expected one of ${commandTypes.join(', ')}, got ${describeValue(type)}` },
+      ]),
+    )
+  }
+  const codec: t.Type<LicenceCommand, unknown, unknown> = commandCodecs[type] as never
+  return pipe(
+    codec.decode(json),
+    E.mapLeft((errors) => invalidCommand(validationIssues(errors))),
+  )
+}

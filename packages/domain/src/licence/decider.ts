@@ -1,0 +1,33 @@
+/**
+ * The licence decider: `decide`, `evolve` and `initialState` for one working-day calendar, the
+ * library entry point of DESIGN §3.
+ *
+ * @example
+ * import { licenceDecider, chinaMainlandCalendar, parseCommand } from '@elicence/domain'
+ * const { decide, evolve, initialState } = licenceDecider({ calendar: chinaMainlandCalendar() })
+ */
+import type { WorkingDayCalendar } from '../calendar/calendar.js'
+import type { LicenceCommand } from './commands.js'
+import { type Decision, decideWith } from './decide.js'
+import { rulesVersion } from './rules.js'
+import { type EvolvableEvent, evolve, initialState, type LicenceState } from './state.js'
+
+export interface LicenceDecider {
+  readonly decide: (command: LicenceCommand, state: LicenceState) => Decision
+  readonly evolve: (state: LicenceState, event: EvolvableEvent) => LicenceState
+  readonly initialState: LicenceState
+  readonly rulesVersion: string
+  readonly calendar: WorkingDayCalendar
+}
+
+export interface LicenceDeciderOptions {
+  readonly calendar: WorkingDayCalendar
+}
+
+export const licenceDecider = (options: LicenceDeciderOptions): LicenceDecider => ({
+  decide: decideWith(options.calendar),
+  evolve,
+  initialState,
+  rulesVersion,
+  calendar: options.calendar,
+})

@@ -1,0 +1,187 @@
+/**
+ * The state of one licence stream, folded from its events. `evolve` is total: an event that does not
+ * fit the state (or an unknown type) leaves the state as it was, so folding never fails and folding
+ * the same events always gives the same state (rule 8).
+ *
+ * @example
+ * const state = events.reduce(evolve, initialState)
+ */
+
+import type { Photo } from './commands.js'
+import type { LicenceEvent } from './events.js'
+import type {
+  Authority,
+  CalendarRecord,
+  ChangeKind,
+  Holder,
+  LicenceClass,
+  LicenceNumber,
+  LicenceStatus,
+  LocalDate,
+  ValidUntil,
+} from './values.js'
+
+export interface LicenceRecord {
+  readonly licenceNumber: LicenceNumber
+  readonly holder: Holder
+  readonly classes: ReadonlyArray<LicenceClass>
+  readonly validFrom: LocalDate
+  readonly validUntil: ValidUntil
+  readonly authority: Authority
+  readonly statuses: ReadonlyArray<LicenceStatus>
+  readonly photoOnFile: boolean
+}
+
+export interface OpenApplication {
+  readonly applicationId: string
+  readonly stage: 'pending-review' | 'awaiting-photo'
+  readonly appliedAt: string
+  /** Null while a photo is awaited: the review clock restarts when one is accepted. */
+  readonly reviewDueAt: string | null
+  readonly calendar: CalendarRecord
+}
+
+export interface ActiveELicence {
+  readonly eLicenceId: string
+  readonly applicationId: string
+  readonly issuedAt: string
+}
+
+export interface RecordedLicence {
+  readonly _tag: 'Recorded'
+  readonly licence: LicenceRecord
+  readonly application: OpenApplication | null
+  readonly eLicence: ActiveELicence | null
+  /** How many e-licences were ever issued: the next `eLicenceId` is derived from it. */
+  readonly issuedCount: number
+  /** A reviewer rejected the photo on file; it is no longer usable. */
+  readonly fileRejected: boolean
+  /** The last accepted submission, until a reviewer rejects it. */
+  readonly acceptedPhoto: Photo | null
+  readonly lastInvalidation: {
+    readonly reason: string
+    readonly changes: ReadonlyArray<ChangeKind>
+    readonly at: string
+  } | null
+}
+
+export type LicenceState = { readonly _tag: 'Unrecorded' } | RecordedLicence
+
+export const initialState: LicenceState = { _tag: 'Unrecorded' }
+
+/** Structural input: decoded events, or stored events with metadata; extra fields are ignored. */
+export type EvolvableEvent = { readonly type: string; readonly data: unknown; readonly metadata?: unknown }
+
+export const evolve = (state: LicenceState, input: EvolvableEvent): LicenceState => {
+  if (typeof input !== 'object' || input === null || typeof input.data !== 'object' || input.data === null)
+    return state
+  const event = input as LicenceEvent
+  if (state._tag === 'Unrecorded') {
+    if (event.type !== 'LicenceRecorded') return state
+    const { data } = event
+    return {
+      _tag: 'Recorded',
+      licence: {
+        licenceNumber: data.licenceNumber,
+        holder: data.holder,
+        classes: data.classes,
+        validFrom: data.validFrom,
+        validUntil: data.validUntil,
+        authority: data.authority,
+        statuses: data.statuses,
+        photoOnFile: data.photoOnFile,
+      },
+      application: null,
+      eLicence: null,
+      issuedCount: 0,
+      fileRejected: false,
+      acceptedPhoto: null,
+      lastInvalidation: null,
+    }
+  }
+  switch (event.type) {
+    case 'LicenceRecorded':
+      return state
+    case 'ELicenceApplied':
+      return {
+        ...state,
+        application: {
+          applicationId: event.data.applicationId,
+          stage: 'pending-review',
+          appliedAt: event.data.appliedAt,
+          reviewDueAt: event.data.reviewDueAt,
+          calendar: event.data.calendar,
+        },
+      }
+    case 'PhotoRejected': {
+      if (state.application === null) return state
+      const application: OpenApplication = {
+        ...state.application,
+        stage: 'awaiting-photo',
+        reviewDueAt: null,
+      }
+      if (event.data.source !== 'reviewer') return { ...state, application }
+      return event.data.photoId === null
+        ? { ...state, application, fileRejected: true }
+        : { ...state, application, acceptedPhoto: null }
+    }
+    case 'PhotoSubmitted':
+      if (state.application === null) return state
+      return {
+        ...state,
+        acceptedPhoto: event.data.photo,
+        application: {
+          ...state.application,
+          stage: 'pending-review',
+          reviewDueAt: event.data.reviewDueAt,
+          calendar: event.data.calendar,
+        },
+      }
+    case 'ELicenceIssued':
+      return {
+        ...state,
+        application: null,
+        eLicence: {
+          eLicenceId: event.data.eLicenceId,
+          applicationId: event.data.applicationId,
+          issuedAt: event.data.issuedAt,
+        },
+        issuedCount: state.issuedCount + 1,
+      }
+    case 'ApplicationWithdrawn':
+    case 'ApplicationVoided':
+      return { ...state, application: null }
+    case 'LicenceRenewed':
+      return {
+        ...state,
+        licence: {
+          ...state.licence,
+          classes: event.data.classes,
+          validFrom: event.data.validFrom,
+          validUntil: event.data.validUntil,
+          authority: event.data.authority,
+        },
+      }
+    case 'ELicenceInvalidated':
+      return {
+        ...state,
+        eLicence: null,
+        lastInvalidation: {
+          reason: event.data.reason,
+          changes: event.data.changes,
+          at: event.data.invalidatedAt,
+        },
+      }
+    case 'LicenceStatusChanged':
+      return { ...state, licence: { ...state.licence, statuses: event.data.statuses } }
+    default:
+      return state
+  }
+}
+
+/** Folds events from a state; the same events always give the same state. */
+export const fold = (events: Iterable<EvolvableEvent>, from: LicenceState = initialState): LicenceState => {
+  let state = from
+  for (const event of events) state = evolve(state, event)
+  return state
+}

@@ -1,0 +1,70 @@
+/**
+ * The in-memory EventStore: for tests and for embedders that keep history elsewhere. Appends run one
+ * at a time (a promise queue), so the expected-version check and the hash chain see a stable stream.
+ *
+ * @example
+ * const store = inMemoryEventStore()
+ * const handle = commandHandler({ store, decider })
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { genesisHash, sealEvents, sha256HexWebCrypto } from '../integrity/hash-chain.js'
+import {
+  type AppendResult,
+  concurrencyConflict,
+  type EventStore,
+  type ExpectedVersion,
+  expectedVersionMatches,
+  type NewEvent,
+  type StoredEvent,
+  type StoreError,
+  storeFailure,
+} from './port.js'
+
+export const inMemoryEventStore = (): EventStore => {
+  const all: StoredEvent[] = []
+  const streams = new Map<string, StoredEvent[]>()
+  let queue: Promise<unknown> = Promise.resolve()
+  let closed = false
+
+  const append = async (
+    streamId: string,
+    expected: ExpectedVersion,
+    events: ReadonlyArray<NewEvent>,
+  ): Promise<E.Either<StoreError, AppendResult>> => {
+    const stream = streams.get(streamId) ?? []
+    const actual = stream.length - 1
+    if (!expectedVersionMatches(expected, actual))
+      return E.left(concurrencyConflict(streamId, expected, actual))
+    const sealed = await sealEvents(
+      { streamId, firstVersion: actual + 1, prevHash: stream[actual]?.metadata.hash ?? genesisHash, events },
+      sha256HexWebCrypto,
+    )
+    const stored = sealed.map((event, index): StoredEvent => ({ ...event, position: all.length + index + 1 }))
+    all.push(...stored)
+    streams.set(streamId, [...stream, ...stored])
+    return E.right({ events: stored, version: actual + stored.length })
+  }
+
+  return {
+    readStream: async (streamId) => {
+      if (closed) return E.left(storeFailure('the store is closed'))
+      const stream = streams.get(streamId) ?? []
+      return E.right({ events: stream, version: stream.length - 1 })
+    },
+    appendToStream: (streamId, expected, events) => {
+      if (closed) return Promise.resolve(E.left(storeFailure('the store is closed')))
+      const result = queue.then(() => append(streamId, expected, events))
+      queue = result.catch(() => undefined)
+      return result
+    },
+    readAll: async ({ after, limit }) => {
+      if (closed) return E.left(storeFailure('the store is closed'))
+      const events = all.slice(Math.max(0, after), Math.max(0, after) + limit)
+      return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+    },
+    close: async () => {
+      await queue
+      closed = true
+    },
+  }
+}

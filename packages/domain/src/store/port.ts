@@ -1,0 +1,148 @@
+/**
+ * The EventStore port: what the command handler, projections and auditors need from a store.
+ * Every adapter (in-memory, SQLite, PostgreSQL, EventStoreDB) implements it and passes the
+ * conformance suite in `@elicence/domain/testing`.
+ *
+ * @example
+ * const appended = await store.appendToStream('licence-11010519491231002X', 'no-stream', [event])
+ * if (isLeft(appended) && isConcurrencyConflict(appended.left)) { ... reload and decide again ... }
+ */
+import type { Either } from 'fp-ts/lib/Either.js'
+import type { Actor } from '../licence/values.js'
+
+/** Metadata the handler gives every event; the store adds `prevHash` and `hash` when it appends. */
+export interface EventMetadataDraft {
+  readonly eventId: string
+  readonly commandId: string
+  /** SHA-256 of the command's canonical {type, data, actor}: tells a re-sent command from a reused id. */
+  readonly commandHash: string
+  readonly actor: Actor
+  readonly at: string
+  readonly recordedAt: string
+  readonly schemaVersion: number
+  readonly rulesVersion: string
+}
+
+export interface StoredEventMetadata extends EventMetadataDraft {
+  readonly prevHash: string
+  readonly hash: string
+}
+
+export interface NewEvent {
+  readonly type: string
+  readonly data: unknown
+  readonly metadata: EventMetadataDraft
+}
+
+/** One event as it is stored: `version` counts from 0 in its stream, `position` from 1 over the store. */
+export interface StoredEvent {
+  readonly streamId: string
+  readonly version: number
+  readonly position: number
+  readonly type: string
+  readonly data: unknown
+  readonly metadata: StoredEventMetadata
+}
+
+/** `no-stream`: the stream must not exist; `any`: no check; a number: the version of the stream's last event. */
+export type ExpectedVersion = 'no-stream' | 'any' | number
+
+export interface StreamRead {
+  readonly events: ReadonlyArray<StoredEvent>
+  /** Version of the last event, -1 when the stream does not exist. */
+  readonly version: number
+}
+
+export interface AppendResult {
+  readonly events: ReadonlyArray<StoredEvent>
+  readonly version: number
+}
+
+export interface AllRead {
+  readonly events: ReadonlyArray<StoredEvent>
+  /** Pass as `after` to read the next page; equals `after` when nothing new was committed. */
+  readonly lastPosition: number
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a position greater than this. 0 reads from the start. */
+  readonly after: number
+  readonly limit: number
+}
+
+export interface EventStore {
+  readonly readStream: (streamId: string) => Promise<Either<StoreError, StreamRead>>
+  /** Atomic: all events are appended, with consecutive versions, or none. */
+  readonly appendToStream: (
+    streamId: string,
+    expected: ExpectedVersion,
+    events: ReadonlyArray<NewEvent>,
+  ) => Promise<Either<StoreError, AppendResult>>
+  /**
+   * Events in one global order. A reader that polls with the last position it saw never skips an
+   * event that commits later with a lower position: stores hold back positions that are not yet safe.
+   */
+  readonly readAll: (options: ReadAllOptions) => Promise<Either<StoreError, AllRead>>
+  readonly close: () => Promise<void>
+}
+
+export const concurrencyConflictCode = 'concurrency-conflict'
+export const storeFailureCode = 'store-failure'
+export const corruptEventCode = 'corrupt-event'
+
+export interface ConcurrencyConflict {
+  readonly code: typeof concurrencyConflictCode
+  readonly message: string
+  readonly streamId: string
+  readonly expected: ExpectedVersion
+  readonly actual: number
+}
+
+export interface StoreFailure {
+  readonly code: typeof storeFailureCode
+  readonly message: string
+  readonly cause?: unknown
+}
+
+/** A stored event that does not decode or whose hash does not match: never skipped silently. */
+export interface CorruptEvent {
+  readonly code: typeof corruptEventCode
+  readonly message: string
+  readonly streamId: string
+  readonly version: number
+}
+
+export type StoreError = ConcurrencyConflict | StoreFailure | CorruptEvent
+
+export const isConcurrencyConflict = (error: { readonly code: string }): error is ConcurrencyConflict =>
+  error.code === concurrencyConflictCode
+export const isStoreFailure = (error: { readonly code: string }): error is StoreFailure =>
+  error.code === storeFailureCode
+export const isCorruptEvent = (error: { readonly code: string }): error is CorruptEvent =>
+  error.code === corruptEventCode
+
+export const concurrencyConflict = (
+  streamId: string,
+  expected: ExpectedVersion,
+  actual: number,
+): ConcurrencyConflict => ({
+  code: concurrencyConflictCode,
+  message: `stream ${streamId} is at version ${actual}, expected ${String(expected)}`,
+  streamId,
+  expected,
+  actual,
+})
+
+export const storeFailure = (message: string, cause?: unknown): StoreFailure =>
+  cause === undefined ? { code: storeFailureCode, message } : { code: storeFailureCode, message, cause }
+
+export const corruptEvent = (streamId: string, version: number, reason: string): CorruptEvent => ({
+  code: corruptEventCode,
+  message: `event ${streamId}@${version}: ${reason}`,
+  streamId,
+  version,
+})
+
+/** Whether an append with `expected` may go ahead on a stream whose last version is `actual` (-1: none). */
+export const expectedVersionMatches = (expected: ExpectedVersion, actual: number): boolean =>
+  expected === 'any' || (expected === 'no-stream' ? actual === -1 : expected === actual)
