@@ -1,3 +1,35 @@
 // @elicence/domain/testing: what embedders reuse in their own tests — fast-check arbitraries, the
 // given/when/then specification, and the EventStore conformance suite. Needs vitest and fast-check.
-export {}
+export {
+  commandForStep,
+  commandIdFor,
+  coveredStartArb,
+  type History,
+  type HistoryEntry,
+  type HistoryOptions,
+  historyArb,
+  reachableStateArb,
+  recordLicenceArb,
+  type Step,
+  simulate,
+  stepArb,
+  type TimedEvent,
+} from './histories.js'
+export { type InvalidCommand, invalidCommandArb } from './invalid-commands.js'
+export { type DeciderSpecification, type DeciderThen, deciderSpecification } from './specification.js'
+export {
+  abnormalStatusesArb,
+  authorities,
+  authorityArb,
+  classesArb,
+  defectsArb,
+  formatInstant,
+  holderArb,
+  impossibleDateArb,
+  instantArb,
+  licenceNumberArb,
+  localDateArb,
+  offsetlessInstantArb,
+  statusesArb,
+  wrongCheckLicenceNumberArb,
+} from './values.js'

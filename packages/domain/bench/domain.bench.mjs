@@ -1,0 +1,142 @@
+// Domain throughput: events folded per second over a long history, decisions per second, and
+// parseCommand per second. Imports the built dist/ (root `pnpm bench` builds first).
+import { chinaMainlandCalendar, fold, licenceDecider, parseCommand } from '../dist/index.js'
+
+const decider = licenceDecider({ calendar: chinaMainlandCalendar() })
+const licenceNumber = '11010519491231002X'
+const authority = { code: '粤A', name: '广东省广州市公安局交通警察支队' }
+const recorded = {
+  type: 'LicenceRecorded',
+  data: {
+    licenceNumber,
+    holder: { accountId: 'acct-1', name: '张三' },
+    classes: ['C1'],
+    validFrom: '2020-03-15',
+    validUntil: 'long-term',
+    authority,
+    statuses: ['A'],
+    photoOnFile: true,
+  },
+}
+const calendar = { id: 'cn-state-council', version: 'chinese-days@1.5.7', fallback: false }
+
+/** A long history: apply, issue, renew with a class change (invalidating), over and over. */
+const longHistory = (cycles) => {
+  const events = [recorded]
+  for (let n = 1; n <= cycles; n++) {
+    const at = '2026-11-26T09:30:00+08:00'
+    const classes = n % 2 === 0 ? ['C1'] : ['C1', 'D']
+    events.push(
+      {
+        type: 'ELicenceApplied',
+        data: {
+          applicationId: `app-${n}`,
+          declaredValidFrom: '2020-03-15',
+          appliedAt: at,
+          reviewDueAt: '2026-11-27T01:30:00.000Z',
+          calendar,
+        },
+      },
+      {
+        type: 'ELicenceIssued',
+        data: {
+          applicationId: `app-${n}`,
+          eLicenceId: `EL-${licenceNumber}-${n}`,
+          classes,
+          validFrom: '2020-03-15',
+          validUntil: 'long-term',
+          authority,
+          issuedAt: at,
+        },
+      },
+      {
+        type: 'LicenceRenewed',
+        data: {
+          classes,
+          validFrom: '2020-03-15',
+          validUntil: 'long-term',
+          authority,
+          changes: ['class'],
+          renewedAt: at,
+        },
+      },
+      {
+        type: 'ELicenceInvalidated',
+        data: {
+          eLicenceId: `EL-${licenceNumber}-${n}`,
+          reason: 'renewal',
+          changes: ['class'],
+          invalidatedAt: at,
+        },
+      },
+    )
+  }
+  return events
+}
+
+const measure = (label, unit, count, run) => {
+  run(Math.min(count, 10_000)) // warm-up
+  const best = []
+  for (let round = 0; round < 5; round++) {
+    const start = process.hrtime.bigint()
+    run(count)
+    best.push(Number(process.hrtime.bigint() - start) / 1e9)
+  }
+  const seconds = Math.min(...best)
+  console.log(
+    `${label.padEnd(46)} ${(count / seconds / 1e6).toFixed(2).padStart(7)} M ${unit}/s  (best of 5, ${count} per round)`,
+  )
+}
+
+const history = longHistory(250_000) // 1 000 001 events
+measure('fold: events folded (one long history)', 'events', history.length, () => fold(history))
+
+const state = fold([recorded])
+const metadata = {
+  commandId: '00000000-0000-4000-8000-000000000001',
+  at: '2026-11-26T09:30:00+08:00',
+  actor: { role: 'holder', id: 'acct-1' },
+}
+const apply = {
+  type: 'ApplyForELicence',
+  data: {
+    licenceNumber,
+    applicationId: 'app-x',
+    declaredValidFrom: '2020-03-15',
+    faceCheck: { passed: true },
+  },
+  metadata,
+}
+const pending = fold([recorded, history[1]])
+const review = {
+  type: 'ReviewApplication',
+  data: { licenceNumber, applicationId: 'app-1' },
+  metadata: { ...metadata, at: '2026-11-27T10:00:00+08:00', actor: { role: 'system', id: 'job' } },
+}
+const renew = {
+  type: 'RenewLicence',
+  data: { licenceNumber, classes: ['C1', 'D'], validFrom: '2020-03-15', validUntil: 'long-term', authority },
+  metadata: { ...metadata, actor: { role: 'registry', id: 'r' } },
+}
+measure('decide: ApplyForELicence (calendar lookup)', 'decisions', 1_000_000, (n) => {
+  for (let i = 0; i < n; i++) decider.decide(apply, state)
+})
+measure('decide: ReviewApplication (issue)', 'decisions', 1_000_000, (n) => {
+  for (let i = 0; i < n; i++) decider.decide(review, pending)
+})
+measure('decide: RenewLicence (change detection)', 'decisions', 1_000_000, (n) => {
+  for (let i = 0; i < n; i++) decider.decide(renew, state)
+})
+const json = JSON.parse(
+  JSON.stringify({
+    ...recorded,
+    type: 'RecordLicence',
+    metadata: { ...metadata, actor: { role: 'registry', id: 'r' } },
+  }),
+)
+measure('parseCommand: RecordLicence (largest command)', 'commands', 300_000, (n) => {
+  for (let i = 0; i < n; i++) parseCommand(json)
+})
+measure('parseCommand: ApplyForELicence', 'commands', 300_000, (n) => {
+  for (let i = 0; i < n; i++) parseCommand(apply)
+})

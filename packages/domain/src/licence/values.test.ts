@@ -1,0 +1,109 @@
+import * as fc from 'fast-check'
+import { isLeft, isRight } from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import {
+  impossibleDateArb,
+  invalidCommandArb,
+  licenceNumberArb,
+  localDateArb,
+  offsetlessInstantArb,
+  wrongCheckLicenceNumberArb,
+} from '../testing/index.js'
+import { parseCommand } from './commands.js'
+import { Instant, LicenceClasses, LicenceNumber, LicenceStatuses, LocalDate, PhotoDefects } from './values.js'
+
+describe('licence numbers (GB 11643, ISO 7064 MOD 11-2)', () => {
+  it('accepts the design example', () => {
+    expect(isRight(LicenceNumber.decode('11010519491231002X'))).toBe(true)
+  })
+  it('accepts every number with a correct check character', () => {
+    fc.assert(fc.property(licenceNumberArb, (value) => isRight(LicenceNumber.decode(value))))
+  })
+  it('refuses every number with a wrong check character', () => {
+    fc.assert(fc.property(wrongCheckLicenceNumberArb, (value) => isLeft(LicenceNumber.decode(value))))
+  })
+  it('refuses a lower-case x, wrong lengths and non-digits', () => {
+    for (const value of [
+      '11010519491231002x',
+      '11010519491231002',
+      '11010519491231002XX',
+      '1101051949123100AX',
+      11010519491231,
+    ]) {
+      expect(isLeft(LicenceNumber.decode(value))).toBe(true)
+    }
+  })
+})
+
+describe('dates and instants', () => {
+  it('accepts real calendar dates and refuses impossible ones', () => {
+    fc.assert(fc.property(localDateArb(), (value) => isRight(LocalDate.decode(value))))
+    fc.assert(fc.property(impossibleDateArb, (value) => isLeft(LocalDate.decode(value))))
+    expect(isRight(LocalDate.decode('2024-02-29'))).toBe(true)
+    expect(isLeft(LocalDate.decode('2026-02-30'))).toBe(true)
+  })
+  it('refuses instants without an offset and accepts them with one', () => {
+    fc.assert(fc.property(offsetlessInstantArb, (value) => isLeft(Instant.decode(value))))
+    fc.assert(fc.property(offsetlessInstantArb, (value) => isRight(Instant.decode(`${value}+08:00`))))
+    expect(isRight(Instant.decode('2026-10-01T00:00:00Z'))).toBe(true)
+    expect(isLeft(Instant.decode('2026-02-30T00:00:00Z'))).toBe(true)
+    expect(isLeft(Instant.decode('2026-10-01 00:00:00Z'))).toBe(true)
+  })
+})
+
+describe('sets', () => {
+  it('stores classes sorted and refuses repeated, unknown or no classes', () => {
+    expect(LicenceClasses.decode(['C1', 'A1', 'B2'])).toEqual({ _tag: 'Right', right: ['A1', 'B2', 'C1'] })
+    for (const value of [[], ['C1', 'C1'], ['Z'], 'C1'])
+      expect(isLeft(LicenceClasses.decode(value))).toBe(true)
+  })
+  it('lets A stand only alone', () => {
+    expect(isRight(LicenceStatuses.decode(['A']))).toBe(true)
+    expect(isRight(LicenceStatuses.decode(['H', 'B']))).toBe(true)
+    expect(isLeft(LicenceStatuses.decode(['A', 'H']))).toBe(true)
+    expect(isLeft(LicenceStatuses.decode(['B', 'B']))).toBe(true)
+  })
+  it('allows a photo with no defects but not a repeated one', () => {
+    expect(isRight(PhotoDefects.decode([]))).toBe(true)
+    expect(isLeft(PhotoDefects.decode(['mask', 'mask']))).toBe(true)
+  })
+})
+
+describe('parseCommand', () => {
+  it('refuses every invalid command, naming the failing path', () => {
+    fc.assert(
+      fc.property(invalidCommandArb, ({ json, path }) => {
+        const parsed = parseCommand(json)
+        if (isRight(parsed)) return false
+        expect(parsed.left.code).toBe('invalid-command')
+        return (
+          parsed.left.issues?.some((issue) => issue.path === path || issue.path.startsWith(`${path}.`)) ===
+          true
+        )
+      }),
+    )
+  })
+  it('lists every failing path, not only the first', () => {
+    const parsed = parseCommand({
+      type: 'ApplyForELicence',
+      data: {
+        licenceNumber: '110105194912310021',
+        applicationId: '',
+        declaredValidFrom: '2026-02-30',
+        faceCheck: {},
+      },
+      metadata: { commandId: 'x', at: '2026-01-01T00:00:00', actor: { role: 'holder', id: 'a' } },
+    })
+    expect(isLeft(parsed) && parsed.left.issues?.map((issue) => issue.path)).toEqual([
+      'data.licenceNumber',
+      'data.applicationId',
+      'data.declaredValidFrom',
+      'data.faceCheck.passed',
+      'metadata.commandId',
+      'metadata.at',
+    ])
+  })
+  it('refuses what is not a command object at all', () => {
+    for (const value of [null, 42, 'RecordLicence', [], {}]) expect(isLeft(parseCommand(value))).toBe(true)
+  })
+})
