@@ -94,6 +94,7 @@ export {
   voidReasons,
 } from './licence/events.js'
 export {
+  barsDriving,
   changesBetween,
   impliedClasses,
   isAbnormal,

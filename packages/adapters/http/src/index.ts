@@ -1,1 +1,17 @@
-export {}
+// @elicence/http: the Fastify transport of DESIGN §7 (JSON API, OpenAPI document, the holder's live
+// e-licence page and the verifier's page) and `startService`, the one-command service on SQLite.
+export {
+  type Authentication,
+  authenticate,
+  type Capability,
+  defaultClockTrustedRoles,
+  mayDo,
+  parseTokenTable,
+  type TokenTable,
+} from './auth.js'
+export { demoLicenceNumber } from './demo-licence.js'
+export { type DevTokensFile, devTokensFile, presentationKeyFile } from './dev-credentials.js'
+export { type ErrorBody, statusOfLicenceError, type TransportErrorCode } from './errors.js'
+export { openApiDocument } from './openapi.js'
+export { createServer, type PresentationKeys, type ServerOptions } from './server.js'
+export { type RunningService, type ServiceError, type ServiceOptions, startService } from './service.js'

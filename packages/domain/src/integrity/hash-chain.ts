@@ -74,7 +74,10 @@ export function sealEvents(
     const event = input.events[index]
     if (event === undefined) return sealed
     const version = input.firstVersion + index
-    const draft = { ...event.metadata, prevHash }
+    // Events re-appended from a history (an import) still carry their old `hash`: it must not be
+    // hashed, or the new hash would cover a field that `verifyChain` leaves out.
+    const { hash: _previousHash, ...metadata } = event.metadata as EventMetadataDraft & { hash?: unknown }
+    const draft = { ...metadata, prevHash }
     const hashed = digest(hashInput(input.streamId, version, event.type, event.data, draft))
     const push = (hash: string) => {
       sealed.push({

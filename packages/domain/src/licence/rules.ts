@@ -18,6 +18,30 @@ const eligibleStatuses: ReadonlySet<LicenceStatus> = new Set(['A', 'H', 'I'])
 /** Rule 7: statuses that invalidate an issued e-licence (revoked, cancelled, cancelled-recoverable). */
 const revokingStatuses: ReadonlySet<LicenceStatus> = new Set(['E', 'F', 'G', 'R'])
 
+/**
+ * Statuses under which the holder may not drive at all, for verification: over points (B), suspended
+ * (D), revoked or cancelled (E F G R), stopped (J), seized or detained (K U), locked (L), overdue for
+ * renewal or review (M S). Transferred-out (C), unresolved violations or accidents (H I) and granted
+ * deferrals (N P T) leave the licence usable.
+ */
+const drivingBarringStatuses: ReadonlySet<LicenceStatus> = new Set([
+  'B',
+  'D',
+  'E',
+  'F',
+  'G',
+  'J',
+  'K',
+  'L',
+  'M',
+  'R',
+  'S',
+  'U',
+])
+
+export const barsDriving = (statuses: ReadonlyArray<LicenceStatus>): boolean =>
+  statuses.some((status) => drivingBarringStatuses.has(status))
+
 export const isEligibleToApply = (statuses: ReadonlyArray<LicenceStatus>): boolean =>
   statuses.every((status) => eligibleStatuses.has(status))
 

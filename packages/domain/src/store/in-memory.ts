@@ -7,7 +7,7 @@
  * const handle = commandHandler({ store, decider })
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { genesisHash, sealEvents, sha256HexWebCrypto } from '../integrity/hash-chain.js'
+import { genesisHash, type SealedEvent, sealEvents, sha256HexWebCrypto } from '../integrity/hash-chain.js'
 import {
   type AppendResult,
   concurrencyConflict,
@@ -19,6 +19,14 @@ import {
   type StoreError,
   storeFailure,
 } from './port.js'
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const member of Object.values(value)) deepFreeze(member)
+  }
+  return value
+}
 
 export const inMemoryEventStore = (): EventStore => {
   const all: StoredEvent[] = []
@@ -35,11 +43,27 @@ export const inMemoryEventStore = (): EventStore => {
     const actual = stream.length - 1
     if (!expectedVersionMatches(expected, actual))
       return E.left(concurrencyConflict(streamId, expected, actual))
-    const sealed = await sealEvents(
-      { streamId, firstVersion: actual + 1, prevHash: stream[actual]?.metadata.hash ?? genesisHash, events },
-      sha256HexWebCrypto,
+    let sealed: ReadonlyArray<SealedEvent>
+    try {
+      sealed = await sealEvents(
+        {
+          streamId,
+          firstVersion: actual + 1,
+          prevHash: stream[actual]?.metadata.hash ?? genesisHash,
+          events,
+        },
+        sha256HexWebCrypto,
+      )
+    } catch (cause) {
+      // An event with no JSON form (NaN, a BigInt, a cycle) cannot be hashed: nothing is appended.
+      return E.left(storeFailure(`cannot store the events for ${streamId}: ${String(cause)}`, cause))
+    }
+    // Stored events are copies, frozen: like a database, the store keeps what was appended even if
+    // the caller later changes its objects, and no reader can change what another reads.
+    const stored = sealed.map(
+      (event, index): StoredEvent =>
+        deepFreeze(structuredClone({ ...event, position: all.length + index + 1 })),
     )
-    const stored = sealed.map((event, index): StoredEvent => ({ ...event, position: all.length + index + 1 }))
     all.push(...stored)
     streams.set(streamId, [...stream, ...stored])
     return E.right({ events: stored, version: actual + stored.length })

@@ -1,5 +1,6 @@
 // @elicence/domain/testing: what embedders reuse in their own tests — fast-check arbitraries, the
 // given/when/then specification, and the EventStore conformance suite. Needs vitest and fast-check.
+export { type EventStoreHarness, eventStoreConformance, type TamperTarget } from './conformance.js'
 export {
   commandForStep,
   commandIdFor,

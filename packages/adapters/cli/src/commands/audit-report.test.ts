@@ -1,0 +1,116 @@
+import { PassThrough, Readable, Writable } from 'node:stream'
+import type { AuditAnomaly, AuditReport } from '@elicence/projections'
+import { emptyStatistics } from '@elicence/projections'
+import { describe, expect, it } from 'vitest'
+import type { CliIo } from '../cli-io.js'
+import { progressLine, textReport } from './audit-report.js'
+
+const ioWithStderr = (isTTY: boolean): CliIo & { readonly written: () => string } => {
+  const chunks: string[] = []
+  // Collects in `write` itself, so what was drawn is there as soon as `update` returns.
+  const collector = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      chunks.push(chunk.toString('utf8'))
+      done()
+    },
+  })
+  const stderr = Object.assign(collector, { isTTY })
+  return {
+    stdin: Readable.from(['']),
+    stdout: new PassThrough(),
+    stderr,
+    env: {},
+    written: () => chunks.join(''),
+  }
+}
+
+/** Carriage return and "erase line": the progress line redraws itself in place. */
+const redraw = '\r\x1b[2K'
+
+const progress = { events: 50_000, streams: 5_000, anomalies: 2, position: 50_000 }
+
+describe('progressLine', () => {
+  it('draws nothing when stderr is not a terminal', () => {
+    const io = ioWithStderr(false)
+    const line = progressLine(io, () => 0.5)
+    line.update(progress)
+    line.clear()
+    expect(io.written()).toBe('')
+  })
+
+  it('draws a bar with the share done on a terminal, at most ten times a second, and clears it', () => {
+    const io = ioWithStderr(true)
+    let now = 1_000
+    const line = progressLine(
+      io,
+      () => 0.5,
+      () => now,
+    )
+    now += 2_000
+    line.update(progress)
+    now += 50
+    line.update({ ...progress, events: 60_000 })
+    expect(io.written().startsWith(redraw)).toBe(true)
+    expect(io.written().slice(redraw.length)).toMatch(
+      /^\[#{15}-{15}\] 50% 50,000 events, 5,000 streams, 2 anomalies, 25,000\/s$/,
+    )
+    line.clear()
+    expect(io.written().endsWith(redraw)).toBe(true)
+  })
+
+  it('shows running counts without a bar when the total is unknown', () => {
+    const io = ioWithStderr(true)
+    progressLine(io, undefined).update(progress)
+    expect(io.written().startsWith(`${redraw}50,000 events, 5,000 streams`)).toBe(true)
+  })
+})
+
+describe('textReport', () => {
+  const anomaly = (version: number): AuditAnomaly => ({
+    streamId: 'licence-11010519491231002X',
+    version,
+    position: version + 1,
+    kind: 'hash-mismatch',
+    message: 'hash does not match',
+  })
+  const report = (anomalies: ReadonlyArray<AuditAnomaly>, count = anomalies.length): AuditReport => ({
+    counts: {
+      events: 1_234,
+      skipped: 0,
+      streams: 2,
+      licences: 2,
+      eLicencesIssued: 1,
+      byType: { LicenceRecorded: 2 },
+      anomalies: count,
+      anomaliesByKind: count === 0 ? {} : { 'hash-mismatch': count },
+    },
+    anomalies,
+    lastPosition: 1_234,
+    statistics: emptyStatistics,
+    asOf: null,
+  })
+
+  it('summarises an intact history', () => {
+    expect(textReport('sqlite:./x.db', report([]), null)).toBe(
+      [
+        'Audit of sqlite:./x.db',
+        '  events     1,234, up to position 1234',
+        '  streams    2; licences recorded 2; e-licences issued 1',
+        '  by type    LicenceRecorded 2',
+        '  read models none stored',
+        'No anomalies.',
+      ].join('\n'),
+    )
+  })
+
+  it('lists the first hundred anomalies with stream, version and position, and counts the rest', () => {
+    const kept = Array.from({ length: 150 }, (_, version) => anomaly(version))
+    const text = textReport('history.ndjson', report(kept, 20_000), undefined)
+    expect(text).toMatch(/^20,000 ANOMALIES: hash-mismatch 20,000$/m)
+    expect(text).toMatch(
+      /^ {2}licence-11010519491231002X@0 \(position 1\) hash-mismatch: hash does not match$/m,
+    )
+    expect(text).toMatch(/^ {2}… 19,900 more/m)
+    expect(text).not.toMatch(/read models/)
+  })
+})

@@ -1,0 +1,108 @@
+// `elicence audit --store` on real SQLite files whose read models a projection runner maintains in
+// the same file: the stored views are compared with the rebuild, and tampering with either side
+// (a stored view edited, the history's last event deleted) is found.
+import { streamIdFor } from '@elicence/domain'
+import { collections, defaultProjection, projectionRunner } from '@elicence/projections'
+import { sqliteEventStore, sqliteReadModelStore } from '@elicence/sqlite'
+import Database from 'better-sqlite3'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { licenceLifecycle, licenceNumberFor, ndjson } from '../fixtures/licence-commands.js'
+import { runInProcess } from '../fixtures/run-cli.js'
+import { temporaryFiles } from '../fixtures/temporary-files.js'
+
+const files = temporaryFiles('elicence-cli-audit-')
+afterAll(files.remove)
+
+/** A store with three issued e-licences, and read models caught up with it in the same file. */
+const projectedStore = async (name: string): Promise<string> => {
+  const path = files.path(name)
+  const commands = [61, 62, 63].flatMap((seed) => licenceLifecycle(licenceNumberFor(seed)))
+  expect((await runInProcess(['exec', '--store', `sqlite:${path}`], ndjson(commands))).exitCode).toBe(0)
+  const events = sqliteEventStore(path)
+  const readModels = sqliteReadModelStore(path)
+  const caughtUp = await projectionRunner({ events, readModels }).catchUp()
+  await Promise.all([events.close(), readModels.close()])
+  expect(E.isRight(caughtUp) && caughtUp.right.position).toBe(9)
+  return path
+}
+
+const audit = (path: string, ...args: ReadonlyArray<string>) =>
+  runInProcess(['audit', '--store', `sqlite:${path}`, '--json', ...args])
+
+describe('elicence audit --store', () => {
+  it('compares the stored read models with the rebuild: equal, no anomaly (exit 0)', async () => {
+    const path = await projectedStore('intact.db')
+    const run = await audit(path)
+    expect(run.exitCode).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      counts: { events: 9, anomalies: 0 },
+      readModels: { position: 9, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    })
+    const text = await runInProcess(['audit', '--store', `sqlite:${path}`])
+    expect(text.stdout).toMatch(/read models compared as of position 9/)
+  })
+
+  it('finds a stored view that differs from the rebuild (exit 1)', async () => {
+    const path = await projectedStore('edited-view.db')
+    const streamId = streamIdFor(licenceNumberFor(62))
+    const readModels = sqliteReadModelStore(path)
+    const loaded = await readModels.load(defaultProjection, collections.eLicence, [streamId])
+    const checkpoint = await readModels.loadCheckpoint(defaultProjection)
+    if (E.isLeft(loaded) || E.isLeft(checkpoint)) throw new Error('cannot read the read models')
+    const view = loaded.right.get(streamId) as Record<string, unknown>
+    const committed = await readModels.commit(
+      defaultProjection,
+      [{ collection: collections.eLicence, key: streamId, doc: { ...view, classes: ['A1'] }, sortKey: null }],
+      { expected: checkpoint.right.position, next: checkpoint.right },
+    )
+    await readModels.close()
+    expect(E.isRight(committed)).toBe(true)
+
+    const run = await audit(path)
+    expect(run.exitCode).toBe(1)
+    expect(JSON.parse(run.stdout).anomalies).toEqual([
+      expect.objectContaining({ kind: 'view-mismatch', streamId }),
+    ])
+  })
+
+  it("finds the history's last event deleted, which no hash chain shows, by the read models' checkpoint (exit 1)", async () => {
+    const path = await projectedStore('cut-off.db')
+    // Someone with the file in hand: the store's append-only triggers do not stop them.
+    const db = new Database(path)
+    const triggers = db.prepare<[], { name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
+    )
+    for (const { name } of triggers.all()) db.exec(`DROP TRIGGER "${name}"`)
+    db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run()
+    db.close()
+
+    const run = await audit(path)
+    expect(run.exitCode).toBe(1)
+    expect(JSON.parse(run.stdout).counts.anomaliesByKind).toMatchObject({ 'checkpoint-mismatch': 1 })
+  })
+
+  it('audits as of an instant without comparing read models, which stand at a later checkpoint', async () => {
+    const path = await projectedStore('as-of.db')
+    const run = await audit(path, '--as-of', '2026-03-03T12:00:00+08:00', '--axis', 'business')
+    expect(run.exitCode).toBe(0)
+    const report = JSON.parse(run.stdout)
+    expect(report.counts).toMatchObject({ events: 9, skipped: 3, eLicencesIssued: 0 })
+    expect(report).not.toHaveProperty('readModels')
+  })
+
+  it('reports a store without read models as such', async () => {
+    const path = files.path('plain.db')
+    expect(
+      (
+        await runInProcess(
+          ['exec', '--store', `sqlite:${path}`],
+          ndjson(licenceLifecycle(licenceNumberFor(64))),
+        )
+      ).exitCode,
+    ).toBe(0)
+    const run = await audit(path)
+    expect(run.exitCode).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({ counts: { events: 3 }, readModels: null })
+  })
+})

@@ -1,0 +1,221 @@
+import { PassThrough, Readable } from 'node:stream'
+import {
+  type EventStore,
+  hashInput,
+  inMemoryEventStore,
+  type StoredEvent,
+  sha256HexWebCrypto,
+} from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type CliIo, readLines } from '../cli-io.js'
+import { exportedText, lifecycleHistory } from '../fixtures/history-text.js'
+import { ndjson } from '../fixtures/licence-commands.js'
+import { jsonLines, runInProcess } from '../fixtures/run-cli.js'
+import { importHistory } from './import.js'
+
+const quietIo = (): CliIo & { readonly errors: () => string } => {
+  const stderr = new PassThrough()
+  const chunks: string[] = []
+  stderr.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')))
+  return {
+    stdin: Readable.from(['']),
+    stdout: new PassThrough(),
+    stderr,
+    env: {},
+    errors: () => chunks.join(''),
+  }
+}
+
+const linesOf = (text: string) => () => readLines(Readable.from([text]))
+
+const allEvents = async (store: EventStore): Promise<ReadonlyArray<StoredEvent>> => {
+  const read = await store.readAll({ after: 0, limit: 10_000 })
+  if (E.isLeft(read)) throw new Error(read.left.message)
+  return read.right.events
+}
+
+/** Four licences, each recorded, applied for and issued, interleaved: 12 events over 4 streams. */
+let history = ''
+let historyLines: ReadonlyArray<StoredEvent> = []
+
+beforeAll(async () => {
+  history = await lifecycleHistory(4)
+  historyLines = jsonLines(history) as unknown as ReadonlyArray<StoredEvent>
+})
+
+/** The history with two lines exchanged. */
+const swapped = (first: number, second: number): ReadonlyArray<StoredEvent | undefined> =>
+  historyLines.map((event, index) =>
+    index === first ? historyLines[second] : index === second ? historyLines[first] : event,
+  )
+
+const textOf = (events: ReadonlyArray<unknown>): string => ndjson(events)
+
+/** Imports into a fresh in-memory store; returns the exit code, stderr and what the store holds. */
+const importInto = async (text: string, target: EventStore = inMemoryEventStore()) => {
+  const io = quietIo()
+  const exitCode = await importHistory(target, linesOf(text), io)
+  return { exitCode, stderr: io.errors(), stored: await allEvents(target) }
+}
+
+const rehashed = async (event: StoredEvent): Promise<StoredEvent> => {
+  const { hash: _hash, ...draft } = event.metadata
+  const hash = await sha256HexWebCrypto(
+    hashInput(event.streamId, event.version, event.type, event.data, draft),
+  )
+  return { ...event, metadata: { ...event.metadata, hash } }
+}
+
+describe('export', () => {
+  it('writes every event once, in global order, whatever the page size', async () => {
+    expect(historyLines.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    expect(Object.keys(historyLines[0] ?? {})).toEqual([
+      'streamId',
+      'version',
+      'position',
+      'type',
+      'data',
+      'metadata',
+    ])
+    const target = inMemoryEventStore()
+    expect((await importInto(history, target)).exitCode).toBe(0)
+    for (const pageSize of [1, 5, 12, 13]) expect(await exportedText(target, pageSize)).toBe(history)
+  })
+})
+
+describe('import', () => {
+  it('reproduces the history exactly: metadata, hashes, versions and global order', async () => {
+    const { exitCode, stderr, stored } = await importInto(history)
+    expect(exitCode).toBe(0)
+    expect(stderr).toMatch(/imported 12 events in 4 streams/)
+    expect(stored).toEqual(historyLines)
+  })
+
+  it('imports an empty history as nothing (exit 0)', async () => {
+    expect(await importInto('')).toMatchObject({ exitCode: 0, stored: [] })
+  })
+
+  it('refuses an edited event, naming its line, with nothing written (exit 1)', async () => {
+    const edited = historyLines.map((event, index) =>
+      index === 5
+        ? { ...event, data: { ...(event.data as object), declaredValidFrom: '2020-03-02' } }
+        : event,
+    )
+    const { exitCode, stderr, stored } = await importInto(textOf(edited))
+    expect(exitCode).toBe(1)
+    expect(stderr).toMatch(/line 6: licence-\w+@1: hash does not match the event's content \(hash-mismatch\)/)
+    expect(stderr).toMatch(/nothing was written/)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses an edited event whose hash was recomputed: the next event no longer links to it', async () => {
+    const edited = await Promise.all(
+      historyLines.map((event, index) =>
+        index === 0 ? rehashed({ ...event, data: { ...(event.data as object), classes: ['A1'] } }) : event,
+      ),
+    )
+    const { exitCode, stderr, stored } = await importInto(textOf(edited))
+    expect(exitCode).toBe(1)
+    expect(stderr).toMatch(/line 5: licence-\w+@1: prevHash does not match the previous event's hash/)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses a deleted event in the middle of a stream (exit 1)', async () => {
+    // Line 5 is the first licence's ELicenceApplied; its ELicenceIssued (line 9) becomes line 8.
+    const { exitCode, stderr, stored } = await importInto(
+      textOf(historyLines.filter((_, index) => index !== 4)),
+    )
+    expect(exitCode).toBe(1)
+    expect(stderr).toMatch(/line 8: licence-\w+@2: expected version 1 \(version-gap\)/)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses events of one stream swapped (exit 1)', async () => {
+    const { exitCode, stderr, stored } = await importInto(textOf(swapped(0, 4)))
+    expect(exitCode).toBe(1)
+    expect(stderr).toMatch(/line 1: licence-\w+@1: expected version 0 \(version-gap\)/)
+    expect(stderr).toMatch(/lines are out of global order/)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses events of different streams swapped: each chain holds, the global order does not (exit 1)', async () => {
+    const { exitCode, stderr, stored } = await importInto(textOf(swapped(0, 1)))
+    expect(exitCode).toBe(1)
+    expect(stderr).toMatch(
+      /line 2: position 1 is not after position 2 of line 1: lines are out of global order/,
+    )
+    expect(stderr).not.toMatch(/hash/)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses lines that are not stored events, listing each problem (exit 2)', async () => {
+    const [first, second, third] = historyLines
+    const text = [
+      JSON.stringify(first),
+      '{"streamId": "licence-110105194912310021", "version": -1',
+      JSON.stringify({ ...second, extra: true, metadata: { ...second?.metadata, note: 'x' } }),
+      JSON.stringify({ ...third, version: 'zero', metadata: { ...third?.metadata, hash: 'not-a-hash' } }),
+    ].join('\n')
+    const { exitCode, stderr, stored } = await importInto(text)
+    expect(exitCode).toBe(2)
+    expect(stderr).toMatch(/line 2: not JSON/)
+    expect(stderr).toMatch(/line 3: extra: unknown field/)
+    expect(stderr).toMatch(/line 3: metadata\.note: unknown field/)
+    expect(stderr).toMatch(/line 4: version: /)
+    expect(stderr).toMatch(/line 4: metadata\.hash: /)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses an event that hashes correctly but does not decode as the handler reads it (exit 2)', async () => {
+    const forged = await rehashed({
+      ...(historyLines[0] as StoredEvent),
+      data: { licenceNumber: 'nonsense' },
+    })
+    const { exitCode, stderr, stored } = await importInto(textOf([forged]))
+    expect(exitCode).toBe(2)
+    expect(stderr).toMatch(/line 1: event licence-\w+@0: /)
+    expect(stored).toEqual([])
+  })
+
+  it('refuses a target that already holds events, adding nothing (exit 3)', async () => {
+    const target = inMemoryEventStore()
+    await importInto(textOf(historyLines.slice(0, 1)), target)
+    const { exitCode, stderr, stored } = await importInto(history, target)
+    expect(exitCode).toBe(3)
+    expect(stderr).toMatch(/already holds events/)
+    expect(stored).toHaveLength(1)
+  })
+
+  it('stops when the store seals an event with another hash than the imported one (exit 3)', async () => {
+    const inner = inMemoryEventStore()
+    // A store that stamps its own recordedAt, as a careless adapter might: the chain cannot survive.
+    const restamping: EventStore = {
+      ...inner,
+      appendToStream: (streamId, expected, events) =>
+        inner.appendToStream(
+          streamId,
+          expected,
+          events.map((event) => ({
+            ...event,
+            metadata: { ...event.metadata, recordedAt: new Date(0).toISOString() },
+          })),
+        ),
+    }
+    const { exitCode, stderr } = await importInto(history, restamping)
+    expect(exitCode).toBe(3)
+    expect(stderr).toMatch(/line 1: the store sealed licence-\w+@0 with a different hash/)
+  })
+
+  it('runs as a command from standard input, copying it aside to read it twice', async () => {
+    const run = await runInProcess(['import', '--store', 'memory:'], history)
+    expect(run).toMatchObject({ exitCode: 0, stdout: '' })
+    expect(run.stderr).toMatch(/imported 12 events in 4 streams/)
+  })
+
+  it('refuses bad arguments with usage (exit 2)', async () => {
+    const run = await runInProcess(['import', '--store', 'memory:', '--force'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/Usage: elicence import/)
+  })
+})

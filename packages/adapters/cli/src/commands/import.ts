@@ -1,0 +1,234 @@
+/**
+ * `elicence import`: reads a history file (DESIGN §4) into an empty store, so that every event comes
+ * out as it went in: the same eventId, recordedAt and metadata, hence the same hashes, in the same
+ * global order.
+ *
+ * Nothing is written until the whole file has been checked (`checkHistory`: every line, the global
+ * order, every stream's hash chain). The check keeps one event per stream, not the history, so the
+ * file is read twice, and standard input is first copied to a private temporary file. Then events
+ * are appended in file order, consecutive events of one stream in one append, each with the exact
+ * expected version, and the store's own sealing must give back the imported `prevHash` and `hash`.
+ *
+ * The target must be empty: merging two histories would interleave unrelated global orders. A hash
+ * chain cannot show a stream's last events cut off, or a last event replaced together with its
+ * hash; that takes an anchor kept elsewhere (`elicence audit` against stored read models).
+ *
+ * @example
+ * $ elicence export --store sqlite:./old.db | elicence import --store sqlite:./new.db
+ */
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import type { EventStore, NewEvent, StoredEvent } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import { type CliIo, complain, type Line, openInput, readLines } from '../cli-io.js'
+import { type ExitCode, exitCodes } from '../exit-codes.js'
+import { checkHistory } from '../history-check.js'
+import { parseHistoryLine } from '../history-file.js'
+import {
+  type CliCommand,
+  parseArguments,
+  showUsage,
+  storeOptionUsage,
+  storeUrlOf,
+  usageError,
+  withStore,
+} from './command.js'
+
+const usage = `Usage: elicence import --store URL [FILE|-]
+
+Reads a history file (NDJSON, as written by \`elicence export\`) from FILE, or from standard input
+when FILE is - or absent, into an EMPTY store. Every line is validated and every stream's hash
+chain verified before anything is written; a broken history is refused with nothing written.
+Imported events keep their metadata, hashes and global order.
+
+Options:
+${storeOptionUsage}
+  -h, --help       show this text
+
+Exit status:
+  0  imported
+  1  refused: the history is well-formed but not intact (a hash chain breaks, lines out of order)
+  2  invalid input: a line that is not JSON or not a stored event; bad arguments
+  3  the target store is not empty, failed, or sealed an event with a different hash`
+
+/** Events of one stream appended at once: amortises a transaction, bounds what an append holds. */
+const maxAppend = 1_000
+
+/** A run of consecutive lines of one stream, appended together. */
+interface Run {
+  readonly events: StoredEvent[]
+  readonly lines: number[]
+}
+
+const draftOf = ({ type, data, metadata }: StoredEvent): NewEvent => {
+  const { prevHash: _prevHash, hash: _hash, ...draft } = metadata
+  return { type, data, metadata: draft }
+}
+
+const appendRun = async (store: EventStore, run: Run): Promise<E.Either<string, void>> => {
+  const first = run.events[0]
+  if (first === undefined) return E.right(undefined)
+  const where = `lines ${run.lines[0]}–${run.lines[run.lines.length - 1]} (${first.streamId}@${first.version})`
+  const expected = first.version === 0 ? 'no-stream' : first.version - 1
+  const appended = await store.appendToStream(first.streamId, expected, run.events.map(draftOf))
+  if (E.isLeft(appended)) return E.left(`${where}: ${appended.left.message}`)
+  for (const [index, original] of run.events.entries()) {
+    const stored = appended.right.events[index]
+    if (
+      stored === undefined ||
+      stored.version !== original.version ||
+      stored.metadata.prevHash !== original.metadata.prevHash ||
+      stored.metadata.hash !== original.metadata.hash
+    ) {
+      return E.left(
+        `line ${run.lines[index]}: the store sealed ${original.streamId}@${original.version} with a different hash; it does not reproduce the imported chain`,
+      )
+    }
+  }
+  return E.right(undefined)
+}
+
+/**
+ * The second pass: appends the checked history in file order. Errors name a line; events before it
+ * are written (the port has no transaction across streams).
+ */
+export const writeHistory = async (
+  store: EventStore,
+  lines: AsyncIterable<Line>,
+): Promise<E.Either<string, { readonly events: number }>> => {
+  let run: Run = { events: [], lines: [] }
+  let events = 0
+  for await (const line of lines) {
+    const parsed = parseHistoryLine(line)
+    // Checked in the first pass: a difference now means the file changed in between.
+    if (E.isLeft(parsed)) return E.left(`${parsed.left.join('; ')} (did the file change during the import?)`)
+    const event = parsed.right
+    if (
+      run.events.length >= maxAppend ||
+      (run.events[0] !== undefined && run.events[0].streamId !== event.streamId)
+    ) {
+      const appended = await appendRun(store, run)
+      if (E.isLeft(appended)) return appended
+      run = { events: [], lines: [] }
+    }
+    run.events.push(event)
+    run.lines.push(line.number)
+    events++
+  }
+  const appended = await appendRun(store, run)
+  return E.isLeft(appended) ? appended : E.right({ events })
+}
+
+/** Both passes, with the emptiness check first; the caller supplies a way to read the file again. */
+export const importHistory = async (
+  store: EventStore,
+  openLines: () => AsyncIterable<Line>,
+  io: CliIo,
+): Promise<ExitCode> => {
+  const existing = await store.readAll({ after: 0, limit: 1 })
+  if (E.isLeft(existing)) {
+    complain(io, importCommand.name, existing.left.message)
+    return exitCodes.storeFailure
+  }
+  if (existing.right.events.length > 0) {
+    complain(io, importCommand.name, 'the target store already holds events; import only into an empty store')
+    return exitCodes.storeFailure
+  }
+  const check = await checkHistory(openLines())
+  if (check.verdict !== 'intact') {
+    for (const problem of check.problems) complain(io, importCommand.name, problem)
+    const more = check.problemCount - check.problems.length
+    complain(
+      io,
+      importCommand.name,
+      `refused${more > 0 ? ` (${more} more problems not shown)` : ''}: nothing was written`,
+    )
+    return check.verdict === 'unreadable' ? exitCodes.invalidInput : exitCodes.refused
+  }
+  const written = await writeHistory(store, openLines())
+  if (E.isLeft(written)) {
+    complain(io, importCommand.name, `${written.left}; the events before it were written`)
+    return exitCodes.storeFailure
+  }
+  const events = written.right.events
+  complain(
+    io,
+    importCommand.name,
+    `imported ${events} event${events === 1 ? '' : 's'} in ${check.streams} stream${check.streams === 1 ? '' : 's'}`,
+  )
+  return exitCodes.ok
+}
+
+/** A file can be read twice; standard input is copied aside first, to a directory only we can read. */
+const rereadable = async (
+  source: { readonly stream: Readable; readonly name: string },
+  file: string | undefined,
+): Promise<{ readonly path: string; readonly cleanUp: () => Promise<void> }> => {
+  if (file !== undefined && file !== '-') return { path: file, cleanUp: async () => undefined }
+  const directory = await mkdtemp(join(tmpdir(), 'elicence-import-'))
+  const path = join(directory, 'history.ndjson')
+  try {
+    await pipeline(source.stream, createWriteStream(path, { mode: 0o600 }))
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true })
+    throw error
+  }
+  return { path, cleanUp: () => rm(directory, { recursive: true, force: true }) }
+}
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'read a history file into an empty store, verifying every hash chain first',
+  usage,
+  run: async (args, io) => {
+    const parsed = parseArguments(() =>
+      parseArgs({
+        args: [...args],
+        options: { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        allowPositionals: true,
+        strict: true,
+      }),
+    )
+    if (E.isLeft(parsed)) return usageError(io, importCommand, parsed.left)
+    const { values, positionals } = parsed.right
+    if (values.help === true) return showUsage(io, importCommand)
+    if (positionals.length > 1) return usageError(io, importCommand, 'give at most one FILE')
+    const file = positionals[0]
+    if (file === undefined && io.stdin.isTTY === true) {
+      return usageError(
+        io,
+        importCommand,
+        'no FILE given and standard input is a terminal; give FILE or pipe a history in',
+      )
+    }
+    const input = await openInput(file, io)
+    if (E.isLeft(input)) {
+      complain(io, importCommand.name, input.left)
+      return exitCodes.invalidInput
+    }
+    try {
+      return await withStore(io, importCommand, storeUrlOf(values.store, io), async (store) => {
+        let copy: { readonly path: string; readonly cleanUp: () => Promise<void> }
+        try {
+          copy = await rereadable(input.right, file)
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error)
+          complain(io, importCommand.name, `cannot read ${input.right.name}: ${reason}`)
+          return exitCodes.invalidInput
+        }
+        try {
+          return await importHistory(store, () => readLines(createReadStream(copy.path)), io)
+        } finally {
+          await copy.cleanUp()
+        }
+      })
+    } finally {
+      input.right.close()
+    }
+  },
+}

@@ -1,0 +1,109 @@
+/**
+ * `elicence serve`: the HTTP API and the web pages over a store (DESIGN §7), through `startService`
+ * of @elicence/http. The CLI opens the store by URL, as for every other command; the service prints
+ * its URLs and a dev token per role (also written to `<data>/dev-tokens.json`) and runs until
+ * SIGINT or SIGTERM, then lets requests in flight finish and closes the store.
+ *
+ * @example
+ * $ elicence serve --store sqlite:./data/elicence.db --demo
+ * $ PORT=8080 HOST=0.0.0.0 elicence serve --store postgres://localhost/elicence
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startService } from '@elicence/http'
+import * as E from 'fp-ts/lib/Either.js'
+import { complain } from '../cli-io.js'
+import { exitCodes } from '../exit-codes.js'
+import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.js'
+import {
+  type CliCommand,
+  parseArguments,
+  showUsage,
+  storeEnvironmentVariable,
+  usageError,
+} from './command.js'
+
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo]
+
+Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
+verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
+writes them to DIR/dev-tokens.json; tokens and the presentation signing key are kept in DIR, so a
+restart keeps them.
+
+Options:
+  --store URL      memory:, sqlite:PATH, postgres://…, esdb://… (default: $${storeEnvironmentVariable},
+                   else sqlite:DIR/elicence.db)
+  --data DIR       where dev tokens and the signing key live (default: ./data)
+  --demo           record a demo licence with an issued e-licence, unless already there
+  -h, --help       show this text
+
+Environment: PORT (default 3000), HOST (default 127.0.0.1), LOG_LEVEL (default info).
+
+Exit status: 0 stopped by a signal; 2 bad arguments or configuration; 3 the store could not be
+opened or the port could not be bound.`
+
+/** Resolves with the first of the signals; the process's default handling of them is off meanwhile. */
+const untilSignal = (signals: ReadonlyArray<NodeJS.Signals>): Promise<NodeJS.Signals> =>
+  new Promise((resolve) => {
+    const handlers = signals.map((name) => {
+      const handler = () => {
+        for (const [other, otherHandler] of handlers) process.off(other, otherHandler)
+        resolve(name)
+      }
+      process.on(name, handler)
+      return [name, handler] as const
+    })
+  })
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'serve the HTTP API and the e-licence web pages',
+  usage,
+  run: async (args, io) => {
+    const parsed = parseArguments(() =>
+      parseArgs({
+        args: [...args],
+        options: {
+          store: { type: 'string' },
+          data: { type: 'string' },
+          demo: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        allowPositionals: false,
+        strict: true,
+      }),
+    )
+    if (E.isLeft(parsed)) return usageError(io, serveCommand, parsed.left)
+    const { values } = parsed.right
+    if (values.help === true) return showUsage(io, serveCommand)
+    const dataDir = values.data ?? './data'
+    const storeUrl = values.store ?? io.env[storeEnvironmentVariable] ?? `sqlite:${dataDir}/elicence.db`
+
+    const location = parseStoreUrl(storeUrl)
+    if (E.isLeft(location)) return usageError(io, serveCommand, location.left.message)
+    // A fresh clone has no ./data yet; SQLite creates the file but not its folder.
+    if (location.right._tag === 'sqlite') mkdirSync(dirname(location.right.path), { recursive: true })
+
+    const service = await startService({
+      storeUrl,
+      openStore: openEventStore,
+      openReadModels: openReadModelStore,
+      dataDir,
+      demo: values.demo === true,
+      env: io.env,
+      out: io.stdout,
+    })
+    if (E.isLeft(service)) {
+      complain(io, serveCommand.name, service.left.message)
+      return service.left.code === 'invalid-configuration' ? exitCodes.invalidInput : exitCodes.storeFailure
+    }
+    const signal = await untilSignal(['SIGINT', 'SIGTERM'])
+    service.right.app.log.info(
+      { signal },
+      'shutting down: finishing requests in flight, then closing the store',
+    )
+    await service.right.close()
+    return exitCodes.ok
+  },
+}

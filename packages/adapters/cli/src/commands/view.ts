@@ -1,0 +1,93 @@
+/**
+ * `elicence view`: one licence's e-licence view (DESIGN §5), folded straight from its event stream,
+ * now or as of a past instant: by business time (`at`, what happened by then, as known today) or by
+ * record time (`recordedAt`, what the system showed then).
+ *
+ * @example
+ * $ elicence view --store sqlite:./data/elicence.db 11010519491231002X --as-of 2026-10-01T00:00:00+08:00
+ * { "streamId": "licence-11010519491231002X", "state": "issued", "eLicenceId": "…", … }
+ */
+import { parseArgs } from 'node:util'
+import { readLicenceView } from '@elicence/projections'
+import * as E from 'fp-ts/lib/Either.js'
+import { complain, writeLine } from '../cli-io.js'
+import { exitCodes } from '../exit-codes.js'
+import {
+  type CliCommand,
+  instantOption,
+  licenceNumberArgument,
+  parseArguments,
+  showUsage,
+  storeOptionUsage,
+  storeUrlOf,
+  timeAxisOption,
+  usageError,
+  withStore,
+} from './command.js'
+
+const usage = `Usage: elicence view --store URL LICENCE [--as-of INSTANT [--axis business|record]]
+
+Prints the e-licence view of one licence as JSON: holder, classes, validity, authority, statuses,
+e-licence state, eLicenceId, issuedAt, reviewDueAt, photo rejections, last invalidation, version.
+
+Options:
+${storeOptionUsage}
+  --as-of INSTANT  the view as it stood then (ISO-8601 with offset or Z)
+  --axis AXIS      business: events that happened by then (metadata.at; the default)
+                   record: events stored by then (metadata.recordedAt)
+  -h, --help       show this text
+
+Exit status: 0 shown; 1 the licence is not recorded (as of the instant); 2 bad arguments;
+3 the store failed or holds a corrupt event.`
+
+export const viewCommand: CliCommand = {
+  name: 'view',
+  summary: "show one licence's e-licence view, now or as of an instant",
+  usage,
+  run: async (args, io) => {
+    const parsed = parseArguments(() =>
+      parseArgs({
+        args: [...args],
+        options: {
+          store: { type: 'string' },
+          'as-of': { type: 'string' },
+          axis: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        allowPositionals: true,
+        strict: true,
+      }),
+    )
+    if (E.isLeft(parsed)) return usageError(io, viewCommand, parsed.left)
+    const { values, positionals } = parsed.right
+    if (values.help === true) return showUsage(io, viewCommand)
+    const licenceNumber = licenceNumberArgument(positionals)
+    if (E.isLeft(licenceNumber)) return usageError(io, viewCommand, licenceNumber.left)
+    const asOf = instantOption(values['as-of'], '--as-of')
+    if (E.isLeft(asOf)) return usageError(io, viewCommand, asOf.left)
+    const axis = timeAxisOption(values.axis)
+    if (E.isLeft(axis)) return usageError(io, viewCommand, axis.left)
+    if (axis.right !== undefined && asOf.right === undefined) {
+      return usageError(io, viewCommand, '--axis only applies with --as-of')
+    }
+    return withStore(io, viewCommand, storeUrlOf(values.store, io), async (store) => {
+      const options = {
+        ...(asOf.right === undefined ? {} : { asOf: asOf.right }),
+        ...(axis.right === undefined ? {} : { axis: axis.right }),
+      }
+      const view = await readLicenceView(store, licenceNumber.right, options)
+      if (E.isLeft(view)) {
+        complain(io, viewCommand.name, view.left.message)
+        // The instant was checked above, so what is left is the store's failure.
+        return exitCodes.storeFailure
+      }
+      if (view.right === null) {
+        const when = asOf.right === undefined ? '' : ` as of ${asOf.right}`
+        complain(io, viewCommand.name, `licence ${licenceNumber.right} is not recorded${when}`)
+        return exitCodes.refused
+      }
+      await writeLine(io.stdout, JSON.stringify(view.right, null, 2))
+      return exitCodes.ok
+    })
+  },
+}

@@ -1,0 +1,94 @@
+/**
+ * The check of a history file before anything of it is written: every line's shape and codec
+ * (`parseHistoryLine`), the global order (positions strictly increasing), and every stream's hash
+ * chain (`verifyChain`). It keeps one event per stream, never the history, so a file of millions of
+ * lines is checked in a stream.
+ *
+ * @example
+ * const check = await checkHistory(readLines(createReadStream('history.ndjson')))
+ * check.verdict // 'intact' | 'broken' (a chain or the order) | 'unreadable' (a line is no stored event)
+ */
+import { createHash } from 'node:crypto'
+import { type ChainBreak, genesisHash, type StoredEvent, verifyChain } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import type { Line } from './cli-io.js'
+import { parseHistoryLine } from './history-file.js'
+
+export type HistoryVerdict = 'intact' | 'broken' | 'unreadable'
+
+export interface HistoryCheck {
+  /** The worst found: a line that is no stored event outranks a broken chain. */
+  readonly verdict: HistoryVerdict
+  /** The first problems found, each naming its line. */
+  readonly problems: ReadonlyArray<string>
+  readonly problemCount: number
+  readonly events: number
+  readonly streams: number
+}
+
+/** Problems kept for display; the rest are counted. One bad edit can break every later line. */
+const keptProblems = 20
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/**
+ * Breaks of `next`, given the last event already verified in its stream. `verifyChain` checks a
+ * chain from version 0 and the genesis hash; handed `[verified, next]`, it first reports that
+ * `verified` does not start a stream, which is known and dropped, then checks `next` against
+ * `verified`, exactly as over the whole stream.
+ */
+const breaksOf = async (
+  verified: StoredEvent | undefined,
+  next: StoredEvent,
+): Promise<ReadonlyArray<ChainBreak>> => {
+  if (verified === undefined) return verifyChain([next], sha256Hex)
+  const notFirst = Number(verified.version !== 0) + Number(verified.metadata.prevHash !== genesisHash)
+  return (await verifyChain([verified, next], sha256Hex)).slice(notFirst)
+}
+
+const verdictRank: Readonly<Record<HistoryVerdict, number>> = { intact: 0, broken: 1, unreadable: 2 }
+
+export const checkHistory = async (lines: AsyncIterable<Line>): Promise<HistoryCheck> => {
+  const problems: string[] = []
+  let problemCount = 0
+  let verdict: HistoryVerdict = 'intact'
+  const report = (found: HistoryVerdict, messages: ReadonlyArray<string>) => {
+    if (verdictRank[found] > verdictRank[verdict]) verdict = found
+    problemCount += messages.length
+    problems.push(...messages.slice(0, Math.max(0, keptProblems - problems.length)))
+  }
+  // Per stream, its last verified event, or 'broken': after a break nothing in it can be trusted.
+  const tails = new Map<string, StoredEvent | 'broken'>()
+  let previous: { readonly line: number; readonly position: number } | undefined
+  let events = 0
+  for await (const line of lines) {
+    const parsed = parseHistoryLine(line)
+    if (E.isLeft(parsed)) {
+      report('unreadable', parsed.left)
+      continue
+    }
+    const event = parsed.right
+    events++
+    if (previous !== undefined && event.position <= previous.position) {
+      report('broken', [
+        `line ${line.number}: position ${event.position} is not after position ${previous.position} of line ${previous.line}: lines are out of global order`,
+      ])
+    }
+    if (previous === undefined || event.position > previous.position) {
+      previous = { line: line.number, position: event.position }
+    }
+    const tail = tails.get(event.streamId)
+    if (tail === 'broken') continue
+    const breaks = await breaksOf(tail, event)
+    if (breaks.length === 0) {
+      tails.set(event.streamId, event)
+    } else {
+      report(
+        'broken',
+        breaks.map((chainBreak) => `line ${line.number}: ${chainBreak.message} (${chainBreak.reason})`),
+      )
+      tails.set(event.streamId, 'broken')
+    }
+  }
+  return { verdict, problems, problemCount, events, streams: tails.size }
+}

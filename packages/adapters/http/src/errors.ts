@@ -1,0 +1,139 @@
+/**
+ * The one place where errors become HTTP status codes (DESIGN §7: the mapping lives only in the
+ * transport). Domain and store errors keep their kebab-case code in the body; the transport adds a
+ * few codes of its own for what only HTTP can get wrong (no token, a body too large, …).
+ *
+ * @example
+ * statusOfLicenceError('review-not-due') // 422
+ * errorBody({ code: 'invalid-command', message: '…', issues: [{ path: 'data.classes', message: '…' }] })
+ * // { error: { code: 'invalid-command', message: '…', issues: [ … ] } }
+ */
+import type { InvalidInputIssue, LicenceError, LicenceErrorCode } from '@elicence/domain'
+import type { FastifyReply } from 'fastify'
+
+/**
+ * Every domain and handler code has a status; a code added to the domain fails to compile here until
+ * it is given one. 422 is a refusal by a rule of DESIGN §3; 409 is a race the client may retry;
+ * 5xx is only ever the server's own trouble (a store that is down or holds a corrupt event).
+ */
+const licenceErrorStatus: Readonly<Record<LicenceErrorCode, number>> = {
+  'invalid-command': 400,
+  forbidden: 403,
+  // The account in the token does not hold the licence: the same answer as any other refusal of who.
+  'not-licence-holder': 403,
+  'licence-not-found': 404,
+  'concurrency-conflict': 409,
+  // The same commandId was used for a different command: a conflict with what is already recorded.
+  'command-id-reused': 409,
+  'licence-already-recorded': 422,
+  'face-check-failed': 422,
+  'validity-start-mismatch': 422,
+  'licence-not-eligible': 422,
+  'licence-expired': 422,
+  'application-open': 422,
+  'e-licence-active': 422,
+  'no-open-application': 422,
+  'application-mismatch': 422,
+  'application-not-in-review': 422,
+  'review-not-due': 422,
+  'photo-not-requested': 422,
+  'photo-date-in-future': 422,
+  'statuses-unchanged': 422,
+  'calendar-not-covered': 422,
+  'store-failure': 503,
+  'corrupt-event': 500,
+}
+
+export const statusOfLicenceError = (code: LicenceErrorCode): number => licenceErrorStatus[code]
+
+/** Codes only the transport produces. */
+export type TransportErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'invalid-request'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'shutting-down'
+  | 'internal-error'
+
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string
+    readonly message: string
+    /** Invalid input: one entry per failing path. */
+    readonly issues?: ReadonlyArray<InvalidInputIssue>
+    /** A refusal that has several causes, e.g. why an e-licence is not valid (`expired`, `revoked`). */
+    readonly reasons?: ReadonlyArray<string>
+  }
+}
+
+export const errorBody = (error: {
+  readonly code: string
+  readonly message: string
+  readonly issues?: ReadonlyArray<InvalidInputIssue> | undefined
+  readonly reasons?: ReadonlyArray<string> | undefined
+}): ErrorBody => ({
+  error: {
+    code: error.code,
+    message: error.message,
+    ...(error.issues === undefined ? {} : { issues: error.issues }),
+    ...(error.reasons === undefined ? {} : { reasons: error.reasons }),
+  },
+})
+
+export interface HttpFailure {
+  readonly status: number
+  readonly body: ErrorBody
+}
+
+export const fromLicenceError = (error: LicenceError): HttpFailure => ({
+  status: statusOfLicenceError(error.code),
+  body: errorBody(error),
+})
+
+export const transportFailure = (
+  status: number,
+  code: TransportErrorCode,
+  message: string,
+  issues?: ReadonlyArray<InvalidInputIssue>,
+): HttpFailure => ({ status, body: errorBody({ code, message, issues }) })
+
+/**
+ * Errors Fastify raises before a route runs (unparsable JSON, a body over the limit, a content type
+ * without a parser, …) carry a 4xx `statusCode`; they keep it, with a code of ours. Anything else is
+ * a fault of the server, reported without its details.
+ */
+export const fromFrameworkError = (error: unknown): HttpFailure => {
+  const status =
+    error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number'
+      ? error.statusCode
+      : undefined
+  const message = error instanceof Error ? error.message : 'request refused'
+  if (status === undefined || status < 400 || status >= 500) {
+    return transportFailure(500, 'internal-error', 'the server failed to answer this request')
+  }
+  switch (status) {
+    case 401:
+      return transportFailure(401, 'unauthorized', message)
+    case 403:
+      return transportFailure(403, 'forbidden', message)
+    case 404:
+      return transportFailure(404, 'not-found', message)
+    case 405:
+      return transportFailure(405, 'method-not-allowed', message)
+    case 413:
+      return transportFailure(413, 'payload-too-large', message)
+    case 415:
+      return transportFailure(415, 'unsupported-media-type', message)
+    default:
+      return transportFailure(status, 'invalid-request', message)
+  }
+}
+
+/** Sends a failure; a 401 names the scheme the client should use (RFC 6750). */
+export const sendFailure = (reply: FastifyReply, failure: HttpFailure): FastifyReply => {
+  if (failure.status === 401) reply.header('www-authenticate', 'Bearer realm="elicence"')
+  return reply.code(failure.status).send(failure.body)
+}

@@ -1,0 +1,195 @@
+// The web pages end to end: a real server on loopback and Debian's headless Chromium driven by
+// playwright-core (never a downloaded browser). The holder's page shows the live e-licence — data,
+// a ticking clock, a QR code of a fresh presentation, black when normal, red when abnormal, a clear
+// state while pending review or awaiting a photo — and the verifier's page accepts a fresh
+// presentation and refuses the same one once it has expired (the screenshot case). The server's
+// clock is the test's; set ELICENCE_SCREENSHOTS=DIR to keep screenshots of each page.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  applyCommand,
+  licenceNumber,
+  nextCommandId,
+  otherLicenceNumber,
+  recordLicenceCommand,
+  reviewCommand,
+  startTestServer,
+  type TestServer,
+  testTokens as tokens,
+} from './test-support/test-server.js'
+
+const screenshotDir = process.env.ELICENCE_SCREENSHOTS
+const screenshot = async (page: Page, name: string) => {
+  if (screenshotDir === undefined) return
+  mkdirSync(screenshotDir, { recursive: true })
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true })
+}
+
+let running: TestServer
+let browser: Browser
+
+const send = async (token: string, body: unknown) => {
+  const response = await running.api.request('POST', '/commands', { token, body })
+  expect(response.status, JSON.stringify(response.body)).toBe(201)
+}
+
+beforeAll(async () => {
+  running = await startTestServer()
+  // The holder's licence: applied on Thursday, issued on Friday.
+  await send(tokens.registry, recordLicenceCommand())
+  await send(tokens.holder, applyCommand())
+  // The other holder has no photo on file: their application will need one.
+  const noPhoto = recordLicenceCommand(otherLicenceNumber, 'acct-other')
+  await send(tokens.registry, { ...noPhoto, data: { ...noPhoto.data, photoOnFile: false } })
+  running.setNow('2026-10-16T09:00:00+08:00')
+  await send(tokens.otherHolder, applyCommand(otherLicenceNumber))
+  running.setNow('2026-10-16T10:00:00+08:00')
+  await send(tokens.reviewer, reviewCommand())
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await running?.app.close()
+})
+
+const holderPage = async (licence: string, token: string): Promise<Page> => {
+  const page = await browser.newPage({ viewport: { width: 420, height: 900 } })
+  await page.goto(`${running.api.baseUrl}/#licence=${licence}&token=${encodeURIComponent(token)}`)
+  return page
+}
+
+const inkOf = (page: Page, selector: string) =>
+  page.locator(selector).evaluate((element) => getComputedStyle(element).color)
+
+describe('the holder’s e-licence page', () => {
+  it('shows the licence live: its data, a ticking clock and a QR code, in black while normal', async () => {
+    const page = await holderPage(licenceNumber, tokens.holder)
+    try {
+      await page.locator('#presentation').waitFor({ state: 'visible' })
+      expect(await page.locator('#holder-name').textContent()).toBe('张三')
+      expect(await page.locator('#licence-number').textContent()).toBe(licenceNumber)
+      expect(await page.locator('#classes').textContent()).toBe('C1')
+      expect(await page.locator('#validity').textContent()).toBe('2020-01-01 至 2030-01-01')
+      expect(await page.locator('#statuses').textContent()).toContain('正常')
+      expect(await page.locator('#licence').getAttribute('data-state')).toBe('issued')
+      expect(await page.locator('#notice').isHidden()).toBe(true)
+      expect(await page.locator('#qr').getAttribute('src')).toMatch(/^data:image\/svg\+xml/)
+      expect(await page.locator('#presentation-text').inputValue()).toMatch(/^EP1\./)
+      expect(await inkOf(page, '#licence-number')).toBe('rgb(0, 0, 0)')
+
+      // The clock is live: the time shown changes while the page is open.
+      const shown = await page.locator('#clock').textContent()
+      expect(shown).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+      await page.waitForFunction((before) => document.getElementById('clock')?.textContent !== before, shown)
+      await screenshot(page, 'holder-issued')
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('shows a pending review, then a request for a photo, without a QR code', async () => {
+    const page = await holderPage(otherLicenceNumber, tokens.otherHolder)
+    try {
+      await page.locator('#notice').waitFor({ state: 'visible' })
+      expect(await page.locator('#licence').getAttribute('data-state')).toBe('pending-review')
+      expect(await page.locator('#notice-title').textContent()).toContain('Pending review')
+      expect(await page.locator('#notice-text').textContent()).toContain('2026-10-19 09:00:00')
+      expect(await page.locator('#presentation').isHidden()).toBe(true)
+      await screenshot(page, 'holder-pending-review')
+
+      running.setNow('2026-10-19T09:30:00+08:00')
+      await send(tokens.reviewer, reviewCommand(otherLicenceNumber))
+      await page.reload()
+      await page.locator('#licence[data-state="awaiting-photo"]').waitFor()
+      expect(await page.locator('#notice-title').textContent()).toContain('A photo is needed')
+      expect(await page.locator('#notice-text').textContent()).toContain('no photo on file')
+      expect(await page.locator('#presentation').isHidden()).toBe(true)
+      await screenshot(page, 'holder-awaiting-photo')
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('refuses to show another holder’s licence', async () => {
+    const page = await holderPage(licenceNumber, tokens.otherHolder)
+    try {
+      await page.locator('#problem').waitFor({ state: 'visible' })
+      expect(await page.locator('#problem').textContent()).toContain('may not show this licence')
+      expect(await page.locator('#presentation').isHidden()).toBe(true)
+    } finally {
+      await page.close()
+    }
+  })
+})
+
+describe('the verifier’s page', () => {
+  it('accepts a fresh presentation and refuses it two minutes later, as a screenshot would be', async () => {
+    running.setNow('2026-10-20T10:00:00+08:00')
+    const holder = await holderPage(licenceNumber, tokens.holder)
+    const verifier = await browser.newPage({ viewport: { width: 420, height: 900 } })
+    try {
+      await holder.locator('#presentation').waitFor({ state: 'visible' })
+      const presentation = await holder.locator('#presentation-text').inputValue()
+
+      await verifier.goto(`${running.api.baseUrl}/verify#token=${encodeURIComponent(tokens.verifier)}`)
+      expect(await verifier.locator('#token-field').isHidden()).toBe(true)
+      await verifier.locator('textarea[name="presentation"]').fill(presentation)
+      await verifier.locator('button[type="submit"]').click()
+      await verifier.locator('#result[data-valid="true"]').waitFor()
+      expect(await verifier.locator('#verdict').textContent()).toContain('VALID')
+      expect(await verifier.locator('#details').textContent()).toContain('110105********002X')
+      await screenshot(verifier, 'verifier-valid')
+
+      // The same code shown again two minutes later: a screenshot of the holder's screen.
+      running.setNow('2026-10-20T10:02:00+08:00')
+      await verifier.locator('button[type="submit"]').click()
+      await verifier.locator('#result[data-valid="false"]').waitFor()
+      expect(await verifier.locator('#verdict').textContent()).toContain('INVALID')
+      expect(await verifier.locator('#why').textContent()).toContain('screenshot')
+      expect(await verifier.locator('#details').textContent()).toContain('presentation-expired')
+      await screenshot(verifier, 'verifier-screenshot-refused')
+
+      await verifier.locator('textarea[name="presentation"]').fill(`${presentation.slice(0, -4)}AAAA`)
+      await verifier.locator('button[type="submit"]').click()
+      await verifier.locator('#details', { hasText: 'bad-signature' }).waitFor()
+    } finally {
+      await holder.close()
+      await verifier.close()
+    }
+  })
+})
+
+describe('an abnormal licence', () => {
+  it('turns the e-licence red, and still shows its QR code', async () => {
+    await send(tokens.registry, {
+      type: 'ChangeLicenceStatus',
+      data: { licenceNumber, statuses: ['B'] },
+      metadata: { commandId: nextCommandId() },
+    })
+    const page = await holderPage(licenceNumber, tokens.holder)
+    try {
+      await page.locator('#licence.abnormal').waitFor()
+      await page.locator('#presentation').waitFor({ state: 'visible' })
+      expect(await inkOf(page, '#licence-number')).toBe('rgb(208, 2, 27)')
+      expect(await page.locator('#statuses').textContent()).toContain('超分')
+      await screenshot(page, 'holder-abnormal')
+    } finally {
+      await page.close()
+    }
+  })
+})

@@ -1,0 +1,208 @@
+/**
+ * Reads of one licence, all straight from its event stream (so a holder sees their own command's
+ * effect at once), folded through the projections' views:
+ * - `GET /licences/:licenceNumber`: the e-licence view; `?asOf=` an instant gives the view then,
+ *   `&axis=record` as the system showed it then rather than as it is known now (default `business`).
+ * - `GET /licences/:licenceNumber/events`: the stored history with its hash chain.
+ * - `GET /licences/:licenceNumber/verification`: what a verifier may see, `?at=` an instant
+ *   (default now; a past instant is judged on what had happened by then), name and number masked.
+ * - `POST /licences/:licenceNumber/presentations`: a fresh signed presentation of the holder's own
+ *   e-licence (DESIGN §6), with its QR code as SVG.
+ * A holder reaches only their own licence; a verifier only verifies.
+ *
+ * @example
+ * // GET /licences/11010519491231002X/verification  Authorization: Bearer <verifier token>
+ * // → 200 { "eLicence": "valid", "driving": "allowed", "holderName": "张*", "licenceNumber": "110105********002X", … }
+ */
+import { type EventStore, Instant } from '@elicence/domain'
+import {
+  eLicenceAsOf,
+  eLicenceView,
+  foldView,
+  type SignedPresentation,
+  signPresentation,
+  type TimeAxis,
+  timeAxes,
+  verifyAt,
+} from '@elicence/projections'
+import type { FastifyInstance } from 'fastify'
+import * as E from 'fp-ts/lib/Either.js'
+import QRCode from 'qrcode'
+import { authorise, type TokenTable } from '../auth.js'
+import { errorBody, type HttpFailure, sendFailure, transportFailure } from '../errors.js'
+import { type LicenceStream, parseLicenceNumber, readLicenceStreamAs } from '../licence-stream.js'
+
+export interface PresentationSigning {
+  readonly signingKey: CryptoKey
+  /** How long a presentation stays valid; the page re-issues one before then. */
+  readonly validForSeconds: number
+}
+
+export interface LicenceRouteContext {
+  readonly tokens: TokenTable
+  readonly store: EventStore
+  readonly clock: () => Date
+  readonly presentations: PresentationSigning
+}
+
+interface LicenceParams {
+  readonly licenceNumber: string
+}
+
+const parseInstantQuery = (value: unknown, path: string): E.Either<HttpFailure, string | undefined> =>
+  value === undefined
+    ? E.right(undefined)
+    : Instant.is(value)
+      ? E.right(value)
+      : E.left(
+          transportFailure(400, 'invalid-request', `${path} is not an instant`, [
+            {
+              path,
+              message: 'expected an ISO-8601 instant with an offset or Z, e.g. 2026-10-09T10:00:00+08:00',
+            },
+          ]),
+        )
+
+const parseAxis = (value: unknown): E.Either<HttpFailure, TimeAxis> =>
+  value === undefined
+    ? E.right('business')
+    : timeAxes.includes(value as TimeAxis)
+      ? E.right(value as TimeAxis)
+      : E.left(
+          transportFailure(400, 'invalid-request', 'query.axis is not a time axis', [
+            { path: 'query.axis', message: `expected one of ${timeAxes.join(', ')}` },
+          ]),
+        )
+
+/** Both query values, or a 400 that lists the issues of both. */
+const bothQueries = (
+  asOf: E.Either<HttpFailure, string | undefined>,
+  axis: E.Either<HttpFailure, TimeAxis>,
+): E.Either<HttpFailure, { readonly asOf: string | undefined; readonly axis: TimeAxis }> => {
+  if (E.isRight(asOf) && E.isRight(axis)) return E.right({ asOf: asOf.right, axis: axis.right })
+  const issues = [asOf, axis].flatMap((parsed) =>
+    E.isLeft(parsed) ? (parsed.left.body.error.issues ?? []) : [],
+  )
+  return E.left(transportFailure(400, 'invalid-request', 'invalid query', issues))
+}
+
+/** The QR code the holder's page shows: the presentation token itself, nothing else. */
+const qrSvgOf = (presentation: SignedPresentation): Promise<string> =>
+  QRCode.toString(presentation.token, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+
+export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRouteContext): void => {
+  /**
+   * Authorisation, then the input (the path's licence number and any query values), then the
+   * stream: a request that is wrong in several ways hears first about the token, then about its input.
+   */
+  const readFor = async <Q>(
+    authorization: string | undefined,
+    capability: Parameters<typeof authorise>[2],
+    licenceNumberParam: string,
+    parseQuery: () => E.Either<HttpFailure, Q>,
+  ): Promise<E.Either<HttpFailure, { readonly stream: LicenceStream; readonly query: Q }>> => {
+    const authorised = authorise(context.tokens, authorization, capability)
+    if (E.isLeft(authorised)) return authorised
+    const licenceNumber = parseLicenceNumber(licenceNumberParam, 'params.licenceNumber')
+    if (E.isLeft(licenceNumber)) return licenceNumber
+    const query = parseQuery()
+    if (E.isLeft(query)) return query
+    const stream = await readLicenceStreamAs(context.store, authorised.right, licenceNumber.right)
+    return E.isLeft(stream) ? stream : E.right({ stream: stream.right, query: query.right })
+  }
+  const noQuery = () => E.right(undefined)
+
+  app.get<{ Params: LicenceParams; Querystring: { asOf?: unknown; axis?: unknown } }>(
+    '/licences/:licenceNumber',
+    async (request, reply) => {
+      const read = await readFor(
+        request.headers.authorization,
+        'read-licence',
+        request.params.licenceNumber,
+        () => bothQueries(parseInstantQuery(request.query.asOf, 'query.asOf'), parseAxis(request.query.axis)),
+      )
+      if (E.isLeft(read)) return sendFailure(reply, read.left)
+      const { stream, query } = read.right
+      if (query.asOf === undefined) return reply.send(foldView(eLicenceView, stream.events))
+      const then = eLicenceAsOf(stream.events, query.asOf, query.axis)
+      // The instant was checked above, so `Left` (an unparsable instant) cannot happen here.
+      const view = E.isRight(then) ? then.right : null
+      if (view === null) {
+        return sendFailure(
+          reply,
+          transportFailure(
+            404,
+            'not-found',
+            `licence ${stream.licenceNumber} was not recorded as of ${query.asOf}`,
+          ),
+        )
+      }
+      return reply.send(view)
+    },
+  )
+
+  app.get<{ Params: LicenceParams }>('/licences/:licenceNumber/events', async (request, reply) => {
+    const read = await readFor(
+      request.headers.authorization,
+      'read-events',
+      request.params.licenceNumber,
+      noQuery,
+    )
+    if (E.isLeft(read)) return sendFailure(reply, read.left)
+    const { stream } = read.right
+    return reply.send({ licenceNumber: stream.licenceNumber, version: stream.version, events: stream.stored })
+  })
+
+  app.get<{ Params: LicenceParams; Querystring: { at?: unknown } }>(
+    '/licences/:licenceNumber/verification',
+    async (request, reply) => {
+      const read = await readFor(
+        request.headers.authorization,
+        'read-verification',
+        request.params.licenceNumber,
+        () => parseInstantQuery(request.query.at, 'query.at'),
+      )
+      if (E.isLeft(read)) return sendFailure(reply, read.left)
+      const { stream, query: at } = read.right
+      if (at === undefined) {
+        return reply.send(verifyAt(foldView(eLicenceView, stream.events), context.clock().toISOString()))
+      }
+      // At a given instant, what was known to have happened by then: a licence issued later was not
+      // valid then, and one not yet recorded verifies as not found.
+      const then = eLicenceAsOf(stream.events, at, 'business')
+      return reply.send(verifyAt(E.isRight(then) ? then.right : null, at))
+    },
+  )
+
+  app.post<{ Params: LicenceParams }>('/licences/:licenceNumber/presentations', async (request, reply) => {
+    const read = await readFor(
+      request.headers.authorization,
+      'present',
+      request.params.licenceNumber,
+      noQuery,
+    )
+    if (E.isLeft(read)) return sendFailure(reply, read.left)
+    const view = foldView(eLicenceView, read.right.stream.events)
+    const signed = await signPresentation(view, {
+      privateKey: context.presentations.signingKey,
+      now: context.clock().toISOString(),
+      validForSeconds: context.presentations.validForSeconds,
+    })
+    if (E.isLeft(signed)) {
+      if (signed.left.code !== 'e-licence-not-valid') {
+        request.log.error({ error: signed.left }, 'signing a presentation failed')
+        return sendFailure(
+          reply,
+          transportFailure(500, 'internal-error', 'the presentation could not be signed'),
+        )
+      }
+      const { code, message, reasons } = signed.left
+      return reply.code(422).send(errorBody({ code, message, reasons }))
+    }
+    return reply.code(201).send({
+      presentation: signed.right.token,
+      payload: signed.right.payload,
+      qrSvg: await qrSvgOf(signed.right),
+    })
+  })
+}

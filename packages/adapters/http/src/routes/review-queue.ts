@@ -1,0 +1,71 @@
+/**
+ * `GET /review-queue`: open applications, those awaiting review first by `reviewDueAt`, then those
+ * awaiting a photo. `?dueBy=` an instant keeps only those a reviewer may decide by then; `?limit=`
+ * caps the list (1–1000, default 100). The queue is a read model over every licence, kept by the
+ * projection runner; each request first lets the runner catch up, so a reviewer never misses an
+ * application that was accepted before they asked.
+ *
+ * @example
+ * // GET /review-queue?dueBy=2026-10-16T10:00:00%2B08:00  Authorization: Bearer <reviewer token>
+ * // → 200 { "entries": [ { "licenceNumber": "…", "applicationId": "app-1", "reviewDueAt": "…", … } ] }
+ */
+import { Instant, type InvalidInputIssue, licenceError } from '@elicence/domain'
+import type { ProjectionRunner, ReadModelQueries } from '@elicence/projections'
+import type { FastifyInstance } from 'fastify'
+import * as E from 'fp-ts/lib/Either.js'
+import { authorise, type TokenTable } from '../auth.js'
+import { fromLicenceError, sendFailure, transportFailure } from '../errors.js'
+
+export interface ReviewQueueRouteContext {
+  readonly tokens: TokenTable
+  readonly runner: ProjectionRunner
+  readonly queries: ReadModelQueries
+}
+
+const defaultLimit = 100
+const maxLimit = 1000
+
+export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQueueRouteContext): void => {
+  // Catch-ups run one after another: concurrent ones would only race for the same checkpoint. Each
+  // request still runs its own, which starts after the request arrived and so sees what came before.
+  let previous: Promise<unknown> = Promise.resolve()
+  const catchUp = () => {
+    const next = previous.then(() => context.runner.catchUp())
+    previous = next.catch(() => undefined)
+    return next
+  }
+
+  app.get<{ Querystring: { dueBy?: unknown; limit?: unknown } }>('/review-queue', async (request, reply) => {
+    const authorised = authorise(context.tokens, request.headers.authorization, 'read-review-queue')
+    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
+
+    const { dueBy, limit } = request.query
+    const issues: InvalidInputIssue[] = []
+    if (dueBy !== undefined && !Instant.is(dueBy)) {
+      issues.push({ path: 'query.dueBy', message: 'expected an ISO-8601 instant with an offset or Z' })
+    }
+    const limitNumber = limit === undefined ? defaultLimit : Number(limit)
+    if (
+      typeof limit !== 'undefined' &&
+      !(typeof limit === 'string' && /^\d{1,4}$/.test(limit) && limitNumber >= 1 && limitNumber <= maxLimit)
+    ) {
+      issues.push({ path: 'query.limit', message: `expected an integer from 1 to ${maxLimit}` })
+    }
+    if (issues.length > 0)
+      return sendFailure(reply, transportFailure(400, 'invalid-request', 'invalid query', issues))
+
+    const caughtUp = await catchUp()
+    if (E.isLeft(caughtUp)) {
+      request.log.error({ error: caughtUp.left }, 'the projection runner could not catch up')
+      return sendFailure(reply, fromLicenceError(licenceError(caughtUp.left.code, caughtUp.left.message)))
+    }
+    const entries = await context.queries.reviewQueue({
+      limit: limitNumber,
+      ...(typeof dueBy === 'string' ? { dueBy } : {}),
+    })
+    if (E.isLeft(entries)) {
+      return sendFailure(reply, fromLicenceError(licenceError(entries.left.code, entries.left.message)))
+    }
+    return reply.send({ entries: entries.right, checkpoint: caughtUp.right.position })
+  })
+}

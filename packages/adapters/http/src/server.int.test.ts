@@ -1,0 +1,331 @@
+// The JSON API over a real listening server (loopback, port 0) and the in-memory store: commands,
+// authentication and the role policy, status codes, event histories and health. Every response goes
+// through `apiClient`, which checks it against the served OpenAPI document.
+import { concurrencyConflict, type EventStore, inMemoryEventStore, storeFailure } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  applyCommand as apply,
+  licenceNumber,
+  nextCommandId,
+  otherLicenceNumber,
+  type TestServer as Running,
+  recordLicenceCommand as recordLicence,
+  startTestServer as start,
+  testTokens as tokens,
+} from './test-support/test-server.js'
+
+const storedEventCount = async (store: EventStore): Promise<number> => {
+  const read = await store.readAll({ after: 0, limit: 10_000 })
+  if (E.isLeft(read)) throw new Error(read.left.message)
+  return read.right.events.length
+}
+
+describe('POST /commands', () => {
+  let running: Running
+  beforeAll(async () => {
+    running = await start()
+  })
+  afterAll(async () => {
+    await running.app.close()
+  })
+
+  it('refuses a request without a bearer token, or with an unknown one, with 401', async () => {
+    const missing = await running.api.request('POST', '/commands', { body: recordLicence() })
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    const unknown = await running.api.request('POST', '/commands', {
+      body: recordLicence(),
+      token: 'not-a-token',
+    })
+    expect(unknown.status).toBe(401)
+    expect(unknown.body.error.code).toBe('unauthorized')
+    expect(await storedEventCount(running.store)).toBe(0)
+  })
+
+  it('refuses auditors and verifiers, who never change anything, with 403', async () => {
+    for (const token of [tokens.auditor, tokens.verifier]) {
+      const response = await running.api.request('POST', '/commands', { body: recordLicence(), token })
+      expect(response.status).toBe(403)
+      expect(response.body.error.code).toBe('forbidden')
+    }
+    expect(await storedEventCount(running.store)).toBe(0)
+  })
+
+  it('lists every failing path of an invalid command with 400, and stores nothing', async () => {
+    const command = recordLicence()
+    const response = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: {
+        ...command,
+        data: {
+          ...command.data,
+          licenceNumber: '110105194912310021',
+          classes: ['C1', 'C1'],
+          validFrom: '2026-02-30',
+        },
+      },
+    })
+    expect(response.status).toBe(400)
+    expect(response.body.error.code).toBe('invalid-command')
+    const paths = response.body.error.issues.map((issue: { path: string }) => issue.path)
+    expect(paths).toEqual(expect.arrayContaining(['data.licenceNumber', 'data.classes', 'data.validFrom']))
+    expect(await storedEventCount(running.store)).toBe(0)
+  })
+
+  it('records a licence (201), answers a re-sent command with its first outcome (200), refuses a reused id (409)', async () => {
+    const command = recordLicence()
+    const first = await running.api.request('POST', '/commands', { token: tokens.registry, body: command })
+    expect(first.status).toBe(201)
+    expect(first.body.replayed).toBe(false)
+    expect(first.body.events.map((event: { type: string }) => event.type)).toEqual(['LicenceRecorded'])
+    expect(first.body.events[0].metadata.actor).toEqual({ role: 'registry', id: 'registry-1' })
+
+    const again = await running.api.request('POST', '/commands', { token: tokens.registry, body: command })
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual({ ...first.body, replayed: true })
+
+    const reused = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: { ...recordLicence(licenceNumber, 'acct-someone-else'), metadata: command.metadata },
+    })
+    expect(reused.status).toBe(409)
+    expect(reused.body.error.code).toBe('command-id-reused')
+
+    const twice = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: recordLicence(),
+    })
+    expect(twice.status).toBe(422)
+    expect(twice.body.error.code).toBe('licence-already-recorded')
+    expect(await storedEventCount(running.store)).toBe(1)
+  })
+
+  it('refuses a body that claims another actor (403) and accepts one that repeats the token’s', async () => {
+    const claimed = recordLicence(otherLicenceNumber, 'acct-other')
+    const impostor = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: { ...claimed, metadata: { ...claimed.metadata, actor: { role: 'registry', id: 'registry-2' } } },
+    })
+    expect(impostor.status).toBe(403)
+    const honest = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: { ...claimed, metadata: { ...claimed.metadata, actor: { role: 'registry', id: 'registry-1' } } },
+    })
+    expect(honest.status).toBe(201)
+  })
+
+  it('stamps a holder’s command with the server’s clock and refuses a stated `at` (400)', async () => {
+    const backdated = apply()
+    const refused = await running.api.request('POST', '/commands', {
+      token: tokens.holder,
+      body: { ...backdated, metadata: { ...backdated.metadata, at: '2020-01-01T00:00:00Z' } },
+    })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.issues).toEqual([expect.objectContaining({ path: 'metadata.at' })])
+
+    const applied = await running.api.request('POST', '/commands', { token: tokens.holder, body: apply() })
+    expect(applied.status).toBe(201)
+    const [event] = applied.body.events
+    expect(event.type).toBe('ELicenceApplied')
+    expect(Date.parse(event.metadata.at)).toBe(Date.parse('2026-10-15T10:00:00+08:00'))
+    expect(event.data.reviewDueAt).toBe('2026-10-16T02:00:00.000Z')
+  })
+
+  it('lets a holder act only on their own licence (403)', async () => {
+    const response = await running.api.request('POST', '/commands', {
+      token: tokens.otherHolder,
+      body: apply(),
+    })
+    expect(response.status).toBe(403)
+    expect(response.body.error.code).toBe('not-licence-holder')
+  })
+
+  it('answers 404 for a licence never recorded and 422 for a rule, e.g. a review not yet due', async () => {
+    const missing = await running.api.request('POST', '/commands', {
+      token: tokens.reviewer,
+      body: {
+        type: 'ReviewApplication',
+        data: { licenceNumber: '110105198001010016', applicationId: 'app-1' },
+        metadata: { commandId: nextCommandId() },
+      },
+    })
+    expect(missing.status).toBe(404)
+    expect(missing.body.error.code).toBe('licence-not-found')
+
+    const review = () => ({
+      type: 'ReviewApplication',
+      data: { licenceNumber, applicationId: 'app-1' },
+      metadata: { commandId: nextCommandId() },
+    })
+    const early = await running.api.request('POST', '/commands', { token: tokens.reviewer, body: review() })
+    expect(early.status).toBe(422)
+    expect(early.body.error.code).toBe('review-not-due')
+
+    // A reviewer cannot post-date a review to beat the wait: only the server's clock counts.
+    const postDated = review()
+    const stated = await running.api.request('POST', '/commands', {
+      token: tokens.reviewer,
+      body: { ...postDated, metadata: { ...postDated.metadata, at: '2026-10-20T10:00:00+08:00' } },
+    })
+    expect(stated.status).toBe(400)
+
+    running.setNow('2026-10-16T10:00:00+08:00')
+    const due = await running.api.request('POST', '/commands', { token: tokens.reviewer, body: review() })
+    expect(due.status).toBe(201)
+    expect(due.body.events.map((event: { type: string }) => event.type)).toEqual(['ELicenceIssued'])
+  })
+
+  it('refuses bodies that are not JSON commands without a 5xx: 400, 413, 415', async () => {
+    const malformed = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      rawBody: '{"type": "RecordLicence", ',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(malformed.status).toBe(400)
+    const poisoned = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      rawBody: '{"__proto__": {"admin": true}}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(poisoned.status).toBe(400)
+    const large = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: { ...recordLicence(), padding: 'x'.repeat(70_000) },
+    })
+    expect(large.status).toBe(413)
+    expect(large.body.error.code).toBe('payload-too-large')
+    const xml = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      rawBody: '<command/>',
+      headers: { 'content-type': 'application/xml' },
+    })
+    expect(xml.status).toBe(415)
+    const text = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      rawBody: 'RecordLicence please',
+      headers: { 'content-type': 'text/plain' },
+    })
+    expect(text.status).toBe(400)
+  })
+})
+
+describe('GET /licences/:licenceNumber/events', () => {
+  let running: Running
+  beforeAll(async () => {
+    running = await start()
+    const recorded = await running.api.request('POST', '/commands', {
+      token: tokens.registry,
+      body: recordLicence(),
+    })
+    expect(recorded.status).toBe(201)
+    await running.api.request('POST', '/commands', { token: tokens.holder, body: apply() })
+  })
+  afterAll(async () => {
+    await running.app.close()
+  })
+
+  it('gives the stream with its hash chain to an auditor and to the licence’s holder', async () => {
+    for (const token of [tokens.auditor, tokens.holder, tokens.registry]) {
+      const response = await running.api.request('GET', `/licences/${licenceNumber}/events`, { token })
+      expect(response.status).toBe(200)
+      expect(response.body.version).toBe(1)
+      const [first, second] = response.body.events
+      expect(first.metadata.prevHash).toBe('0'.repeat(64))
+      expect(second.metadata.prevHash).toBe(first.metadata.hash)
+    }
+  })
+
+  it('keeps other holders and verifiers out (403), recorded or not, and says 404 to others', async () => {
+    const other = await running.api.request('GET', `/licences/${licenceNumber}/events`, {
+      token: tokens.otherHolder,
+    })
+    expect(other.status).toBe(403)
+    const unrecordedForHolder = await running.api.request('GET', `/licences/${otherLicenceNumber}/events`, {
+      token: tokens.otherHolder,
+    })
+    expect(unrecordedForHolder.status).toBe(403)
+    const verifier = await running.api.request('GET', `/licences/${licenceNumber}/events`, {
+      token: tokens.verifier,
+    })
+    expect(verifier.status).toBe(403)
+    const unrecorded = await running.api.request('GET', `/licences/${otherLicenceNumber}/events`, {
+      token: tokens.auditor,
+    })
+    expect(unrecorded.status).toBe(404)
+  })
+
+  it('refuses a malformed licence number with 400 naming the path parameter', async () => {
+    const response = await running.api.request('GET', '/licences/110105194912310021/events', {
+      token: tokens.auditor,
+    })
+    expect(response.status).toBe(400)
+    expect(response.body.error.issues[0].path).toBe('params.licenceNumber')
+  })
+})
+
+describe('conflicts, store failures and health', () => {
+  it('answers 409 after the handler’s bounded retries when the stream keeps changing', async () => {
+    const inner = inMemoryEventStore()
+    let appendAttempts = 0
+    const racing: EventStore = {
+      ...inner,
+      appendToStream: async (streamId, expected) => {
+        appendAttempts++
+        return E.left(concurrencyConflict(streamId, expected, 7))
+      },
+    }
+    const running = await start({ store: racing, maxAttempts: 3 })
+    try {
+      const response = await running.api.request('POST', '/commands', {
+        token: tokens.registry,
+        body: recordLicence(),
+      })
+      expect(response.status).toBe(409)
+      expect(response.body.error.code).toBe('concurrency-conflict')
+      expect(appendAttempts).toBe(3)
+    } finally {
+      await running.app.close()
+    }
+  })
+
+  it('reports the store in /healthz: 200 when it answers, 503 when it fails', async () => {
+    const inner = inMemoryEventStore()
+    let failing = false
+    const flaky: EventStore = {
+      ...inner,
+      readAll: async (options) => (failing ? E.left(storeFailure('disk on fire')) : inner.readAll(options)),
+      readStream: async (streamId) =>
+        failing ? E.left(storeFailure('disk on fire')) : inner.readStream(streamId),
+    }
+    const running = await start({ store: flaky })
+    try {
+      const healthy = await running.api.request('GET', '/healthz')
+      expect(healthy.status).toBe(200)
+      expect(healthy.body).toEqual({ status: 'ok', store: { name: 'memory', status: 'ok' } })
+      failing = true
+      const sick = await running.api.request('GET', '/healthz')
+      expect(sick.status).toBe(503)
+      expect(sick.body.store.message).toBe('disk on fire')
+      const command = await running.api.request('POST', '/commands', {
+        token: tokens.registry,
+        body: recordLicence(),
+      })
+      expect(command.status).toBe(503)
+      expect(command.body.error.code).toBe('store-failure')
+    } finally {
+      await running.app.close()
+    }
+  })
+
+  it('answers an unknown route with a JSON 404', async () => {
+    const running = await start()
+    try {
+      const response = await fetch(`${running.api.baseUrl}/no/such/route`)
+      expect(response.status).toBe(404)
+      expect(await response.json()).toMatchObject({ error: { code: 'not-found' } })
+    } finally {
+      await running.app.close()
+    }
+  })
+})

@@ -1,0 +1,160 @@
+/**
+ * The HTTP transport of DESIGN §7: a Fastify instance over the shared command handler and the
+ * projections' queries. It does not listen by itself; the caller decides where (`app.listen`) and
+ * when to stop (`app.close()`, which lets in-flight requests finish).
+ *
+ * @example
+ * const app = createServer({
+ *   store: inMemoryEventStore(),
+ *   decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+ *   tokens: new Map([['a-long-random-token', { role: 'registry', id: 'registry-1' }]]),
+ *   presentationKeys: { signingKey, verificationKey }, // importSigningKey / importVerificationKey
+ * })
+ * await app.listen({ host: '127.0.0.1', port: 0 })
+ */
+import { createHash } from 'node:crypto'
+import {
+  type ActorRole,
+  type CommandHandler,
+  commandHandler,
+  type EventStore,
+  type LicenceDecider,
+} from '@elicence/domain'
+import {
+  defaultPresentationSeconds,
+  inMemoryReadModelStore,
+  projectionRunner,
+  type ReadModelStore,
+  readModelQueries,
+} from '@elicence/projections'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
+import { fromFrameworkError, sendFailure, transportFailure } from './errors.js'
+import { openApiDocument } from './openapi.js'
+import { registerCommandRoutes } from './routes/commands.js'
+import { registerLicenceRoutes } from './routes/licences.js'
+import { registerOperationsRoutes } from './routes/operations.js'
+import { registerPageRoutes } from './routes/page.js'
+import { registerPresentationRoutes } from './routes/presentations.js'
+import { registerReviewQueueRoutes } from './routes/review-queue.js'
+
+// node:crypto's synchronous digest: Web Crypto's would cost a thread-pool round trip per command.
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** The Ed25519 key pair of presentations (see `importSigningKey` / `importVerificationKey`). */
+export interface PresentationKeys {
+  readonly signingKey: CryptoKey
+  readonly verificationKey: CryptoKey
+}
+
+export interface ServerOptions {
+  readonly store: EventStore
+  readonly decider: LicenceDecider
+  /** Bearer token → actor; see `parseTokenTable` for reading one from configuration. */
+  readonly tokens: TokenTable
+  readonly presentationKeys: PresentationKeys
+  /** How long a presentation stays valid, in seconds (default 60). */
+  readonly presentationSeconds?: number
+  /**
+   * Where the review queue's read model lives; by default in memory, rebuilt from the event store
+   * on the first request. The server runs the projection runner over it.
+   */
+  readonly readModels?: ReadModelStore
+  /** Fastify's logger option: `false` (the default) for none, `true` or pino options for JSON logs. */
+  readonly logger?: FastifyServerOptions['logger']
+  /** Names the store in `/healthz`, e.g. `sqlite`. */
+  readonly storeName?: string
+  /** The clock that stamps `metadata.at` and answers "now" for verifications. */
+  readonly clock?: () => Date
+  /** Roles that may state `metadata.at` themselves; see `defaultClockTrustedRoles`. */
+  readonly clockTrustedRoles?: ReadonlyArray<ActorRole>
+  /** Largest accepted request body in bytes (413 above it). */
+  readonly bodyLimit?: number
+  /** Attempts of the command handler on a version conflict before answering 409. */
+  readonly maxAttempts?: number
+}
+
+/** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
+const defaultBodyLimit = 64 * 1024
+
+export const createServer = (options: ServerOptions): FastifyInstance => {
+  const clock = options.clock ?? (() => new Date())
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? defaultBodyLimit,
+    // On close, idle keep-alive sockets are dropped at once; requests in flight still finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // A client that trickles its request in (slowloris) is cut off instead of holding a socket.
+    requestTimeout: 30_000,
+  })
+
+  const handle: CommandHandler = commandHandler({
+    store: options.store,
+    decider: options.decider,
+    clock,
+    digest: sha256Hex,
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+  })
+
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  // A request in flight when shutdown began is answered, and its connection closed with it: a
+  // keep-alive socket left open would hold `close()` until the keep-alive timeout.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close')
+    done(null, payload)
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    const failure = fromFrameworkError(error)
+    if (failure.status >= 500) request.log.error({ err: error }, 'request failed')
+    return sendFailure(reply, failure)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendFailure(
+      reply,
+      transportFailure(404, 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  )
+
+  registerCommandRoutes(app, {
+    tokens: options.tokens,
+    handle,
+    clock,
+    clockTrustedRoles: options.clockTrustedRoles ?? defaultClockTrustedRoles,
+  })
+  registerLicenceRoutes(app, {
+    tokens: options.tokens,
+    store: options.store,
+    clock,
+    presentations: {
+      signingKey: options.presentationKeys.signingKey,
+      validForSeconds: options.presentationSeconds ?? defaultPresentationSeconds,
+    },
+  })
+  registerPresentationRoutes(app, {
+    tokens: options.tokens,
+    store: options.store,
+    clock,
+    verificationKey: options.presentationKeys.verificationKey,
+  })
+  const readModels = options.readModels ?? inMemoryReadModelStore()
+  // Read models the server made are the server's to close; given ones are the caller's.
+  if (options.readModels === undefined) app.addHook('onClose', () => readModels.close())
+  registerReviewQueueRoutes(app, {
+    tokens: options.tokens,
+    runner: projectionRunner({ events: options.store, readModels }),
+    queries: readModelQueries(readModels),
+  })
+  registerOperationsRoutes(app, {
+    store: options.store,
+    storeName: options.storeName ?? 'event store',
+    openApiDocument,
+    closing: () => closing,
+  })
+  registerPageRoutes(app)
+  return app
+}

@@ -1,0 +1,126 @@
+/**
+ * A server for tests: `createServer` over a given store, listening on loopback port 0, with a token
+ * per role read through `parseTokenTable` (as configuration would be), fresh presentation keys, a
+ * clock the test sets, and an `apiClient` that checks every response against the OpenAPI document.
+ * Test-only: excluded from the build.
+ *
+ * @example
+ * const running = await startTestServer()
+ * await running.api.request('POST', '/commands', { token: testTokens.registry, body: recordLicenceCommand() })
+ * await running.app.close()
+ */
+import { chinaMainlandCalendar, type EventStore, inMemoryEventStore, licenceDecider } from '@elicence/domain'
+import { generatePresentationKeys, importSigningKey, importVerificationKey } from '@elicence/projections'
+import type { FastifyInstance } from 'fastify'
+import * as E from 'fp-ts/lib/Either.js'
+import { parseTokenTable } from '../auth.js'
+import { createServer, type PresentationKeys, type ServerOptions } from '../server.js'
+import { type ApiClient, apiClient } from './api-client.js'
+
+export const licenceNumber = '11010519491231002X'
+export const otherLicenceNumber = '110105194912310038'
+
+export const testTokens = {
+  registry: 'registry-token-0123456789',
+  reviewer: 'reviewer-token-0123456789',
+  system: 'system-token-0123456789ab',
+  holder: 'holder-token-0123456789ab',
+  otherHolder: 'other-holder-token-012345',
+  auditor: 'auditor-token-0123456789a',
+  verifier: 'verifier-token-012345678',
+} as const
+
+const tokenTable = parseTokenTable({
+  [testTokens.registry]: { role: 'registry', id: 'registry-1' },
+  [testTokens.reviewer]: { role: 'reviewer', id: 'reviewer-1' },
+  [testTokens.system]: { role: 'system', id: 'scheduler' },
+  [testTokens.holder]: { role: 'holder', id: 'acct-holder' },
+  [testTokens.otherHolder]: { role: 'holder', id: 'acct-other' },
+  [testTokens.auditor]: { role: 'auditor', id: 'auditor-1' },
+  [testTokens.verifier]: { role: 'verifier', id: 'police-terminal-1' },
+})
+
+export const testPresentationKeys = async (): Promise<PresentationKeys> => {
+  const generated = await generatePresentationKeys()
+  const signingKey = await importSigningKey(generated.privateKeyPem)
+  const verificationKey = await importVerificationKey(generated.publicKeyPem)
+  if (E.isLeft(signingKey) || E.isLeft(verificationKey))
+    throw new Error('could not import fresh presentation keys')
+  return { signingKey: signingKey.right, verificationKey: verificationKey.right }
+}
+
+let commandCount = 0
+/** Distinct UUIDs across a test file. */
+export const nextCommandId = (): string =>
+  `00000000-0000-4000-8000-${(++commandCount).toString(16).padStart(12, '0')}`
+
+export const recordLicenceCommand = (
+  number: string = licenceNumber,
+  accountId = 'acct-holder',
+  statuses: ReadonlyArray<string> = ['A'],
+) => ({
+  type: 'RecordLicence',
+  data: {
+    licenceNumber: number,
+    holder: { accountId, name: '张三' },
+    classes: ['C1'],
+    validFrom: '2020-01-01',
+    validUntil: '2030-01-01',
+    authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
+    statuses,
+    photoOnFile: true,
+  },
+  metadata: { commandId: nextCommandId() },
+})
+
+export const applyCommand = (number: string = licenceNumber) => ({
+  type: 'ApplyForELicence',
+  data: {
+    licenceNumber: number,
+    applicationId: 'app-1',
+    declaredValidFrom: '2020-01-01',
+    faceCheck: { passed: true },
+  },
+  metadata: { commandId: nextCommandId() },
+})
+
+export const reviewCommand = (number: string = licenceNumber) => ({
+  type: 'ReviewApplication',
+  data: { licenceNumber: number, applicationId: 'app-1' },
+  metadata: { commandId: nextCommandId() },
+})
+
+export interface TestServer {
+  readonly app: FastifyInstance
+  readonly api: ApiClient
+  readonly store: EventStore
+  readonly keys: PresentationKeys
+  readonly setNow: (iso: string) => void
+}
+
+/** A Thursday, a working day: an application then falls due at the same time on Friday. */
+export const testStart = '2026-10-15T10:00:00+08:00'
+
+export const startTestServer = async (
+  options: Partial<Pick<ServerOptions, 'store' | 'maxAttempts' | 'presentationKeys' | 'logger'>> = {},
+): Promise<TestServer> => {
+  if (E.isLeft(tokenTable)) throw new Error(tokenTable.left)
+  let now = new Date(testStart)
+  const store = options.store ?? inMemoryEventStore()
+  const keys = options.presentationKeys ?? (await testPresentationKeys())
+  const app = createServer({
+    store,
+    decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+    tokens: tokenTable.right,
+    presentationKeys: keys,
+    clock: () => now,
+    storeName: 'memory',
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no TCP address')
+  const api = await apiClient(`http://127.0.0.1:${address.port}`)
+  return { app, api, store, keys, setNow: (iso) => (now = new Date(iso)) }
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto'
+import { type EventStore, isConcurrencyConflict, isStoreFailure } from '@elicence/domain'
+import { eventStoreConformance } from '@elicence/domain/testing'
+import * as E from 'fp-ts/lib/Either.js'
+import { Pool } from 'pg'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { postgresEventStore } from './postgres-event-store.js'
+import { draftEvent } from './testing/draft-events.js'
+
+const url = inject('postgresUrl')
+// For what the suite does behind a store's back (tamper) and for dropping the schemas afterwards.
+const admin = new Pool({ connectionString: url, max: 2 })
+const schemas = new Map<EventStore, string>()
+const freshSchema = () => `test_${randomUUID().replaceAll('-', '')}`
+const openIn = (schema: string): EventStore => {
+  const store = postgresEventStore({ connectionString: url, schema })
+  schemas.set(store, schema)
+  return store
+}
+const dropSchemas = async () => {
+  for (const schema of new Set(schemas.values()))
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  schemas.clear()
+}
+
+eventStoreConformance('postgres', {
+  open: async () => openIn(freshSchema()),
+  reopen: async (closed) => openIn(schemas.get(closed) ?? freshSchema()),
+  tamper: async (store, { streamId, version, data }) => {
+    await admin.query(
+      `UPDATE "${schemas.get(store)}".events SET data = $1 WHERE stream_id = $2 AND version = $3`,
+      [JSON.stringify(data), streamId, version],
+    )
+  },
+  cleanup: dropSchemas,
+})
+
+describe('postgresEventStore', () => {
+  afterAll(async () => {
+    await dropSchemas()
+    await admin.end()
+  })
+
+  it('creates its schema once when several stores start on it at the same moment', async () => {
+    const schema = freshSchema()
+    const stores = Array.from({ length: 4 }, () => openIn(schema))
+    const reads = await Promise.all(stores.map((store) => store.readAll({ after: 0, limit: 1 })))
+    expect(reads.every(E.isRight)).toBe(true)
+    const [first, second] = stores
+    if (first === undefined || second === undefined) throw new Error('no stores')
+    expect(E.isRight(await first.appendToStream('licence-a', 'no-stream', [draftEvent('A', {})]))).toBe(true)
+    expect(E.isRight(await second.appendToStream('licence-a', 0, [draftEvent('B', {})]))).toBe(true)
+    for (const store of stores) await store.close()
+  })
+
+  it('keeps data exactly as written, including what jsonb would refuse or reorder', async () => {
+    const store = openIn(freshSchema())
+    const data = { z: 1, a: 'nul \u0000 and lone surrogate \ud800', nested: { b: [1.5, -0] } }
+    const appended = await store.appendToStream('licence-j', 'no-stream', [draftEvent('J', data)])
+    expect(E.isLeft(appended) ? appended.left.message : 'appended').toBe('appended')
+    const read = await store.readStream('licence-j')
+    expect(E.isRight(read) && read.right.events[0]?.data).toEqual(JSON.parse(JSON.stringify(data)))
+    await store.close()
+  })
+
+  it('indexes the command id of every event', async () => {
+    const schema = freshSchema()
+    const store = openIn(schema)
+    const event = draftEvent('C', {})
+    expect(E.isRight(await store.appendToStream('licence-c', 'no-stream', [event]))).toBe(true)
+    const indexes = await admin.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'events_command_id'`,
+      [schema],
+    )
+    expect(indexes.rows[0]?.indexdef).toContain('(command_id)')
+    const byCommand = await admin.query(`SELECT version FROM "${schema}".events WHERE command_id = $1`, [
+      event.metadata.commandId,
+    ])
+    expect(byCommand.rows).toEqual([{ version: 0 }])
+    await store.close()
+  })
+
+  it('reports a conflict with the actual version when another writer took the version first', async () => {
+    const schema = freshSchema()
+    const store = openIn(schema)
+    expect(E.isRight(await store.appendToStream('licence-r', 'no-stream', [draftEvent('A', {})]))).toBe(true)
+    // Another store on the same schema appends between this store's head read and its insert: the
+    // unique (stream_id, version) constraint is what refuses the second writer.
+    const other = openIn(schema)
+    const [mine, theirs] = await Promise.all([
+      store.appendToStream('licence-r', 0, [draftEvent('B', {})]),
+      other.appendToStream('licence-r', 0, [draftEvent('C', {})]),
+    ])
+    const outcomes = [mine, theirs]
+    expect(outcomes.filter(E.isRight)).toHaveLength(1)
+    const lost = outcomes.find(E.isLeft)
+    expect(lost !== undefined && isConcurrencyConflict(lost.left) && lost.left.actual).toBe(1)
+    await store.close()
+    await other.close()
+  })
+
+  it('append_events refuses a batch that does not continue the chain, and never leaves a lock behind', async () => {
+    const schema = freshSchema()
+    const store = openIn(schema)
+    const appended = await store.appendToStream('licence-l', 'no-stream', [draftEvent('A', {})])
+    if (E.isLeft(appended)) throw new Error(appended.left.message)
+    const headHash = appended.right.events[0]?.metadata.hash ?? ''
+    const writer = await admin.connect()
+    const blocker = await admin.connect()
+    // Raw calls of the function the store uses, with one unsealed event: only the checks are under test.
+    const appendRaw = (version: number, prevHash: string) =>
+      writer.query(`SELECT * FROM "${schema}".append_events('licence-l', $1, $2, $3, $4, $5, $6)`, [
+        version,
+        prevHash,
+        ['X'],
+        ['{}'],
+        ['{}'],
+        [randomUUID()],
+      ])
+    const advisoryLocksHeld = async () =>
+      (
+        await writer.query<{ held: number }>(
+          `SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`,
+        )
+      ).rows[0]?.held
+    try {
+      // Version 0 is taken: the unique constraint refuses it.
+      await expect(appendRaw(0, '0'.repeat(64))).rejects.toMatchObject({ code: '23505' })
+      // A wrong previous hash, and a gap after the head: the chain check refuses them.
+      await expect(appendRaw(1, 'f'.repeat(64))).rejects.toMatchObject({ code: 'EL409' })
+      await expect(appendRaw(2, headHash)).rejects.toMatchObject({ code: 'EL409' })
+      expect(await advisoryLocksHeld()).toBe(0)
+
+      // A cancellation inside the critical section: nextval waits for a lock on the sequence that an
+      // open ALTER SEQUENCE holds, until the statement times out.
+      await blocker.query('BEGIN')
+      await blocker.query(`ALTER SEQUENCE "${schema}".events_position CACHE 1`)
+      await writer.query(`SET statement_timeout = '300ms'`)
+      await expect(appendRaw(1, headHash)).rejects.toMatchObject({ code: '57014' })
+      expect(await advisoryLocksHeld()).toBe(0)
+      await blocker.query('ROLLBACK')
+      await writer.query('RESET statement_timeout')
+
+      // A transaction that has written before may not append: its xid would predate the lock.
+      await writer.query('BEGIN')
+      await writer.query('SELECT pg_current_xact_id()')
+      await expect(appendRaw(1, headHash)).rejects.toMatchObject({ code: '55000' })
+      await writer.query('ROLLBACK')
+    } finally {
+      writer.release()
+      blocker.release()
+    }
+    // Nobody holds the lock, so appends go on.
+    expect(E.isRight(await store.appendToStream('licence-l', 0, [draftEvent('B', {})]))).toBe(true)
+    await store.close()
+  })
+
+  it('a remembered head that went stale behind the store turns into a conflict, then the store recovers', async () => {
+    const schema = freshSchema()
+    const mine = openIn(schema)
+    const theirs = openIn(schema)
+    expect(E.isRight(await mine.appendToStream('licence-h', 'no-stream', [draftEvent('A', {})]))).toBe(true)
+    // `mine` remembers version 0; `theirs` moves the stream on.
+    expect(E.isRight(await theirs.appendToStream('licence-h', 0, [draftEvent('B', {})]))).toBe(true)
+    const stale = await mine.appendToStream('licence-h', 0, [draftEvent('C', {})])
+    expect(E.isLeft(stale) && stale.left).toMatchObject({ code: 'concurrency-conflict', actual: 1 })
+    const next = await mine.appendToStream('licence-h', 1, [draftEvent('C', {})])
+    expect(E.isRight(next) && next.right.version).toBe(2)
+    const read = await theirs.readStream('licence-h')
+    expect(E.isRight(read) && read.right.events.map((event) => event.type)).toEqual(['A', 'B', 'C'])
+    await mine.close()
+    await theirs.close()
+  })
+
+  it('reports an unreachable server, a bad schema name and a closed store as store failures', async () => {
+    const unreachable = postgresEventStore({ connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none' })
+    const read = await unreachable.readStream('licence-x')
+    expect(E.isLeft(read) && isStoreFailure(read.left)).toBe(true)
+    await unreachable.close()
+
+    const badSchema = postgresEventStore({ connectionString: url, schema: 'Robert"); DROP TABLE x; --' })
+    const appended = await badSchema.appendToStream('licence-x', 'any', [draftEvent('A', {})])
+    expect(E.isLeft(appended) && appended.left.message).toMatch(/schema name/)
+
+    const store = openIn(freshSchema())
+    await store.close()
+    const afterClose = await store.readAll({ after: 0, limit: 10 })
+    expect(E.isLeft(afterClose) && isStoreFailure(afterClose.left)).toBe(true)
+  })
+
+  it('refuses readAll options that are not non-negative integers', async () => {
+    const store = openIn(freshSchema())
+    for (const options of [
+      { after: -1, limit: 10 },
+      { after: 0.5, limit: 10 },
+      { after: 0, limit: -1 },
+    ]) {
+      const read = await store.readAll(options)
+      expect(E.isLeft(read) && isStoreFailure(read.left)).toBe(true)
+    }
+    await store.close()
+  })
+})

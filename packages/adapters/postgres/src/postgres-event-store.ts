@@ -1,0 +1,372 @@
+/**
+ * The PostgreSQL EventStore (DESIGN §4): one `events` table per schema, a per-stream hash chain
+ * sealed here before the insert, and a global order that a polling reader can follow without ever
+ * skipping an event that commits late.
+ *
+ * ## Why readAll never skips a late commit
+ * A bigserial alone does not give this: transaction A draws position 10, transaction B draws 11 and
+ * commits first; a reader sees 11, moves its checkpoint past 10, and A's event is lost when A commits.
+ * Marten's answer (wait for the gap, then skip it after a timeout) still loses A when A is slower than
+ * the timeout. Emmett's answer stores `transaction_id = pg_current_xact_id()` with each row and reads
+ * only rows with `transaction_id < pg_snapshot_xmin(pg_current_snapshot())`: every transaction below
+ * the snapshot's xmin has finished, so none of them can still add rows. That alone is not enough when
+ * the checkpoint is a position: transaction ids and positions are drawn at different moments, so A
+ * can take xid 101 and position 10 while B takes xid 100 and position 11. With B committed and A still
+ * running, xmin is 101: B's row (xid 100) passes, the reader's checkpoint moves to 11, and A's row at
+ * 10 arrives later, behind it.
+ *
+ * So `append_events` (see `schema.ts`) draws a transaction's id and all its positions inside one short
+ * critical section: a session-level advisory lock held only while it takes the xid and calls nextval,
+ * released before the insert and the commit, so inserts and commits of different appends still
+ * overlap (and commits group). Across appends, xid order is then the same as position order. A read
+ * returns, in position order, rows whose xid is below the snapshot's xmin. Suppose it returned
+ * position P (from a transaction with xid x < xmin) and a row at q < P (xid x') shows up later. Then
+ * x' < x < xmin (same order), so that transaction had already finished when the read ran: committed,
+ * its row was visible and, being before P, was returned; rolled back, it never shows up. So nothing
+ * is skipped, and since rows are returned once, by position, nothing is repeated. The cost: a
+ * transaction that stays open holds readers back at the first position after the last finished one
+ * (a long-running writing transaction anywhere in the cluster delays readers; it never makes them
+ * lose events). The integration tests show both halves: without the xmin filter a held-open append
+ * is skipped, and without the critical section transaction ids go out of position order.
+ *
+ * ## Appends
+ * The stream's head (last version and hash) is known or read, the expected version checked, the
+ * batch sealed with `sealEvents` (node:crypto SHA-256) and inserted by one call of `append_events`, a
+ * single statement and so a single transaction: all or none. Under the stream's advisory lock the
+ * function checks again that the batch continues the chain (the event before it exists and has the
+ * `prevHash` sealed in), and the unique (stream_id, version) constraint is the last line of defence.
+ * A head that went stale is reported as `concurrency-conflict`, which is right for `no-stream` and an
+ * exact version: another writer got there first. For `any` a conflict would be wrong, so that path
+ * reads the head inside a transaction that holds the stream's lock until it commits.
+ *
+ * The head of a stream this store has just read or written is remembered (the handler reads a stream
+ * right before appending to it), which saves a round trip per command; `no-stream` needs no head at
+ * all. A remembered head can only be stale, never wrong, and the function's chain check turns a stale
+ * one into a conflict. Every other failure is returned as a `store-failure` value; nothing throws to
+ * callers.
+ *
+ * @example
+ * const store = postgresEventStore({ connectionString: 'postgres://user:pw@localhost:5432/elicence' })
+ * const handle = commandHandler({ store, decider })
+ * await store.close()
+ */
+import { createHash } from 'node:crypto'
+import {
+  type AppendResult,
+  concurrencyConflict,
+  type EventStore,
+  expectedVersionMatches,
+  genesisHash,
+  type NewEvent,
+  type StoredEvent,
+  type StoredEventMetadata,
+  type StoreError,
+  type StoreFailure,
+  sealEvents,
+  storeFailure,
+} from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg'
+import {
+  chainMismatchState,
+  defaultSchema,
+  isValidSchemaName,
+  schemaReadySql,
+  schemaSql,
+  streamVersionConstraint,
+} from './schema.js'
+
+export type PostgresEventStoreOptions =
+  | {
+      /** e.g. `postgres://user:password@host:5432/database`; the store owns the pool and ends it on close. */
+      readonly connectionString: string
+      /** Connections in the store's pool (default 10). */
+      readonly poolSize?: number
+      /** Schema holding the tables (default `elicence`); lower-case letters, digits and `_`. */
+      readonly schema?: string
+    }
+  | {
+      /** A pool the caller owns: `close()` leaves it open. */
+      readonly pool: Pool
+      readonly schema?: string
+    }
+
+/** An event row as an array: pg's `rowMode: 'array'` reads a quarter faster than an object per row. */
+type EventRow = [
+  position: string,
+  streamId: string,
+  version: number,
+  type: string,
+  data: unknown,
+  metadata: StoredEventMetadata,
+]
+
+/** The last event of a stream: the version and hash the next append continues from. */
+interface Head {
+  readonly version: number
+  readonly hash: string
+}
+
+const newStream: Head = { version: -1, hash: genesisHash }
+
+/** How many stream heads a store remembers; the oldest is forgotten first. */
+const rememberedHeads = 10_000
+
+interface AppendedRow {
+  readonly appended_version: number
+  readonly appended_position: string
+}
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+const toStored = ([position, streamId, version, type, data, metadata]: EventRow): StoredEvent => ({
+  streamId,
+  version,
+  position: Number(position),
+  type,
+  data,
+  metadata,
+})
+
+/** The batch no longer continues the stream: another writer appended after the head it was sealed on. */
+const isStaleHead = (error: unknown): boolean =>
+  error instanceof DatabaseError &&
+  (error.code === chainMismatchState ||
+    (error.code === '23505' && error.constraint === streamVersionConstraint))
+
+/** Node reports a refused connection to `localhost` as an AggregateError with an empty message. */
+const messageOf = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  if (error.message !== '') return error.message
+  const inner = error instanceof AggregateError ? error.errors.map(messageOf).join('; ') : ''
+  return inner !== '' ? inner : error.name
+}
+
+/** A store whose every call reports the same failure: how a configuration error surfaces without a throw. */
+const failingStore = (failure: StoreFailure): EventStore => ({
+  readStream: async () => E.left(failure),
+  appendToStream: async () => E.left(failure),
+  readAll: async () => E.left(failure),
+  close: async () => undefined,
+})
+
+export const postgresEventStore = (options: PostgresEventStoreOptions): EventStore => {
+  const schema = options.schema ?? defaultSchema
+  if (!isValidSchemaName(schema)) {
+    return failingStore(
+      storeFailure(`postgres: schema name ${JSON.stringify(schema)} is not a lower-case SQL identifier`),
+    )
+  }
+  const pool =
+    'pool' in options
+      ? options.pool
+      : new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 })
+  const ownsPool = !('pool' in options)
+  // An idle connection that dies (server restart) is dropped from the pool and the next query reports
+  // the failure; without a listener the pool's 'error' event would crash the process instead.
+  if (ownsPool) pool.on('error', () => undefined)
+
+  const table = `"${schema}".events`
+  // Named statements are prepared once per connection; the schema is part of the name because the
+  // text differs per schema.
+  const statement = (name: string, text: string) => (values: unknown[]) =>
+    ({ name: `elicence_${schema}_${name}`, text, values }) satisfies QueryConfig
+  const readStreamStatement = statement(
+    'read_stream',
+    `SELECT position, stream_id, version, type, data, metadata FROM ${table} WHERE stream_id = $1 ORDER BY version`,
+  )
+  const headStatement = statement(
+    'head',
+    `SELECT version, metadata->>'hash' AS hash FROM ${table} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1`,
+  )
+  const lockStreamStatement = statement(
+    'lock_stream',
+    `SELECT pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || $1, 0))`,
+  )
+  const appendStatement = statement(
+    'append',
+    `SELECT appended_version, appended_position FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7)`,
+  )
+  // The xmin is computed once per query (an InitPlan), not once per row.
+  const readAllStatement = statement(
+    'read_all',
+    `SELECT position, stream_id, version, type, data, metadata FROM ${table}
+     WHERE position > $1 AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+     ORDER BY position LIMIT $2`,
+  )
+
+  type Queryable = Pool | PoolClient
+  const rowsOf = async <Row extends QueryResultRow>(on: Queryable, config: QueryConfig) =>
+    (await on.query<Row>(config)).rows
+  const eventsOf = async (config: QueryConfig) =>
+    (await pool.query<EventRow>({ ...config, rowMode: 'array' })).rows.map(toStored)
+
+  let schemaReady: Promise<E.Either<StoreError, void>> | undefined
+  const ensureSchema = (): Promise<E.Either<StoreError, void>> => {
+    schemaReady ??= pool
+      .query<{ ready: boolean }>(schemaReadySql(schema))
+      .then(async ({ rows }) => {
+        if (rows[0]?.ready !== true) await pool.query(schemaSql(schema))
+      })
+      .then(
+        () => E.right(undefined),
+        (error: unknown) => {
+          // Forget the failure so a later call retries (the server may just have been starting).
+          schemaReady = undefined
+          return E.left(
+            storeFailure(`postgres: creating schema ${schema} failed: ${messageOf(error)}`, error),
+          )
+        },
+      )
+    return schemaReady
+  }
+
+  let closing: Promise<void> | undefined
+  const guarded = async <A>(
+    what: string,
+    run: () => Promise<E.Either<StoreError, A>>,
+  ): Promise<E.Either<StoreError, A>> => {
+    if (closing !== undefined) return E.left(storeFailure('postgres: the store is closed'))
+    const ready = await ensureSchema()
+    if (E.isLeft(ready)) return ready
+    try {
+      return await run()
+    } catch (error) {
+      return E.left(storeFailure(`postgres: ${what} failed: ${messageOf(error)}`, error))
+    }
+  }
+
+  const heads = new Map<string, Head>()
+  const remember = (streamId: string, head: Head) => {
+    heads.delete(streamId)
+    heads.set(streamId, head)
+    if (heads.size > rememberedHeads) heads.delete(heads.keys().next().value ?? streamId)
+  }
+
+  const headOf = async (on: Queryable, streamId: string): Promise<Head> => {
+    const [row] = await rowsOf<Head>(on, headStatement([streamId]))
+    const head = row === undefined ? newStream : { version: row.version, hash: row.hash }
+    remember(streamId, head)
+    return head
+  }
+
+  /** Seals and inserts after `head`; append_events refuses the batch if the head has moved. */
+  const insertAfter = async (
+    on: Queryable,
+    streamId: string,
+    head: Head,
+    events: ReadonlyArray<NewEvent>,
+  ): Promise<AppendResult> => {
+    const sealed = sealEvents(
+      { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
+      sha256Hex,
+    )
+    const data = sealed.map((event) => JSON.stringify(event.data))
+    const metadata = sealed.map((event) => JSON.stringify(event.metadata))
+    const appended = await rowsOf<AppendedRow>(
+      on,
+      appendStatement([
+        streamId,
+        head.version + 1,
+        head.hash,
+        sealed.map((event) => event.type),
+        data,
+        metadata,
+        sealed.map((event) => event.metadata.commandId),
+      ]),
+    )
+    const positions = new Map(appended.map((row) => [row.appended_version, Number(row.appended_position)]))
+    const stored = sealed.map((event, index): StoredEvent => {
+      const position = positions.get(event.version)
+      if (position === undefined)
+        throw new Error(`append_events returned no position for version ${event.version}`)
+      // Parsed from the very text stored, so what an append returns equals what a read gives back.
+      return {
+        ...event,
+        position,
+        data: JSON.parse(data[index] ?? 'null'),
+        metadata: JSON.parse(metadata[index] ?? 'null') as StoredEventMetadata,
+      }
+    })
+    const last = sealed[sealed.length - 1]
+    if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
+    return { events: stored, version: head.version + stored.length }
+  }
+
+  const appendExpecting = async (
+    streamId: string,
+    expected: 'no-stream' | number,
+    events: ReadonlyArray<NewEvent>,
+  ): Promise<E.Either<StoreError, AppendResult>> => {
+    const known = expected === 'no-stream' ? newStream : heads.get(streamId)
+    const head =
+      known?.version === (expected === 'no-stream' ? -1 : expected) ? known : await headOf(pool, streamId)
+    if (!expectedVersionMatches(expected, head.version))
+      return E.left(concurrencyConflict(streamId, expected, head.version))
+    if (events.length === 0) return E.right({ events: [], version: head.version })
+    try {
+      return E.right(await insertAfter(pool, streamId, head, events))
+    } catch (error) {
+      if (!isStaleHead(error)) throw error
+      return E.left(concurrencyConflict(streamId, expected, (await headOf(pool, streamId)).version))
+    }
+  }
+
+  const appendAny = async (
+    streamId: string,
+    events: ReadonlyArray<NewEvent>,
+  ): Promise<E.Either<StoreError, AppendResult>> => {
+    const client = await pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      // Held until COMMIT; append_events takes the same lock, so the head read next cannot go stale.
+      await client.query(lockStreamStatement([streamId]))
+      const head = await headOf(client, streamId)
+      const result =
+        events.length === 0
+          ? { events: [], version: head.version }
+          : await insertAfter(client, streamId, head, events)
+      await client.query('COMMIT')
+      return E.right(result)
+    } catch (error) {
+      heads.delete(streamId)
+      await client.query('ROLLBACK').catch(() => {
+        // A connection that cannot roll back is in an unknown state: destroy it rather than reuse it.
+        broken = true
+      })
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  return {
+    readStream: (streamId) =>
+      guarded('readStream', async () => {
+        const events = await eventsOf(readStreamStatement([streamId]))
+        const last = events[events.length - 1]
+        if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
+        return E.right({ events, version: last?.version ?? -1 })
+      }),
+
+    appendToStream: (streamId, expected, events) =>
+      guarded('appendToStream', () =>
+        expected === 'any' ? appendAny(streamId, events) : appendExpecting(streamId, expected, events),
+      ),
+
+    readAll: ({ after, limit }) =>
+      guarded('readAll', async () => {
+        if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 0)
+          return E.left(storeFailure(`postgres: readAll needs integers after ≥ 0 and limit ≥ 0`))
+        if (limit === 0) return E.right({ events: [], lastPosition: after })
+        const events = await eventsOf(readAllStatement([after, limit]))
+        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
+
+    close: () => {
+      closing ??= ownsPool ? pool.end().catch(() => undefined) : Promise.resolve()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { EventStore, NewEvent } from '@elicence/domain'
+import { eventStoreConformance } from '@elicence/domain/testing'
+import Database from 'better-sqlite3'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openSqliteEventStore, sqliteEventStore } from './sqlite-store.js'
+
+const conformanceDir = mkdtempSync(join(tmpdir(), 'elicence-sqlite-'))
+const paths = new Map<EventStore, string>()
+const storeAt = (path: string): EventStore => {
+  const store = sqliteEventStore({ path })
+  paths.set(store, path)
+  return store
+}
+const pathOf = (store: EventStore): string => {
+  const path = paths.get(store)
+  if (path === undefined) throw new Error('a store the harness did not open')
+  return path
+}
+
+eventStoreConformance('sqlite', {
+  open: async () => storeAt(join(conformanceDir, `${randomUUID()}.db`)),
+  reopen: async (closed) => storeAt(pathOf(closed)),
+  // A second connection edits the row, as any other program with the file could: it drops the
+  // trigger that refuses updates first.
+  tamper: async (store, { streamId, version, data }) => {
+    const db = new Database(pathOf(store))
+    try {
+      db.exec('DROP TRIGGER events_are_never_updated')
+      db.prepare('UPDATE events SET data = ? WHERE stream_id = ? AND version = ?').run(
+        JSON.stringify(data),
+        streamId,
+        version,
+      )
+    } finally {
+      db.close()
+    }
+  },
+  cleanup: async () => rmSync(conformanceDir, { recursive: true, force: true }),
+})
+
+const noted = (): NewEvent => ({
+  type: 'Noted',
+  data: { n: 1 },
+  metadata: {
+    eventId: randomUUID(),
+    commandId: randomUUID(),
+    commandHash: 'c'.repeat(64),
+    actor: { role: 'system', id: 'test' } as NewEvent['metadata']['actor'],
+    at: '2026-03-02T09:00:00+08:00',
+    recordedAt: '2026-03-02T01:00:00.000Z',
+    schemaVersion: 2,
+    rulesVersion: 'test',
+  },
+})
+
+describe('sqliteEventStore: the file', () => {
+  // Its own directory: the conformance suite removes its directory when it is done.
+  let dir = ''
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'elicence-sqlite-file-'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('is in WAL mode, with unique (stream_id, version), an index on command_id and the schema version', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore(path)
+    await store.close()
+    const db = new Database(path, { readonly: true })
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+      expect(db.pragma('user_version', { simple: true })).toBe(1)
+      const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index'").all()
+      expect(JSON.stringify(indexes)).toContain('events_by_command_id')
+      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get()).toMatch(
+        /UNIQUE \(stream_id, version\)/,
+      )
+    } finally {
+      db.close()
+    }
+  })
+
+  it('refuses to delete or change a stored event', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore({ path })
+    expect(E.isRight(await store.appendToStream('stream-1', 'no-stream', [noted()]))).toBe(true)
+    await store.close()
+    const db = new Database(path)
+    try {
+      expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/)
+      expect(() => db.prepare("UPDATE events SET data = '{}'").run()).toThrow(/append-only/)
+      expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1)
+    } finally {
+      db.close()
+    }
+  })
+
+  it('appends that share a commit stay all-or-none each: an insert that fails mid-batch takes back only its own', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore({ path })
+    // A second connection makes inserts of one event type fail inside SQLite, after its batch began.
+    const db = new Database(path)
+    db.exec(`CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.type = 'Poison'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END`)
+    db.close()
+    const good = [noted(), noted()]
+    const [poisoned, landed] = await Promise.all([
+      store.appendToStream('stream-1', 'no-stream', [noted(), { ...noted(), type: 'Poison' }]),
+      store.appendToStream('stream-2', 'no-stream', good),
+    ])
+    expect(poisoned && E.isLeft(poisoned) && poisoned.left.message).toMatch(/poisoned/)
+    expect(landed && E.isRight(landed)).toBe(true)
+    const log = await store.readAll({ after: 0, limit: 10 })
+    expect(E.isRight(log) && log.right.events.map((event) => event.metadata.eventId)).toEqual(
+      good.map((event) => event.metadata.eventId),
+    )
+    await store.close()
+  })
+
+  it('opens an existing file again without touching its events: the schema is created idempotently', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const first = sqliteEventStore({ path })
+    const event = noted()
+    expect(E.isRight(await first.appendToStream('stream-1', 'no-stream', [event]))).toBe(true)
+    // Two stores on one file at once, then a third after both closed.
+    const second = sqliteEventStore({ path })
+    await first.close()
+    await second.close()
+    const third = sqliteEventStore({ path })
+    const read = await third.readStream('stream-1')
+    expect(E.isRight(read) && read.right.events.map((stored) => stored.metadata.eventId)).toEqual([
+      event.metadata.eventId,
+    ])
+    await third.close()
+  })
+
+  it('refuses, as a store-failure value, a file it cannot open and a file of a newer schema', () => {
+    const missing = openSqliteEventStore({ path: join(dir, 'no-such-dir', 'x.db') })
+    expect(E.isLeft(missing) && missing.left.code).toBe('store-failure')
+
+    const newer = join(dir, `${randomUUID()}.db`)
+    const db = new Database(newer)
+    db.pragma('user_version = 99')
+    db.close()
+    const opened = openSqliteEventStore(newer)
+    expect(E.isLeft(opened) && opened.left.message).toMatch(/schema 99, newer than this build reads/)
+
+    const notADatabase = join(dir, `${randomUUID()}.db`)
+    writeFileSync(notADatabase, 'this is not a database, just a text file that is long enough to be read')
+    const garbage = openSqliteEventStore(notADatabase)
+    expect(E.isLeft(garbage) && garbage.left.code).toBe('store-failure')
+    expect(() => sqliteEventStore(notADatabase)).toThrow(/sqlite: cannot open/)
+  })
+})

@@ -1,0 +1,261 @@
+/**
+ * The SQLite EventStore, the embedded default of DESIGN §4: one database file in WAL mode, so
+ * readers never wait for the writer and several processes can share the file.
+ *
+ * Appends run in `BEGIN IMMEDIATE` transactions: each takes the database's write lock first, then
+ * checks the expected version, seals the events into the stream's hash chain (SHA-256 from
+ * node:crypto, synchronous, so the whole append runs inside the lock) and inserts them. Appends that
+ * arrive in the same turn of the event loop share one transaction (group commit), each in its own
+ * savepoint, so concurrent clients of one process share a commit. Positions are the table's rowid,
+ * handed out inside the lock, so transactions commit in position order: a reader polling `readAll`
+ * by position sees a growing prefix and can never miss an event that commits late with a lower
+ * position. Across processes the same lock serialises writers; `busy_timeout` makes a writer wait
+ * for another's transaction instead of failing at once.
+ *
+ * The store returns events as stored (JSON bodies parsed, not decoded): decoding is the handler's.
+ *
+ * @example
+ * import { sqliteEventStore } from '@elicence/sqlite'
+ * const store = sqliteEventStore({ path: './data/elicence.db' })
+ * const handle = commandHandler({ store, decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
+ * await store.close()
+ */
+import { createHash } from 'node:crypto'
+import {
+  type AppendResult,
+  canonicalJson,
+  concurrencyConflict,
+  type EventStore,
+  type ExpectedVersion,
+  expectedVersionMatches,
+  genesisHash,
+  type NewEvent,
+  type StoredEvent,
+  type StoreError,
+  type StoreFailure,
+  sealEvents,
+  storeFailure,
+} from '@elicence/domain'
+import Database from 'better-sqlite3'
+import * as E from 'fp-ts/lib/Either.js'
+import { prepareSchema } from './schema.js'
+
+export interface SqliteEventStoreOptions {
+  /** The database file; created, with its schema, when missing. */
+  readonly path: string
+  /** How long a write waits for another connection's write transaction, in ms (default 5000). */
+  readonly busyTimeoutMs?: number
+  /**
+   * SQLite's `synchronous` setting. `full` (default): a commit is on disk before the append returns,
+   * so it survives a power loss. `normal`: the WAL is synced only at checkpoints; a crash of the
+   * process loses nothing, a power loss may lose the last commits (the file stays consistent).
+   */
+  readonly synchronous?: 'full' | 'normal'
+}
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+type EventRow = [
+  position: number,
+  streamId: string,
+  version: number,
+  type: string,
+  data: string,
+  metadata: string,
+]
+
+const toStoredEvent = (row: EventRow): StoredEvent => ({
+  streamId: row[1],
+  version: row[2],
+  position: row[0],
+  type: row[3],
+  data: JSON.parse(row[4]),
+  metadata: JSON.parse(row[5]),
+})
+
+const failure = (what: string, cause: unknown): StoreFailure =>
+  storeFailure(`sqlite: ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+
+/**
+ * Opens (and creates when missing) an event store file. Errors as values: a file that cannot be
+ * opened or holds a newer schema is a `store-failure`.
+ */
+export const openSqliteEventStore = (
+  options: SqliteEventStoreOptions | string,
+): E.Either<StoreFailure, EventStore> => {
+  const {
+    path,
+    busyTimeoutMs = 5000,
+    synchronous = 'full',
+  } = typeof options === 'string' ? { path: options } : options
+  let db: Database.Database | undefined
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs })
+    // WAL first: it is a property of the file, and every later statement should run under it.
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+    // Command ids are random, so each append touches a random page of their index; a 64 MiB page
+    // cache (taken only as pages are used) keeps that index in memory far longer than the 2 MiB default.
+    db.pragma('cache_size = -65536')
+    const problem = prepareSchema(db)
+    if (problem !== undefined) {
+      db.close()
+      return E.left(storeFailure(`sqlite: ${path}: ${problem}`))
+    }
+    return E.right(storeOn(db))
+  } catch (cause) {
+    if (db?.open) db.close()
+    return E.left(failure(`cannot open ${path}`, cause))
+  }
+}
+
+/**
+ * The stable entry point of DESIGN §4: like `openSqliteEventStore`, for callers that treat a store
+ * that cannot be opened as a startup failure. Throws an Error carrying the `store-failure` as `cause`.
+ */
+export const sqliteEventStore = (options: SqliteEventStoreOptions | string): EventStore => {
+  const opened = openSqliteEventStore(options)
+  if (E.isLeft(opened)) throw new Error(opened.left.message, { cause: opened.left })
+  return opened.right
+}
+
+interface PendingAppend {
+  readonly streamId: string
+  readonly expected: ExpectedVersion
+  readonly events: ReadonlyArray<NewEvent>
+  readonly resolve: (result: E.Either<StoreError, AppendResult>) => void
+}
+
+const storeOn = (db: Database.Database): EventStore => {
+  const lastOfStream = db
+    .prepare<[string], [number, string]>(
+      `SELECT version, json_extract(metadata, '$.hash') FROM events
+       WHERE stream_id = ? ORDER BY version DESC LIMIT 1`,
+    )
+    .raw()
+  const insert = db.prepare<[string, number, string, string, string, string]>(
+    `INSERT INTO events (stream_id, version, type, data, metadata, command_id) VALUES (?, ?, ?, ?, ?, ?)`,
+  )
+  const streamEvents = db
+    .prepare<[string], EventRow>(
+      `SELECT position, stream_id, version, type, data, metadata FROM events
+       WHERE stream_id = ? ORDER BY version`,
+    )
+    .raw()
+  const pageOfAll = db
+    .prepare<[number, number], EventRow>(
+      `SELECT position, stream_id, version, type, data, metadata FROM events
+       WHERE position > ? ORDER BY position LIMIT ?`,
+    )
+    .raw()
+
+  // Inside `commitGroup`'s transaction better-sqlite3 runs this one in a SAVEPOINT, so an append that
+  // fails rolls back its own events and no other's.
+  const appendOne = db.transaction(
+    (
+      streamId: string,
+      expected: ExpectedVersion,
+      events: ReadonlyArray<NewEvent>,
+    ): E.Either<StoreError, AppendResult> => {
+      const last = lastOfStream.get(streamId)
+      const actual = last?.[0] ?? -1
+      if (!expectedVersionMatches(expected, actual)) {
+        return E.left(concurrencyConflict(streamId, expected, actual))
+      }
+      // Throws for an event with no JSON form; the savepoint then rolls back with nothing written.
+      const sealed = sealEvents(
+        { streamId, firstVersion: actual + 1, prevHash: last?.[1] ?? genesisHash, events },
+        sha256Hex,
+      )
+      const stored = sealed.map((event): StoredEvent => {
+        // The body is stored in the canonical form that was hashed, so the text on disk is what
+        // the chain covers, whatever key order the caller used.
+        const { lastInsertRowid } = insert.run(
+          streamId,
+          event.version,
+          event.type,
+          canonicalJson(event.data),
+          JSON.stringify(event.metadata),
+          event.metadata.commandId,
+        )
+        return { ...event, position: Number(lastInsertRowid) }
+      })
+      return E.right({ events: stored, version: actual + stored.length })
+    },
+  )
+
+  const commitGroup = db.transaction((group: ReadonlyArray<PendingAppend>) =>
+    group.map((append): E.Either<StoreError, AppendResult> => {
+      try {
+        return appendOne(append.streamId, append.expected, append.events)
+      } catch (cause) {
+        // An I/O error can make SQLite roll the whole transaction back: then no append of the
+        // group stands, and rethrowing reports every one of them as failed.
+        if (!db.inTransaction) throw cause
+        return E.left(failure(`cannot append to ${append.streamId}`, cause))
+      }
+    }),
+  )
+
+  // Group commit: the appends that arrive within one turn of the event loop (concurrent clients of
+  // this process) share one write transaction, so one commit (one fsync with synchronous=full)
+  // serves them all. Each keeps its own expected-version check and all-or-none savepoint, and none
+  // is reported before the commit that makes it durable.
+  let pending: PendingAppend[] = []
+  const flush = () => {
+    const group = pending
+    pending = []
+    if (group.length === 0) return
+    let results: ReadonlyArray<E.Either<StoreError, AppendResult>>
+    try {
+      results = commitGroup.immediate(group)
+    } catch (cause) {
+      const failed = E.left(failure('cannot commit the appends', cause))
+      results = group.map(() => failed)
+    }
+    group.forEach((append, index) => {
+      append.resolve(results[index] ?? E.left(storeFailure('sqlite: an append went missing')))
+    })
+  }
+
+  let closed = false
+  const closedFailure = E.left(storeFailure('sqlite: the store is closed'))
+  const whileOpen = <A>(
+    what: string,
+    run: () => E.Either<StoreError, A>,
+  ): Promise<E.Either<StoreError, A>> => {
+    if (closed) return Promise.resolve(closedFailure)
+    try {
+      return Promise.resolve(run())
+    } catch (cause) {
+      return Promise.resolve(E.left(failure(what, cause)))
+    }
+  }
+
+  return {
+    readStream: (streamId) =>
+      whileOpen(`cannot read ${streamId}`, () => {
+        const events = streamEvents.all(streamId).map(toStoredEvent)
+        return E.right({ events, version: events.length - 1 })
+      }),
+    appendToStream: (streamId, expected, events) => {
+      if (closed) return Promise.resolve(closedFailure)
+      return new Promise((resolve) => {
+        if (pending.length === 0) setImmediate(flush)
+        pending.push({ streamId, expected, events, resolve })
+      })
+    },
+    readAll: ({ after, limit }) =>
+      whileOpen('cannot read the log', () => {
+        const events = pageOfAll.all(after, limit).map(toStoredEvent)
+        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
+    close: async () => {
+      if (closed) return
+      closed = true
+      // Appends already accepted are committed (or refused) before the file closes.
+      flush()
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * The auditor's replay: one pass over a whole history in global order that checks every stream's
+ * hash chain, decodes every event, re-checks the rules of DESIGN §3 on the folded state, rebuilds
+ * the read models and compares them with stored ones. Memory holds per-licence state only (the
+ * domain state, the rebuilt view and the chain's head), never the history. An edited event breaks
+ * its hash, a deleted one leaves a version gap, a reordered one both; a deleted last event shows
+ * only against stored read models, which recorded the hash they reached.
+ *
+ * @example
+ * const report = await auditHistory(historyFile, { onProgress: (p) => bar.update(p.events) })
+ * report.anomalies // [{ streamId, version, kind: 'hash-mismatch', message }]
+ */
+import {
+  type DecodedStoredEvent,
+  decodeStoredEvent,
+  evolve,
+  genesisHash,
+  initialState,
+  type LicenceState,
+  type StoredEvent,
+  type Terms,
+  type Upcasters,
+  verifyChain,
+} from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import type { TimeAxis } from '../views/as-of.js'
+import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
+import { emptyStatistics, type Statistics, statisticsStep } from '../views/statistics.js'
+import { compareStored, type RebuiltReadModels, type StoredReadModels } from './compare-stored.js'
+import { eventFindings, invariantFindings, ruleFindingKinds } from './rules.js'
+
+export const auditAnomalyKinds = [
+  'position-out-of-order',
+  'version-gap',
+  'prev-hash-mismatch',
+  'hash-mismatch',
+  'undecodable',
+  ...ruleFindingKinds,
+  'view-mismatch',
+  'view-missing',
+  'view-unexpected',
+  'statistics-mismatch',
+  'checkpoint-mismatch',
+] as const
+export type AuditAnomalyKind = (typeof auditAnomalyKinds)[number]
+
+export interface AuditAnomaly {
+  readonly streamId: string
+  /** -1 for anomalies of a read model as a whole. */
+  readonly version: number
+  readonly position: number | null
+  readonly kind: AuditAnomalyKind
+  readonly message: string
+}
+
+export interface AuditProgress {
+  readonly events: number
+  readonly streams: number
+  readonly anomalies: number
+  readonly position: number
+}
+
+export interface AuditOptions {
+  /**
+   * Re-check rules and rebuild views over the history known at this instant (events after it on
+   * `axis` are skipped); hash chains are checked over every event all the same.
+   */
+  readonly asOf?: string
+  /** Default `record`: the history the store held then. */
+  readonly axis?: TimeAxis
+  readonly storedViews?: StoredReadModels
+  readonly onProgress?: (progress: AuditProgress) => void
+  /** Events between progress reports; default 10 000. */
+  readonly progressEvery?: number
+  /** SHA-256 as hex; default Web Crypto. A synchronous one (node:crypto) is faster. */
+  readonly digest?: (text: string) => string | Promise<string>
+  readonly upcasters?: Upcasters
+  /** Anomalies kept in the report (all are counted); default 10 000. */
+  readonly maxAnomalies?: number
+}
+
+export interface AuditCounts {
+  /** Every event read (and chain-checked). */
+  readonly events: number
+  /** Events after `asOf`: chain-checked, but not folded into rules and views. */
+  readonly skipped: number
+  readonly streams: number
+  readonly licences: number
+  readonly eLicencesIssued: number
+  readonly byType: Readonly<Record<string, number>>
+  readonly anomalies: number
+  readonly anomaliesByKind: Readonly<Partial<Record<AuditAnomalyKind, number>>>
+}
+
+export interface AuditReport {
+  readonly counts: AuditCounts
+  readonly anomalies: ReadonlyArray<AuditAnomaly>
+  /** Position of the last event audited. */
+  readonly lastPosition: number
+  /** Statistics rebuilt from the audited history. */
+  readonly statistics: Statistics
+  readonly asOf: string | null
+}
+
+interface StreamAudit {
+  nextVersion: number
+  lastHash: string
+  state: LicenceState
+  view: ELicenceViewState
+  /** Terms of the active e-licence when issued, to catch it surviving a change of terms. */
+  issuedTerms: Terms | null
+  commandId: string | null
+}
+
+const streamAudit = (): StreamAudit => ({
+  nextVersion: 0,
+  lastHash: genesisHash,
+  state: initialState,
+  view: null,
+  issuedTerms: null,
+  commandId: null,
+})
+
+/** A history file is untrusted: an entry without the stored-event shape cannot even be chained. */
+const hasStoredShape = (event: StoredEvent): boolean =>
+  typeof event === 'object' &&
+  event !== null &&
+  typeof event.streamId === 'string' &&
+  Number.isInteger(event.version) &&
+  typeof event.position === 'number' &&
+  typeof event.metadata === 'object' &&
+  event.metadata !== null &&
+  typeof event.metadata.hash === 'string'
+
+export const auditHistory = async (
+  events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
+  options: AuditOptions = {},
+): Promise<AuditReport> => {
+  const maxAnomalies = options.maxAnomalies ?? 10_000
+  const progressEvery = options.progressEvery ?? 10_000
+  const axis = options.axis ?? 'record'
+  const asOfMs = options.asOf === undefined ? undefined : Date.parse(options.asOf)
+  const stored = options.storedViews
+  const anomalies: AuditAnomaly[] = []
+  const anomaliesByKind: Partial<Record<AuditAnomalyKind, number>> = {}
+  const byType: Record<string, number> = {}
+  const streams = new Map<string, StreamAudit>()
+  let anomalyCount = 0
+  let count = 0
+  let skipped = 0
+  let licences = 0
+  let eLicencesIssued = 0
+  let lastPosition = 0
+  let statistics = emptyStatistics
+  let snapshot: RebuiltReadModels | undefined
+  let hashAtCheckpoint: string | null = null
+
+  const report = (anomaly: AuditAnomaly) => {
+    anomalyCount++
+    anomaliesByKind[anomaly.kind] = (anomaliesByKind[anomaly.kind] ?? 0) + 1
+    if (anomalies.length < maxAnomalies) anomalies.push(anomaly)
+  }
+  const takeSnapshot = () => {
+    snapshot = {
+      views: new Map([...streams].map(([streamId, audit]) => [streamId, audit.view])),
+      statistics,
+      hash: hashAtCheckpoint,
+    }
+  }
+  const closeCommand = (streamId: string, audit: StreamAudit, version: number, position: number | null) => {
+    for (const found of invariantFindings(audit.state, audit.issuedTerms)) {
+      report({ streamId, version, position, ...found })
+    }
+  }
+
+  if (asOfMs !== undefined && !Number.isFinite(asOfMs)) {
+    report({
+      streamId: '',
+      version: -1,
+      position: null,
+      kind: 'undecodable',
+      message: `as-of ${options.asOf} is not an instant`,
+    })
+  }
+
+  for await (const event of events) {
+    if (!hasStoredShape(event)) {
+      count++
+      report({
+        streamId: String(event?.streamId ?? ''),
+        version: Number(event?.version ?? -1),
+        position: null,
+        kind: 'undecodable',
+        message: 'not a stored event: streamId, version, position and metadata with a hash are required',
+      })
+      continue
+    }
+    if (stored !== undefined && snapshot === undefined && event.position > stored.checkpoint.position)
+      takeSnapshot()
+    count++
+    const { streamId, version, position } = event
+    let audit = streams.get(streamId)
+    if (audit === undefined) {
+      audit = streamAudit()
+      streams.set(streamId, audit)
+    }
+    const at = { streamId, version, position }
+
+    // The chain: global order, then this stream's versions and hashes.
+    if (!(position > lastPosition)) {
+      report({ ...at, kind: 'position-out-of-order', message: `position ${position} after ${lastPosition}` })
+    }
+    lastPosition = Math.max(lastPosition, position)
+    if (stored !== undefined && position === stored.checkpoint.position)
+      hashAtCheckpoint = event.metadata.hash ?? null
+    if (version !== audit.nextVersion) {
+      report({ ...at, kind: 'version-gap', message: `expected version ${audit.nextVersion}` })
+    }
+    if (event.metadata.prevHash !== audit.lastHash) {
+      report({ ...at, kind: 'prev-hash-mismatch', message: "prevHash does not continue the stream's chain" })
+    }
+    // verifyChain checks one event's own hash; the links to the previous event were checked above.
+    const breaks = await verifyChain([event], options.digest)
+    for (const broken of breaks) {
+      if (broken.reason === 'hash-mismatch') report({ ...at, kind: 'hash-mismatch', message: broken.message })
+    }
+    audit.nextVersion = version + 1
+    audit.lastHash = event.metadata.hash ?? ''
+
+    // The chain covers the whole store; the rules and views only the history known as of the instant.
+    if (asOfMs !== undefined) {
+      const time = Date.parse(axis === 'record' ? event.metadata.recordedAt : event.metadata.at)
+      if (!(time <= asOfMs)) {
+        skipped++
+        continue
+      }
+    }
+
+    const decoded = decodeStoredEvent(event, options.upcasters)
+    if (E.isLeft(decoded)) {
+      report({ ...at, kind: 'undecodable', message: decoded.left.message })
+      continue
+    }
+    const decodedEvent: DecodedStoredEvent = decoded.right
+    byType[decodedEvent.type] = (byType[decodedEvent.type] ?? 0) + 1
+
+    // A command's events are consecutive in its stream; its invariants hold once all are applied.
+    if (audit.commandId !== null && audit.commandId !== decodedEvent.metadata.commandId) {
+      closeCommand(streamId, audit, version - 1, null)
+    }
+    audit.commandId = decodedEvent.metadata.commandId
+    for (const found of eventFindings(audit.state, decodedEvent)) report({ ...at, ...found })
+
+    if (audit.state._tag === 'Unrecorded' && decodedEvent.type === 'LicenceRecorded') licences++
+    audit.state = evolve(audit.state, decodedEvent)
+    if (decodedEvent.type === 'ELicenceIssued') {
+      eLicencesIssued++
+      audit.issuedTerms = decodedEvent.data
+    }
+    const before = audit.view
+    audit.view = evolveELicenceView(before, decodedEvent)
+    statistics = statisticsStep(statistics, { event: decodedEvent, before, after: audit.view })
+
+    if (options.onProgress !== undefined && count % progressEvery === 0) {
+      options.onProgress({
+        events: count,
+        streams: streams.size,
+        anomalies: anomalyCount,
+        position: lastPosition,
+      })
+    }
+  }
+  for (const [streamId, audit] of streams) {
+    if (audit.commandId !== null) closeCommand(streamId, audit, audit.nextVersion - 1, null)
+  }
+  options.onProgress?.({
+    events: count,
+    streams: streams.size,
+    anomalies: anomalyCount,
+    position: lastPosition,
+  })
+
+  if (stored !== undefined) {
+    if (snapshot === undefined) takeSnapshot()
+    await compareStored(stored, snapshot as RebuiltReadModels, report)
+  }
+
+  return {
+    counts: {
+      events: count,
+      skipped,
+      streams: streams.size,
+      licences,
+      eLicencesIssued,
+      byType,
+      anomalies: anomalyCount,
+      anomaliesByKind,
+    },
+    anomalies,
+    lastPosition,
+    statistics,
+    asOf: options.asOf ?? null,
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Ed25519 keys for presentations, through Web Crypto (Node ≥ 20 and browsers). Keys come from
+ * configuration as PEM (PKCS #8 private, SPKI public) or JWK, as text or a JWK object; a dev key pair
+ * is one call. Failures are values: a configuration error names what was wrong, never the key.
+ *
+ * @example
+ * const { privateKeyPem, publicKeyPem } = await generatePresentationKeys()
+ * const signingKey = await importSigningKey(privateKeyPem)      // Either<string, CryptoKey>
+ * const verificationKey = await importVerificationKey(publicKeyPem)
+ */
+import * as E from 'fp-ts/lib/Either.js'
+
+const algorithm = { name: 'Ed25519' } as const
+
+export interface GeneratedKeys {
+  readonly privateKeyPem: string
+  readonly publicKeyPem: string
+  readonly privateJwk: JsonWebKey
+  readonly publicJwk: JsonWebKey
+}
+
+const toBase64 = (bytes: Uint8Array): string => {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+const fromBase64 = (text: string): Uint8Array<ArrayBuffer> | undefined => {
+  try {
+    const binary = atob(text)
+    const bytes = new Uint8Array(binary.length)
+    for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index)
+    return bytes
+  } catch {
+    return undefined
+  }
+}
+
+const pem = (label: string, der: ArrayBuffer): string => {
+  const body = toBase64(new Uint8Array(der)).replace(/(.{64})/g, '$1\n')
+  return `-----BEGIN ${label}-----\n${body.trimEnd()}\n-----END ${label}-----\n`
+}
+
+/** A fresh key pair for development and tests; production keys come from configuration. */
+export const generatePresentationKeys = async (): Promise<GeneratedKeys> => {
+  const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair
+  const [pkcs8, spki, privateJwk, publicJwk] = await Promise.all([
+    crypto.subtle.exportKey('pkcs8', pair.privateKey),
+    crypto.subtle.exportKey('spki', pair.publicKey),
+    crypto.subtle.exportKey('jwk', pair.privateKey),
+    crypto.subtle.exportKey('jwk', pair.publicKey),
+  ])
+  return {
+    privateKeyPem: pem('PRIVATE KEY', pkcs8),
+    publicKeyPem: pem('PUBLIC KEY', spki),
+    privateJwk,
+    publicJwk,
+  }
+}
+
+const pemBody = (text: string, label: string): Uint8Array<ArrayBuffer> | undefined => {
+  const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(text)
+  return match === null ? undefined : fromBase64((match[1] ?? '').replace(/\s+/g, ''))
+}
+
+const parseJwk = (config: string | JsonWebKey): JsonWebKey | undefined => {
+  if (typeof config !== 'string') return config
+  try {
+    const parsed: unknown = JSON.parse(config)
+    return typeof parsed === 'object' && parsed !== null ? (parsed as JsonWebKey) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const attempt = async (run: () => Promise<CryptoKey>, what: string): Promise<E.Either<string, CryptoKey>> => {
+  try {
+    return E.right(await run())
+  } catch (error) {
+    return E.left(`${what}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+/** The private key that signs presentations, from PKCS #8 PEM or a JWK with `d`. */
+export const importSigningKey = async (config: string | JsonWebKey): Promise<E.Either<string, CryptoKey>> => {
+  if (typeof config === 'string' && config.includes('-----BEGIN')) {
+    const der = pemBody(config, 'PRIVATE KEY')
+    if (der === undefined) return E.left('the signing key is not a PKCS #8 "PRIVATE KEY" PEM')
+    return attempt(
+      () => crypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']),
+      'the signing key is not an Ed25519 key',
+    )
+  }
+  const jwk = parseJwk(config)
+  if (jwk === undefined || jwk.d === undefined)
+    return E.left('the signing key is neither a PEM nor a private JWK')
+  return attempt(
+    () => crypto.subtle.importKey('jwk', { ...jwk, key_ops: ['sign'] }, algorithm, false, ['sign']),
+    'the signing key is not an Ed25519 JWK',
+  )
+}
+
+/**
+ * The public key that verifies presentations, from SPKI PEM or a JWK. A private JWK is accepted too
+ * (its public half is used), so a dev setup can share one configuration value.
+ */
+export const importVerificationKey = async (
+  config: string | JsonWebKey,
+): Promise<E.Either<string, CryptoKey>> => {
+  if (typeof config === 'string' && config.includes('-----BEGIN')) {
+    const der = pemBody(config, 'PUBLIC KEY')
+    if (der === undefined) return E.left('the verification key is not an SPKI "PUBLIC KEY" PEM')
+    return attempt(
+      () => crypto.subtle.importKey('spki', der, algorithm, true, ['verify']),
+      'the verification key is not an Ed25519 key',
+    )
+  }
+  const jwk = parseJwk(config)
+  if (jwk === undefined || jwk.x === undefined)
+    return E.left('the verification key is neither a PEM nor a JWK')
+  // Only the public members: a private JWK given here must not make a signing-capable key.
+  const publicJwk: JsonWebKey = { kty: jwk.kty ?? 'OKP', crv: jwk.crv ?? 'Ed25519', x: jwk.x }
+  return attempt(
+    () => crypto.subtle.importKey('jwk', publicJwk, algorithm, true, ['verify']),
+    'the verification key is not an Ed25519 JWK',
+  )
+}
+
+/** The public key (SPKI PEM) that belongs to a private key given as PEM or JWK, for publishing. */
+export const publicKeyPemOf = async (config: string | JsonWebKey): Promise<E.Either<string, string>> => {
+  let jwk: JsonWebKey | undefined
+  if (typeof config === 'string' && config.includes('-----BEGIN')) {
+    const der = pemBody(config, 'PRIVATE KEY')
+    if (der === undefined) return E.left('the signing key is not a PKCS #8 "PRIVATE KEY" PEM')
+    try {
+      const key = await crypto.subtle.importKey('pkcs8', der, algorithm, true, ['sign'])
+      jwk = await crypto.subtle.exportKey('jwk', key)
+    } catch (error) {
+      return E.left(`the signing key is not an Ed25519 key: ${error instanceof Error ? error.message : ''}`)
+    }
+  } else {
+    jwk = parseJwk(config)
+  }
+  const verification =
+    jwk === undefined ? E.left('the key is neither a PEM nor a JWK') : await importVerificationKey(jwk)
+  if (E.isLeft(verification)) return verification
+  return E.right(pem('PUBLIC KEY', await crypto.subtle.exportKey('spki', verification.right)))
+}
+
+export const base64UrlEncode = (bytes: Uint8Array): string =>
+  toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+
+export const base64UrlDecode = (text: string): Uint8Array<ArrayBuffer> | undefined =>
+  /^[A-Za-z0-9_-]*$/.test(text) ? fromBase64(text.replace(/-/g, '+').replace(/_/g, '/')) : undefined
