@@ -177,8 +177,8 @@ export const openEventStore = async (url: string): Promise<E.Either<OpenStoreErr
 
 /**
  * The read models kept beside the events a URL names, where an adapter keeps them: in the SQLite
- * file itself. `undefined` where no read-model store goes with the URL (memory:, and the servers
- * until their adapters provide one). Opening creates the read-model tables when they are missing.
+ * file itself, or the PostgreSQL database. `undefined` where no read-model store goes with the URL
+ * (memory:, and EventStoreDB, which keeps no tables). Opening creates the read-model tables when they are missing.
  */
 export const openReadModelStore = async (
   url: string,
@@ -191,8 +191,11 @@ export const openReadModelStore = async (
         const { openSqliteReadModelStore } = await import('@elicence/sqlite')
         return openSqliteReadModelStore({ path: location.right.path })
       }
+      case 'postgres': {
+        const { postgresReadModelStore } = await import('@elicence/postgres')
+        return E.right(postgresReadModelStore({ connectionString: location.right.connectionString }))
+      }
       case 'memory':
-      case 'postgres':
       case 'eventstoredb':
         return E.right(undefined)
     }

@@ -20,8 +20,12 @@
  * - Positions on stream reads need EventStoreDB ≥ 22.6; an older server's events are reported as a
  *   store failure rather than numbered wrongly.
  *
+ * - Pass `client` instead of `connectionString` to share an EventStoreDBClient the caller owns.
+ *
  * There is no EventStoreDB server on our machines: the conformance suite runs against one only when
- * `EVENTSTORE_URL` is set (see the `.int.test.ts` file); it is not run in our CI.
+ * `EVENTSTORE_URL` is set (see the `.int.test.ts` file); it is not run in our CI. What our CI runs is
+ * the same suite against a model of the server (`.model.test.ts`), which checks this adapter's logic
+ * but not EventStoreDB's behaviour.
  *
  * @example
  * const store = eventStoreDbEventStore({ connectionString: 'esdb://localhost:2113?tls=false' })
@@ -277,7 +281,7 @@ export const eventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): 
             const stored = storedEventOf(recorded, recorded.streamId.slice(namespace.length))
             if (E.isLeft(stored)) return stored
             // Reads start at the event `after` names, inclusive.
-            if (stored.right.position < after) continue
+            if (stored.right.position <= after) continue
             events.push(stored.right)
             if (events.length === limit) break
           }
