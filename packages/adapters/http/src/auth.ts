@@ -78,46 +78,32 @@ export type Capability =
   | 'read-review-queue'
 
 /**
+ * What the roles that run the scheme may do: the registry, reviewers and scheduled jobs alike, since
+ * the domain, not the transport, tells apart which of them may send which command.
+ */
+const operatorCapabilities: ReadonlyArray<Capability> = [
+  'send-commands',
+  'read-licence',
+  'read-events',
+  'read-verification',
+  'verify-presentation',
+  'read-review-queue',
+]
+
+/**
  * Which roles may do what. The domain decides which role may send which command (`forbidden`);
  * here only roles that may send none are kept out. A holder's capabilities apply to their own
  * licence only (checked against the licence's holder account by the routes).
  */
 const capabilities: Readonly<Record<ActorRole, ReadonlySet<Capability>>> = {
   holder: new Set(['send-commands', 'read-licence', 'read-events', 'read-verification', 'present']),
-  registry: new Set([
-    'send-commands',
-    'read-licence',
-    'read-events',
-    'read-verification',
-    'verify-presentation',
-    'read-review-queue',
-  ]),
-  reviewer: new Set([
-    'send-commands',
-    'read-licence',
-    'read-events',
-    'read-verification',
-    'verify-presentation',
-    'read-review-queue',
-  ]),
-  system: new Set([
-    'send-commands',
-    'read-licence',
-    'read-events',
-    'read-verification',
-    'verify-presentation',
-    'read-review-queue',
-  ]),
+  registry: new Set(operatorCapabilities),
+  reviewer: new Set(operatorCapabilities),
+  system: new Set(operatorCapabilities),
   // "a verifier only verifies": a police terminal, a car-rental company or an insurer.
   verifier: new Set(['read-verification', 'verify-presentation']),
   // "reads everything, changes nothing": no commands, and no presentations, which only a holder shows.
-  auditor: new Set([
-    'read-licence',
-    'read-events',
-    'read-verification',
-    'verify-presentation',
-    'read-review-queue',
-  ]),
+  auditor: new Set(operatorCapabilities.filter((capability) => capability !== 'send-commands')),
 }
 
 export const mayDo = (actor: Actor, capability: Capability): boolean =>

@@ -12,11 +12,14 @@ import {
 import { invalidCommandArb } from '@elicence/domain/testing'
 import * as fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
-import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseTokenTable } from './auth.js'
 import { createServer } from './server.js'
-import { licenceNumber, testPresentationKeys, testTokens } from './test-support/test-server.js'
+import {
+  licenceNumber,
+  testPresentationKeys,
+  testTokens,
+  testTokenTable,
+} from './test-support/test-server.js'
 
 let app: FastifyInstance
 let store: EventStore
@@ -32,18 +35,11 @@ beforeAll(async () => {
       return inner.appendToStream(streamId, expected, events)
     },
   }
-  const tokens = parseTokenTable({
-    [testTokens.registry]: { role: 'registry', id: 'registry-1' },
-    [testTokens.holder]: { role: 'holder', id: 'acct-holder' },
-    [testTokens.reviewer]: { role: 'reviewer', id: 'reviewer-1' },
-    [testTokens.auditor]: { role: 'auditor', id: 'auditor-1' },
-    [testTokens.verifier]: { role: 'verifier', id: 'police-terminal-1' },
-  })
-  if (E.isLeft(tokens)) throw new Error(tokens.left)
   app = createServer({
     store,
     decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
-    tokens: tokens.right,
+    // Not the system's nor the other holder's: sent among the random tokens, those two stay unknown.
+    tokens: testTokenTable(['registry', 'holder', 'reviewer', 'auditor', 'verifier']),
     presentationKeys: await testPresentationKeys(),
   })
   await app.ready()

@@ -100,6 +100,16 @@ export const transportFailure = (
   issues?: ReadonlyArray<InvalidInputIssue>,
 ): HttpFailure => ({ status, body: errorBody({ code, message, issues }) })
 
+/** The 4xx statuses Fastify raises that have a code of their own; any other 4xx is `invalid-request`. */
+const frameworkErrorCodes: Readonly<Partial<Record<number, TransportErrorCode>>> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+}
+
 /**
  * Errors Fastify raises before a route runs (unparsable JSON, a body over the limit, a content type
  * without a parser, …) carry a 4xx `statusCode`; they keep it, with a code of ours. Anything else is
@@ -114,22 +124,7 @@ export const fromFrameworkError = (error: unknown): HttpFailure => {
   if (status === undefined || status < 400 || status >= 500) {
     return transportFailure(500, 'internal-error', 'the server failed to answer this request')
   }
-  switch (status) {
-    case 401:
-      return transportFailure(401, 'unauthorized', message)
-    case 403:
-      return transportFailure(403, 'forbidden', message)
-    case 404:
-      return transportFailure(404, 'not-found', message)
-    case 405:
-      return transportFailure(405, 'method-not-allowed', message)
-    case 413:
-      return transportFailure(413, 'payload-too-large', message)
-    case 415:
-      return transportFailure(415, 'unsupported-media-type', message)
-    default:
-      return transportFailure(status, 'invalid-request', message)
-  }
+  return transportFailure(status, frameworkErrorCodes[status] ?? 'invalid-request', message)
 }
 
 /** Sends a failure; a 401 names the scheme the client should use (RFC 6750). */

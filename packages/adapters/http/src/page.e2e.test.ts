@@ -15,6 +15,7 @@ import {
   otherLicenceNumber,
   recordLicenceCommand,
   reviewCommand,
+  sendCommand,
   startTestServer,
   type TestServer,
   testTokens as tokens,
@@ -30,23 +31,18 @@ const screenshot = async (page: Page, name: string) => {
 let running: TestServer
 let browser: Browser
 
-const send = async (token: string, body: unknown) => {
-  const response = await running.api.request('POST', '/commands', { token, body })
-  expect(response.status, JSON.stringify(response.body)).toBe(201)
-}
-
 beforeAll(async () => {
   running = await startTestServer()
   // The holder's licence: applied on Thursday, issued on Friday.
-  await send(tokens.registry, recordLicenceCommand())
-  await send(tokens.holder, applyCommand())
+  await sendCommand(running, tokens.registry, recordLicenceCommand())
+  await sendCommand(running, tokens.holder, applyCommand())
   // The other holder has no photo on file: their application will need one.
   const noPhoto = recordLicenceCommand(otherLicenceNumber, 'acct-other')
-  await send(tokens.registry, { ...noPhoto, data: { ...noPhoto.data, photoOnFile: false } })
+  await sendCommand(running, tokens.registry, { ...noPhoto, data: { ...noPhoto.data, photoOnFile: false } })
   running.setNow('2026-10-16T09:00:00+08:00')
-  await send(tokens.otherHolder, applyCommand(otherLicenceNumber))
+  await sendCommand(running, tokens.otherHolder, applyCommand(otherLicenceNumber))
   running.setNow('2026-10-16T10:00:00+08:00')
-  await send(tokens.reviewer, reviewCommand())
+  await sendCommand(running, tokens.reviewer, reviewCommand())
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -73,13 +69,22 @@ const holderPage = async (licence: string, token: string): Promise<Page> => {
   return page
 }
 
+/** Opens the holder's page for a test, and closes it however the test ends. */
+const withHolderPage = async (licence: string, token: string, use: (page: Page) => Promise<void>) => {
+  const page = await holderPage(licence, token)
+  try {
+    await use(page)
+  } finally {
+    await page.close()
+  }
+}
+
 const inkOf = (page: Page, selector: string) =>
   page.locator(selector).evaluate((element) => getComputedStyle(element).color)
 
 describe('the holder’s e-licence page', () => {
   it('shows the licence live: its data, a ticking clock and a QR code, in black while normal', async () => {
-    const page = await holderPage(licenceNumber, tokens.holder)
-    try {
+    await withHolderPage(licenceNumber, tokens.holder, async (page) => {
       await page.locator('#presentation').waitFor({ state: 'visible' })
       expect(await page.locator('#holder-name').textContent()).toBe('张三')
       expect(await page.locator('#licence-number').textContent()).toBe(licenceNumber)
@@ -97,14 +102,11 @@ describe('the holder’s e-licence page', () => {
       expect(shown).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
       await page.waitForFunction((before) => document.getElementById('clock')?.textContent !== before, shown)
       await screenshot(page, 'holder-issued')
-    } finally {
-      await page.close()
-    }
+    })
   })
 
   it('shows a pending review, then a request for a photo, without a QR code', async () => {
-    const page = await holderPage(otherLicenceNumber, tokens.otherHolder)
-    try {
+    await withHolderPage(otherLicenceNumber, tokens.otherHolder, async (page) => {
       await page.locator('#notice').waitFor({ state: 'visible' })
       expect(await page.locator('#licence').getAttribute('data-state')).toBe('pending-review')
       expect(await page.locator('#notice-title').textContent()).toContain('Pending review')
@@ -113,27 +115,22 @@ describe('the holder’s e-licence page', () => {
       await screenshot(page, 'holder-pending-review')
 
       running.setNow('2026-10-19T09:30:00+08:00')
-      await send(tokens.reviewer, reviewCommand(otherLicenceNumber))
+      await sendCommand(running, tokens.reviewer, reviewCommand(otherLicenceNumber))
       await page.reload()
       await page.locator('#licence[data-state="awaiting-photo"]').waitFor()
       expect(await page.locator('#notice-title').textContent()).toContain('A photo is needed')
       expect(await page.locator('#notice-text').textContent()).toContain('no photo on file')
       expect(await page.locator('#presentation').isHidden()).toBe(true)
       await screenshot(page, 'holder-awaiting-photo')
-    } finally {
-      await page.close()
-    }
+    })
   })
 
   it('refuses to show another holder’s licence', async () => {
-    const page = await holderPage(licenceNumber, tokens.otherHolder)
-    try {
+    await withHolderPage(licenceNumber, tokens.otherHolder, async (page) => {
       await page.locator('#problem').waitFor({ state: 'visible' })
       expect(await page.locator('#problem').textContent()).toContain('may not show this licence')
       expect(await page.locator('#presentation').isHidden()).toBe(true)
-    } finally {
-      await page.close()
-    }
+    })
   })
 })
 
@@ -176,20 +173,17 @@ describe('the verifier’s page', () => {
 
 describe('an abnormal licence', () => {
   it('turns the e-licence red, and still shows its QR code', async () => {
-    await send(tokens.registry, {
+    await sendCommand(running, tokens.registry, {
       type: 'ChangeLicenceStatus',
       data: { licenceNumber, statuses: ['B'] },
       metadata: { commandId: nextCommandId() },
     })
-    const page = await holderPage(licenceNumber, tokens.holder)
-    try {
+    await withHolderPage(licenceNumber, tokens.holder, async (page) => {
       await page.locator('#licence.abnormal').waitFor()
       await page.locator('#presentation').waitFor({ state: 'visible' })
       expect(await inkOf(page, '#licence-number')).toBe('rgb(208, 2, 27)')
       expect(await page.locator('#statuses').textContent()).toContain('超分')
       await screenshot(page, 'holder-abnormal')
-    } finally {
-      await page.close()
-    }
+    })
   })
 })

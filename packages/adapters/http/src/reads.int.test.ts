@@ -9,6 +9,7 @@ import {
   otherLicenceNumber,
   recordLicenceCommand,
   reviewCommand,
+  sendCommand,
   startTestServer,
   type TestServer,
   testPresentationKeys,
@@ -16,18 +17,18 @@ import {
   testTokens as tokens,
 } from './test-support/test-server.js'
 
-const send = async (running: TestServer, token: string, body: unknown) => {
-  const response = await running.api.request('POST', '/commands', { token, body })
-  expect(response.status, JSON.stringify(response.body)).toBe(201)
-  return response.body
+/** A server with both test licences recorded, neither with an e-licence yet. */
+const startWithBothLicences = async (): Promise<TestServer> => {
+  const running = await startTestServer()
+  await sendCommand(running, tokens.registry, recordLicenceCommand())
+  await sendCommand(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
+  return running
 }
 
 describe('the e-licence view and verification', () => {
   let running: TestServer
   beforeAll(async () => {
-    running = await startTestServer()
-    await send(running, tokens.registry, recordLicenceCommand())
-    await send(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
+    running = await startWithBothLicences()
   })
   afterAll(async () => {
     await running.app.close()
@@ -42,13 +43,13 @@ describe('the e-licence view and verification', () => {
       statuses: ['A'],
     })
 
-    await send(running, tokens.holder, applyCommand())
+    await sendCommand(running, tokens.holder, applyCommand())
     const pending = await running.api.request('GET', `/licences/${licenceNumber}`, { token: tokens.holder })
     expect(pending.body).toMatchObject({ state: 'pending-review', applicationId: 'app-1' })
     expect(pending.body.reviewDueAt).toBe('2026-10-16T02:00:00.000Z')
 
     running.setNow('2026-10-16T10:00:00+08:00')
-    await send(running, tokens.reviewer, reviewCommand())
+    await sendCommand(running, tokens.reviewer, reviewCommand())
     const issued = await running.api.request('GET', `/licences/${licenceNumber}`, { token: tokens.auditor })
     expect(issued.body).toMatchObject({ state: 'issued', eLicenceId: `EL-${licenceNumber}-1` })
   })
@@ -119,12 +120,10 @@ describe('the e-licence view and verification', () => {
 describe('presentations', () => {
   let running: TestServer
   beforeAll(async () => {
-    running = await startTestServer()
-    await send(running, tokens.registry, recordLicenceCommand())
-    await send(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
-    await send(running, tokens.holder, applyCommand())
+    running = await startWithBothLicences()
+    await sendCommand(running, tokens.holder, applyCommand())
     running.setNow('2026-10-16T10:00:00+08:00')
-    await send(running, tokens.reviewer, reviewCommand())
+    await sendCommand(running, tokens.reviewer, reviewCommand())
   })
   afterAll(async () => {
     await running.app.close()
@@ -188,10 +187,10 @@ describe('presentations', () => {
     // The same licence history on a server with other keys: its presentation is genuine there only.
     const forger = await startTestServer({ presentationKeys: await testPresentationKeys() })
     try {
-      await send(forger, tokens.registry, recordLicenceCommand())
-      await send(forger, tokens.holder, applyCommand())
+      await sendCommand(forger, tokens.registry, recordLicenceCommand())
+      await sendCommand(forger, tokens.holder, applyCommand())
       forger.setNow('2026-10-16T11:00:00+08:00')
-      await send(forger, tokens.reviewer, reviewCommand())
+      await sendCommand(forger, tokens.reviewer, reviewCommand())
       const forged = await forger.api.request('POST', `/licences/${licenceNumber}/presentations`, {
         token: tokens.holder,
       })
@@ -225,7 +224,7 @@ describe('presentations', () => {
     running.setNow('2026-10-19T12:00:00+08:00')
     const signed = await present()
     expect(signed.status).toBe(201)
-    await send(running, tokens.registry, {
+    await sendCommand(running, tokens.registry, {
       type: 'ChangeLicenceStatus',
       data: { licenceNumber, statuses: ['F'] },
       metadata: { commandId: nextCommandId() },
@@ -250,12 +249,12 @@ describe('GET /review-queue', () => {
     expect(empty.status).toBe(200)
     expect(empty.body.entries).toEqual([])
 
-    await send(running, tokens.registry, recordLicenceCommand())
-    await send(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
+    await sendCommand(running, tokens.registry, recordLicenceCommand())
+    await sendCommand(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
     running.setNow('2026-10-15T11:00:00+08:00')
-    await send(running, tokens.otherHolder, applyCommand(otherLicenceNumber))
+    await sendCommand(running, tokens.otherHolder, applyCommand(otherLicenceNumber))
     running.setNow('2026-10-15T12:00:00+08:00')
-    await send(running, tokens.holder, applyCommand())
+    await sendCommand(running, tokens.holder, applyCommand())
 
     const queue = await running.api.request('GET', '/review-queue', { token: tokens.auditor })
     expect(queue.status).toBe(200)

@@ -15,6 +15,20 @@ import {
   testTokens as tokens,
 } from './test-support/test-server.js'
 
+/** Most requests here are a command sent with a bearer token: what varies is who and what. */
+const postCommand = (running: Running, token: string, body: unknown) =>
+  running.api.request('POST', '/commands', { token, body })
+
+/** A server for one test (options as `startTestServer` takes them), closed however the test ends. */
+const withServer = async (options: Parameters<typeof start>[0], use: (running: Running) => Promise<void>) => {
+  const running = await start(options)
+  try {
+    await use(running)
+  } finally {
+    await running.app.close()
+  }
+}
+
 const storedEventCount = async (store: EventStore): Promise<number> => {
   const read = await store.readAll({ after: 0, limit: 10_000 })
   if (E.isLeft(read)) throw new Error(read.left.message)
@@ -34,10 +48,7 @@ describe('POST /commands', () => {
     const missing = await running.api.request('POST', '/commands', { body: recordLicence() })
     expect(missing.status).toBe(401)
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/)
-    const unknown = await running.api.request('POST', '/commands', {
-      body: recordLicence(),
-      token: 'not-a-token',
-    })
+    const unknown = await postCommand(running, 'not-a-token', recordLicence())
     expect(unknown.status).toBe(401)
     expect(unknown.body.error.code).toBe('unauthorized')
     expect(await storedEventCount(running.store)).toBe(0)
@@ -45,7 +56,7 @@ describe('POST /commands', () => {
 
   it('refuses auditors and verifiers, who never change anything, with 403', async () => {
     for (const token of [tokens.auditor, tokens.verifier]) {
-      const response = await running.api.request('POST', '/commands', { body: recordLicence(), token })
+      const response = await postCommand(running, token, recordLicence())
       expect(response.status).toBe(403)
       expect(response.body.error.code).toBe('forbidden')
     }
@@ -54,16 +65,13 @@ describe('POST /commands', () => {
 
   it('lists every failing path of an invalid command with 400, and stores nothing', async () => {
     const command = recordLicence()
-    const response = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: {
-        ...command,
-        data: {
-          ...command.data,
-          licenceNumber: '110105194912310021',
-          classes: ['C1', 'C1'],
-          validFrom: '2026-02-30',
-        },
+    const response = await postCommand(running, tokens.registry, {
+      ...command,
+      data: {
+        ...command.data,
+        licenceNumber: '110105194912310021',
+        classes: ['C1', 'C1'],
+        validFrom: '2026-02-30',
       },
     })
     expect(response.status).toBe(400)
@@ -75,27 +83,24 @@ describe('POST /commands', () => {
 
   it('records a licence (201), answers a re-sent command with its first outcome (200), refuses a reused id (409)', async () => {
     const command = recordLicence()
-    const first = await running.api.request('POST', '/commands', { token: tokens.registry, body: command })
+    const first = await postCommand(running, tokens.registry, command)
     expect(first.status).toBe(201)
     expect(first.body.replayed).toBe(false)
     expect(first.body.events.map((event: { type: string }) => event.type)).toEqual(['LicenceRecorded'])
     expect(first.body.events[0].metadata.actor).toEqual({ role: 'registry', id: 'registry-1' })
 
-    const again = await running.api.request('POST', '/commands', { token: tokens.registry, body: command })
+    const again = await postCommand(running, tokens.registry, command)
     expect(again.status).toBe(200)
     expect(again.body).toEqual({ ...first.body, replayed: true })
 
-    const reused = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: { ...recordLicence(licenceNumber, 'acct-someone-else'), metadata: command.metadata },
+    const reused = await postCommand(running, tokens.registry, {
+      ...recordLicence(licenceNumber, 'acct-someone-else'),
+      metadata: command.metadata,
     })
     expect(reused.status).toBe(409)
     expect(reused.body.error.code).toBe('command-id-reused')
 
-    const twice = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: recordLicence(),
-    })
+    const twice = await postCommand(running, tokens.registry, recordLicence())
     expect(twice.status).toBe(422)
     expect(twice.body.error.code).toBe('licence-already-recorded')
     expect(await storedEventCount(running.store)).toBe(1)
@@ -103,28 +108,28 @@ describe('POST /commands', () => {
 
   it('refuses a body that claims another actor (403) and accepts one that repeats the token’s', async () => {
     const claimed = recordLicence(otherLicenceNumber, 'acct-other')
-    const impostor = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: { ...claimed, metadata: { ...claimed.metadata, actor: { role: 'registry', id: 'registry-2' } } },
+    const impostor = await postCommand(running, tokens.registry, {
+      ...claimed,
+      metadata: { ...claimed.metadata, actor: { role: 'registry', id: 'registry-2' } },
     })
     expect(impostor.status).toBe(403)
-    const honest = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: { ...claimed, metadata: { ...claimed.metadata, actor: { role: 'registry', id: 'registry-1' } } },
+    const honest = await postCommand(running, tokens.registry, {
+      ...claimed,
+      metadata: { ...claimed.metadata, actor: { role: 'registry', id: 'registry-1' } },
     })
     expect(honest.status).toBe(201)
   })
 
   it('stamps a holder’s command with the server’s clock and refuses a stated `at` (400)', async () => {
     const backdated = apply()
-    const refused = await running.api.request('POST', '/commands', {
-      token: tokens.holder,
-      body: { ...backdated, metadata: { ...backdated.metadata, at: '2020-01-01T00:00:00Z' } },
+    const refused = await postCommand(running, tokens.holder, {
+      ...backdated,
+      metadata: { ...backdated.metadata, at: '2020-01-01T00:00:00Z' },
     })
     expect(refused.status).toBe(400)
     expect(refused.body.error.issues).toEqual([expect.objectContaining({ path: 'metadata.at' })])
 
-    const applied = await running.api.request('POST', '/commands', { token: tokens.holder, body: apply() })
+    const applied = await postCommand(running, tokens.holder, apply())
     expect(applied.status).toBe(201)
     const [event] = applied.body.events
     expect(event.type).toBe('ELicenceApplied')
@@ -133,22 +138,16 @@ describe('POST /commands', () => {
   })
 
   it('lets a holder act only on their own licence (403)', async () => {
-    const response = await running.api.request('POST', '/commands', {
-      token: tokens.otherHolder,
-      body: apply(),
-    })
+    const response = await postCommand(running, tokens.otherHolder, apply())
     expect(response.status).toBe(403)
     expect(response.body.error.code).toBe('not-licence-holder')
   })
 
   it('answers 404 for a licence never recorded and 422 for a rule, e.g. a review not yet due', async () => {
-    const missing = await running.api.request('POST', '/commands', {
-      token: tokens.reviewer,
-      body: {
-        type: 'ReviewApplication',
-        data: { licenceNumber: '110105198001010016', applicationId: 'app-1' },
-        metadata: { commandId: nextCommandId() },
-      },
+    const missing = await postCommand(running, tokens.reviewer, {
+      type: 'ReviewApplication',
+      data: { licenceNumber: '110105198001010016', applicationId: 'app-1' },
+      metadata: { commandId: nextCommandId() },
     })
     expect(missing.status).toBe(404)
     expect(missing.body.error.code).toBe('licence-not-found')
@@ -158,54 +157,44 @@ describe('POST /commands', () => {
       data: { licenceNumber, applicationId: 'app-1' },
       metadata: { commandId: nextCommandId() },
     })
-    const early = await running.api.request('POST', '/commands', { token: tokens.reviewer, body: review() })
+    const early = await postCommand(running, tokens.reviewer, review())
     expect(early.status).toBe(422)
     expect(early.body.error.code).toBe('review-not-due')
 
     // A reviewer cannot post-date a review to beat the wait: only the server's clock counts.
     const postDated = review()
-    const stated = await running.api.request('POST', '/commands', {
-      token: tokens.reviewer,
-      body: { ...postDated, metadata: { ...postDated.metadata, at: '2026-10-20T10:00:00+08:00' } },
+    const stated = await postCommand(running, tokens.reviewer, {
+      ...postDated,
+      metadata: { ...postDated.metadata, at: '2026-10-20T10:00:00+08:00' },
     })
     expect(stated.status).toBe(400)
 
     running.setNow('2026-10-16T10:00:00+08:00')
-    const due = await running.api.request('POST', '/commands', { token: tokens.reviewer, body: review() })
+    const due = await postCommand(running, tokens.reviewer, review())
     expect(due.status).toBe(201)
     expect(due.body.events.map((event: { type: string }) => event.type)).toEqual(['ELicenceIssued'])
   })
 
   it('refuses bodies that are not JSON commands without a 5xx: 400, 413, 415', async () => {
-    const malformed = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      rawBody: '{"type": "RecordLicence", ',
-      headers: { 'content-type': 'application/json' },
-    })
+    const postRaw = (rawBody: string, contentType: string) =>
+      running.api.request('POST', '/commands', {
+        token: tokens.registry,
+        rawBody,
+        headers: { 'content-type': contentType },
+      })
+    const malformed = await postRaw('{"type": "RecordLicence", ', 'application/json')
     expect(malformed.status).toBe(400)
-    const poisoned = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      rawBody: '{"__proto__": {"admin": true}}',
-      headers: { 'content-type': 'application/json' },
-    })
+    const poisoned = await postRaw('{"__proto__": {"admin": true}}', 'application/json')
     expect(poisoned.status).toBe(400)
-    const large = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: { ...recordLicence(), padding: 'x'.repeat(70_000) },
+    const large = await postCommand(running, tokens.registry, {
+      ...recordLicence(),
+      padding: 'x'.repeat(70_000),
     })
     expect(large.status).toBe(413)
     expect(large.body.error.code).toBe('payload-too-large')
-    const xml = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      rawBody: '<command/>',
-      headers: { 'content-type': 'application/xml' },
-    })
+    const xml = await postRaw('<command/>', 'application/xml')
     expect(xml.status).toBe(415)
-    const text = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      rawBody: 'RecordLicence please',
-      headers: { 'content-type': 'text/plain' },
-    })
+    const text = await postRaw('RecordLicence please', 'text/plain')
     expect(text.status).toBe(400)
   })
 })
@@ -214,12 +203,9 @@ describe('GET /licences/:licenceNumber/events', () => {
   let running: Running
   beforeAll(async () => {
     running = await start()
-    const recorded = await running.api.request('POST', '/commands', {
-      token: tokens.registry,
-      body: recordLicence(),
-    })
+    const recorded = await postCommand(running, tokens.registry, recordLicence())
     expect(recorded.status).toBe(201)
-    await running.api.request('POST', '/commands', { token: tokens.holder, body: apply() })
+    await postCommand(running, tokens.holder, apply())
   })
   afterAll(async () => {
     await running.app.close()
@@ -275,18 +261,12 @@ describe('conflicts, store failures and health', () => {
         return E.left(concurrencyConflict(streamId, expected, 7))
       },
     }
-    const running = await start({ store: racing, maxAttempts: 3 })
-    try {
-      const response = await running.api.request('POST', '/commands', {
-        token: tokens.registry,
-        body: recordLicence(),
-      })
+    await withServer({ store: racing, maxAttempts: 3 }, async (running) => {
+      const response = await postCommand(running, tokens.registry, recordLicence())
       expect(response.status).toBe(409)
       expect(response.body.error.code).toBe('concurrency-conflict')
       expect(appendAttempts).toBe(3)
-    } finally {
-      await running.app.close()
-    }
+    })
   })
 
   it('reports the store in /healthz: 200 when it answers, 503 when it fails', async () => {
@@ -298,8 +278,7 @@ describe('conflicts, store failures and health', () => {
       readStream: async (streamId) =>
         failing ? E.left(storeFailure('disk on fire')) : inner.readStream(streamId),
     }
-    const running = await start({ store: flaky })
-    try {
+    await withServer({ store: flaky }, async (running) => {
       const healthy = await running.api.request('GET', '/healthz')
       expect(healthy.status).toBe(200)
       expect(healthy.body).toEqual({ status: 'ok', store: { name: 'memory', status: 'ok' } })
@@ -307,25 +286,17 @@ describe('conflicts, store failures and health', () => {
       const sick = await running.api.request('GET', '/healthz')
       expect(sick.status).toBe(503)
       expect(sick.body.store.message).toBe('disk on fire')
-      const command = await running.api.request('POST', '/commands', {
-        token: tokens.registry,
-        body: recordLicence(),
-      })
+      const command = await postCommand(running, tokens.registry, recordLicence())
       expect(command.status).toBe(503)
       expect(command.body.error.code).toBe('store-failure')
-    } finally {
-      await running.app.close()
-    }
+    })
   })
 
   it('answers an unknown route with a JSON 404', async () => {
-    const running = await start()
-    try {
+    await withServer({}, async (running) => {
       const response = await fetch(`${running.api.baseUrl}/no/such/route`)
       expect(response.status).toBe(404)
       expect(await response.json()).toMatchObject({ error: { code: 'not-found' } })
-    } finally {
-      await running.app.close()
-    }
+    })
   })
 })

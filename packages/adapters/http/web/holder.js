@@ -3,6 +3,8 @@
 // polls the licence's view and, while the e-licence is issued, shows a QR code of a freshly signed
 // presentation, re-issued before it expires. Black when the status is normal, red when abnormal.
 
+import { localTime } from './local-time.js'
+
 const statusNames = {
   A: '正常 normal',
   B: '超分 over points',
@@ -29,18 +31,6 @@ const statusNames = {
 const viewRefreshMs = 15_000
 
 const $ = (id) => document.getElementById(id)
-
-const shanghai = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: 'Asia/Shanghai',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-})
-const localTime = (date) => shanghai.format(date).replaceAll('/', '-')
 
 const credentials = () => {
   const fragment = new URLSearchParams(location.hash.slice(1))

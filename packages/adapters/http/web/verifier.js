@@ -2,6 +2,8 @@
 // signature, its short validity (a screenshot shown later has expired) and, online, the e-licence's
 // current state. The verdict is shown with the reason. The token comes from the URL fragment.
 
+import { localTime } from './local-time.js'
+
 const $ = (id) => document.getElementById(id)
 
 const reasonTexts = {
@@ -12,18 +14,6 @@ const reasonTexts = {
   'e-licence-invalidated': 'The e-licence was invalidated since the code was made.',
   'e-licence-unknown': 'No licence has this e-licence.',
 }
-
-const shanghai = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: 'Asia/Shanghai',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-})
-const localTime = (iso) => shanghai.format(new Date(iso)).replaceAll('/', '-')
 
 const row = (term, value) => {
   const wrapper = document.createElement('div')
@@ -68,14 +58,14 @@ const verify = async (presentation, token) => {
       ['可驾驶 May drive', verification ? verification.mayDrive.join(' ') : '—'],
       ['有效期至 Licence valid until', payload.validUntil],
       ['状态 Status', payload.statuses.join(' ')],
-      ['核验时间 Checked at', localTime(body.checkedAt)],
+      ['核验时间 Checked at', localTime(new Date(body.checkedAt))],
     ])
     return
   }
   const reasons = body.reasons.length > 0 ? ` (${body.reasons.join(', ')})` : ''
   show(false, `${reasonTexts[body.code] ?? body.message}${reasons}`, [
     ['原因 Reason', body.code],
-    ['核验时间 Checked at', localTime(body.checkedAt)],
+    ['核验时间 Checked at', localTime(new Date(body.checkedAt))],
   ])
 }
 

@@ -134,6 +134,12 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
     else return true
     return false
   }
+  /** Applying and issuing both need a licence that may hold an e-licence at the event's instant. */
+  const needsEligibleLicence = (kind: RuleFindingKind): void => {
+    if (!isEligibleToApply(licence.statuses) || isExpiredAt(licence.validUntil, atMs)) {
+      findings.push(finding(kind, `statuses ${licence.statuses.join('')}, valid until ${licence.validUntil}`))
+    }
+  }
 
   switch (event.type) {
     case 'LicenceRecorded':
@@ -150,14 +156,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
           finding('second-active-e-licence', `applied while e-licence ${eLicence.eLicenceId} is active`),
         )
       }
-      if (!isEligibleToApply(licence.statuses) || isExpiredAt(licence.validUntil, atMs)) {
-        findings.push(
-          finding(
-            'applied-while-ineligible',
-            `statuses ${licence.statuses.join('')}, valid until ${licence.validUntil}`,
-          ),
-        )
-      }
+      needsEligibleLicence('applied-while-ineligible')
       if (actor.id !== licence.holder.accountId) outOfState(`account ${actor.id} is not the holder`)
       if (event.data.declaredValidFrom !== licence.validFrom) outOfState('declared validity start differs')
       if (Date.parse(event.data.reviewDueAt) <= Date.parse(event.data.appliedAt))
@@ -199,14 +198,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
           ),
         )
       }
-      if (!isEligibleToApply(licence.statuses) || isExpiredAt(licence.validUntil, atMs)) {
-        findings.push(
-          finding(
-            'issued-while-ineligible',
-            `statuses ${licence.statuses.join('')}, valid until ${licence.validUntil}`,
-          ),
-        )
-      }
+      needsEligibleLicence('issued-while-ineligible')
       if (state.acceptedPhoto === null && !(licence.photoOnFile && !state.fileRejected)) {
         findings.push(finding('issued-without-photo', 'no usable photo'))
       }

@@ -81,16 +81,37 @@ const attempt = async (run: () => Promise<CryptoKey>, what: string): Promise<E.E
   }
 }
 
+/** The PEM each key of the pair comes as, and how an error names it. */
+const pemForms = {
+  signing: { label: 'PRIVATE KEY', format: 'pkcs8', usage: 'sign', form: 'a PKCS #8 "PRIVATE KEY" PEM' },
+  verification: { label: 'PUBLIC KEY', format: 'spki', usage: 'verify', form: 'an SPKI "PUBLIC KEY" PEM' },
+} as const
+
+type KeyRole = keyof typeof pemForms
+
+/** The DER inside the signing or the verification key's PEM, or why there is none. */
+const derOf = (text: string, role: KeyRole): E.Either<string, Uint8Array<ArrayBuffer>> => {
+  const der = pemBody(text, pemForms[role].label)
+  return der === undefined ? E.left(`the ${role} key is not ${pemForms[role].form}`) : E.right(der)
+}
+
+const importPem = async (
+  text: string,
+  role: KeyRole,
+  extractable: boolean,
+): Promise<E.Either<string, CryptoKey>> => {
+  const der = derOf(text, role)
+  if (E.isLeft(der)) return der
+  const { format, usage } = pemForms[role]
+  return attempt(
+    () => crypto.subtle.importKey(format, der.right, algorithm, extractable, [usage]),
+    `the ${role} key is not an Ed25519 key`,
+  )
+}
+
 /** The private key that signs presentations, from PKCS #8 PEM or a JWK with `d`. */
 export const importSigningKey = async (config: string | JsonWebKey): Promise<E.Either<string, CryptoKey>> => {
-  if (typeof config === 'string' && config.includes('-----BEGIN')) {
-    const der = pemBody(config, 'PRIVATE KEY')
-    if (der === undefined) return E.left('the signing key is not a PKCS #8 "PRIVATE KEY" PEM')
-    return attempt(
-      () => crypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']),
-      'the signing key is not an Ed25519 key',
-    )
-  }
+  if (typeof config === 'string' && config.includes('-----BEGIN')) return importPem(config, 'signing', false)
   const jwk = parseJwk(config)
   if (jwk === undefined || jwk.d === undefined)
     return E.left('the signing key is neither a PEM nor a private JWK')
@@ -108,12 +129,7 @@ export const importVerificationKey = async (
   config: string | JsonWebKey,
 ): Promise<E.Either<string, CryptoKey>> => {
   if (typeof config === 'string' && config.includes('-----BEGIN')) {
-    const der = pemBody(config, 'PUBLIC KEY')
-    if (der === undefined) return E.left('the verification key is not an SPKI "PUBLIC KEY" PEM')
-    return attempt(
-      () => crypto.subtle.importKey('spki', der, algorithm, true, ['verify']),
-      'the verification key is not an Ed25519 key',
-    )
+    return importPem(config, 'verification', true)
   }
   const jwk = parseJwk(config)
   if (jwk === undefined || jwk.x === undefined)
@@ -130,10 +146,10 @@ export const importVerificationKey = async (
 export const publicKeyPemOf = async (config: string | JsonWebKey): Promise<E.Either<string, string>> => {
   let jwk: JsonWebKey | undefined
   if (typeof config === 'string' && config.includes('-----BEGIN')) {
-    const der = pemBody(config, 'PRIVATE KEY')
-    if (der === undefined) return E.left('the signing key is not a PKCS #8 "PRIVATE KEY" PEM')
+    const der = derOf(config, 'signing')
+    if (E.isLeft(der)) return der
     try {
-      const key = await crypto.subtle.importKey('pkcs8', der, algorithm, true, ['sign'])
+      const key = await crypto.subtle.importKey('pkcs8', der.right, algorithm, true, ['sign'])
       jwk = await crypto.subtle.exportKey('jwk', key)
     } catch (error) {
       return E.left(`the signing key is not an Ed25519 key: ${error instanceof Error ? error.message : ''}`)

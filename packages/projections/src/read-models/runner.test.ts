@@ -19,6 +19,16 @@ const right = <A>(either: E.Either<{ message: string }, A>): A => {
 const serving = (events: ReadonlyArray<StoredEvent>): Pick<EventStore, 'readAll'> =>
   eventsUpTo(events, { position: Number.MAX_SAFE_INTEGER })
 
+/** One licence, applied for and then withdrawn: a short stream to tamper with. */
+const appliedThenWithdrawn = () =>
+  runHistoryScript({
+    licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
+    steps: [
+      { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'apply' } },
+      { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'withdraw' } },
+    ],
+  })
+
 describe('projection runner and queries', () => {
   it('answers every query as the in-memory replay of the same history does', async () => {
     await fc.assert(
@@ -71,13 +81,7 @@ describe('projection runner and queries', () => {
   })
 
   it('given an event that does not decode, then it stops before it and never skips it', async () => {
-    const { events } = await runHistoryScript({
-      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-      steps: [
-        { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'apply' } },
-        { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'withdraw' } },
-      ],
-    })
+    const { events } = await appliedThenWithdrawn()
     const broken = events.map((event, index) =>
       index === 1 ? { ...event, data: { nonsense: true } } : event,
     )
@@ -88,13 +92,7 @@ describe('projection runner and queries', () => {
   })
 
   it("given an event that does not continue its stream's chain, then it stops", async () => {
-    const { events } = await runHistoryScript({
-      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-      steps: [
-        { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'apply' } },
-        { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'withdraw' } },
-      ],
-    })
+    const { events } = await appliedThenWithdrawn()
     const gap = events.filter((_, index) => index !== 1)
     const outcome = await projectionRunner({
       events: serving(gap),
@@ -104,13 +102,7 @@ describe('projection runner and queries', () => {
   })
 
   it('given a following runner, when the store fails now and then, then it retries; when an event is corrupt, then it stops', async () => {
-    const { events } = await runHistoryScript({
-      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-      steps: [
-        { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'apply' } },
-        { licence: 0, advanceMinutes: 5, recordLagMinutes: 0, action: { kind: 'withdraw' } },
-      ],
-    })
+    const { events } = await appliedThenWithdrawn()
     const source = serving(
       events.map((event, index) => (index === 2 ? { ...event, type: 'Nonsense' } : event)),
     )

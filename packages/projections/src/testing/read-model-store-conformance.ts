@@ -68,6 +68,20 @@ const checkpointAt = (position: number): Checkpoint => ({
   hash: `${position}`.padStart(64, '0'),
 })
 
+/** Commits one document (null: deletes it) of collection `c` with no sort key, from `expected` to `next`. */
+const commitDocument = (
+  store: ReadModelStore,
+  projection: string,
+  key: string,
+  doc: unknown,
+  expected: number,
+  next: number,
+) =>
+  store.commit(projection, [{ collection: 'c', key, doc, sortKey: null }], {
+    expected,
+    next: checkpointAt(next),
+  })
+
 export const readModelStoreConformance = (
   name: string,
   open: () => Promise<ReadModelStore>,
@@ -77,6 +91,23 @@ export const readModelStoreConformance = (
   // Each test gets its own projection name, so stores that persist between tests never mix them.
   let projections = 0
   const fresh = () => `conformance-${Date.now().toString(36)}-${projections++}`
+
+  /** Rebuilds the whole of `source` into a fresh projection, which must equal `projection`. */
+  const expectEqualToRebuild = async (
+    store: ReadModelStore,
+    source: Pick<EventStore, 'readAll'>,
+    projection: string,
+    rebuildBatchSize?: number,
+  ) => {
+    const rebuilt = fresh()
+    await projectionRunner({
+      events: source,
+      readModels: store,
+      projection: rebuilt,
+      ...(rebuildBatchSize === undefined ? {} : { batchSize: rebuildBatchSize }),
+    }).catchUp()
+    expect(await dumpReadModels(store, projection)).toEqual(await dumpReadModels(store, rebuilt))
+  }
 
   describe(`ReadModelStore conformance: ${name}`, () => {
     it('given nothing committed, when loading, then the checkpoint is the initial one and no document exists', async () => {
@@ -126,14 +157,8 @@ export const readModelStoreConformance = (
     it('given a commit deleting a document, then it is gone', async () => {
       const store = await open()
       const projection = fresh()
-      await store.commit(projection, [{ collection: 'c', key: 'a', doc: { n: 1 }, sortKey: null }], {
-        expected: 0,
-        next: checkpointAt(1),
-      })
-      await store.commit(projection, [{ collection: 'c', key: 'a', doc: null, sortKey: null }], {
-        expected: 1,
-        next: checkpointAt(2),
-      })
+      await commitDocument(store, projection, 'a', { n: 1 }, 0, 1)
+      await commitDocument(store, projection, 'a', null, 1, 2)
       expect(await store.load(projection, 'c', ['a'])).toEqual(E.right(new Map()))
       await store.close()
     })
@@ -141,18 +166,8 @@ export const readModelStoreConformance = (
     it('given a moved checkpoint, when committing from the old one, then it is a concurrency conflict and nothing changes', async () => {
       const store = await open()
       const projection = fresh()
-      await store.commit(projection, [{ collection: 'c', key: 'a', doc: { n: 1 }, sortKey: null }], {
-        expected: 0,
-        next: checkpointAt(3),
-      })
-      const stale = await store.commit(
-        projection,
-        [{ collection: 'c', key: 'a', doc: { n: 2 }, sortKey: null }],
-        {
-          expected: 0,
-          next: checkpointAt(5),
-        },
-      )
+      await commitDocument(store, projection, 'a', { n: 1 }, 0, 3)
+      const stale = await commitDocument(store, projection, 'a', { n: 2 }, 0, 5)
       expect(E.isLeft(stale) && isConcurrencyConflict(stale.left)).toBe(true)
       expect(await store.load(projection, 'c', ['a'])).toEqual(E.right(new Map([['a', { n: 1 }]])))
       expect(await store.loadCheckpoint(projection)).toEqual(E.right(checkpointAt(3)))
@@ -181,14 +196,8 @@ export const readModelStoreConformance = (
       const store = await open()
       const projection = fresh()
       const other = fresh()
-      await store.commit(projection, [{ collection: 'c', key: 'a', doc: 1, sortKey: null }], {
-        expected: 0,
-        next: checkpointAt(1),
-      })
-      await store.commit(other, [{ collection: 'c', key: 'a', doc: 2, sortKey: null }], {
-        expected: 0,
-        next: checkpointAt(1),
-      })
+      await commitDocument(store, projection, 'a', 1, 0, 1)
+      await commitDocument(store, other, 'a', 2, 0, 1)
       expect(await store.reset(projection)).toEqual(E.right(undefined))
       expect(await store.loadCheckpoint(projection)).toEqual(E.right(initialCheckpoint))
       expect(await store.list(projection, 'c')).toEqual(E.right([]))
@@ -222,15 +231,8 @@ export const readModelStoreConformance = (
               }).catchUp()
               expect(E.isRight(caughtUp)).toBe(true)
             }
-            const rebuilt = fresh()
             visible.position = last
-            await projectionRunner({
-              events: source,
-              readModels: store,
-              projection: rebuilt,
-              batchSize: 1000,
-            }).catchUp()
-            expect(await dumpReadModels(store, incremental)).toEqual(await dumpReadModels(store, rebuilt))
+            await expectEqualToRebuild(store, source, incremental, 1000)
           },
         ),
         { numRuns },
@@ -264,14 +266,7 @@ export const readModelStoreConformance = (
               projection: killed,
               batchSize: batchSize + 1,
             }).catchUp()
-            const rebuilt = fresh()
-            await projectionRunner({
-              events: source,
-              readModels: store,
-              projection: rebuilt,
-              batchSize: 1000,
-            }).catchUp()
-            expect(await dumpReadModels(store, killed)).toEqual(await dumpReadModels(store, rebuilt))
+            await expectEqualToRebuild(store, source, killed, 1000)
           },
         ),
         { numRuns },
@@ -299,9 +294,7 @@ export const readModelStoreConformance = (
             batchSize: 3,
           })
           await Promise.all([first.catchUp(), second.catchUp()])
-          const rebuilt = fresh()
-          await projectionRunner({ events: source, readModels: store, projection: rebuilt }).catchUp()
-          expect(await dumpReadModels(store, shared)).toEqual(await dumpReadModels(store, rebuilt))
+          await expectEqualToRebuild(store, source, shared)
         }),
         { numRuns: Math.max(1, Math.floor(numRuns / 2)) },
       )

@@ -1,7 +1,12 @@
 import { type DecodedStoredEvent, evolve, initialState, type LicenceState } from '@elicence/domain'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeHistory, historyScriptArbitrary, licenceNumberFor } from '../testing/histories.js'
+import {
+  decodeHistory,
+  type HistoryStep,
+  historyScriptArbitrary,
+  licenceNumberFor,
+} from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { type ELicenceViewState, eLicenceView } from './e-licence.js'
 import { foldView } from './view.js'
@@ -19,6 +24,17 @@ const expectedState = (state: LicenceState, view: ELicenceViewState) => {
   if (state.eLicence !== null) return 'issued'
   return view !== null && view.issuedCount > 0 ? 'invalidated' : 'none'
 }
+
+/** One licence, applied for and reviewed when due (issued if a photo is usable), then `later`. */
+const reviewedApplication = (photoOnFile: boolean, later: ReadonlyArray<HistoryStep> = []) =>
+  runHistoryScript({
+    licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile, statuses: ['A'] }],
+    steps: [
+      { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
+      { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
+      ...later,
+    ],
+  })
 
 describe('e-licence view', () => {
   it('agrees with the domain state after every event of every stream', async () => {
@@ -56,19 +72,14 @@ describe('e-licence view', () => {
   })
 
   it('given an issued e-licence, when a renewal changes the classes, then the view shows it invalidated with the changes', async () => {
-    const { events } = await runHistoryScript({
-      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-      steps: [
-        { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
-        { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
-        {
-          licence: 0,
-          advanceMinutes: 60,
-          recordLagMinutes: 0,
-          action: { kind: 'renew', classes: ['A1'], validYears: 6, authority: 0 },
-        },
-      ],
-    })
+    const { events } = await reviewedApplication(true, [
+      {
+        licence: 0,
+        advanceMinutes: 60,
+        recordLagMinutes: 0,
+        action: { kind: 'renew', classes: ['A1'], validYears: 6, authority: 0 },
+      },
+    ])
     const view = foldView(eLicenceView, decodeHistory(events))
     expect(view).toMatchObject({
       state: 'invalidated',
@@ -81,13 +92,7 @@ describe('e-licence view', () => {
   })
 
   it('given a photo rejection, then the view awaits a photo and lists the rejection', async () => {
-    const { events } = await runHistoryScript({
-      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: false, statuses: ['A'] }],
-      steps: [
-        { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
-        { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
-      ],
-    })
+    const { events } = await reviewedApplication(false)
     expect(foldView(eLicenceView, decodeHistory(events))).toMatchObject({
       state: 'awaiting-photo',
       reviewDueAt: null,

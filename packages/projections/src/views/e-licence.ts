@@ -8,16 +8,18 @@
  * const view = foldView(eLicenceView, decodedEvents) // ELicenceView | null (null: nothing recorded)
  * view?.state // 'issued'
  */
-import type {
-  Authority,
-  ChangeKind,
-  DecodedStoredEvent,
-  Holder,
-  InvalidationReason,
-  LicenceClass,
-  LicenceStatus,
-  PhotoDefect,
-  ValidUntil,
+import {
+  type Authority,
+  type ChangeKind,
+  type DecodedStoredEvent,
+  evolve,
+  type Holder,
+  type InvalidationReason,
+  initialState,
+  type LicenceClass,
+  type LicenceStatus,
+  type PhotoDefect,
+  type ValidUntil,
 } from '@elicence/domain'
 import { absurd } from 'fp-ts/lib/function.js'
 import type { View } from './view.js'
@@ -158,19 +160,13 @@ const evolveRecorded = (view: ELicenceView, event: DecodedStoredEvent): ELicence
   }
 }
 
+/** The licence's terms as recorded are the domain's own: its `evolve` from nothing gives them. */
 const recordedView = (event: DecodedStoredEvent): ELicenceViewState => {
-  if (event.type !== 'LicenceRecorded') return null
-  const { data } = event
+  const recorded = evolve(initialState, event)
+  if (recorded._tag === 'Unrecorded') return null
   return {
     streamId: event.streamId,
-    licenceNumber: data.licenceNumber,
-    holder: data.holder,
-    classes: data.classes,
-    validFrom: data.validFrom,
-    validUntil: data.validUntil,
-    authority: data.authority,
-    statuses: data.statuses,
-    photoOnFile: data.photoOnFile,
+    ...recorded.licence,
     state: 'none',
     eLicenceId: null,
     issuedAt: null,

@@ -1,28 +1,8 @@
-import { PassThrough, Readable, Writable } from 'node:stream'
 import type { AuditAnomaly, AuditReport } from '@elicence/projections'
 import { emptyStatistics } from '@elicence/projections'
 import { describe, expect, it } from 'vitest'
-import type { CliIo } from '../cli-io.js'
+import { capturedIo } from '../fixtures/captured-io.js'
 import { progressLine, textReport } from './audit-report.js'
-
-const ioWithStderr = (isTTY: boolean): CliIo & { readonly written: () => string } => {
-  const chunks: string[] = []
-  // Collects in `write` itself, so what was drawn is there as soon as `update` returns.
-  const collector = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      chunks.push(chunk.toString('utf8'))
-      done()
-    },
-  })
-  const stderr = Object.assign(collector, { isTTY })
-  return {
-    stdin: Readable.from(['']),
-    stdout: new PassThrough(),
-    stderr,
-    env: {},
-    written: () => chunks.join(''),
-  }
-}
 
 /** Carriage return and "erase line": the progress line redraws itself in place. */
 const redraw = '\r\x1b[2K'
@@ -31,15 +11,15 @@ const progress = { events: 50_000, streams: 5_000, anomalies: 2, position: 50_00
 
 describe('progressLine', () => {
   it('draws nothing when stderr is not a terminal', () => {
-    const io = ioWithStderr(false)
+    const io = capturedIo({ stderrIsTTY: false })
     const line = progressLine(io, () => 0.5)
     line.update(progress)
     line.clear()
-    expect(io.written()).toBe('')
+    expect(io.stderrText()).toBe('')
   })
 
   it('draws a bar with the share done on a terminal, at most ten times a second, and clears it', () => {
-    const io = ioWithStderr(true)
+    const io = capturedIo({ stderrIsTTY: true })
     let now = 1_000
     const line = progressLine(
       io,
@@ -50,18 +30,18 @@ describe('progressLine', () => {
     line.update(progress)
     now += 50
     line.update({ ...progress, events: 60_000 })
-    expect(io.written().startsWith(redraw)).toBe(true)
-    expect(io.written().slice(redraw.length)).toMatch(
+    expect(io.stderrText().startsWith(redraw)).toBe(true)
+    expect(io.stderrText().slice(redraw.length)).toMatch(
       /^\[#{15}-{15}\] 50% 50,000 events, 5,000 streams, 2 anomalies, 25,000\/s$/,
     )
     line.clear()
-    expect(io.written().endsWith(redraw)).toBe(true)
+    expect(io.stderrText().endsWith(redraw)).toBe(true)
   })
 
   it('shows running counts without a bar when the total is unknown', () => {
-    const io = ioWithStderr(true)
+    const io = capturedIo({ stderrIsTTY: true })
     progressLine(io, undefined).update(progress)
-    expect(io.written().startsWith(`${redraw}50,000 events, 5,000 streams`)).toBe(true)
+    expect(io.stderrText().startsWith(`${redraw}50,000 events, 5,000 streams`)).toBe(true)
   })
 })
 

@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import type { EventStore, StoredEvent, StoreError } from '@elicence/domain'
 import {
   type AuditAnomaly,
@@ -29,17 +28,8 @@ import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io
 import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { type OpenStoreError, openReadModelStore, redactStoreUrl } from '../store-url.js'
 import { progressLine, textReport } from './audit-report.js'
-import {
-  type CliCommand,
-  instantOption,
-  parseArguments,
-  showUsage,
-  storeOptionUsage,
-  storeUrlOf,
-  timeAxisOption,
-  usageError,
-  withStore,
-} from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { asOfArguments, asOfFlags, parseCommandArguments } from './command-arguments.js'
 import { exportPageSize } from './export.js'
 
 const usage = `Usage: elicence audit (--store URL | --history FILE|-) [--as-of INSTANT [--axis record|business]] [--json]
@@ -172,41 +162,23 @@ export const auditCommand: CliCommand = {
   summary: 'replay a whole store or history file: hash chains, rules, views; report anomalies',
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: {
-          store: { type: 'string' },
-          history: { type: 'string' },
-          'as-of': { type: 'string' },
-          axis: { type: 'string' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        allowPositionals: false,
-        strict: true,
-      }),
-    )
-    if (E.isLeft(parsed)) return usageError(io, auditCommand, parsed.left)
+    const parsed = parseCommandArguments(io, auditCommand, args, {
+      flags: { history: 'string', ...asOfFlags, json: 'boolean' },
+      positionals: false,
+    })
+    if (E.isLeft(parsed)) return parsed.left
     const { values } = parsed.right
-    if (values.help === true) return showUsage(io, auditCommand)
     if (values.store !== undefined && values.history !== undefined) {
       return usageError(io, auditCommand, 'give --store or --history, not both')
     }
-    const asOf = instantOption(values['as-of'], '--as-of')
-    if (E.isLeft(asOf)) return usageError(io, auditCommand, asOf.left)
-    const axis = timeAxisOption(values.axis)
-    if (E.isLeft(axis)) return usageError(io, auditCommand, axis.left)
-    if (axis.right !== undefined && asOf.right === undefined) {
-      return usageError(io, auditCommand, '--axis only applies with --as-of')
-    }
+    const asOfOptions = asOfArguments(values)
+    if (E.isLeft(asOfOptions)) return usageError(io, auditCommand, asOfOptions.left)
     const json = values.json === true
     const options = (progress: ReturnType<typeof progressLine>): AuditOptions => ({
       digest: sha256Hex,
       progressEvery: 5_000,
       onProgress: progress.update,
-      ...(asOf.right === undefined ? {} : { asOf: asOf.right }),
-      ...(axis.right === undefined ? {} : { axis: axis.right }),
+      ...asOfOptions.right,
     })
 
     const history = values.history
@@ -250,7 +222,8 @@ export const auditCommand: CliCommand = {
     const url = storeUrlOf(values.store, io)
     return withStore(io, auditCommand, url, async (store) => {
       // As of an instant, the rebuild stops before the stored read models' checkpoint: nothing to compare.
-      const stored = asOf.right === undefined ? await storedReadModels(url ?? '') : E.right(undefined)
+      const stored =
+        asOfOptions.right.asOf === undefined ? await storedReadModels(url ?? '') : E.right(undefined)
       if (E.isLeft(stored)) {
         complain(io, auditCommand.name, `${stored.left.message}; no audit`)
         return exitCodes.storeFailure
@@ -266,7 +239,7 @@ export const auditCommand: CliCommand = {
         complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
         return exitCodes.storeFailure
       }
-      const readModels = asOf.right === undefined ? (stored.right?.checkpoint ?? null) : undefined
+      const readModels = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
       return printReport(io, redactStoreUrl(url ?? ''), report, json, readModels)
     })
   },

@@ -1,15 +1,14 @@
 /**
- * The shape every `elicence` command has, and what they share: argument parsing that turns
- * `node:util` parseArgs' exceptions into values, the usage error, and a store opened from `--store`
- * (or `ELICENCE_STORE`) that is closed whatever the command's outcome.
+ * The shape every `elicence` command has, and what they share once their arguments are read (see
+ * `command-arguments.ts`): the usage error, an input opened from FILE or standard input, and a store
+ * opened from `--store` (or `ELICENCE_STORE`), each closed whatever the command's outcome.
  *
  * @example
  * export const fooCommand: CliCommand = { name: 'foo', summary: '…', usage: '…', run: async (args, io) => exitCodes.ok }
  */
-import { type EventStore, isCitizenIdNumber, isInstant } from '@elicence/domain'
-import { type TimeAxis, timeAxes } from '@elicence/projections'
+import type { EventStore } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { type CliIo, complain } from '../cli-io.js'
+import { type CliIo, complain, type Input, openInput } from '../cli-io.js'
 import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { isInvalidStoreUrl, openEventStore } from '../store-url.js'
 
@@ -25,15 +24,6 @@ export interface CliCommand {
 export const storeEnvironmentVariable = 'ELICENCE_STORE'
 
 export const storeOptionUsage = `  --store URL      memory:, sqlite:PATH, postgres://…, esdb://… (default: $${storeEnvironmentVariable})`
-
-/** parseArgs throws on an unknown flag or a missing value; a command wants that as a value. */
-export const parseArguments = <T>(parse: () => T): E.Either<string, T> => {
-  try {
-    return E.right(parse())
-  } catch (error) {
-    return E.left(error instanceof Error ? error.message : String(error))
-  }
-}
 
 export const usageError = (io: CliIo, command: CliCommand, message: string): ExitCode => {
   complain(io, command.name, message)
@@ -75,30 +65,37 @@ export const withStore = async (
   }
 }
 
-/** The LICENCE argument of the reading commands: exactly one valid licence (citizen ID) number. */
-export const licenceNumberArgument = (positionals: ReadonlyArray<string>): E.Either<string, string> => {
-  const [licenceNumber, ...extra] = positionals
-  if (licenceNumber === undefined) return E.left('LICENCE (the 18-character licence number) is required')
-  if (extra.length > 0) return E.left(`one LICENCE only; also given: ${extra.join(' ')}`)
-  return isCitizenIdNumber(licenceNumber)
-    ? E.right(licenceNumber)
-    : E.left(`${licenceNumber} is not a licence number (18 characters, a valid GB 11643 check character)`)
+/**
+ * The `[FILE|-]` argument of the commands that read input: opens FILE, or standard input for none
+ * or `-`, runs `use`, and releases the file even when `use` throws. More than one FILE, or none while
+ * standard input is a terminal (a user who forgot FILE would see the command hang), is a usage
+ * error; an explicit `-` reads a terminal all the same. A file that cannot be read is the caller's
+ * input (2). `what` names the input in the usage error, e.g. "commands".
+ */
+export const withInputFile = async (
+  io: CliIo,
+  command: CliCommand,
+  positionals: ReadonlyArray<string>,
+  what: string,
+  use: (input: Input, file: string | undefined) => Promise<ExitCode>,
+): Promise<ExitCode> => {
+  if (positionals.length > 1) return usageError(io, command, 'give at most one FILE')
+  const file = positionals[0]
+  if (file === undefined && io.stdin.isTTY === true) {
+    return usageError(
+      io,
+      command,
+      `no FILE given and standard input is a terminal; give FILE or pipe ${what} in`,
+    )
+  }
+  const input = await openInput(file, io)
+  if (E.isLeft(input)) {
+    complain(io, command.name, input.left)
+    return exitCodes.invalidInput
+  }
+  try {
+    return await use(input.right, file)
+  } finally {
+    input.right.close()
+  }
 }
-
-/** An instant flag: absent, or ISO-8601 with an offset or Z (DESIGN §2), never a local time. */
-export const instantOption = (
-  value: string | undefined,
-  flag: string,
-): E.Either<string, string | undefined> =>
-  value === undefined || isInstant(value)
-    ? E.right(value)
-    : E.left(
-        `${flag} ${value} is not an ISO-8601 instant with an offset or Z, e.g. 2026-10-01T09:00:00+08:00`,
-      )
-
-const isTimeAxis = (value: string): value is TimeAxis => (timeAxes as ReadonlyArray<string>).includes(value)
-
-export const timeAxisOption = (value: string | undefined): E.Either<string, TimeAxis | undefined> =>
-  value === undefined || isTimeAxis(value)
-    ? E.right(value)
-    : E.left(`--axis ${value}: expected business (when it happened) or record (when it was stored)`)

@@ -10,7 +10,6 @@
  * {"line":2,"commandId":"9d1e…","status":"refused","error":{"code":"licence-not-found","message":"…"}}
  */
 import { createHash } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import {
   type CommandOutcome,
   chinaMainlandCalendar,
@@ -21,17 +20,10 @@ import {
   licenceError,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { type CliIo, complain, type Line, openInput, readLines, writeLine } from '../cli-io.js'
+import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodeOfError, exitCodes, worst } from '../exit-codes.js'
-import {
-  type CliCommand,
-  parseArguments,
-  showUsage,
-  storeOptionUsage,
-  storeUrlOf,
-  usageError,
-  withStore,
-} from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, withInputFile, withStore } from './command.js'
+import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence exec --store URL [FILE|-]
 
@@ -168,39 +160,15 @@ export const execCommand: CliCommand = {
   summary: 'run commands (JSON or NDJSON) through the command handler',
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        allowPositionals: true,
-        strict: true,
+    const parsed = parseCommandArguments(io, execCommand, args, { flags: {}, positionals: true })
+    if (E.isLeft(parsed)) return parsed.left
+    const { values, positionals } = parsed.right
+    return withInputFile(io, execCommand, positionals, 'commands', (input) =>
+      withStore(io, execCommand, storeUrlOf(values.store, io), async (store) => {
+        const { exitCode, commands } = await execCommands(store, readLines(input.stream), io)
+        if (commands === 0) complain(io, execCommand.name, `no commands in ${input.name}`)
+        return exitCode
       }),
     )
-    if (E.isLeft(parsed)) return usageError(io, execCommand, parsed.left)
-    const { values, positionals } = parsed.right
-    if (values.help === true) return showUsage(io, execCommand)
-    if (positionals.length > 1) return usageError(io, execCommand, 'give at most one FILE')
-    const file = positionals[0]
-    if (file === undefined && io.stdin.isTTY === true) {
-      return usageError(
-        io,
-        execCommand,
-        'no FILE given and standard input is a terminal; give FILE or pipe commands in',
-      )
-    }
-    const input = await openInput(file, io)
-    if (E.isLeft(input)) {
-      complain(io, execCommand.name, input.left)
-      return exitCodes.invalidInput
-    }
-    try {
-      return await withStore(io, execCommand, storeUrlOf(values.store, io), async (store) => {
-        const { exitCode, commands } = await execCommands(store, readLines(input.right.stream), io)
-        if (commands === 0) complain(io, execCommand.name, `no commands in ${input.right.name}`)
-        return exitCode
-      })
-    } finally {
-      input.right.close()
-    }
   },
 }

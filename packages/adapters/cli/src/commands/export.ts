@@ -6,21 +6,13 @@
  * @example
  * $ elicence export --store sqlite:./data/elicence.db > history.ndjson
  */
-import { parseArgs } from 'node:util'
 import type { EventStore, StoreError } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
 import { historyLineOf } from '../history-file.js'
-import {
-  type CliCommand,
-  parseArguments,
-  showUsage,
-  storeOptionUsage,
-  storeUrlOf,
-  usageError,
-  withStore,
-} from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, withStore } from './command.js'
+import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence export --store URL
 
@@ -64,16 +56,8 @@ export const exportCommand: CliCommand = {
   summary: 'write the whole history as NDJSON, in global order',
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        allowPositionals: false,
-        strict: true,
-      }),
-    )
-    if (E.isLeft(parsed)) return usageError(io, exportCommand, parsed.left)
-    if (parsed.right.values.help === true) return showUsage(io, exportCommand)
+    const parsed = parseCommandArguments(io, exportCommand, args, { flags: {}, positionals: false })
+    if (E.isLeft(parsed)) return parsed.left
     return withStore(io, exportCommand, storeUrlOf(parsed.right.values.store, io), async (store) => {
       const exported = await exportHistory(store, (line) => writeLine(io.stdout, line))
       if (E.isRight(exported)) return exitCodes.ok

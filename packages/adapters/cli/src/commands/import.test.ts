@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import {
   type EventStore,
   hashInput,
@@ -8,24 +8,12 @@ import {
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type CliIo, readLines } from '../cli-io.js'
+import { readLines } from '../cli-io.js'
+import { capturedIo } from '../fixtures/captured-io.js'
 import { exportedText, lifecycleHistory } from '../fixtures/history-text.js'
 import { ndjson } from '../fixtures/licence-commands.js'
 import { jsonLines, runInProcess } from '../fixtures/run-cli.js'
 import { importHistory } from './import.js'
-
-const quietIo = (): CliIo & { readonly errors: () => string } => {
-  const stderr = new PassThrough()
-  const chunks: string[] = []
-  stderr.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')))
-  return {
-    stdin: Readable.from(['']),
-    stdout: new PassThrough(),
-    stderr,
-    env: {},
-    errors: () => chunks.join(''),
-  }
-}
 
 const linesOf = (text: string) => () => readLines(Readable.from([text]))
 
@@ -54,9 +42,9 @@ const textOf = (events: ReadonlyArray<unknown>): string => ndjson(events)
 
 /** Imports into a fresh in-memory store; returns the exit code, stderr and what the store holds. */
 const importInto = async (text: string, target: EventStore = inMemoryEventStore()) => {
-  const io = quietIo()
+  const io = capturedIo()
   const exitCode = await importHistory(target, linesOf(text), io)
-  return { exitCode, stderr: io.errors(), stored: await allEvents(target) }
+  return { exitCode, stderr: io.stderrText(), stored: await allEvents(target) }
 }
 
 const rehashed = async (event: StoredEvent): Promise<StoredEvent> => {

@@ -20,24 +20,15 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { parseArgs } from 'node:util'
 import type { EventStore, NewEvent, StoredEvent } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { type CliIo, complain, type Line, openInput, readLines } from '../cli-io.js'
+import { type CliIo, complain, type Input, type Line, readLines } from '../cli-io.js'
 import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { checkHistory } from '../history-check.js'
 import { parseHistoryLine } from '../history-file.js'
-import {
-  type CliCommand,
-  parseArguments,
-  showUsage,
-  storeOptionUsage,
-  storeUrlOf,
-  usageError,
-  withStore,
-} from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, withInputFile, withStore } from './command.js'
+import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence import --store URL [FILE|-]
 
@@ -166,7 +157,7 @@ export const importHistory = async (
 
 /** A file can be read twice; standard input is copied aside first, to a directory only we can read. */
 const rereadable = async (
-  source: { readonly stream: Readable; readonly name: string },
+  source: Pick<Input, 'stream' | 'name'>,
   file: string | undefined,
 ): Promise<{ readonly path: string; readonly cleanUp: () => Promise<void> }> => {
   if (file !== undefined && file !== '-') return { path: file, cleanUp: async () => undefined }
@@ -186,39 +177,17 @@ export const importCommand: CliCommand = {
   summary: 'read a history file into an empty store, verifying every hash chain first',
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        allowPositionals: true,
-        strict: true,
-      }),
-    )
-    if (E.isLeft(parsed)) return usageError(io, importCommand, parsed.left)
+    const parsed = parseCommandArguments(io, importCommand, args, { flags: {}, positionals: true })
+    if (E.isLeft(parsed)) return parsed.left
     const { values, positionals } = parsed.right
-    if (values.help === true) return showUsage(io, importCommand)
-    if (positionals.length > 1) return usageError(io, importCommand, 'give at most one FILE')
-    const file = positionals[0]
-    if (file === undefined && io.stdin.isTTY === true) {
-      return usageError(
-        io,
-        importCommand,
-        'no FILE given and standard input is a terminal; give FILE or pipe a history in',
-      )
-    }
-    const input = await openInput(file, io)
-    if (E.isLeft(input)) {
-      complain(io, importCommand.name, input.left)
-      return exitCodes.invalidInput
-    }
-    try {
-      return await withStore(io, importCommand, storeUrlOf(values.store, io), async (store) => {
+    return withInputFile(io, importCommand, positionals, 'a history', (input, file) =>
+      withStore(io, importCommand, storeUrlOf(values.store, io), async (store) => {
         let copy: { readonly path: string; readonly cleanUp: () => Promise<void> }
         try {
-          copy = await rereadable(input.right, file)
+          copy = await rereadable(input, file)
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error)
-          complain(io, importCommand.name, `cannot read ${input.right.name}: ${reason}`)
+          complain(io, importCommand.name, `cannot read ${input.name}: ${reason}`)
           return exitCodes.invalidInput
         }
         try {
@@ -226,9 +195,7 @@ export const importCommand: CliCommand = {
         } finally {
           await copy.cleanUp()
         }
-      })
-    } finally {
-      input.right.close()
-    }
+      }),
+    )
   },
 }

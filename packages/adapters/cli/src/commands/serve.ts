@@ -10,19 +10,13 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
 import { startService } from '@elicence/http'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
 import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.js'
-import {
-  type CliCommand,
-  parseArguments,
-  showUsage,
-  storeEnvironmentVariable,
-  usageError,
-} from './command.js'
+import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
+import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo]
 
@@ -61,22 +55,12 @@ export const serveCommand: CliCommand = {
   summary: 'serve the HTTP API and the e-licence web pages',
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: {
-          store: { type: 'string' },
-          data: { type: 'string' },
-          demo: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        allowPositionals: false,
-        strict: true,
-      }),
-    )
-    if (E.isLeft(parsed)) return usageError(io, serveCommand, parsed.left)
+    const parsed = parseCommandArguments(io, serveCommand, args, {
+      flags: { data: 'string', demo: 'boolean' },
+      positionals: false,
+    })
+    if (E.isLeft(parsed)) return parsed.left
     const { values } = parsed.right
-    if (values.help === true) return showUsage(io, serveCommand)
     const dataDir = values.data ?? './data'
     const storeUrl = values.store ?? io.env[storeEnvironmentVariable] ?? `sqlite:${dataDir}/elicence.db`
 

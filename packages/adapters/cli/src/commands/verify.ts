@@ -9,22 +9,12 @@
  * $ elicence verify --store sqlite:./data/elicence.db 11010519491231002X --at 2026-10-09T10:00:00+08:00
  * { "eLicence": "valid", "driving": "allowed", "licenceNumber": "110105********002X", … }
  */
-import { parseArgs } from 'node:util'
 import { readLicenceView, verifyAt } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
-import {
-  type CliCommand,
-  instantOption,
-  licenceNumberArgument,
-  parseArguments,
-  showUsage,
-  storeOptionUsage,
-  storeUrlOf,
-  usageError,
-  withStore,
-} from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { instantOption, licenceNumberArgument, parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence verify --store URL LICENCE [--at INSTANT]
 
@@ -44,17 +34,12 @@ export const verifyCommand: CliCommand = {
   summary: "verify a licence's e-licence at an instant, as a verifier sees it",
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: { store: { type: 'string' }, at: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-        allowPositionals: true,
-        strict: true,
-      }),
-    )
-    if (E.isLeft(parsed)) return usageError(io, verifyCommand, parsed.left)
+    const parsed = parseCommandArguments(io, verifyCommand, args, {
+      flags: { at: 'string' },
+      positionals: true,
+    })
+    if (E.isLeft(parsed)) return parsed.left
     const { values, positionals } = parsed.right
-    if (values.help === true) return showUsage(io, verifyCommand)
     const licenceNumber = licenceNumberArgument(positionals)
     if (E.isLeft(licenceNumber)) return usageError(io, verifyCommand, licenceNumber.left)
     const at = instantOption(values.at, '--at')

@@ -7,23 +7,17 @@
  * $ elicence view --store sqlite:./data/elicence.db 11010519491231002X --as-of 2026-10-01T00:00:00+08:00
  * { "streamId": "licence-11010519491231002X", "state": "issued", "eLicenceId": "…", … }
  */
-import { parseArgs } from 'node:util'
 import { readLicenceView } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
 import {
-  type CliCommand,
-  instantOption,
+  asOfArguments,
+  asOfFlags,
   licenceNumberArgument,
-  parseArguments,
-  showUsage,
-  storeOptionUsage,
-  storeUrlOf,
-  timeAxisOption,
-  usageError,
-  withStore,
-} from './command.js'
+  parseCommandArguments,
+} from './command-arguments.js'
 
 const usage = `Usage: elicence view --store URL LICENCE [--as-of INSTANT [--axis business|record]]
 
@@ -45,44 +39,22 @@ export const viewCommand: CliCommand = {
   summary: "show one licence's e-licence view, now or as of an instant",
   usage,
   run: async (args, io) => {
-    const parsed = parseArguments(() =>
-      parseArgs({
-        args: [...args],
-        options: {
-          store: { type: 'string' },
-          'as-of': { type: 'string' },
-          axis: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        allowPositionals: true,
-        strict: true,
-      }),
-    )
-    if (E.isLeft(parsed)) return usageError(io, viewCommand, parsed.left)
+    const parsed = parseCommandArguments(io, viewCommand, args, { flags: asOfFlags, positionals: true })
+    if (E.isLeft(parsed)) return parsed.left
     const { values, positionals } = parsed.right
-    if (values.help === true) return showUsage(io, viewCommand)
     const licenceNumber = licenceNumberArgument(positionals)
     if (E.isLeft(licenceNumber)) return usageError(io, viewCommand, licenceNumber.left)
-    const asOf = instantOption(values['as-of'], '--as-of')
-    if (E.isLeft(asOf)) return usageError(io, viewCommand, asOf.left)
-    const axis = timeAxisOption(values.axis)
-    if (E.isLeft(axis)) return usageError(io, viewCommand, axis.left)
-    if (axis.right !== undefined && asOf.right === undefined) {
-      return usageError(io, viewCommand, '--axis only applies with --as-of')
-    }
+    const asOfOptions = asOfArguments(values)
+    if (E.isLeft(asOfOptions)) return usageError(io, viewCommand, asOfOptions.left)
     return withStore(io, viewCommand, storeUrlOf(values.store, io), async (store) => {
-      const options = {
-        ...(asOf.right === undefined ? {} : { asOf: asOf.right }),
-        ...(axis.right === undefined ? {} : { axis: axis.right }),
-      }
-      const view = await readLicenceView(store, licenceNumber.right, options)
+      const view = await readLicenceView(store, licenceNumber.right, asOfOptions.right)
       if (E.isLeft(view)) {
         complain(io, viewCommand.name, view.left.message)
         // The instant was checked above, so what is left is the store's failure.
         return exitCodes.storeFailure
       }
       if (view.right === null) {
-        const when = asOf.right === undefined ? '' : ` as of ${asOf.right}`
+        const when = asOfOptions.right.asOf === undefined ? '' : ` as of ${asOfOptions.right.asOf}`
         complain(io, viewCommand.name, `licence ${licenceNumber.right} is not recorded${when}`)
         return exitCodes.refused
       }

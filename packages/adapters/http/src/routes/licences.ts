@@ -28,7 +28,7 @@ import {
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import QRCode from 'qrcode'
-import { authorise, type TokenTable } from '../auth.js'
+import { authorise, type Capability, type TokenTable } from '../auth.js'
 import { errorBody, type HttpFailure, sendFailure, transportFailure } from '../errors.js'
 import { type LicenceStream, parseLicenceNumber, readLicenceStreamAs } from '../licence-stream.js'
 
@@ -47,6 +47,12 @@ export interface LicenceRouteContext {
 
 interface LicenceParams {
   readonly licenceNumber: string
+}
+
+/** What every route here reads of its request before its own query: the token and the path. */
+interface LicenceRequest {
+  readonly headers: { readonly authorization?: string | undefined }
+  readonly params: LicenceParams
 }
 
 const parseInstantQuery = (value: unknown, path: string): E.Either<HttpFailure, string | undefined> =>
@@ -96,14 +102,13 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
    * stream: a request that is wrong in several ways hears first about the token, then about its input.
    */
   const readFor = async <Q>(
-    authorization: string | undefined,
-    capability: Parameters<typeof authorise>[2],
-    licenceNumberParam: string,
+    request: LicenceRequest,
+    capability: Capability,
     parseQuery: () => E.Either<HttpFailure, Q>,
   ): Promise<E.Either<HttpFailure, { readonly stream: LicenceStream; readonly query: Q }>> => {
-    const authorised = authorise(context.tokens, authorization, capability)
+    const authorised = authorise(context.tokens, request.headers.authorization, capability)
     if (E.isLeft(authorised)) return authorised
-    const licenceNumber = parseLicenceNumber(licenceNumberParam, 'params.licenceNumber')
+    const licenceNumber = parseLicenceNumber(request.params.licenceNumber, 'params.licenceNumber')
     if (E.isLeft(licenceNumber)) return licenceNumber
     const query = parseQuery()
     if (E.isLeft(query)) return query
@@ -115,11 +120,8 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
   app.get<{ Params: LicenceParams; Querystring: { asOf?: unknown; axis?: unknown } }>(
     '/licences/:licenceNumber',
     async (request, reply) => {
-      const read = await readFor(
-        request.headers.authorization,
-        'read-licence',
-        request.params.licenceNumber,
-        () => bothQueries(parseInstantQuery(request.query.asOf, 'query.asOf'), parseAxis(request.query.axis)),
+      const read = await readFor(request, 'read-licence', () =>
+        bothQueries(parseInstantQuery(request.query.asOf, 'query.asOf'), parseAxis(request.query.axis)),
       )
       if (E.isLeft(read)) return sendFailure(reply, read.left)
       const { stream, query } = read.right
@@ -142,12 +144,7 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
   )
 
   app.get<{ Params: LicenceParams }>('/licences/:licenceNumber/events', async (request, reply) => {
-    const read = await readFor(
-      request.headers.authorization,
-      'read-events',
-      request.params.licenceNumber,
-      noQuery,
-    )
+    const read = await readFor(request, 'read-events', noQuery)
     if (E.isLeft(read)) return sendFailure(reply, read.left)
     const { stream } = read.right
     return reply.send({ licenceNumber: stream.licenceNumber, version: stream.version, events: stream.stored })
@@ -156,11 +153,8 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
   app.get<{ Params: LicenceParams; Querystring: { at?: unknown } }>(
     '/licences/:licenceNumber/verification',
     async (request, reply) => {
-      const read = await readFor(
-        request.headers.authorization,
-        'read-verification',
-        request.params.licenceNumber,
-        () => parseInstantQuery(request.query.at, 'query.at'),
+      const read = await readFor(request, 'read-verification', () =>
+        parseInstantQuery(request.query.at, 'query.at'),
       )
       if (E.isLeft(read)) return sendFailure(reply, read.left)
       const { stream, query: at } = read.right
@@ -175,12 +169,7 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
   )
 
   app.post<{ Params: LicenceParams }>('/licences/:licenceNumber/presentations', async (request, reply) => {
-    const read = await readFor(
-      request.headers.authorization,
-      'present',
-      request.params.licenceNumber,
-      noQuery,
-    )
+    const read = await readFor(request, 'present', noQuery)
     if (E.isLeft(read)) return sendFailure(reply, read.left)
     const view = foldView(eLicenceView, read.right.stream.events)
     const signed = await signPresentation(view, {

@@ -38,6 +38,8 @@ export const registerPageRoutes = (app: FastifyInstance): void => {
     '/assets/style.css': load('style.css', 'text/css; charset=utf-8'),
     '/assets/holder.js': load('holder.js', 'text/javascript; charset=utf-8'),
     '/assets/verifier.js': load('verifier.js', 'text/javascript; charset=utf-8'),
+    // Imported by both pages' scripts.
+    '/assets/local-time.js': load('local-time.js', 'text/javascript; charset=utf-8'),
   }
   for (const [path, asset] of Object.entries(pages)) {
     app.get(path, async (_request, reply) =>

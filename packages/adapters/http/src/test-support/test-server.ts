@@ -9,11 +9,18 @@
  * await running.api.request('POST', '/commands', { token: testTokens.registry, body: recordLicenceCommand() })
  * await running.app.close()
  */
-import { chinaMainlandCalendar, type EventStore, inMemoryEventStore, licenceDecider } from '@elicence/domain'
+import {
+  type ActorRole,
+  chinaMainlandCalendar,
+  type EventStore,
+  inMemoryEventStore,
+  licenceDecider,
+} from '@elicence/domain'
 import { generatePresentationKeys, importSigningKey, importVerificationKey } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import { parseTokenTable } from '../auth.js'
+import { expect } from 'vitest'
+import { parseTokenTable, type TokenTable } from '../auth.js'
 import { createServer, type PresentationKeys, type ServerOptions } from '../server.js'
 import { type ApiClient, apiClient } from './api-client.js'
 
@@ -30,15 +37,30 @@ export const testTokens = {
   verifier: 'verifier-token-012345678',
 } as const
 
-const tokenTable = parseTokenTable({
-  [testTokens.registry]: { role: 'registry', id: 'registry-1' },
-  [testTokens.reviewer]: { role: 'reviewer', id: 'reviewer-1' },
-  [testTokens.system]: { role: 'system', id: 'scheduler' },
-  [testTokens.holder]: { role: 'holder', id: 'acct-holder' },
-  [testTokens.otherHolder]: { role: 'holder', id: 'acct-other' },
-  [testTokens.auditor]: { role: 'auditor', id: 'auditor-1' },
-  [testTokens.verifier]: { role: 'verifier', id: 'police-terminal-1' },
-})
+export type TestTokenName = keyof typeof testTokens
+
+/** Who each test token stands for, as configuration states it (`parseTokenTable` checks the ids). */
+const testActors: Readonly<Record<TestTokenName, { readonly role: ActorRole; readonly id: string }>> = {
+  registry: { role: 'registry', id: 'registry-1' },
+  reviewer: { role: 'reviewer', id: 'reviewer-1' },
+  system: { role: 'system', id: 'scheduler' },
+  holder: { role: 'holder', id: 'acct-holder' },
+  otherHolder: { role: 'holder', id: 'acct-other' },
+  auditor: { role: 'auditor', id: 'auditor-1' },
+  verifier: { role: 'verifier', id: 'police-terminal-1' },
+}
+
+/**
+ * The token table of the named test tokens, every one by default, read through `parseTokenTable` as
+ * configuration would be; a token left out is one the server does not know.
+ */
+export const testTokenTable = (
+  names: ReadonlyArray<TestTokenName> = Object.keys(testTokens) as TestTokenName[],
+): TokenTable => {
+  const table = parseTokenTable(Object.fromEntries(names.map((name) => [testTokens[name], testActors[name]])))
+  if (E.isLeft(table)) throw new Error(table.left)
+  return table.right
+}
 
 export const testPresentationKeys = async (): Promise<PresentationKeys> => {
   const generated = await generatePresentationKeys()
@@ -104,14 +126,14 @@ export const testStart = '2026-10-15T10:00:00+08:00'
 export const startTestServer = async (
   options: Partial<Pick<ServerOptions, 'store' | 'maxAttempts' | 'presentationKeys' | 'logger'>> = {},
 ): Promise<TestServer> => {
-  if (E.isLeft(tokenTable)) throw new Error(tokenTable.left)
+  const tokens = testTokenTable()
   let now = new Date(testStart)
   const store = options.store ?? inMemoryEventStore()
   const keys = options.presentationKeys ?? (await testPresentationKeys())
   const app = createServer({
     store,
     decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
-    tokens: tokenTable.right,
+    tokens,
     presentationKeys: keys,
     clock: () => now,
     storeName: 'memory',
@@ -123,4 +145,10 @@ export const startTestServer = async (
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
   const api = await apiClient(`http://127.0.0.1:${address.port}`)
   return { app, api, store, keys, setNow: (iso) => (now = new Date(iso)) }
+}
+
+/** Sends a command that must be applied (201): a test's set-up, which fails loudly, with the body. */
+export const sendCommand = async (running: TestServer, token: string, body: unknown): Promise<void> => {
+  const response = await running.api.request('POST', '/commands', { token, body })
+  expect(response.status, JSON.stringify(response.body)).toBe(201)
 }
