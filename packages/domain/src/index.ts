@@ -148,6 +148,7 @@ export {
   ValidUntil,
 } from './licence/values.js'
 export { inMemoryEventStore } from './store/in-memory.js'
+export { partitionOfStream, partitionProblem, streamPartitionKey } from './store/partitions.js'
 export {
   type AllRead,
   type AppendResult,
@@ -165,7 +166,9 @@ export {
   isCorruptEvent,
   isStoreFailure,
   type NewEvent,
+  type Partition,
   type ReadAllOptions,
+  type ReadPartitionOptions,
   type StoredEvent,
   type StoredEventMetadata,
   type StoreError,

@@ -1,25 +1,33 @@
 // Benchmark of the auditor's and the projection runner's replay (issue 4), against the built dist/
 // (run `pnpm bench`, which builds first): a history of ELICENCE_BENCH_EVENTS events (default
-// 1 000 000, ten per licence, so 100 000 licences) in a SQLite event store, then
+// 1 000 000, ten per licence, so 100 000 licences) in a SQLite event store, then, each section in a
+// child process of its own so that its peak RSS (the kernel's maxrss of that process) is its own:
+// - replay, partitioned by stream (DESIGN §8): `replayPartitioned` of @elicence/projections, with
+//   ELICENCE_BENCH_PARTITIONS worker threads (default: the cores, at least 2), each opening the store
+//   itself and reading its partition through the store's `readPartition`, decoding every event and
+//   applying it to every in-memory view; statistics and review queues merged — events/s, peak RSS;
 // - replay, one reader: the store's readAll in pages, every event decoded and applied to every
-//   in-memory view (e-licence views, statistics, review queue) — events/s and peak memory;
-// - replay, partitioned by stream (DESIGN §8: streams are independent): two worker threads, each
-//   reading its half of the streams in global order straight from the events table, decoding and
-//   applying them; their statistics merged at the end — events/s and peak memory;
+//   in-memory view (e-licence views, statistics, review queue) — events/s, peak RSS, and the heap the
+//   views keep per licence after a collection. Both replays read ELICENCE_BENCH_PAGE events per page
+//   (default 500);
 // - runner: the projection runner committing views, timelines, queue and statistics with their
 //   checkpoint into a SQLite read-model store — events/s (over ELICENCE_BENCH_RUNNER_EVENTS, default
 //   200 000, to keep the run to a few minutes).
 // - audit: `auditHistory` (hash chains with node:crypto SHA-256, decoding, rules, rebuilt views) over
-//   ELICENCE_BENCH_AUDIT_EVENTS (default 200 000) — events/s.
-// The history is generated once per size and kept in the temporary directory for later runs.
+//   ELICENCE_BENCH_AUDIT_EVENTS (default 200 000) — events/s;
+// - audit, partitioned: `auditPartitioned`, the same checks in ELICENCE_BENCH_PARTITIONS worker
+//   threads over the whole history — events/s, peak RSS.
+// Everything reads through the store's API; nothing here reads the SQLite file behind its back.
+// The history is generated once per size and kept in the temporary directory for later runs (a file
+// of an older event store schema is migrated when first opened, before any section is timed).
 //
 // Example: ELICENCE_BENCH_EVENTS=100000 node --expose-gc packages/projections/bench/replay.bench.mjs
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
 import {
   citizenIdCheckCharacter,
   currentSchemaVersion,
@@ -28,16 +36,22 @@ import {
 } from '@elicence/domain'
 import {
   auditHistory,
-  mergeStatistics,
+  auditPartitioned,
   projectionRunner,
   readModelQueries,
+  replayPartitioned,
   replayReadModels,
 } from '@elicence/projections'
 import { sqliteEventStore, sqliteReadModelStore } from '../../adapters/sqlite/dist/index.js'
 
+const sqliteModule = new URL('../../adapters/sqlite/dist/index.js', import.meta.url).href
 const totalEvents = Number(process.env.ELICENCE_BENCH_EVENTS ?? 1_000_000)
 const auditEvents = Math.min(totalEvents, Number(process.env.ELICENCE_BENCH_AUDIT_EVENTS ?? 200_000))
 const runnerEvents = Math.min(totalEvents, Number(process.env.ELICENCE_BENCH_RUNNER_EVENTS ?? 200_000))
+const partitions = Number(process.env.ELICENCE_BENCH_PARTITIONS ?? Math.max(2, availableParallelism()))
+// Events per read in both replays: pages of a few hundred stay in V8's young generation (5 000, the
+// page of earlier runs, costs a quarter of the speed in full collections).
+const pageSize = Number(process.env.ELICENCE_BENCH_PAGE ?? 500)
 const eventsPerLicence = 10
 const licences = Math.ceil(totalEvents / eventsPerLicence)
 const dir = join(tmpdir(), 'elicence-bench-replay')
@@ -241,19 +255,22 @@ const generate = async () => {
 }
 
 const mib = (bytes) => `${(bytes / 1_048_576).toFixed(0)} MiB`
+/** The highest resident set this process has had, from the kernel: nothing between samples is missed. */
+const peakRss = () => process.resourceUsage().maxRSS * 1024
+const rate = (count, seconds) =>
+  `${count.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(count / seconds).toLocaleString('en')} events/s`
 
-const replay = async () => {
+const singleReader = async () => {
   const store = sqliteEventStore({ path: historyPath })
   globalThis.gc?.()
   const baseline = process.memoryUsage()
   const models = replayReadModels()
-  let peakRss = baseline.rss
   let peakHeap = baseline.heapUsed
   let after = 0
   let count = 0
   const started = performance.now()
   for (;;) {
-    const page = unwrap(await store.readAll({ after, limit: 5000 }), 'readAll')
+    const page = unwrap(await store.readAll({ after, limit: pageSize }), 'readAll')
     if (page.events.length === 0) break
     for (const stored of page.events) {
       const decoded = decodeStoredEvent(stored)
@@ -263,32 +280,46 @@ const replay = async () => {
     }
     count += page.events.length
     after = page.lastPosition
-    if (count % 100_000 < 5000) {
-      const usage = process.memoryUsage()
-      peakRss = Math.max(peakRss, usage.rss)
-      peakHeap = Math.max(peakHeap, usage.heapUsed)
-    }
+    if (count % 100_000 < pageSize) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
   }
   const queue = models.reviewQueue()
   const seconds = (performance.now() - started) / 1000
-  const usage = process.memoryUsage()
-  peakRss = Math.max(peakRss, usage.rss)
-  peakHeap = Math.max(peakHeap, usage.heapUsed)
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
   await store.close()
   const statistics = models.statistics()
   // What stays after a collection is what the read models hold: one view per licence.
   globalThis.gc?.()
   const retained = process.memoryUsage().heapUsed - baseline.heapUsed
+  console.log(`  replay into every view, one reader (readAll, ${pageSize} per page): ${rate(count, seconds)}`)
   console.log(
-    `  replay into every view, one reader: ${count.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(count / seconds).toLocaleString('en')} events/s`,
-  )
-  console.log(
-    `    peak rss ${mib(peakRss)}, peak heap ${mib(peakHeap)}; retained after GC ${mib(retained)} = ${Math.round(retained / statistics.licences).toLocaleString('en')} bytes per licence`,
+    `    peak rss ${mib(peakRss())} (process), peak heap ${mib(peakHeap)}; retained after GC ${mib(retained)} = ${Math.round(retained / statistics.licences).toLocaleString('en')} bytes per licence`,
   )
   console.log(
     `    ${statistics.licences.toLocaleString('en')} licences, ${statistics.byState.issued.toLocaleString('en')} e-licences issued, ${queue.length} in the review queue`,
   )
-  return models
+}
+
+const partitionedReplay = async () => {
+  const started = performance.now()
+  const replayed = unwrap(
+    await replayPartitioned({
+      store: { module: sqliteModule, open: 'openSqliteEventStore', location: historyPath },
+      partitions,
+      pageSize,
+    }),
+    'replayPartitioned',
+  )
+  const seconds = (performance.now() - started) / 1000
+  const { statistics } = replayed
+  console.log(
+    `  replay into every view, ${partitions} partitions by stream (worker threads, readPartition, ${pageSize} per page): ${rate(replayed.events, seconds)}`,
+  )
+  console.log(
+    `    peak rss ${mib(peakRss())} (process, all threads), peak heap per partition ${replayed.partitions.map((outcome) => mib(outcome.peakHeapBytes)).join(', ')}; events per partition ${replayed.partitions.map((outcome) => outcome.events.toLocaleString('en')).join(', ')}`,
+  )
+  console.log(
+    `    ${statistics.licences.toLocaleString('en')} licences, ${statistics.byState.issued.toLocaleString('en')} e-licences issued, ${replayed.reviewQueue.length} in the review queue`,
+  )
 }
 
 const runner = async () => {
@@ -308,98 +339,11 @@ const runner = async () => {
   const checkpoint = unwrap(outcome, 'runner')
   const statistics = unwrap(await readModelQueries(readModels).statistics(), 'statistics')
   console.log(
-    `  runner into SQLite read models: ${checkpoint.position.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(checkpoint.position / seconds).toLocaleString('en')} events/s (${statistics.licences.toLocaleString('en')} licences)`,
+    `  runner into SQLite read models: ${rate(checkpoint.position, seconds)} (${statistics.licences.toLocaleString('en')} licences)`,
   )
   await readModels.close()
   await events.close()
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${readModelsPath}${suffix}`, { force: true })
-}
-
-/**
- * One partition's replay, in a worker: its streams' events in global order, straight from the events
- * table (the store's own schema), decoded and applied like the runner does.
- */
-const replayPartition = ({ path, partitions, partition }) => {
-  const Database = createRequire(new URL('../../adapters/sqlite/package.json', import.meta.url))(
-    'better-sqlite3',
-  )
-  const db = new Database(path, { readonly: true })
-  // The partition key is the last digit of the licence's sequence code: cheap in SQL and even here.
-  const page = db
-    .prepare(
-      `SELECT position, stream_id, version, type, data, metadata FROM events
-       WHERE position > ? AND unicode(substr(stream_id, -2, 1)) % ? = ? ORDER BY position LIMIT ?`,
-    )
-    .raw()
-  const models = replayReadModels()
-  let after = 0
-  let count = 0
-  let peakRss = 0
-  let peakHeap = 0
-  for (;;) {
-    const rows = page.all(after, partitions, partition, 5000)
-    if (rows.length === 0) break
-    for (const row of rows) {
-      const decoded = decodeStoredEvent({
-        streamId: row[1],
-        version: row[2],
-        position: row[0],
-        type: row[3],
-        data: JSON.parse(row[4]),
-        metadata: JSON.parse(row[5]),
-      })
-      if (decoded._tag === 'Left') throw new Error(decoded.left.message)
-      const applied = models.apply(decoded.right)
-      if (applied._tag === 'Left') throw new Error(applied.left.message)
-    }
-    count += rows.length
-    after = rows[rows.length - 1][0]
-    const usage = process.memoryUsage()
-    peakRss = Math.max(peakRss, usage.rss)
-    peakHeap = Math.max(peakHeap, usage.heapUsed)
-  }
-  db.close()
-  parentPort.postMessage({
-    count,
-    statistics: models.statistics(),
-    queue: models.reviewQueue().length,
-    peakRss,
-    peakHeap,
-  })
-}
-
-const partitionedReplay = async (partitions) => {
-  const started = performance.now()
-  let peakRss = process.memoryUsage().rss
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss)
-  }, 50)
-  const results = await Promise.all(
-    Array.from(
-      { length: partitions },
-      (_, partition) =>
-        new Promise((resolve, reject) => {
-          const worker = new Worker(new URL(import.meta.url), {
-            workerData: { path: historyPath, partitions, partition },
-          })
-          worker.once('message', resolve)
-          worker.once('error', reject)
-        }),
-    ),
-  )
-  clearInterval(sampler)
-  const seconds = (performance.now() - started) / 1000
-  const count = results.reduce((sum, result) => sum + result.count, 0)
-  const statistics = results.map((result) => result.statistics).reduce(mergeStatistics)
-  console.log(
-    `  replay into every view, ${partitions} partitions by stream: ${count.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(count / seconds).toLocaleString('en')} events/s`,
-  )
-  console.log(
-    `    peak rss ${mib(peakRss)} (whole process), peak heap per partition ${results.map((result) => mib(result.peakHeap)).join(', ')}`,
-  )
-  console.log(
-    `    ${statistics.licences.toLocaleString('en')} licences, ${statistics.byState.issued.toLocaleString('en')} e-licences issued, ${results.reduce((sum, result) => sum + result.queue, 0)} in the review queue`,
-  )
 }
 
 const audit = async () => {
@@ -421,19 +365,57 @@ const audit = async () => {
   })
   const seconds = (performance.now() - started) / 1000
   console.log(
-    `  audit (chains, decoding, rules, views): ${report.counts.events.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(report.counts.events / seconds).toLocaleString('en')} events/s, ${report.counts.anomalies} anomalies`,
+    `  audit (chains, decoding, rules, views): ${rate(report.counts.events, seconds)}, ${report.counts.anomalies} anomalies`,
   )
   await store.close()
 }
 
-if (!isMainThread) replayPartition(workerData)
-else {
+const partitionedAudit = async () => {
+  const started = performance.now()
+  const report = unwrap(
+    await auditPartitioned({
+      store: { module: sqliteModule, open: 'openSqliteEventStore', location: historyPath },
+      partitions,
+      pageSize,
+    }),
+    'auditPartitioned',
+  )
+  const seconds = (performance.now() - started) / 1000
+  console.log(
+    `  audit, ${partitions} partitions by stream (worker threads, readPartition): ${rate(report.counts.events, seconds)}, ${report.counts.anomalies} anomalies`,
+  )
+  console.log(
+    `    peak rss ${mib(peakRss())} (process, all threads), peak heap per partition ${report.partitions.map((outcome) => mib(outcome.peakHeapBytes)).join(', ')}`,
+  )
+}
+
+const sections = {
+  partitioned: partitionedReplay,
+  single: singleReader,
+  runner,
+  audit,
+  'audit-partitioned': partitionedAudit,
+}
+const section = process.argv[2]
+
+if (section !== undefined) {
+  const run = sections[section]
+  if (run === undefined) throw new Error(`no section ${section}: ${Object.keys(sections).join(', ')}`)
+  await run()
+} else {
   if (!existsSync(historyPath)) await generate()
-  else console.log(`  history: ${historyPath} (kept from an earlier run)`)
-  // Partitions first: their peak memory is then the whole process's, with nothing left from the other.
-  await partitionedReplay(2)
-  globalThis.gc?.()
-  await replay()
-  await runner()
-  await audit()
+  else {
+    console.log(`  history: ${historyPath} (kept from an earlier run)`)
+    // Opening migrates a file of an older schema, so that no section times a migration.
+    const started = performance.now()
+    await sqliteEventStore({ path: historyPath }).close()
+    const seconds = (performance.now() - started) / 1000
+    if (seconds > 0.5) console.log(`  opened it in ${seconds.toFixed(1)} s (schema migrated)`)
+  }
+  for (const name of Object.keys(sections)) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
+      stdio: 'inherit',
+    })
+    if (child.status !== 0) throw new Error(`section ${name} failed (${child.status ?? child.signal})`)
+  }
 }

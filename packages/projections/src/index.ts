@@ -18,11 +18,13 @@ export {
   auditHistory,
 } from './audit/audit.js'
 export type { RebuiltReadModels, StoredReadModels } from './audit/compare-stored.js'
+export { auditPartition, mergeAuditReports, type PartitionAuditOptions } from './audit/partition-audit.js'
 export {
   base64UrlDecode,
   base64UrlEncode,
   type GeneratedKeys,
   generatePresentationKeys,
+  importReferenceKey,
   importSigningKey,
   importVerificationKey,
   publicKeyPemOf,
@@ -31,9 +33,11 @@ export {
   defaultPresentationSeconds,
   type ELicenceLookup,
   licenceNumberOfELicenceId,
+  type OnlineCheck,
   type PresentationError,
   type PresentationErrorCode,
   type PresentationPayload,
+  type PresentedVerification,
   presentationErrorCodes,
   type SignedPresentation,
   type SignOptions,
@@ -53,6 +57,14 @@ export {
   workingSet,
 } from './read-models/apply.js'
 export { inMemoryReadModelStore } from './read-models/in-memory.js'
+export {
+  defaultReplayPageSize,
+  type MergedReplay,
+  mergePartitionReplays,
+  type PartitionReplay,
+  type PartitionReplayOptions,
+  replayPartition,
+} from './read-models/partition-replay.js'
 export {
   type Checkpoint,
   type CheckpointAdvance,
@@ -132,3 +144,19 @@ export {
   verifyAt,
 } from './views/verification.js'
 export { foldView, type View } from './views/view.js'
+export {
+  type EventStoreLocator,
+  openLocatedStore,
+  type PartitionRun,
+  type PartitionTask,
+  type PartitionWorkersOptions,
+  runPartitionWorkers,
+} from './workers/partition-workers.js'
+export {
+  auditPartitioned,
+  type PartitionedAuditOptions,
+  type PartitionedReplay,
+  type PartitionedReplayOptions,
+  type PartitionOutcome,
+  replayPartitioned,
+} from './workers/partitioned.js'

@@ -1,8 +1,10 @@
 /**
  * Credentials of a development service, kept in its data folder so a restart keeps them: a random
- * bearer token per role (`dev-tokens.json`, which also names the demo licence) and the Ed25519 key
- * that signs presentations (`presentation-key.pem`). Both files are created on first start, readable
- * by their owner only. Production configuration passes tokens and keys instead.
+ * bearer token per role (`dev-tokens.json`, which also names the demo licence), the Ed25519 key that
+ * signs presentations (`presentation-key.pem`) and the AES-256 key that seals the e-licence id into
+ * their reference (`presentation-reference.key`, base64url). Each file is created on first start
+ * (a data folder from before the reference key gains one), readable by its owner only. Production
+ * configuration passes tokens and keys instead.
  *
  * @example
  * const credentials = await loadOrCreateDevCredentials('./data', '11010519491231002X')
@@ -13,7 +15,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Actor, type ActorRole, actorRoles } from '@elicence/domain'
 import {
+  type GeneratedKeys,
   generatePresentationKeys,
+  importReferenceKey,
   importSigningKey,
   importVerificationKey,
   publicKeyPemOf,
@@ -24,6 +28,7 @@ import type { PresentationKeys } from './server.js'
 
 export const devTokensFile = 'dev-tokens.json'
 export const presentationKeyFile = 'presentation-key.pem'
+export const presentationReferenceKeyFile = 'presentation-reference.key'
 
 /** The account of the demo licence's holder: the holder token acts as this account. */
 export const demoHolderAccountId = 'demo-holder'
@@ -66,27 +71,43 @@ export const writeDevTokensFile = (dataDir: string, content: DevTokensFile): voi
   writeFileSync(join(dataDir, devTokensFile), `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 })
 }
 
+/** The file's text, or `create()`'s written owner-only when there is no file yet. */
+const readOrCreate = async (path: string, create: () => Promise<string>): Promise<string> => {
+  if (existsSync(path)) return readFileSync(path, 'utf8')
+  const text = await create()
+  writeFileSync(path, text, { mode: 0o600 })
+  return text
+}
+
 const loadOrCreateKeys = async (dataDir: string): Promise<E.Either<string, PresentationKeys>> => {
   const path = join(dataDir, presentationKeyFile)
-  let privateKeyPem: string
-  if (existsSync(path)) {
-    privateKeyPem = readFileSync(path, 'utf8')
-  } else {
-    privateKeyPem = (await generatePresentationKeys()).privateKeyPem
-    writeFileSync(path, privateKeyPem, { mode: 0o600 })
+  const referencePath = join(dataDir, presentationReferenceKeyFile)
+  let generated: Promise<GeneratedKeys> | undefined
+  const fresh = () => {
+    generated ??= generatePresentationKeys()
+    return generated
   }
+  const privateKeyPem = await readOrCreate(path, async () => (await fresh()).privateKeyPem)
   const signingKey = await importSigningKey(privateKeyPem)
   if (E.isLeft(signingKey)) return E.left(`${path}: ${signingKey.left}`)
   const publicKeyPem = await publicKeyPemOf(privateKeyPem)
   if (E.isLeft(publicKeyPem)) return E.left(`${path}: ${publicKeyPem.left}`)
   const verificationKey = await importVerificationKey(publicKeyPem.right)
   if (E.isLeft(verificationKey)) return E.left(`${path}: ${verificationKey.left}`)
-  return E.right({ signingKey: signingKey.right, verificationKey: verificationKey.right })
+  const referenceKey = await importReferenceKey(
+    await readOrCreate(referencePath, async () => `${(await fresh()).referenceKey}\n`),
+  )
+  if (E.isLeft(referenceKey)) return E.left(`${referencePath}: ${referenceKey.left}`)
+  return E.right({
+    signingKey: signingKey.right,
+    verificationKey: verificationKey.right,
+    referenceKey: referenceKey.right,
+  })
 }
 
 /**
  * Tokens from `dev-tokens.json` when it holds one for every role, else new random ones (the file is
- * then rewritten by `writeDevTokensFile` once the service knows its demo licence); the key likewise.
+ * then rewritten by `writeDevTokensFile` once the service knows its demo licence); the keys likewise.
  */
 export const loadOrCreateDevCredentials = async (
   dataDir: string,

@@ -10,7 +10,12 @@ export {
   type TokenTable,
 } from './auth.js'
 export { demoLicenceNumber } from './demo-licence.js'
-export { type DevTokensFile, devTokensFile, presentationKeyFile } from './dev-credentials.js'
+export {
+  type DevTokensFile,
+  devTokensFile,
+  presentationKeyFile,
+  presentationReferenceKeyFile,
+} from './dev-credentials.js'
 export { type ErrorBody, statusOfLicenceError, type TransportErrorCode } from './errors.js'
 export { openApiDocument } from './openapi.js'
 export { createServer, type PresentationKeys, type ServerOptions } from './server.js'

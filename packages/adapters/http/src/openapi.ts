@@ -42,6 +42,27 @@ const licenceNumberParameter = {
 
 const bearer = [{ bearer: [] }]
 
+const verificationProperties = {
+  at: instant,
+  licenceNumber: nullable({ type: 'string', description: 'Masked: 110105********002X' }),
+  holderName: nullable({ type: 'string', description: 'Masked: 张*' }),
+  eLicence: { enum: ['valid', 'invalid', 'none'] },
+  eLicenceId: nullable({ type: 'string' }),
+  driving: { enum: ['allowed', 'not-allowed'] },
+  classes: { type: 'array', items: ref('LicenceClass') },
+  mayDrive: {
+    type: 'array',
+    items: ref('LicenceClass'),
+    description: 'Held classes and those they imply.',
+  },
+  validUntil: nullable(ref('ValidUntil')),
+  statuses: { type: 'array', items: ref('LicenceStatus') },
+  abnormal: { type: 'boolean', description: 'Shown red: any status but A alone.' },
+  reasons: { type: 'array', items: { enum: [...verificationReasons] } },
+}
+const { eLicenceId: _derivedFromTheLicenceNumber, ...presentedVerificationProperties } =
+  verificationProperties
+
 const schemas = {
   Error: closed({
     error: closed(
@@ -157,26 +178,19 @@ const schemas = {
     hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     updatedAt: instant,
   }),
-  Verification: closed({
-    at: instant,
-    licenceNumber: nullable({ type: 'string', description: 'Masked: 110105********002X' }),
-    holderName: nullable({ type: 'string', description: 'Masked: 张*' }),
-    eLicence: { enum: ['valid', 'invalid', 'none'] },
-    eLicenceId: nullable({ type: 'string' }),
-    driving: { enum: ['allowed', 'not-allowed'] },
-    classes: { type: 'array', items: ref('LicenceClass') },
-    mayDrive: {
-      type: 'array',
-      items: ref('LicenceClass'),
-      description: 'Held classes and those they imply.',
-    },
-    validUntil: nullable(ref('ValidUntil')),
-    statuses: { type: 'array', items: ref('LicenceStatus') },
-    abnormal: { type: 'boolean', description: 'Shown red: any status but A alone.' },
-    reasons: { type: 'array', items: { enum: [...verificationReasons] } },
-  }),
+  Verification: closed(verificationProperties),
+  PresentedVerification: {
+    ...closed(presentedVerificationProperties),
+    description:
+      'The verification as a presentation’s verifier sees it: no e-licence id, which names the holder.',
+  },
   PresentationPayload: closed({
-    eLicenceId: { type: 'string' },
+    reference: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]+$',
+      description:
+        'The e-licence, opaque: its id sealed (AES-256-GCM, base64url) under a key only the issuing service holds, which opens it for the online check.',
+    },
     holder: { type: 'string', description: 'Masked' },
     licenceNumber: { type: 'string', description: 'Masked' },
     classes: { type: 'array', items: ref('LicenceClass'), minItems: 1 },
@@ -201,7 +215,7 @@ const schemas = {
         valid: { const: true },
         checkedAt: instant,
         payload: ref('PresentationPayload'),
-        verification: nullable(ref('Verification')),
+        verification: nullable(ref('PresentedVerification')),
       }),
       closed({
         valid: { const: false },

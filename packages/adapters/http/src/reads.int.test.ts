@@ -138,8 +138,9 @@ describe('presentations', () => {
     const signed = await present()
     expect(signed.status).toBe(201)
     expect(signed.body.payload).toMatchObject({
-      eLicenceId: `EL-${licenceNumber}-1`,
+      reference: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
       holder: '张*',
+      licenceNumber: '110105********002X',
       classes: ['C1'],
     })
     expect(signed.body.payload.presentation).toEqual({
@@ -151,6 +152,20 @@ describe('presentations', () => {
       const refused = await running.api.request('POST', `/licences/${licenceNumber}/presentations`, { token })
       expect(refused.status).toBe(403)
     }
+  })
+
+  it('puts neither the licence number nor the e-licence id in the QR text', async () => {
+    const signed = await present()
+    expect(signed.status).toBe(201)
+    const token: string = signed.body.presentation
+    const payloadText = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')
+    expect(JSON.parse(payloadText)).toEqual(signed.body.payload)
+    for (const secret of [licenceNumber, `EL-${licenceNumber}-1`, licenceNumber.slice(6, 14)]) {
+      expect(token).not.toContain(secret)
+      expect(payloadText).not.toContain(secret)
+      expect(JSON.stringify(signed.body.payload)).not.toContain(secret)
+    }
+    expect(signed.body.payload).not.toHaveProperty('eLicenceId')
   })
 
   it('refuses to present an e-licence that is not valid (422, with why)', async () => {
@@ -166,8 +181,11 @@ describe('presentations', () => {
     const signed = await present()
     const fresh = await verify(signed.body.presentation)
     expect(fresh.status).toBe(200)
-    expect(fresh.body).toMatchObject({ valid: true, payload: { eLicenceId: `EL-${licenceNumber}-1` } })
+    expect(fresh.body).toMatchObject({ valid: true, payload: signed.body.payload })
     expect(fresh.body.verification).toMatchObject({ eLicence: 'valid', driving: 'allowed' })
+    // What the verifier hears names the holder no more than the QR code does.
+    expect(fresh.body.verification).not.toHaveProperty('eLicenceId')
+    expect(JSON.stringify(fresh.body)).not.toContain(licenceNumber)
 
     running.setNow('2026-10-16T10:32:00+08:00')
     const screenshot = await verify(signed.body.presentation)
@@ -183,6 +201,15 @@ describe('presentations', () => {
     altered.classes = ['A1']
     const tampered = `${prefix}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${signature}`
     expect((await verify(tampered)).body).toMatchObject({ valid: false, code: 'bad-signature' })
+    // A genuine reference from another presentation, put into this one: the signature covers it.
+    const otherSigned = await running.api.request('POST', `/licences/${licenceNumber}/presentations`, {
+      token: tokens.holder,
+    })
+    const swapped = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+    swapped.reference = otherSigned.body.payload.reference
+    expect(swapped.reference).not.toBe(signed.body.payload.reference)
+    const swappedToken = `${prefix}.${Buffer.from(JSON.stringify(swapped)).toString('base64url')}.${signature}`
+    expect((await verify(swappedToken)).body).toMatchObject({ valid: false, code: 'bad-signature' })
 
     // The same licence history on a server with other keys: its presentation is genuine there only.
     const forger = await startTestServer({ presentationKeys: await testPresentationKeys() })
@@ -220,6 +247,36 @@ describe('presentations', () => {
     expect(holderVerifying.status).toBe(403)
   })
 
+  it('refuses, online, a genuinely signed presentation whose reference another reference key sealed', async () => {
+    running.setNow('2026-10-16T11:30:00+08:00')
+    // The same signing key, another reference key: another deployment sharing the key, or one rotated.
+    const other = await startTestServer({
+      presentationKeys: { ...running.keys, referenceKey: (await testPresentationKeys()).referenceKey },
+    })
+    try {
+      await sendCommand(other, tokens.registry, recordLicenceCommand())
+      await sendCommand(other, tokens.holder, applyCommand())
+      other.setNow('2026-10-16T11:30:00+08:00')
+      await sendCommand(other, tokens.reviewer, reviewCommand())
+      const signed = await other.api.request('POST', `/licences/${licenceNumber}/presentations`, {
+        token: tokens.holder,
+      })
+      expect(signed.status).toBe(201)
+      expect((await verify(signed.body.presentation)).body).toMatchObject({
+        valid: false,
+        code: 'unknown-reference',
+      })
+      // Its own service opens it.
+      const there = await other.api.request('POST', '/presentations/verify', {
+        token: tokens.verifier,
+        body: { presentation: signed.body.presentation },
+      })
+      expect(there.body).toMatchObject({ valid: true })
+    } finally {
+      await other.app.close()
+    }
+  })
+
   it('refuses, online, a presentation whose e-licence was invalidated since it was signed', async () => {
     running.setNow('2026-10-19T12:00:00+08:00')
     const signed = await present()
@@ -232,6 +289,7 @@ describe('presentations', () => {
     const revoked = await verify(signed.body.presentation)
     expect(revoked.body).toMatchObject({ valid: false, code: 'e-licence-invalidated' })
     expect(revoked.body.reasons).toContain('revoked')
+    expect(JSON.stringify(revoked.body)).not.toContain(licenceNumber)
   })
 })
 

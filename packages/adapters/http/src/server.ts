@@ -8,7 +8,7 @@
  *   store: inMemoryEventStore(),
  *   decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
  *   tokens: new Map([['a-long-random-token', { role: 'registry', id: 'registry-1' }]]),
- *   presentationKeys: { signingKey, verificationKey }, // importSigningKey / importVerificationKey
+ *   presentationKeys: { signingKey, verificationKey, referenceKey }, // see PresentationKeys
  * })
  * await app.listen({ host: '127.0.0.1', port: 0 })
  */
@@ -41,10 +41,15 @@ import { registerReviewQueueRoutes } from './routes/review-queue.js'
 // node:crypto's synchronous digest: Web Crypto's would cost a thread-pool round trip per command.
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-/** The Ed25519 key pair of presentations (see `importSigningKey` / `importVerificationKey`). */
+/**
+ * The keys of presentations: the Ed25519 pair that signs and verifies them (`importSigningKey`,
+ * `importVerificationKey`) and the AES-256-GCM key that seals the e-licence id into their opaque
+ * reference and opens it for the online check (`importReferenceKey`). The last two stay secret.
+ */
 export interface PresentationKeys {
   readonly signingKey: CryptoKey
   readonly verificationKey: CryptoKey
+  readonly referenceKey: CryptoKey
 }
 
 export interface ServerOptions {
@@ -132,6 +137,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     clock,
     presentations: {
       signingKey: options.presentationKeys.signingKey,
+      referenceKey: options.presentationKeys.referenceKey,
       validForSeconds: options.presentationSeconds ?? defaultPresentationSeconds,
     },
   })
@@ -140,6 +146,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     store: options.store,
     clock,
     verificationKey: options.presentationKeys.verificationKey,
+    referenceKey: options.presentationKeys.referenceKey,
   })
   const readModels = options.readModels ?? inMemoryReadModelStore()
   // Read models the server made are the server's to close; given ones are the caller's.

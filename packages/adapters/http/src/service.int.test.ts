@@ -1,7 +1,8 @@
 // `startService` on a real SQLite file in a temporary data folder: the demo licence, the printed
-// URLs and dev tokens, `dev-tokens.json`, a restart that keeps tokens and does not record the demo
-// twice, and a graceful shutdown that answers the request in flight before the store closes.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+// URLs and dev tokens, `dev-tokens.json` and the presentation key files, a restart that keeps tokens
+// and keys and does not record the demo twice, and a graceful shutdown that answers the request in
+// flight before the store closes.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EventStore, inMemoryEventStore } from '@elicence/domain'
@@ -9,6 +10,11 @@ import { sqliteEventStore } from '@elicence/sqlite'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { demoLicenceNumber } from './demo-licence.js'
+import {
+  loadOrCreateDevCredentials,
+  presentationKeyFile,
+  presentationReferenceKeyFile,
+} from './dev-credentials.js'
 import { type RunningService, startService } from './service.js'
 import { apiClient } from './test-support/api-client.js'
 
@@ -48,12 +54,17 @@ describe('startService', () => {
     const printed: string[] = []
     let service: RunningService = await start(dataDir, printed)
     const tokensFile = JSON.parse(readFileSync(join(dataDir, 'dev-tokens.json'), 'utf8'))
+    const keyFiles = [presentationKeyFile, presentationReferenceKeyFile].map((name) => join(dataDir, name))
+    const keysBefore = keyFiles.map((path) => readFileSync(path, 'utf8'))
+    let presentation = ''
     try {
       expect(tokensFile.licenceNumber).toBe(demoLicenceNumber)
       expect(Object.keys(tokensFile.tokens).sort()).toEqual(
         ['auditor', 'holder', 'registry', 'reviewer', 'system', 'verifier'].sort(),
       )
-      expect(statSync(join(dataDir, 'dev-tokens.json')).mode & 0o077).toBe(0)
+      for (const path of [join(dataDir, 'dev-tokens.json'), ...keyFiles]) {
+        expect(statSync(path).mode & 0o077).toBe(0)
+      }
       const banner = printed.join('')
       expect(banner).toContain(`elicence is serving on ${service.url}`)
       expect(banner).toContain(
@@ -76,18 +87,26 @@ describe('startService', () => {
         body: { presentation: signed.body.presentation },
       })
       expect(verified.body.valid).toBe(true)
+      presentation = signed.body.presentation
       const health = await api.request('GET', '/healthz')
       expect(health.body).toEqual({ status: 'ok', store: { name: 'sqlite', status: 'ok' } })
     } finally {
       await service.close()
     }
 
-    // A restart: the same tokens, the same key (an earlier presentation still verifies), no second demo.
+    // A restart: the same tokens, the same keys (an earlier presentation still verifies, its
+    // reference still opens), no second demo.
     const printedAgain: string[] = []
     service = await start(dataDir, printedAgain)
     try {
       expect(JSON.parse(readFileSync(join(dataDir, 'dev-tokens.json'), 'utf8'))).toEqual(tokensFile)
+      expect(keyFiles.map((path) => readFileSync(path, 'utf8'))).toEqual(keysBefore)
       const api = await apiClient(service.url)
+      const verified = await api.request('POST', '/presentations/verify', {
+        token: tokensFile.tokens.verifier,
+        body: { presentation },
+      })
+      expect(verified.body).toMatchObject({ valid: true })
       const events = await api.request('GET', `/licences/${demoLicenceNumber}/events`, {
         token: tokensFile.tokens.auditor,
       })
@@ -99,6 +118,23 @@ describe('startService', () => {
     } finally {
       await service.close()
     }
+  })
+
+  it('gives a data folder from before the reference key one, keeps its signing key, and names a bad key file', async () => {
+    const dataDir = newDataDir()
+    const first = await loadOrCreateDevCredentials(dataDir)
+    expect(E.isRight(first)).toBe(true)
+    const signingKeyPem = readFileSync(join(dataDir, presentationKeyFile), 'utf8')
+    rmSync(join(dataDir, presentationReferenceKeyFile))
+
+    expect(E.isRight(await loadOrCreateDevCredentials(dataDir))).toBe(true)
+    expect(readFileSync(join(dataDir, presentationKeyFile), 'utf8')).toBe(signingKeyPem)
+    expect(readFileSync(join(dataDir, presentationReferenceKeyFile), 'utf8')).toMatch(/^[A-Za-z0-9_-]{43}\n$/)
+    expect(statSync(join(dataDir, presentationReferenceKeyFile)).mode & 0o077).toBe(0)
+
+    writeFileSync(join(dataDir, presentationReferenceKeyFile), 'too short\n')
+    const refused = await loadOrCreateDevCredentials(dataDir)
+    expect(E.isLeft(refused) && refused.left).toContain(presentationReferenceKeyFile)
   })
 
   it('refuses a PORT that is not a port, and reports a store that cannot be opened', async () => {

@@ -12,6 +12,8 @@ const reasonTexts = {
   'presentation-not-yet-valid': 'The code is not valid yet: the clocks disagree.',
   'malformed-presentation': 'This text is not an e-licence presentation.',
   'e-licence-invalidated': 'The e-licence was invalidated since the code was made.',
+  'unknown-reference':
+    'The code was signed, but its e-licence reference does not open here: not issued by this service.',
   'e-licence-unknown': 'No licence has this e-licence.',
 }
 

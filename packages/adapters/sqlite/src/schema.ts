@@ -1,21 +1,29 @@
 /**
  * The SQLite schema of the event store: one table of events, its position the rowid, a unique
- * (stream_id, version) and an index on command_id. Created idempotently on open; `user_version`
- * records the schema so a file written by a newer build is refused rather than misread.
+ * (stream_id, version), an index on command_id, and each event's stream partition key with an index
+ * for reading by partition. `user_version` records the schema: a file written by a newer build is
+ * refused rather than misread, and an older file is migrated on open, once, in one transaction.
+ *
+ * Schema history:
+ * - 1: the events table, its indexes and the triggers that keep it append-only.
+ * - 2: `partition_key`, the FNV-1a 32-bit hash of the stream id (`streamPartitionKey` of
+ *   @elicence/domain), set at append and backfilled for the events of a version 1 file, and the
+ *   index `events_by_position_and_partition` (position, partition_key) that `readPartition` scans.
  *
  * @example
  * const problem = prepareSchema(new Database('./data/elicence.db')) // undefined when ready
  */
+import { streamPartitionKey } from '@elicence/domain'
 import type Database from 'better-sqlite3'
 
 /** The layout of the events table; `PRAGMA user_version` of every file this build writes. */
-export const eventStoreSchemaVersion = 1
+export const eventStoreSchemaVersion = 2
 
 // STRICT keeps a value of the wrong type out of a column. Positions are the rowid: SQLite hands out
 // max(rowid) + 1, so with events never deleted (the triggers refuse it) a position is never reused
 // and a polling reader never sees a new event behind one it has passed. AUTOINCREMENT would give
 // the same at the cost of a write to sqlite_sequence in every append.
-const createSchema = `
+const version1 = `
   CREATE TABLE IF NOT EXISTS events (
     position   INTEGER PRIMARY KEY,
     stream_id  TEXT    NOT NULL,
@@ -33,18 +41,55 @@ const createSchema = `
     BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never changed'); END;
 `
 
-/** Creates the schema when missing; returns why the file cannot be used, or undefined. */
-export const prepareSchema = (db: Database.Database): string | undefined => {
+// ADD COLUMN cannot add a NOT NULL column without a default, and a default would file an event
+// whose writer forgot the key under partition 0; so the column may be NULL only until the backfill,
+// and a trigger refuses an insert without it. The backfill is the one update events ever get: the
+// trigger that refuses updates is set aside for it, inside the migration's transaction.
+// The index has the position first, so a partition is read in global order by scanning a narrow
+// index and fetching only its own rows, whatever the count of partitions.
+const version2 = `
+  ALTER TABLE events ADD COLUMN partition_key INTEGER;
+  DROP TRIGGER events_are_never_updated;
+  UPDATE events SET partition_key = elicence_partition_key(stream_id);
+  CREATE TRIGGER events_are_never_updated BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never changed'); END;
+  CREATE TRIGGER events_have_a_partition_key BEFORE INSERT ON events WHEN NEW.partition_key IS NULL
+    BEGIN SELECT RAISE(ABORT, 'an event needs the partition key of its stream'); END;
+  CREATE INDEX events_by_position_and_partition ON events (position, partition_key);
+`
+
+/** `migrations[n]` brings a file from schema n to n + 1; schema 0 is an empty file. */
+const migrations: ReadonlyArray<string> = [version1, version2]
+
+const schemaVersionOf = (db: Database.Database): number | string => {
   const found = db.pragma('user_version', { simple: true })
-  if (typeof found !== 'number') return `unreadable schema version ${String(found)}`
-  if (found > eventStoreSchemaVersion) {
-    return `the file has event store schema ${found}, newer than this build reads (${eventStoreSchemaVersion})`
-  }
+  return typeof found === 'number' ? found : `unreadable schema version ${String(found)}`
+}
+
+const tooNew = (found: number) =>
+  `the file has event store schema ${found}, newer than this build reads (${eventStoreSchemaVersion})`
+
+/** Creates or migrates the schema; returns why the file cannot be used, or undefined. */
+export const prepareSchema = (db: Database.Database): string | undefined => {
+  const found = schemaVersionOf(db)
+  if (typeof found === 'string') return found
+  if (found > eventStoreSchemaVersion) return tooNew(found)
   if (found === eventStoreSchemaVersion) return undefined
-  // Two processes may open a new file at once: the write lock makes one create, the other skip.
-  db.transaction(() => {
-    db.exec(createSchema)
-    db.pragma(`user_version = ${eventStoreSchemaVersion}`)
-  }).immediate()
-  return undefined
+  db.function('elicence_partition_key', { deterministic: true }, (streamId: unknown) =>
+    streamPartitionKey(String(streamId)),
+  )
+  // Two processes may open an old or new file at once: the write lock lets one migrate, and the
+  // other, reading the version again under the lock, finds nothing left to do.
+  return db
+    .transaction((): string | undefined => {
+      const current = schemaVersionOf(db)
+      if (typeof current === 'string') return current
+      if (current > eventStoreSchemaVersion) return tooNew(current)
+      for (let version = current; version < eventStoreSchemaVersion; version++) {
+        db.exec(migrations[version] ?? '')
+      }
+      db.pragma(`user_version = ${eventStoreSchemaVersion}`)
+      return undefined
+    })
+    .immediate()
 }

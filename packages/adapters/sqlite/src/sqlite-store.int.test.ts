@@ -66,16 +66,17 @@ describe('sqliteEventStore: the file', () => {
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('is in WAL mode, with unique (stream_id, version), an index on command_id and the schema version', async () => {
+  it('is in WAL mode, with unique (stream_id, version), indexes on command_id and partitions, and the schema version', async () => {
     const path = join(dir, `${randomUUID()}.db`)
     const store = sqliteEventStore(path)
     await store.close()
     const db = new Database(path, { readonly: true })
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-      expect(db.pragma('user_version', { simple: true })).toBe(1)
+      expect(db.pragma('user_version', { simple: true })).toBe(2)
       const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index'").all()
       expect(JSON.stringify(indexes)).toContain('events_by_command_id')
+      expect(JSON.stringify(indexes)).toContain('events_by_position_and_partition')
       expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get()).toMatch(
         /UNIQUE \(stream_id, version\)/,
       )

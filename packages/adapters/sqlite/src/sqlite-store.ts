@@ -14,6 +14,10 @@
  *
  * The store returns events as stored (JSON bodies parsed, not decoded): decoding is the handler's.
  *
+ * It reads partitions (`readPartition`, DESIGN §8): each event carries its stream's partition key in
+ * a column, and a partition's page scans the index on (position, partition_key) from `after`, so
+ * it keeps the order, paging and late-commit guarantees of `readAll` (it reads the same rowids).
+ *
  * @example
  * import { sqliteEventStore } from '@elicence/sqlite'
  * const store = sqliteEventStore({ path: './data/elicence.db' })
@@ -30,11 +34,13 @@ import {
   expectedVersionMatches,
   genesisHash,
   type NewEvent,
+  partitionProblem,
   type StoredEvent,
   type StoreError,
   type StoreFailure,
   sealEvents,
   storeFailure,
+  streamPartitionKey,
 } from '@elicence/domain'
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
@@ -133,8 +139,9 @@ const storeOn = (db: Database.Database): EventStore => {
        WHERE stream_id = ? ORDER BY version DESC LIMIT 1`,
     )
     .raw()
-  const insert = db.prepare<[string, number, string, string, string, string]>(
-    `INSERT INTO events (stream_id, version, type, data, metadata, command_id) VALUES (?, ?, ?, ?, ?, ?)`,
+  const insert = db.prepare<[string, number, string, string, string, string, number]>(
+    `INSERT INTO events (stream_id, version, type, data, metadata, command_id, partition_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   )
   const streamEvents = db
     .prepare<[string], EventRow>(
@@ -146,6 +153,16 @@ const storeOn = (db: Database.Database): EventStore => {
     .prepare<[number, number], EventRow>(
       `SELECT position, stream_id, version, type, data, metadata FROM events
        WHERE position > ? ORDER BY position LIMIT ?`,
+    )
+    .raw()
+  // INDEXED BY: the planner would rather walk the table by rowid, which loads every row of every
+  // partition; the narrow index skips the others' rows unread (measured on a million events: as
+  // fast for two partitions, about 1.5 times as fast per row for eight).
+  const pageOfPartition = db
+    .prepare<[number, number, number, number], EventRow>(
+      `SELECT position, stream_id, version, type, data, metadata
+       FROM events INDEXED BY events_by_position_and_partition
+       WHERE position > ? AND partition_key % ? = ? ORDER BY position LIMIT ?`,
     )
     .raw()
 
@@ -167,6 +184,7 @@ const storeOn = (db: Database.Database): EventStore => {
         { streamId, firstVersion: actual + 1, prevHash: last?.[1] ?? genesisHash, events },
         sha256Hex,
       )
+      const partitionKey = streamPartitionKey(streamId)
       const stored = sealed.map((event): StoredEvent => {
         // The body is stored in the canonical form that was hashed, so the text on disk is what
         // the chain covers, whatever key order the caller used.
@@ -177,6 +195,7 @@ const storeOn = (db: Database.Database): EventStore => {
           canonicalJson(event.data),
           JSON.stringify(event.metadata),
           event.metadata.commandId,
+          partitionKey,
         )
         return { ...event, position: Number(lastInsertRowid) }
       })
@@ -248,6 +267,14 @@ const storeOn = (db: Database.Database): EventStore => {
     readAll: ({ after, limit }) =>
       whileOpen('cannot read the log', () => {
         const events = pageOfAll.all(after, limit).map(toStoredEvent)
+        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
+    readPartition: ({ after, limit, partition }) =>
+      whileOpen('cannot read a partition of the log', () => {
+        const problem = partitionProblem(partition)
+        if (problem !== undefined) return E.left(storeFailure(`sqlite: ${problem}`))
+        const rows = pageOfPartition.all(after, partition.count, partition.index, limit)
+        const events = rows.map(toStoredEvent)
         return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
       }),
     close: async () => {

@@ -1,6 +1,8 @@
 /**
  * The in-memory EventStore: for tests and for embedders that keep history elsewhere. Appends run one
  * at a time (a promise queue), so the expected-version check and the hash chain see a stable stream.
+ * It reads partitions (`readPartition`) by scanning the log from `after` with each event's stream
+ * partition key kept beside it.
  *
  * @example
  * const store = inMemoryEventStore()
@@ -8,6 +10,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { genesisHash, type SealedEvent, sealEvents, sha256HexWebCrypto } from '../integrity/hash-chain.js'
+import { partitionProblem, streamPartitionKey } from './partitions.js'
 import {
   type AppendResult,
   concurrencyConflict,
@@ -30,6 +33,8 @@ const deepFreeze = <T>(value: T): T => {
 
 export const inMemoryEventStore = (): EventStore => {
   const all: StoredEvent[] = []
+  /** `partitionKeys[i]` is the partition key of the stream of `all[i]`. */
+  const partitionKeys: number[] = []
   const streams = new Map<string, StoredEvent[]>()
   let queue: Promise<unknown> = Promise.resolve()
   let closed = false
@@ -65,6 +70,8 @@ export const inMemoryEventStore = (): EventStore => {
         deepFreeze(structuredClone({ ...event, position: all.length + index + 1 })),
     )
     all.push(...stored)
+    const partitionKey = streamPartitionKey(streamId)
+    for (let n = 0; n < stored.length; n++) partitionKeys.push(partitionKey)
     streams.set(streamId, [...stream, ...stored])
     return E.right({ events: stored, version: actual + stored.length })
   }
@@ -84,6 +91,19 @@ export const inMemoryEventStore = (): EventStore => {
     readAll: async ({ after, limit }) => {
       if (closed) return E.left(storeFailure('the store is closed'))
       const events = all.slice(Math.max(0, after), Math.max(0, after) + limit)
+      return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+    },
+    readPartition: async ({ after, limit, partition }) => {
+      if (closed) return E.left(storeFailure('the store is closed'))
+      const problem = partitionProblem(partition)
+      if (problem !== undefined) return E.left(storeFailure(problem))
+      const events: StoredEvent[] = []
+      // Position p is at index p - 1, so the first event after `after` is at index `after`.
+      for (let at = Math.max(0, Math.trunc(after)); at < all.length && events.length < limit; at++) {
+        const event = all[at]
+        if (event !== undefined && (partitionKeys[at] ?? 0) % partition.count === partition.index)
+          events.push(event)
+      }
       return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
     },
     close: async () => {

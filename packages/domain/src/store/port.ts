@@ -3,9 +3,20 @@
  * Every adapter (in-memory, SQLite, PostgreSQL, EventStoreDB) implements it and passes the
  * conformance suite in `@elicence/domain/testing`.
  *
+ * Reading by partition (DESIGN §8) is an optional capability, `readPartition`, rather than an
+ * option of `readAll`: a store, or a wrapper that forwards `readAll`, that does not know partitions
+ * would pass such an option by and hand every reader the whole log. A missing method cannot be
+ * mistaken for support: callers check `store.readPartition !== undefined` (the in-memory and SQLite
+ * stores have it; PostgreSQL and EventStoreDB do not yet). A partition is the streams whose
+ * `streamPartitionKey` (FNV-1a 32-bit of the UTF-8 stream id, partitions.ts) modulo `count` is
+ * `index`; its events come in global position order, with `lastPosition` as in `readAll` (the last
+ * event's position, or `after` when the page is empty), so a checkpoint per partition, resumed with
+ * the same `count`, never skips nor repeats an event, even one that commits late.
+ *
  * @example
  * const appended = await store.appendToStream('licence-11010519491231002X', 'no-stream', [event])
  * if (isLeft(appended) && isConcurrencyConflict(appended.left)) { ... reload and decide again ... }
+ * const page = await store.readPartition?.({ after: 0, limit: 500, partition: { index: 0, count: 2 } })
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { Actor } from '../licence/values.js'
@@ -70,6 +81,16 @@ export interface ReadAllOptions {
   readonly limit: number
 }
 
+/** One of `count` shares of the streams: those whose partition key modulo `count` is `index`. */
+export interface Partition {
+  readonly index: number
+  readonly count: number
+}
+
+export interface ReadPartitionOptions extends ReadAllOptions {
+  readonly partition: Partition
+}
+
 export interface EventStore {
   readonly readStream: (streamId: string) => Promise<Either<StoreError, StreamRead>>
   /** Atomic: all events are appended, with consecutive versions, or none. */
@@ -83,6 +104,12 @@ export interface EventStore {
    * event that commits later with a lower position: stores hold back positions that are not yet safe.
    */
   readonly readAll: (options: ReadAllOptions) => Promise<Either<StoreError, AllRead>>
+  /**
+   * Optional: `readAll` restricted to the streams of one partition, with the same order, paging,
+   * `lastPosition` and late-commit guarantees. An invalid partition (a count below 1, an index not
+   * below the count, a fraction) is a `store-failure`.
+   */
+  readonly readPartition?: (options: ReadPartitionOptions) => Promise<Either<StoreError, AllRead>>
   readonly close: () => Promise<void>
 }
 

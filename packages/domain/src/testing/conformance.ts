@@ -2,8 +2,9 @@
  * The EventStore conformance suite (DESIGN §4): one set of vitest cases every store runs, so the
  * in-memory, SQLite, PostgreSQL and EventStoreDB stores keep the same promises — round trip,
  * expected versions, all-or-none appends, one winner under concurrency, global order and paging,
- * the hash chain, the command handler's idempotency (after a restart too), corrupt events, and a
- * polling reader that never misses nor repeats an event while writers commit.
+ * the hash chain, the command handler's idempotency (after a restart too), corrupt events, a
+ * polling reader that never misses nor repeats an event while writers commit, and, for stores that
+ * offer it, reading by partition (the cases are reported as skipped for the others).
  *
  * Call it at the top level of a test file; it registers one `describe` block. Each case opens its
  * own store on fresh storage, and the suite closes whatever a case left open.
@@ -40,6 +41,7 @@ import {
   type TamperTarget,
 } from './conformance-context.js'
 import { registerHandlerCases } from './conformance-handler.js'
+import { registerPartitionCases } from './conformance-partitions.js'
 
 export type { TamperTarget } from './conformance-context.js'
 
@@ -87,6 +89,7 @@ export const eventStoreConformance = (name: string, harness: EventStoreHarness):
     registerOrderCases(context)
     registerConcurrencyCases(context)
     registerHandlerCases(context)
+    registerPartitionCases(context)
   })
 }
 

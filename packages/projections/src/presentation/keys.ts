@@ -1,22 +1,30 @@
 /**
- * Ed25519 keys for presentations, through Web Crypto (Node ≥ 20 and browsers). Keys come from
- * configuration as PEM (PKCS #8 private, SPKI public) or JWK, as text or a JWK object; a dev key pair
- * is one call. Failures are values: a configuration error names what was wrong, never the key.
+ * Keys for presentations, through Web Crypto (Node ≥ 20 and browsers): the Ed25519 pair that signs
+ * and verifies them, and the AES-256-GCM reference key that seals the e-licence id inside them (only
+ * the issuing service holds it). The Ed25519 keys come from configuration as PEM (PKCS #8 private,
+ * SPKI public) or JWK, the reference key as 32 raw bytes in base64url or an `oct` JWK; dev keys are
+ * one call. Failures are values: a configuration error names what was wrong, never the key.
  *
  * @example
- * const { privateKeyPem, publicKeyPem } = await generatePresentationKeys()
+ * const { privateKeyPem, publicKeyPem, referenceKey } = await generatePresentationKeys()
  * const signingKey = await importSigningKey(privateKeyPem)      // Either<string, CryptoKey>
  * const verificationKey = await importVerificationKey(publicKeyPem)
+ * const sealingKey = await importReferenceKey(referenceKey)     // server-side only
  */
 import * as E from 'fp-ts/lib/Either.js'
 
 const algorithm = { name: 'Ed25519' } as const
+const referenceAlgorithm = { name: 'AES-GCM', length: 256 } as const
+const referenceKeyBytes = 32
 
 export interface GeneratedKeys {
   readonly privateKeyPem: string
   readonly publicKeyPem: string
   readonly privateJwk: JsonWebKey
   readonly publicJwk: JsonWebKey
+  /** The AES-256 reference key: 32 random bytes, base64url (43 characters). A secret, like the private key. */
+  readonly referenceKey: string
+  readonly referenceJwk: JsonWebKey
 }
 
 const toBase64 = (bytes: Uint8Array): string => {
@@ -36,25 +44,36 @@ const fromBase64 = (text: string): Uint8Array<ArrayBuffer> | undefined => {
   }
 }
 
+export const base64UrlEncode = (bytes: Uint8Array): string =>
+  toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+
+export const base64UrlDecode = (text: string): Uint8Array<ArrayBuffer> | undefined =>
+  /^[A-Za-z0-9_-]*$/.test(text) ? fromBase64(text.replace(/-/g, '+').replace(/_/g, '/')) : undefined
+
 const pem = (label: string, der: ArrayBuffer): string => {
   const body = toBase64(new Uint8Array(der)).replace(/(.{64})/g, '$1\n')
   return `-----BEGIN ${label}-----\n${body.trimEnd()}\n-----END ${label}-----\n`
 }
 
-/** A fresh key pair for development and tests; production keys come from configuration. */
+/** Fresh keys for development and tests; production keys come from configuration. */
 export const generatePresentationKeys = async (): Promise<GeneratedKeys> => {
   const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair
-  const [pkcs8, spki, privateJwk, publicJwk] = await Promise.all([
+  const reference = await crypto.subtle.generateKey(referenceAlgorithm, true, ['encrypt', 'decrypt'])
+  const [pkcs8, spki, privateJwk, publicJwk, referenceRaw, referenceJwk] = await Promise.all([
     crypto.subtle.exportKey('pkcs8', pair.privateKey),
     crypto.subtle.exportKey('spki', pair.publicKey),
     crypto.subtle.exportKey('jwk', pair.privateKey),
     crypto.subtle.exportKey('jwk', pair.publicKey),
+    crypto.subtle.exportKey('raw', reference),
+    crypto.subtle.exportKey('jwk', reference),
   ])
   return {
     privateKeyPem: pem('PRIVATE KEY', pkcs8),
     publicKeyPem: pem('PUBLIC KEY', spki),
     privateJwk,
     publicJwk,
+    referenceKey: base64UrlEncode(new Uint8Array(referenceRaw)),
+    referenceJwk,
   }
 }
 
@@ -142,6 +161,40 @@ export const importVerificationKey = async (
   )
 }
 
+/** The 32 bytes of a reference key given as base64url (or base64, as `openssl rand -base64 32` prints) or a JWK. */
+const rawReferenceKey = (config: string | JsonWebKey): E.Either<string, Uint8Array<ArrayBuffer>> => {
+  const sized = (raw: Uint8Array<ArrayBuffer> | undefined, what: string) =>
+    raw?.length === referenceKeyBytes
+      ? E.right(raw)
+      : E.left(`the reference key ${what} does not hold ${referenceKeyBytes} bytes (AES-256)`)
+  if (typeof config === 'string' && !config.trim().startsWith('{')) {
+    const text = config.trim().replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
+    return sized(base64UrlDecode(text), 'text')
+  }
+  const jwk = parseJwk(config)
+  if (jwk === undefined || jwk.kty !== 'oct' || typeof jwk.k !== 'string')
+    return E.left('the reference key is neither base64url bytes nor a symmetric ("oct") JWK')
+  if (jwk.alg !== undefined && jwk.alg !== 'A256GCM')
+    return E.left(`the reference key JWK is for ${jwk.alg}, not A256GCM`)
+  return sized(base64UrlDecode(jwk.k), 'JWK')
+}
+
+/**
+ * The AES-256-GCM key that seals and opens presentation references, from 32 raw bytes in base64url
+ * or an `oct` JWK. It stays with the issuing service: a verifier needs only the public key, and only
+ * the service can resolve a reference for the online check.
+ */
+export const importReferenceKey = async (
+  config: string | JsonWebKey,
+): Promise<E.Either<string, CryptoKey>> => {
+  const raw = rawReferenceKey(config)
+  if (E.isLeft(raw)) return raw
+  return attempt(
+    () => crypto.subtle.importKey('raw', raw.right, referenceAlgorithm, false, ['encrypt', 'decrypt']),
+    'the reference key is not an AES-256 key',
+  )
+}
+
 /** The public key (SPKI PEM) that belongs to a private key given as PEM or JWK, for publishing. */
 export const publicKeyPemOf = async (config: string | JsonWebKey): Promise<E.Either<string, string>> => {
   let jwk: JsonWebKey | undefined
@@ -162,9 +215,3 @@ export const publicKeyPemOf = async (config: string | JsonWebKey): Promise<E.Eit
   if (E.isLeft(verification)) return verification
   return E.right(pem('PUBLIC KEY', await crypto.subtle.exportKey('spki', verification.right)))
 }
-
-export const base64UrlEncode = (bytes: Uint8Array): string =>
-  toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-
-export const base64UrlDecode = (text: string): Uint8Array<ArrayBuffer> | undefined =>
-  /^[A-Za-z0-9_-]*$/.test(text) ? fromBase64(text.replace(/-/g, '+').replace(/_/g, '/')) : undefined

@@ -7,13 +7,22 @@ import { runHistoryScript } from '../testing/run-history.js'
 import { type ELicenceViewState, eLicenceView } from '../views/e-licence.js'
 import { foldView } from '../views/view.js'
 import {
+  base64UrlDecode,
   base64UrlEncode,
   generatePresentationKeys,
+  importReferenceKey,
   importSigningKey,
   importVerificationKey,
   publicKeyPemOf,
 } from './keys.js'
-import { licenceNumberOfELicenceId, signPresentation, verifyPresentation } from './presentation.js'
+import {
+  type ELicenceLookup,
+  licenceNumberOfELicenceId,
+  type PresentationPayload,
+  signPresentation,
+  verifyPresentation,
+} from './presentation.js'
+import { openReference, sealReference } from './reference.js'
 
 const right = <A>(either: E.Either<unknown, A>): A => {
   if (E.isLeft(either)) throw new Error(`expected Right, got ${JSON.stringify(either.left)}`)
@@ -24,7 +33,13 @@ const codeOf = (either: E.Either<{ code: string }, unknown>) =>
 const plusSeconds = (instant: string, seconds: number) =>
   new Date(Date.parse(instant) + seconds * 1000).toISOString()
 
-let keys: { privateKey: CryptoKey; publicKey: CryptoKey; otherPublicKey: CryptoKey }
+let keys: {
+  privateKey: CryptoKey
+  publicKey: CryptoKey
+  otherPublicKey: CryptoKey
+  referenceKey: CryptoKey
+  otherReferenceKey: CryptoKey
+}
 let issued: ELicenceViewState
 let invalidated: ELicenceViewState
 let signedAt: string
@@ -63,6 +78,8 @@ beforeAll(async () => {
     privateKey: right(await importSigningKey(generated.privateKeyPem)),
     publicKey: right(await importVerificationKey(generated.publicKeyPem)),
     otherPublicKey: right(await importVerificationKey(other.publicJwk)),
+    referenceKey: right(await importReferenceKey(generated.referenceKey)),
+    otherReferenceKey: right(await importReferenceKey(other.referenceJwk)),
   }
   const before = await viewAfter(false)
   issued = before.view
@@ -70,8 +87,23 @@ beforeAll(async () => {
   invalidated = (await viewAfter(true)).view
 })
 
-const sign = async (now = signedAt) =>
-  right(await signPresentation(issued, { privateKey: keys.privateKey, now }))
+const sign = async (now = signedAt, referenceKey = keys.referenceKey) =>
+  right(await signPresentation(issued, { privateKey: keys.privateKey, referenceKey, now }))
+
+/** The issuing service's online check, with our reference key. */
+const onlineWith = (lookup: ELicenceLookup) => ({ referenceKey: keys.referenceKey, lookup })
+
+const payloadText = (token: string): string => {
+  const bytes = base64UrlDecode(token.split('.')[1] ?? '')
+  if (bytes === undefined) throw new Error('the payload is not base64url')
+  return new TextDecoder().decode(bytes)
+}
+
+/** The token of `payload` under the signature of another: what a forger can make without the key. */
+const withPayload = (token: string, payload: unknown): string => {
+  const [prefix, , signature] = token.split('.')
+  return `${prefix}.${base64UrlEncode(new TextEncoder().encode(JSON.stringify(payload)))}.${signature}`
+}
 
 describe('presentations', () => {
   it('given an issued e-licence, when presented and verified within 60 s, then it is accepted with masked holder and number', async () => {
@@ -81,8 +113,20 @@ describe('presentations', () => {
       await verifyPresentation(token, { publicKey: keys.publicKey, now: plusSeconds(signedAt, 59) }),
     )
     expect(verified.payload).toEqual(payload)
+    expect(Object.keys(payload).sort()).toEqual(
+      [
+        'reference',
+        'holder',
+        'licenceNumber',
+        'classes',
+        'validUntil',
+        'statuses',
+        'signedAt',
+        'presentation',
+      ].sort(),
+    )
+    expect(payload.reference).toMatch(/^[A-Za-z0-9_-]+$/)
     expect(payload).toMatchObject({
-      eLicenceId: `EL-${licenceNumberFor(0)}-1`,
       holder: '张**',
       licenceNumber: `110105********${licenceNumberFor(0).slice(-4)}`,
       classes: ['C1'],
@@ -121,13 +165,36 @@ describe('presentations', () => {
     ).toBe('accepted')
   })
 
+  it('carries neither the licence number nor the e-licence id in the QR text, only a reference the service opens', async () => {
+    const licenceNumber = licenceNumberFor(0)
+    const eLicenceId = `EL-${licenceNumber}-1`
+    expect(issued?.eLicenceId).toBe(eLicenceId)
+    const references = new Set<string>()
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 3600 }), async (offset) => {
+        const { token, payload } = await sign(plusSeconds(signedAt, offset))
+        const text = payloadText(token)
+        for (const secret of [licenceNumber, eLicenceId, licenceNumber.slice(6, 14)]) {
+          expect(token).not.toContain(secret)
+          expect(text).not.toContain(secret)
+        }
+        expect(JSON.parse(text)).not.toHaveProperty('eLicenceId')
+        expect(right(await openReference(payload.reference, keys.referenceKey))).toBe(eLicenceId)
+        references.add(payload.reference)
+      }),
+      { numRuns: 20 },
+    )
+    // A fresh IV each time: presentations of one e-licence cannot be linked by their reference.
+    expect(references.size).toBe(20)
+  })
+
   it('refuses any change to the signed payload, and a signature by another key', async () => {
     const { token, payload } = await sign()
     const [prefix, , signature] = token.split('.')
     await fc.assert(
       fc.asyncProperty(
         fc.record({
-          eLicenceId: fc.string(),
+          reference: fc.string(),
           classes: fc.constantFrom(['A1'], ['C1', 'D']),
           validUntil: fc.constantFrom('long-term', '2099-01-01'),
         }),
@@ -167,59 +234,84 @@ describe('presentations', () => {
     }
   })
 
+  it('refuses a presentation signed by us whose reference was swapped or altered: the signature covers it', async () => {
+    const { token, payload } = await sign()
+    // Another e-licence's genuine reference, sealed under our own reference key.
+    const otherReference = right(await sealReference(`EL-${licenceNumberFor(1)}-1`, keys.referenceKey))
+    const bytes = base64UrlDecode(payload.reference) ?? new Uint8Array()
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1
+    for (const reference of [otherReference, base64UrlEncode(bytes)]) {
+      const tampered: PresentationPayload = { ...payload, reference }
+      const verdict = await verifyPresentation(withPayload(token, tampered), {
+        publicKey: keys.publicKey,
+        now: signedAt,
+        online: onlineWith(async () => E.right(issued)),
+      })
+      expect(codeOf(verdict)).toBe('bad-signature')
+    }
+  })
+
+  it('online, refuses a genuinely signed presentation whose reference is sealed under another key', async () => {
+    const { token } = await sign(signedAt, keys.otherReferenceKey)
+    let looked = false
+    const verdict = await verifyPresentation(token, {
+      publicKey: keys.publicKey,
+      now: signedAt,
+      online: onlineWith(async () => {
+        looked = true
+        return E.right(issued)
+      }),
+    })
+    expect(codeOf(verdict)).toBe('unknown-reference')
+    expect(looked).toBe(false)
+    // Offline, without the reference key, the signature and validity window still verify.
+    expect(codeOf(await verifyPresentation(token, { publicKey: keys.publicKey, now: signedAt }))).toBe(
+      'accepted',
+    )
+  })
+
   it('online, refuses a presentation of an e-licence invalidated since it was signed, and accepts a current one', async () => {
     const { token } = await sign()
     const now = plusSeconds(signedAt, 10)
-    expect(
-      codeOf(
-        await verifyPresentation(token, {
-          publicKey: keys.publicKey,
-          now,
-          online: async () => E.right(invalidated),
-        }),
-      ),
-    ).toBe('e-licence-invalidated')
-    expect(
-      codeOf(
-        await verifyPresentation(token, {
-          publicKey: keys.publicKey,
-          now,
-          online: async () => E.right(null),
-        }),
-      ),
-    ).toBe('e-licence-unknown')
-    expect(
-      codeOf(
-        await verifyPresentation(token, {
-          publicKey: keys.publicKey,
-          now,
-          online: async () => E.left('down'),
-        }),
-      ),
-    ).toBe('lookup-failed')
-    const online = right(
-      await verifyPresentation(token, {
+    const looked: string[] = []
+    const verdictWith = (answer: E.Either<string, ELicenceViewState>) =>
+      verifyPresentation(token, {
         publicKey: keys.publicKey,
         now,
-        online: async () => E.right(issued),
-      }),
-    )
+        online: onlineWith(async (eLicenceId) => {
+          looked.push(eLicenceId)
+          return answer
+        }),
+      })
+    const invalidatedVerdict = await verdictWith(E.right(invalidated))
+    expect(codeOf(invalidatedVerdict)).toBe('e-licence-invalidated')
+    // The service found the e-licence through the reference; the verdict does not name it.
+    expect(looked).toEqual([`EL-${licenceNumberFor(0)}-1`])
+    expect(JSON.stringify(invalidatedVerdict)).not.toContain(licenceNumberFor(0))
+    const unknown = await verdictWith(E.right(null))
+    expect(codeOf(unknown)).toBe('e-licence-unknown')
+    expect(JSON.stringify(unknown)).not.toContain(licenceNumberFor(0))
+    expect(codeOf(await verdictWith(E.left('down')))).toBe('lookup-failed')
+    const online = right(await verdictWith(E.right(issued)))
     expect(online.online?.eLicence).toBe('valid')
+    expect(online.online).not.toHaveProperty('eLicenceId')
+    expect(JSON.stringify(online)).not.toContain(licenceNumberFor(0))
   })
 
   it('refuses to sign for an e-licence that is not valid', async () => {
-    const verdict = await signPresentation(invalidated, { privateKey: keys.privateKey, now: signedAt })
+    const signing = { privateKey: keys.privateKey, referenceKey: keys.referenceKey, now: signedAt }
+    const verdict = await signPresentation(invalidated, signing)
     expect(codeOf(verdict)).toBe('e-licence-not-valid')
     expect(E.isLeft(verdict) ? verdict.left.reasons : []).toContain('invalidated')
-    expect(codeOf(await signPresentation(null, { privateKey: keys.privateKey, now: signedAt }))).toBe(
-      'e-licence-not-valid',
-    )
+    expect(codeOf(await signPresentation(null, signing))).toBe('e-licence-not-valid')
   })
 
   it('takes keys as PEM or JWK, and derives the public key of a private one', async () => {
     const generated = await generatePresentationKeys()
     const fromJwk = right(await importSigningKey(JSON.stringify(generated.privateJwk)))
-    const signed = right(await signPresentation(issued, { privateKey: fromJwk, now: signedAt }))
+    const signed = right(
+      await signPresentation(issued, { privateKey: fromJwk, referenceKey: keys.referenceKey, now: signedAt }),
+    )
     const publicPem = right(await publicKeyPemOf(generated.privateKeyPem))
     const publicKey = right(await importVerificationKey(publicPem))
     expect(codeOf(await verifyPresentation(signed.token, { publicKey, now: signedAt }))).toBe('accepted')
@@ -227,6 +319,32 @@ describe('presentations', () => {
     expect(
       E.isLeft(await importVerificationKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')),
     ).toBe(true)
+  })
+
+  it('takes the reference key as base64url, base64 or JWK, and refuses one that is not AES-256', async () => {
+    const generated = await generatePresentationKeys()
+    const raw = base64UrlDecode(generated.referenceKey) ?? new Uint8Array()
+    expect(raw.length).toBe(32)
+    const forms = [
+      generated.referenceKey,
+      `${Buffer.from(raw).toString('base64')}\n`, // as `openssl rand -base64 32` prints it
+      generated.referenceJwk,
+      JSON.stringify(generated.referenceJwk),
+    ]
+    const imported = await Promise.all(forms.map(async (form) => right(await importReferenceKey(form))))
+    // Every form is the same key: what one seals, the others open.
+    const sealed = right(await sealReference('EL-11010519491231002X-1', imported[0] as CryptoKey))
+    for (const key of imported)
+      expect(right(await openReference(sealed, key))).toBe('EL-11010519491231002X-1')
+    for (const bad of [
+      'not a key',
+      base64UrlEncode(new Uint8Array(16)), // AES-128
+      generated.privateJwk, // Ed25519
+      { ...generated.referenceJwk, alg: 'A128GCM' },
+      '{"kty":"oct"}',
+    ]) {
+      expect(E.isLeft(await importReferenceKey(bad))).toBe(true)
+    }
   })
 
   it('finds the licence number inside any e-licence id the domain derives', () => {

@@ -4,10 +4,17 @@
  * signature covers `EP1.<payload>`). A verifier refuses a bad signature, a presentation past its
  * validity (the screenshot case) or before it, and — when online — an e-licence invalidated since.
  *
+ * Whoever scans the code reads the payload, so it holds only what a verifier needs, masked (DESIGN
+ * §5): the e-licence id, which the domain derives from the full licence number, travels as an opaque
+ * `reference` sealed under the issuing service's reference key (see `reference.ts`). Offline
+ * verification needs only the public key; the online check needs the reference key to find the
+ * e-licence, so only the issuing service performs it.
+ *
  * @example
- * const signed = await signPresentation(view, { privateKey, now: new Date().toISOString() })
+ * const signed = await signPresentation(view, { privateKey, referenceKey, now: new Date().toISOString() })
  * const checked = await verifyPresentation(token, { publicKey, now: new Date().toISOString() })
  * // Left({ code: 'presentation-expired', … }) for a screenshot shown two minutes later
+ * await verifyPresentation(token, { publicKey, now, online: { referenceKey, lookup } })
  */
 import {
   Instant,
@@ -28,6 +35,7 @@ import {
   verifyAt,
 } from '../views/verification.js'
 import { base64UrlDecode, base64UrlEncode } from './keys.js'
+import { openReference, sealReference } from './reference.js'
 
 const tokenPrefix = 'EP1'
 export const defaultPresentationSeconds = 60
@@ -35,7 +43,7 @@ export const defaultPresentationSeconds = 60
 // The codec stays private: its branded output type is the domain's, the exported interface is plain.
 const PresentationPayloadCodec = t.exact(
   t.type({
-    eLicenceId: t.string,
+    reference: t.string,
     holder: t.string,
     licenceNumber: t.string,
     classes: LicenceClasses,
@@ -47,9 +55,13 @@ const PresentationPayloadCodec = t.exact(
   'PresentationPayload',
 )
 
-/** `validUntil` is the licence's; `presentation.validUntil` is this presentation's. */
+/**
+ * What the QR code tells anyone who scans it: nothing that identifies the holder in full.
+ * `validUntil` is the licence's; `presentation.validUntil` is this presentation's.
+ */
 export interface PresentationPayload {
-  readonly eLicenceId: string
+  /** The e-licence id sealed under the service's reference key (AES-256-GCM, base64url): opaque. */
+  readonly reference: string
   /** Masked: 张** */
   readonly holder: string
   /** Masked: 110105********002X */
@@ -69,6 +81,7 @@ export const presentationErrorCodes = [
   'bad-signature',
   'presentation-not-yet-valid',
   'presentation-expired',
+  'unknown-reference',
   'e-licence-unknown',
   'e-licence-invalidated',
   'lookup-failed',
@@ -95,6 +108,8 @@ export interface SignedPresentation {
 
 export interface SignOptions {
   readonly privateKey: CryptoKey
+  /** Seals the e-licence id into the payload's `reference` (`importReferenceKey`). */
+  readonly referenceKey: CryptoKey
   /** The signing instant (the server's clock): the presentation is valid from it. */
   readonly now: string
   readonly validForSeconds?: number
@@ -119,8 +134,10 @@ export const signPresentation = async (
     )
   }
   const seconds = options.validForSeconds ?? defaultPresentationSeconds
+  const reference = await sealReference(view.eLicenceId, options.referenceKey)
+  if (E.isLeft(reference)) return E.left(failure('signing-failed', reference.left))
   const payload: PresentationPayload = {
-    eLicenceId: view.eLicenceId,
+    reference: reference.right,
     holder: maskName(view.holder.name),
     licenceNumber: maskLicenceNumber(view.licenceNumber),
     classes: view.classes,
@@ -141,21 +158,32 @@ export const signPresentation = async (
 /** Looks an e-licence up by id for online verification; null when no licence has it. */
 export type ELicenceLookup = (eLicenceId: string) => Promise<E.Either<string, ELicenceViewState>>
 
+/** The issuing service's online check: it opens the reference, then looks the e-licence up. */
+export interface OnlineCheck {
+  readonly referenceKey: CryptoKey
+  readonly lookup: ELicenceLookup
+}
+
 export interface VerifyOptions {
   readonly publicKey: CryptoKey
   /** The verifier's clock. */
   readonly now: string
   /** When given, the e-licence's current state is checked too. */
-  readonly online?: ELicenceLookup
+  readonly online?: OnlineCheck
   /** Clock difference tolerated between signer and verifier, in seconds; default 0. */
   readonly toleranceSeconds?: number
 }
 
+/** A verification as a presentation's verifier sees it: without the e-licence id, which names the holder. */
+export type PresentedVerification = Omit<Verification, 'eLicenceId'>
+
 export interface VerifiedPresentation {
   readonly payload: PresentationPayload
   /** The current verification, when checked online. */
-  readonly online: Verification | null
+  readonly online: PresentedVerification | null
 }
+
+const presented = ({ eLicenceId: _id, ...verification }: Verification): PresentedVerification => verification
 
 const parseToken = (
   token: string,
@@ -221,22 +249,26 @@ export const verifyPresentation = async (
     )
   }
   if (options.online === undefined) return E.right({ payload, online: null })
+  // Genuinely signed yet not opening: sealed under another reference key (a rotated one, or the
+  // same signing key shared with another deployment). The messages below never quote the id.
+  const eLicenceId = await openReference(payload.reference, options.online.referenceKey)
+  if (E.isLeft(eLicenceId)) return E.left(failure('unknown-reference', eLicenceId.left))
   let found: E.Either<string, ELicenceViewState>
   try {
-    found = await options.online(payload.eLicenceId)
+    found = await options.online.lookup(eLicenceId.right)
   } catch (error) {
     found = E.left(error instanceof Error ? error.message : String(error))
   }
   if (E.isLeft(found)) return E.left(failure('lookup-failed', found.left))
   if (found.right === null)
-    return E.left(failure('e-licence-unknown', `no licence has e-licence ${payload.eLicenceId}`))
+    return E.left(failure('e-licence-unknown', 'no licence has the e-licence presented'))
   const current = verifyAt(found.right, nowMs)
-  if (found.right.eLicenceId !== payload.eLicenceId || current.eLicence !== 'valid') {
+  if (found.right.eLicenceId !== eLicenceId.right || current.eLicence !== 'valid') {
     return E.left(
-      failure('e-licence-invalidated', `e-licence ${payload.eLicenceId} is no longer valid`, current.reasons),
+      failure('e-licence-invalidated', 'the e-licence presented is no longer valid', current.reasons),
     )
   }
-  return E.right({ payload, online: current })
+  return E.right({ payload, online: presented(current) })
 }
 
 /**

@@ -22,13 +22,13 @@ const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
-writes them to DIR/dev-tokens.json; tokens and the presentation signing key are kept in DIR, so a
-restart keeps them.
+writes them to DIR/dev-tokens.json; tokens and the presentation keys (signing and reference) are
+kept in DIR, so a restart keeps them.
 
 Options:
   --store URL      memory:, sqlite:PATH, postgres://…, esdb://… (default: $${storeEnvironmentVariable},
                    else sqlite:DIR/elicence.db)
-  --data DIR       where dev tokens and the signing key live (default: ./data)
+  --data DIR       where dev tokens and the presentation keys live (default: ./data)
   --demo           record a demo licence with an issued e-licence, unless already there
   -h, --help       show this text
 

@@ -34,6 +34,8 @@ import { type LicenceStream, parseLicenceNumber, readLicenceStreamAs } from '../
 
 export interface PresentationSigning {
   readonly signingKey: CryptoKey
+  /** Seals the e-licence id into the presentation's opaque reference. */
+  readonly referenceKey: CryptoKey
   /** How long a presentation stays valid; the page re-issues one before then. */
   readonly validForSeconds: number
 }
@@ -174,6 +176,7 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
     const view = foldView(eLicenceView, read.right.stream.events)
     const signed = await signPresentation(view, {
       privateKey: context.presentations.signingKey,
+      referenceKey: context.presentations.referenceKey,
       now: context.clock().toISOString(),
       validForSeconds: context.presentations.validForSeconds,
     })

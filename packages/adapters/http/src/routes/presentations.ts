@@ -2,8 +2,11 @@
  * `POST /presentations/verify`: a verifier (police terminal, car-rental company, insurer) sends the
  * text of a presentation — scanned from the holder's QR code or pasted — and hears whether it is
  * valid now, and if not why: a bad signature, an expired presentation (a screenshot shown later), or
- * an e-licence invalidated since it was signed. The check is always online against the event store.
- * A presentation that fails is still a successful verification: 200 with `valid: false`.
+ * an e-licence invalidated since it was signed. The check is always online against the event store:
+ * the service opens the presentation's sealed reference with its reference key (one it did not seal
+ * is `unknown-reference`) to find the licence. The answer, like the payload, never names the holder
+ * in full: no e-licence id, no licence number in clear. A presentation that fails is still a
+ * successful verification: 200 with `valid: false`.
  *
  * @example
  * // POST /presentations/verify  { "presentation": "EP1.eyJ….MEUC…" }
@@ -26,6 +29,8 @@ export interface PresentationRouteContext {
   readonly store: EventStore
   readonly clock: () => Date
   readonly verificationKey: CryptoKey
+  /** Opens the presentation's reference: only the issuing service holds it. */
+  readonly referenceKey: CryptoKey
 }
 
 /** Presentations are about 600 characters; anything far longer is not one. */
@@ -71,7 +76,7 @@ export const registerPresentationRoutes = (app: FastifyInstance, context: Presen
     const verified = await verifyPresentation(presentation, {
       publicKey: context.verificationKey,
       now: checkedAt,
-      online: lookup,
+      online: { referenceKey: context.referenceKey, lookup },
     })
     if (E.isRight(verified)) {
       return reply.send({

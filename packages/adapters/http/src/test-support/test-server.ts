@@ -16,7 +16,12 @@ import {
   inMemoryEventStore,
   licenceDecider,
 } from '@elicence/domain'
-import { generatePresentationKeys, importSigningKey, importVerificationKey } from '@elicence/projections'
+import {
+  generatePresentationKeys,
+  importReferenceKey,
+  importSigningKey,
+  importVerificationKey,
+} from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { expect } from 'vitest'
@@ -66,9 +71,14 @@ export const testPresentationKeys = async (): Promise<PresentationKeys> => {
   const generated = await generatePresentationKeys()
   const signingKey = await importSigningKey(generated.privateKeyPem)
   const verificationKey = await importVerificationKey(generated.publicKeyPem)
-  if (E.isLeft(signingKey) || E.isLeft(verificationKey))
+  const referenceKey = await importReferenceKey(generated.referenceKey)
+  if (E.isLeft(signingKey) || E.isLeft(verificationKey) || E.isLeft(referenceKey))
     throw new Error('could not import fresh presentation keys')
-  return { signingKey: signingKey.right, verificationKey: verificationKey.right }
+  return {
+    signingKey: signingKey.right,
+    verificationKey: verificationKey.right,
+    referenceKey: referenceKey.right,
+  }
 }
 
 let commandCount = 0

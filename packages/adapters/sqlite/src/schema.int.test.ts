@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  canonicalJson,
+  type EventStore,
+  inMemoryEventStore,
+  type NewEvent,
+  partitionOfStream,
+  type StoredEvent,
+  streamPartitionKey,
+  verifyChain,
+} from '@elicence/domain'
+import Database from 'better-sqlite3'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { eventStoreSchemaVersion } from './schema.js'
+import { sqliteEventStore } from './sqlite-store.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'elicence-sqlite-schema-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+// Schema 1 exactly as the first build wrote it: a file of that build must open in this one.
+const schemaVersion1 = `
+  CREATE TABLE IF NOT EXISTS events (
+    position   INTEGER PRIMARY KEY,
+    stream_id  TEXT    NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 0),
+    type       TEXT    NOT NULL,
+    data       TEXT    NOT NULL,
+    metadata   TEXT    NOT NULL,
+    command_id TEXT    NOT NULL,
+    UNIQUE (stream_id, version)
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS events_by_command_id ON events (command_id);
+  CREATE TRIGGER IF NOT EXISTS events_are_never_deleted BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never deleted'); END;
+  CREATE TRIGGER IF NOT EXISTS events_are_never_updated BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never changed'); END;
+  PRAGMA user_version = 1;
+`
+
+const noted = (n: number): NewEvent => ({
+  type: 'Noted',
+  data: { n, text: '粤A 🚗' },
+  metadata: {
+    eventId: randomUUID(),
+    commandId: randomUUID(),
+    commandHash: 'c'.repeat(64),
+    actor: { role: 'system', id: 'test' } as NewEvent['metadata']['actor'],
+    at: '2026-03-02T09:00:00+08:00',
+    recordedAt: '2026-03-02T01:00:00.000Z',
+    schemaVersion: 2,
+    rulesVersion: 'test',
+  },
+})
+
+const streamIds = ['licence-11010519491231002X', 'licence-110105194912310037', 'stream-é', 'stream-粤A']
+
+/** A schema 1 file holding real sealed events (made by the in-memory store), rows as build 1 wrote them. */
+const versionOneFile = async (): Promise<{ path: string; events: ReadonlyArray<StoredEvent> }> => {
+  const memory = inMemoryEventStore()
+  for (let round = 0; round < 3; round++) {
+    for (const streamId of streamIds) {
+      const appended = await memory.appendToStream(streamId, 'any', [noted(round), noted(round + 10)])
+      if (E.isLeft(appended)) throw new Error(appended.left.message)
+    }
+  }
+  const read = await memory.readAll({ after: 0, limit: 1000 })
+  if (E.isLeft(read)) throw new Error(read.left.message)
+  const path = join(dir, `${randomUUID()}.db`)
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.exec(schemaVersion1)
+  const insert = db.prepare(
+    `INSERT INTO events (position, stream_id, version, type, data, metadata, command_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  )
+  for (const event of read.right.events) {
+    insert.run(
+      event.position,
+      event.streamId,
+      event.version,
+      event.type,
+      canonicalJson(event.data),
+      JSON.stringify(event.metadata),
+      event.metadata.commandId,
+    )
+  }
+  db.close()
+  return { path, events: read.right.events }
+}
+
+const withFile = <A>(path: string, use: (db: Database.Database) => A): A => {
+  const db = new Database(path)
+  try {
+    return use(db)
+  } finally {
+    db.close()
+  }
+}
+
+const schemaOf = (path: string) =>
+  withFile(path, (db) => ({
+    version: db.pragma('user_version', { simple: true }),
+    objects: db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all(),
+  }))
+
+const partitionOf = async (store: EventStore, index: number, count: number) => {
+  const read = await store.readPartition?.({ after: 0, limit: 1000, partition: { index, count } })
+  if (read === undefined || E.isLeft(read)) throw new Error('expected a partition')
+  return read.right.events
+}
+
+describe('sqlite event store schema', () => {
+  it(`migrates a schema 1 file to ${eventStoreSchemaVersion} on open: keys backfilled, events untouched`, async () => {
+    const { path, events } = await versionOneFile()
+    const store = sqliteEventStore({ path })
+    const all = await store.readAll({ after: 0, limit: 1000 })
+    expect(E.isRight(all) && all.right.events).toEqual(events)
+    for (const count of [1, 2, 3]) {
+      for (let index = 0; index < count; index++) {
+        expect(await partitionOf(store, index, count)).toEqual(
+          events.filter((event) => partitionOfStream(event.streamId, count) === index),
+        )
+      }
+    }
+    // Appends go on as before, in the partition of their stream.
+    const appended = await store.appendToStream(streamIds[0] ?? '', 5, [noted(99)])
+    expect(E.isRight(appended) && appended.right.version).toBe(6)
+    const stream = await store.readStream(streamIds[0] ?? '')
+    expect(E.isRight(stream) && (await verifyChain(stream.right.events))).toEqual([])
+    await store.close()
+
+    withFile(path, (db) => {
+      expect(db.pragma('user_version', { simple: true })).toBe(eventStoreSchemaVersion)
+      const rows = db.prepare('SELECT stream_id, partition_key FROM events').all() as ReadonlyArray<{
+        stream_id: string
+        partition_key: number
+      }>
+      expect(rows).toHaveLength(events.length + 1)
+      for (const row of rows) expect(row.partition_key).toBe(streamPartitionKey(row.stream_id))
+      // Still append-only, and no event goes in without its key.
+      expect(() => db.prepare("UPDATE events SET data = '{}'").run()).toThrow(/append-only/)
+      expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/)
+      expect(() =>
+        db
+          .prepare(
+            `INSERT INTO events (stream_id, version, type, data, metadata, command_id)
+             VALUES ('stream-x', 0, 'Noted', '{}', '{}', 'c')`,
+          )
+          .run(),
+      ).toThrow(/partition key/)
+    })
+  })
+
+  it('a migrated file has the schema of a new one, and opening it again changes nothing', async () => {
+    const { path } = await versionOneFile()
+    await sqliteEventStore({ path }).close()
+    const migrated = schemaOf(path)
+    const fresh = join(dir, `${randomUUID()}.db`)
+    await sqliteEventStore({ path: fresh }).close()
+    expect(schemaOf(fresh)).toEqual(migrated)
+
+    const again = sqliteEventStore({ path })
+    const before = withFile(path, (db) => db.prepare('SELECT * FROM events ORDER BY position').all())
+    await again.close()
+    expect(schemaOf(path)).toEqual(migrated)
+    expect(withFile(path, (db) => db.prepare('SELECT * FROM events ORDER BY position').all())).toEqual(before)
+  })
+})

@@ -1,0 +1,73 @@
+/**
+ * The worker thread of `runPartitionWorkers`: opens the store its locator names, runs its task over
+ * its one partition — `replayPartition` or `auditPartition` — closes the store and posts the result,
+ * or why it failed, to the thread that started it. Progress goes out as the task reports it, with
+ * the worker's heap use sampled there, so the merged result can say what each partition held at
+ * its peak.
+ *
+ * @example
+ * new Worker(new URL('./partition-worker.js', import.meta.url), { workerData: { store, partition, task } })
+ */
+import { createHash } from 'node:crypto'
+import { parentPort, workerData } from 'node:worker_threads'
+import type { EventStore, StoreError } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import { absurd } from 'fp-ts/lib/function.js'
+import { auditPartition } from '../audit/partition-audit.js'
+import { replayPartition } from '../read-models/partition-replay.js'
+import {
+  openLocatedStore,
+  type PartitionTask,
+  type PartitionWorkerData,
+  type PartitionWorkerMessage,
+} from './partition-workers.js'
+
+const post = (message: PartitionWorkerMessage) => parentPort?.postMessage(message)
+
+// A cause may hold what cannot cross threads (a native handle, a function): only the error's data goes.
+const crossable = (error: StoreError): StoreError => {
+  if (!('cause' in error)) return error
+  const { cause: _cause, ...rest } = error
+  return rest
+}
+
+let peakHeapBytes = process.memoryUsage().heapUsed
+const progressed = (progress: unknown) => {
+  peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed)
+  post({ kind: 'progress', progress })
+}
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+const run = (store: EventStore, data: PartitionWorkerData): Promise<E.Either<StoreError, unknown>> => {
+  const { partition } = data
+  const task: PartitionTask = data.task
+  const pageSize = task.pageSize === undefined ? {} : { pageSize: task.pageSize }
+  switch (task.kind) {
+    case 'replay':
+      return replayPartition(store, { partition, ...pageSize, views: task.views, onProgress: progressed })
+    case 'audit':
+      return auditPartition(store, {
+        partition,
+        ...pageSize,
+        ...(task.asOf === undefined ? {} : { asOf: task.asOf }),
+        ...(task.axis === undefined ? {} : { axis: task.axis }),
+        ...(task.progressEvery === undefined ? {} : { progressEvery: task.progressEvery }),
+        ...(task.maxAnomalies === undefined ? {} : { maxAnomalies: task.maxAnomalies }),
+        digest: sha256Hex,
+        onProgress: progressed,
+      })
+    default:
+      return absurd(task)
+  }
+}
+
+const data = workerData as PartitionWorkerData
+const opened = await openLocatedStore(data.store)
+if (E.isLeft(opened)) post({ kind: 'failed', error: crossable(opened.left) })
+else {
+  const outcome = await run(opened.right, data)
+  await opened.right.close()
+  if (E.isLeft(outcome)) post({ kind: 'failed', error: crossable(outcome.left) })
+  else post({ kind: 'done', result: outcome.right, peakHeapBytes })
+}
