@@ -19,8 +19,10 @@ import {
   type ReadModelStore,
   type StoredDocument,
 } from '@elicence/projections'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { openDatabaseFile, sqliteFailure } from './database-file.js'
 
 export interface SqliteReadModelStoreOptions {
   /** The database file (created when missing); may be the event store's own file. */
@@ -58,10 +60,7 @@ const createSchema = `
 const prefixEnd = (prefix: string): string => `${prefix}\u{10FFFF}`
 
 const failure = (what: string, cause: unknown): StoreFailure =>
-  storeFailure(
-    `sqlite read models: ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
-    cause,
-  )
+  sqliteFailure('sqlite read models', what, cause)
 
 const prepare = (db: Database.Database): string | undefined => {
   db.transaction(() => db.exec(createSchema)).immediate()
@@ -82,28 +81,8 @@ const prepare = (db: Database.Database): string | undefined => {
 /** Opens (and creates when missing) the read-model tables; errors as values. */
 export const openSqliteReadModelStore = (
   options: SqliteReadModelStoreOptions | string,
-): E.Either<StoreFailure, ReadModelStore> => {
-  const {
-    path,
-    busyTimeoutMs = 5000,
-    synchronous = 'full',
-  } = typeof options === 'string' ? { path: options } : options
-  let db: Database.Database | undefined
-  try {
-    db = new Database(path, { timeout: busyTimeoutMs })
-    db.pragma('journal_mode = WAL')
-    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-    const problem = prepare(db)
-    if (problem !== undefined) {
-      db.close()
-      return E.left(storeFailure(`sqlite read models: ${path}: ${problem}`))
-    }
-    return E.right(readModelsOn(db))
-  } catch (cause) {
-    if (db?.open) db.close()
-    return E.left(failure(`cannot open ${path}`, cause))
-  }
-}
+): E.Either<StoreFailure, ReadModelStore> =>
+  pipe(openDatabaseFile(options, 'sqlite read models', prepare), E.map(readModelsOn))
 
 /** Like `openSqliteReadModelStore`, for callers that treat a failure to open as a startup error. */
 export const sqliteReadModelStore = (options: SqliteReadModelStoreOptions | string): ReadModelStore => {

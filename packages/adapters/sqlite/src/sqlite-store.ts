@@ -42,8 +42,10 @@ import {
   storeFailure,
   streamPartitionKey,
 } from '@elicence/domain'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { openDatabaseFile, sqliteFailure } from './database-file.js'
 import { prepareSchema } from './schema.js'
 
 export interface SqliteEventStoreOptions {
@@ -79,8 +81,7 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   metadata: JSON.parse(row[5]),
 })
 
-const failure = (what: string, cause: unknown): StoreFailure =>
-  storeFailure(`sqlite: ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+const failure = (what: string, cause: unknown): StoreFailure => sqliteFailure('sqlite', what, cause)
 
 /**
  * Opens (and creates when missing) an event store file. Errors as values: a file that cannot be
@@ -88,32 +89,16 @@ const failure = (what: string, cause: unknown): StoreFailure =>
  */
 export const openSqliteEventStore = (
   options: SqliteEventStoreOptions | string,
-): E.Either<StoreFailure, EventStore> => {
-  const {
-    path,
-    busyTimeoutMs = 5000,
-    synchronous = 'full',
-  } = typeof options === 'string' ? { path: options } : options
-  let db: Database.Database | undefined
-  try {
-    db = new Database(path, { timeout: busyTimeoutMs })
-    // WAL first: it is a property of the file, and every later statement should run under it.
-    db.pragma('journal_mode = WAL')
-    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-    // Command ids are random, so each append touches a random page of their index; a 64 MiB page
-    // cache (taken only as pages are used) keeps that index in memory far longer than the 2 MiB default.
-    db.pragma('cache_size = -65536')
-    const problem = prepareSchema(db)
-    if (problem !== undefined) {
-      db.close()
-      return E.left(storeFailure(`sqlite: ${path}: ${problem}`))
-    }
-    return E.right(storeOn(db))
-  } catch (cause) {
-    if (db?.open) db.close()
-    return E.left(failure(`cannot open ${path}`, cause))
-  }
-}
+): E.Either<StoreFailure, EventStore> =>
+  pipe(
+    openDatabaseFile(options, 'sqlite', (db) => {
+      // Command ids are random, so each append touches a random page of their index; a 64 MiB page
+      // cache (taken only as pages are used) keeps that index in memory far longer than the 2 MiB default.
+      db.pragma('cache_size = -65536')
+      return prepareSchema(db)
+    }),
+    E.map(storeOn),
+  )
 
 /**
  * The stable entry point of DESIGN §4: like `openSqliteEventStore`, for callers that treat a store
