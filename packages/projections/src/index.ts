@@ -37,7 +37,6 @@ export {
   type PresentationError,
   type PresentationErrorCode,
   type PresentationPayload,
-  type PresentedVerification,
   presentationErrorCodes,
   type SignedPresentation,
   type SignOptions,

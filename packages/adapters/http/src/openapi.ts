@@ -47,7 +47,6 @@ const verificationProperties = {
   licenceNumber: nullable({ type: 'string', description: 'Masked: 110105********002X' }),
   holderName: nullable({ type: 'string', description: 'Masked: 张*' }),
   eLicence: { enum: ['valid', 'invalid', 'none'] },
-  eLicenceId: nullable({ type: 'string' }),
   driving: { enum: ['allowed', 'not-allowed'] },
   classes: { type: 'array', items: ref('LicenceClass') },
   mayDrive: {
@@ -60,8 +59,6 @@ const verificationProperties = {
   abnormal: { type: 'boolean', description: 'Shown red: any status but A alone.' },
   reasons: { type: 'array', items: { enum: [...verificationReasons] } },
 }
-const { eLicenceId: _derivedFromTheLicenceNumber, ...presentedVerificationProperties } =
-  verificationProperties
 
 const schemas = {
   Error: closed({
@@ -179,11 +176,6 @@ const schemas = {
     updatedAt: instant,
   }),
   Verification: closed(verificationProperties),
-  PresentedVerification: {
-    ...closed(presentedVerificationProperties),
-    description:
-      'The verification as a presentation’s verifier sees it: no e-licence id, which names the holder.',
-  },
   PresentationPayload: closed({
     reference: {
       type: 'string',
@@ -215,7 +207,7 @@ const schemas = {
         valid: { const: true },
         checkedAt: instant,
         payload: ref('PresentationPayload'),
-        verification: nullable(ref('PresentedVerification')),
+        verification: nullable(ref('Verification')),
       }),
       closed({
         valid: { const: false },

@@ -174,16 +174,11 @@ export interface VerifyOptions {
   readonly toleranceSeconds?: number
 }
 
-/** A verification as a presentation's verifier sees it: without the e-licence id, which names the holder. */
-export type PresentedVerification = Omit<Verification, 'eLicenceId'>
-
 export interface VerifiedPresentation {
   readonly payload: PresentationPayload
   /** The current verification, when checked online. */
-  readonly online: PresentedVerification | null
+  readonly online: Verification | null
 }
-
-const presented = ({ eLicenceId: _id, ...verification }: Verification): PresentedVerification => verification
 
 const parseToken = (
   token: string,
@@ -268,7 +263,7 @@ export const verifyPresentation = async (
       failure('e-licence-invalidated', 'the e-licence presented is no longer valid', current.reasons),
     )
   }
-  return E.right({ payload, online: presented(current) })
+  return E.right({ payload, online: current })
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Verification at an instant (DESIGN §5): what a police terminal, a car-rental company or an insurer
  * may learn — whether the e-licence is valid, whether its holder may drive and which classes, and
- * why not — with the holder's name and licence number masked. It never says `valid` for an
+ * why not — with the holder's name and licence number masked, and without the eLicenceId (it embeds
+ * the number). It never says `valid` for an
  * e-licence that is invalidated, expired, revoked or was never issued.
  *
  * @example
@@ -42,7 +43,6 @@ export interface Verification {
   readonly licenceNumber: string | null
   readonly holderName: string | null
   readonly eLicence: 'valid' | 'invalid' | 'none'
-  readonly eLicenceId: string | null
   readonly driving: 'allowed' | 'not-allowed'
   readonly classes: ReadonlyArray<LicenceClass>
   /** Held classes plus those they imply: what the holder may drive when driving is allowed. */
@@ -72,7 +72,6 @@ const notFound = (at: string): Verification => ({
   licenceNumber: null,
   holderName: null,
   eLicence: 'none',
-  eLicenceId: null,
   driving: 'not-allowed',
   classes: [],
   mayDrive: [],
@@ -124,7 +123,6 @@ export const verifyAt = (view: ELicenceViewState, instant: string | number): Ver
     licenceNumber: maskLicenceNumber(view.licenceNumber),
     holderName: maskName(view.holder.name),
     eLicence,
-    eLicenceId: view.eLicenceId,
     driving,
     classes: view.classes,
     mayDrive: driving === 'allowed' ? impliedClasses(view.classes) : [],
