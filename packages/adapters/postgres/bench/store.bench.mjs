@@ -4,7 +4,8 @@
 // - commands/s through the command handler, one command per transaction, with 1 and 8 concurrent
 //   clients, each driving licence lifecycles (record, apply, review, status changes, renewal);
 // - events/s for a bulk import (appends of many events per transaction);
-// - events/s reading the whole log in global order (readAll pages), raw and decoded.
+// - events/s reading the whole log in global order (readAll pages), raw and decoded;
+// - events/s reading it by partition (readPartition pages), each partition of 2 and of 8 in turn.
 //
 // Example: node --expose-gc packages/adapters/postgres/bench/store.bench.mjs
 import { randomUUID } from 'node:crypto'
@@ -222,6 +223,23 @@ const benchRead = async (store, pageSize) => {
   }
 }
 
+/** Reads every partition of `count` whole, one after another: together, the whole log once. */
+const benchReadPartitions = async (store, count, pageSize) => {
+  let events = 0
+  const started = performance.now()
+  for (let index = 0; index < count; index++) {
+    for (let after = 0; ; ) {
+      const page = await store.readPartition({ after, limit: pageSize, partition: { index, count } })
+      if (page._tag === 'Left') throw new Error(page.left.message)
+      if (page.right.events.length === 0) break
+      events += page.right.events.length
+      after = page.right.lastPosition
+    }
+  }
+  const label = `read each of ${count} partitions whole, pages of ${pageSize}, raw`
+  report(label, events, 'events', performance.now() - started)
+}
+
 try {
   const client = new pg.Client({ connectionString: server.url })
   await client.connect()
@@ -241,6 +259,8 @@ try {
   const imported = await benchImport(400, 500, 2)
   await benchRead(imported, 1000)
   await benchRead(imported, 5000)
+  await benchReadPartitions(imported, 2, 1000)
+  await benchReadPartitions(imported, 8, 1000)
   await imported.close()
 } finally {
   await server.stop()

@@ -1,5 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { genesisHash, type NewEvent, type SealedEvent, type StoredEvent, sealEvents } from '@elicence/domain'
+import {
+  genesisHash,
+  type NewEvent,
+  partitionOfStream,
+  type SealedEvent,
+  type StoredEvent,
+  sealEvents,
+  streamPartitionKey,
+} from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { Client, Pool } from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
@@ -40,9 +48,10 @@ const appendUncommitted = async (
   )
   await client.query('BEGIN')
   const result = await client.query<{ appended_position: string }>(
-    `SELECT appended_position FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7)`,
+    `SELECT appended_position FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8)`,
     [
       streamId,
+      streamPartitionKey(streamId),
       head.version + 1,
       head.hash,
       sealed.map((event) => event.type),
@@ -53,6 +62,12 @@ const appendUncommitted = async (
   )
   return { sealed, positions: result.rows.map((row) => Number(row.appended_position)) }
 }
+
+// 'licence-late' and 'licence-early' are in different partitions of two (checked where used).
+const partitionsOf2 = [
+  { index: 0, count: 2 },
+  { index: 1, count: 2 },
+]
 
 const ids = (events: ReadonlyArray<{ readonly metadata: { readonly eventId: string } }>) =>
   events.map((event) => event.metadata.eventId)
@@ -71,6 +86,7 @@ describe('readAll with late commits', () => {
       const early = await store.appendToStream('licence-early', 'no-stream', [draftEvent('Early', {})])
       if (E.isLeft(early)) throw new Error(early.left.message)
       const earlyPosition = early.right.events[0]?.position ?? 0
+      expect(partitionOfStream('licence-late', 2)).not.toBe(partitionOfStream('licence-early', 2))
       expect(earlyPosition).toBeGreaterThan(late.positions[0] ?? Number.POSITIVE_INFINITY)
 
       // A reader that trusted positions alone would now see the later event and move past the open one.
@@ -79,6 +95,12 @@ describe('readAll with late commits', () => {
       )
       expect(naive.rows.map((row) => Number(row.position))).toEqual([earlyPosition])
       expect(await store.readAll({ after: 0, limit: 10 })).toEqual(E.right({ events: [], lastPosition: 0 }))
+      // Partition readers are held back alike, whether or not the open append is in their partition.
+      for (const partition of partitionsOf2) {
+        expect(await store.readPartition?.({ after: 0, limit: 10, partition })).toEqual(
+          E.right({ events: [], lastPosition: 0 }),
+        )
+      }
 
       await slow.query('COMMIT')
       const read = await store.readAll({ after: 0, limit: 10 })
@@ -86,6 +108,15 @@ describe('readAll with late commits', () => {
       expect(read.right.events.map((event) => event.type)).toEqual(['Late', 'Early'])
       expect(read.right.events.map((event) => event.position)).toEqual([late.positions[0], earlyPosition])
       expect(read.right.lastPosition).toBe(earlyPosition)
+      // Each partition now returns its own event: the late one is not lost behind the early one.
+      for (const partition of partitionsOf2) {
+        const page = await store.readPartition?.({ after: 0, limit: 10, partition })
+        const mine = read.right.events.filter(
+          (event) => partitionOfStream(event.streamId, partition.count) === partition.index,
+        )
+        expect(mine).toHaveLength(1)
+        expect(page).toEqual(E.right({ events: mine, lastPosition: mine[0]?.position }))
+      }
     } finally {
       await slow.end()
       await store.close()
@@ -120,17 +151,19 @@ describe('readAll with late commits', () => {
     await store.close()
   })
 
-  it('many transactions on several connections, some committing late, while a reader polls: nothing skipped or repeated', async () => {
+  it('many transactions on several connections, some committing late, while readers poll the log and its partitions: nothing skipped or repeated', async () => {
     const schema = freshSchema()
     const fastWriters = Array.from({ length: 4 }, () =>
       postgresEventStore({ connectionString: url, schema, poolSize: 2 }),
     )
-    const reader = postgresEventStore({ connectionString: url, schema, poolSize: 1 })
+    // One connection for the reader of the whole log, one for each reader of a partition of three.
+    const partitionCount = 3
+    const reader = postgresEventStore({ connectionString: url, schema, poolSize: 1 + partitionCount })
     expect(E.isRight(await reader.readAll({ after: 0, limit: 1 }))).toBe(true)
     const slowClients = Array.from({ length: 3 }, () => new Client({ connectionString: url }))
     for (const client of slowClients) await client.connect()
 
-    const committed: Array<{ readonly metadata: { readonly eventId: string } }> = []
+    const committed: SealedEvent[] = []
     let lateCommits = 0
     let slowActive = slowClients.length
     // Each slow transaction waits, before committing, until a fast writer has committed after it.
@@ -185,24 +218,33 @@ describe('readAll with late commits', () => {
       writing = false
     })
 
-    const seen: StoredEvent[] = []
-    const poll = async () => {
+    /** Polls until a read begun after the writers finished comes back empty; the events in order. */
+    const poll = async (read: (after: number) => ReturnType<typeof reader.readAll>) => {
+      const seen: StoredEvent[] = []
       let after = 0
       for (;;) {
         const drained = !writing
-        const page = await reader.readAll({ after, limit: 7 })
+        const page = await read(after)
         if (E.isLeft(page)) throw new Error(page.left.message)
         seen.push(...page.right.events)
         after = page.right.lastPosition
         if (page.right.events.length === 0) {
-          if (drained) return
+          if (drained) return seen
           await new Promise<void>((resolve) => setImmediate(resolve))
         }
       }
     }
+    const { readPartition } = reader
+    if (readPartition === undefined) throw new Error('the postgres store reads partitions')
 
     try {
-      await Promise.all([writers, poll()])
+      const [, seen, ...seenByPartition] = await Promise.all([
+        writers,
+        poll((after) => reader.readAll({ after, limit: 7 })),
+        ...Array.from({ length: partitionCount }, (_, index) =>
+          poll((after) => readPartition({ after, limit: 5, partition: { index, count: partitionCount } })),
+        ),
+      ])
       // The case under test happened: transactions committed while later positions were visible.
       expect(lateCommits).toBeGreaterThan(0)
       expect(new Set(ids(seen)).size).toBe(seen.length)
@@ -210,6 +252,19 @@ describe('readAll with late commits', () => {
       const positions = seen.map((event) => event.position)
       expect(positions).toEqual([...positions].sort((a, b) => a - b))
       expect(new Set(positions).size).toBe(positions.length)
+      // Each partition reader saw exactly its streams' events, once each, in the order of the log.
+      seenByPartition.forEach((mine, index) => {
+        expect(mine).toEqual(
+          seen.filter((event) => partitionOfStream(event.streamId, partitionCount) === index),
+        )
+      })
+      // Late commits landed in more than one partition, so more than one reader was put to the test.
+      const slowPartitions = new Set(
+        committed
+          .filter((event) => event.streamId.startsWith('licence-slow-'))
+          .map((event) => partitionOfStream(event.streamId, partitionCount)),
+      )
+      expect(slowPartitions.size).toBeGreaterThan(1)
       // The invariant the guarantee rests on: in position order, transaction ids never go down.
       const inversions = await admin.query<{ count: number }>(
         `SELECT count(*)::int AS count FROM (

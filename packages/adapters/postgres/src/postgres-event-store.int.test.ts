@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type EventStore, isConcurrencyConflict, isStoreFailure } from '@elicence/domain'
+import { type EventStore, isConcurrencyConflict, isStoreFailure, streamPartitionKey } from '@elicence/domain'
 import { eventStoreConformance } from '@elicence/domain/testing'
 import * as E from 'fp-ts/lib/Either.js'
 import { Pool } from 'pg'
@@ -109,7 +109,8 @@ describe('postgresEventStore', () => {
     const blocker = await admin.connect()
     // Raw calls of the function the store uses, with one unsealed event: only the checks are under test.
     const appendRaw = (version: number, prevHash: string) =>
-      writer.query(`SELECT * FROM "${schema}".append_events('licence-l', $1, $2, $3, $4, $5, $6)`, [
+      writer.query(`SELECT * FROM "${schema}".append_events('licence-l', $1, $2, $3, $4, $5, $6, $7)`, [
+        streamPartitionKey('licence-l'),
         version,
         prevHash,
         ['X'],
@@ -186,6 +187,63 @@ describe('postgresEventStore', () => {
     await store.close()
     const afterClose = await store.readAll({ after: 0, limit: 10 })
     expect(E.isLeft(afterClose) && isStoreFailure(afterClose.left)).toBe(true)
+  })
+
+  it('works in a schema whose name has the full 63 characters (prepared statement names stay distinct)', async () => {
+    const store = openIn(`s${randomUUID().replaceAll('-', '')}${'x'.repeat(30)}`)
+    const appended = await store.appendToStream('licence-n', 'no-stream', [draftEvent('A', {})])
+    expect(E.isRight(appended)).toBe(true)
+    const succeeded = (read: E.Either<unknown, unknown> | undefined) => read !== undefined && E.isRight(read)
+    expect(succeeded(await store.readStream('licence-n'))).toBe(true)
+    expect(succeeded(await store.readAll({ after: 0, limit: 10 }))).toBe(true)
+    for (const index of [0, 1]) {
+      const page = await store.readPartition?.({ after: 0, limit: 10, partition: { index, count: 2 } })
+      expect(succeeded(page)).toBe(true)
+    }
+    await store.close()
+  })
+
+  it('reads a page of a partition by an ordered index scan from `after`, where the planner alone would read and sort the whole table', async ({
+    skip,
+  }) => {
+    const schema = freshSchema()
+    const store = openIn(schema)
+    expect(E.isRight(await store.readAll({ after: 0, limit: 1 }))).toBe(true)
+    // Ten events a stream, filled in bulk behind the store's back: only the plans are under test.
+    await admin.query(
+      `INSERT INTO "${schema}".events (position, stream_id, version, type, data, metadata, command_id, partition_key)
+       SELECT n, 'licence-' || (n / 10), n % 10, 'Filled', '{}', '{}', n::text, "${schema}".stream_partition_key('licence-' || (n / 10))
+       FROM generate_series(1, 20000) AS n`,
+    )
+    await admin.query(`ANALYZE "${schema}".events`)
+    const client = await admin.connect()
+    try {
+      const bare = await client.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) SELECT * FROM "${schema}".events
+         WHERE position > 0 AND partition_key % 8 = 3
+           AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+         ORDER BY position LIMIT 1000`,
+      )
+      expect(JSON.stringify(bare.rows)).toMatch(/"Node Type":"(Seq Scan|Sort|Gather Merge)"/)
+
+      try {
+        await client.query(`LOAD 'auto_explain'`)
+      } catch {
+        skip('auto_explain cannot be loaded by this database user')
+      }
+      const plans: string[] = []
+      client.on('notice', (notice) => plans.push(notice.message ?? ''))
+      await client.query(`SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+        SET auto_explain.log_format = 'json'; SET client_min_messages = log`)
+      await client.query(`SELECT count(*) FROM "${schema}".read_partition(0, 8, 3, 1000)`)
+      const inner = plans.find((plan) => plan.includes('read_partition') === false && plan.includes('"Plan"'))
+      expect(inner).toMatch(/"Node Type": "Index (Only )?Scan"/)
+      expect(inner).not.toMatch(/"Node Type": "(Seq Scan|Sort|Gather Merge|Bitmap Heap Scan)"/)
+    } finally {
+      // auto_explain stays loaded in the session: the connection is closed rather than reused.
+      client.release(true)
+    }
+    await store.close()
   })
 
   it('refuses readAll options that are not non-negative integers', async () => {

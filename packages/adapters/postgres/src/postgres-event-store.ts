@@ -29,6 +29,15 @@
  * lose events). The integration tests show both halves: without the xmin filter a held-open append
  * is skipped, and without the critical section transaction ids go out of position order.
  *
+ * ## Reading by partition
+ * Every event carries its stream's partition key (`streamPartitionKey`, computed here at append and
+ * passed to `append_events`). `readPartition` runs readAll's query with one more filter, `partition_key
+ * % count = index`, a property of the row that never changes: the rows it returns are readAll's less
+ * the other partitions', still in position order and below the same xmin, so the argument above
+ * holds for each partition word for word (a row at q < P that shows up later had finished before
+ * the read; committed, it was visible, and in this partition it was returned). A page is read by
+ * `read_partition` (schema.ts), which holds the planner to the ordered scan from `after`.
+ *
  * ## Appends
  * The stream's head (last version and hash) is known or read, the expected version checked, the
  * batch sealed with `sealEvents` (node:crypto SHA-256) and inserted by one call of `append_events`, a
@@ -58,12 +67,14 @@ import {
   expectedVersionMatches,
   genesisHash,
   type NewEvent,
+  partitionProblem,
   type StoredEvent,
   type StoredEventMetadata,
   type StoreError,
   type StoreFailure,
   sealEvents,
   storeFailure,
+  streamPartitionKey,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg'
@@ -71,8 +82,10 @@ import {
   chainMismatchState,
   defaultSchema,
   isValidSchemaName,
-  schemaReadySql,
+  schemaLockSql,
   schemaSql,
+  schemaVersion,
+  schemaVersionSql,
   streamVersionConstraint,
 } from './schema.js'
 
@@ -147,6 +160,7 @@ const failingStore = (failure: StoreFailure): EventStore => ({
   readStream: async () => E.left(failure),
   appendToStream: async () => E.left(failure),
   readAll: async () => E.left(failure),
+  readPartition: async () => E.left(failure),
   close: async () => undefined,
 })
 
@@ -167,10 +181,13 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   if (ownsPool) pool.on('error', () => undefined)
 
   const table = `"${schema}".events`
-  // Named statements are prepared once per connection; the schema is part of the name because the
-  // text differs per schema.
-  const statement = (name: string, text: string) => (values: unknown[]) =>
-    ({ name: `elicence_${schema}_${name}`, text, values }) satisfies QueryConfig
+  // Named statements are prepared once per connection. The text differs per schema, so the name must
+  // too; PostgreSQL cuts names at 63 bytes (a long schema name would make two statements one), so
+  // the name carries a hash of the text rather than the schema itself.
+  const statement = (name: string, text: string) => {
+    const prepared = `elicence_${name}_${sha256Hex(text).slice(0, 16)}`
+    return (values: unknown[]) => ({ name: prepared, text, values }) satisfies QueryConfig
+  }
   const readStreamStatement = statement(
     'read_stream',
     `SELECT position, stream_id, version, type, data, metadata FROM ${table} WHERE stream_id = $1 ORDER BY version`,
@@ -185,7 +202,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   )
   const appendStatement = statement(
     'append',
-    `SELECT appended_version, appended_position FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7)`,
+    `SELECT appended_version, appended_position FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8)`,
   )
   // The xmin is computed once per query (an InitPlan), not once per row.
   const readAllStatement = statement(
@@ -194,6 +211,11 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
      WHERE position > $1 AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
      ORDER BY position LIMIT $2`,
   )
+  // readAll's query with the partition's filter, in read_partition (schema.ts).
+  const readPartitionStatement = statement(
+    'read_partition',
+    `SELECT position, stream_id, version, type, data, metadata FROM "${schema}".read_partition($1, $2, $3, $4)`,
+  )
 
   type Queryable = Pool | PoolClient
   const rowsOf = async <Row extends QueryResultRow>(on: Queryable, config: QueryConfig) =>
@@ -201,23 +223,49 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   const eventsOf = async (config: QueryConfig) =>
     (await pool.query<EventRow>({ ...config, rowMode: 'array' })).rows.map(toStored)
 
+  const versionOf = async (on: Queryable): Promise<number> =>
+    (await rowsOf<{ version: number }>(on, { text: schemaVersionSql(schema) }))[0]?.version ?? 0
+  const tooNew = (found: number) =>
+    storeFailure(
+      `postgres: schema ${schema} is at version ${found}, newer than this build reads (${schemaVersion})`,
+    )
+
+  /** Creates or migrates the schema unless it is up to date; see schema.ts for how and why. */
+  const prepareSchema = async (): Promise<E.Either<StoreError, void>> => {
+    const found = await versionOf(pool)
+    if (found === schemaVersion) return E.right(undefined)
+    if (found > schemaVersion) return E.left(tooNew(found))
+    const client = await pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      await client.query(schemaLockSql(schema))
+      // Another process may have created or migrated the schema while this one waited for the lock.
+      const current = await versionOf(client)
+      if (current < schemaVersion) await client.query(schemaSql(schema))
+      await client.query(current > schemaVersion ? 'ROLLBACK' : 'COMMIT')
+      return current > schemaVersion ? E.left(tooNew(current)) : E.right(undefined)
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true
+      })
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
   let schemaReady: Promise<E.Either<StoreError, void>> | undefined
   const ensureSchema = (): Promise<E.Either<StoreError, void>> => {
-    schemaReady ??= pool
-      .query<{ ready: boolean }>(schemaReadySql(schema))
-      .then(async ({ rows }) => {
-        if (rows[0]?.ready !== true) await pool.query(schemaSql(schema))
-      })
-      .then(
-        () => E.right(undefined),
-        (error: unknown) => {
-          // Forget the failure so a later call retries (the server may just have been starting).
-          schemaReady = undefined
-          return E.left(
-            storeFailure(`postgres: creating schema ${schema} failed: ${messageOf(error)}`, error),
-          )
-        },
+    schemaReady ??= prepareSchema()
+      .catch((error: unknown) =>
+        E.left(storeFailure(`postgres: preparing schema ${schema} failed: ${messageOf(error)}`, error)),
       )
+      .then((ready) => {
+        // Forget a failure so a later call retries (the server may just have been starting).
+        if (E.isLeft(ready)) schemaReady = undefined
+        return ready
+      })
     return schemaReady
   }
 
@@ -267,6 +315,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       on,
       appendStatement([
         streamId,
+        streamPartitionKey(streamId),
         head.version + 1,
         head.hash,
         sealed.map((event) => event.type),
@@ -361,6 +410,22 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
           return E.left(storeFailure(`postgres: readAll needs integers after ≥ 0 and limit ≥ 0`))
         if (limit === 0) return E.right({ events: [], lastPosition: after })
         const events = await eventsOf(readAllStatement([after, limit]))
+        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
+
+    readPartition: ({ after, limit, partition }) =>
+      guarded('readPartition', async () => {
+        if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 0)
+          return E.left(storeFailure(`postgres: readPartition needs integers after ≥ 0 and limit ≥ 0`))
+        const problem = partitionProblem(partition)
+        if (problem !== undefined) return E.left(storeFailure(`postgres: ${problem}`))
+        if (limit === 0) return E.right({ events: [], lastPosition: after })
+        // One partition of one is the whole log: readAll's query, without a filter that keeps every row.
+        const events = await eventsOf(
+          partition.count === 1
+            ? readAllStatement([after, limit])
+            : readPartitionStatement([after, partition.count, partition.index, limit]),
+        )
         return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
       }),
 

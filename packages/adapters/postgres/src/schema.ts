@@ -1,15 +1,39 @@
 /**
  * The PostgreSQL schema of the event store: one `events` table and the `append_events` function
  * that every append goes through. `postgres-event-store.ts` explains why the function takes a short
- * lock around the insert; this module only says what is created and how it is created safely.
+ * lock around the insert; this module only says what is created, how an older schema is brought up
+ * to date, and how both are done safely.
  *
- * Creation is idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`) and serialised by a transaction-level
- * advisory lock, because two processes starting at once would otherwise race on the catalog
- * (`CREATE TABLE IF NOT EXISTS` is not safe against a concurrent creator: one of them fails with a
- * unique violation on `pg_type`).
+ * Schema history (the version is a comment on the events table, `elicence-postgres schema N`;
+ * schema 1 wrote its marker on its `append_events` instead, so a table without one is schema 1):
+ * - 1: the events table, its sequence and indexes, and `append_events(text, integer, text, text[],
+ *   text[], text[], text[])`.
+ * - 2: `partition_key`, the FNV-1a 32-bit hash of the stream id's UTF-8 bytes (`streamPartitionKey`
+ *   of @elicence/domain), computed by the store in Node and passed to a new `append_events` that
+ *   takes it as its second argument (the old one is dropped); the covering index
+ *   `events_by_partition` and the function `read_partition` that `readPartition` calls; and
+ *   `stream_partition_key(text)`, the same hash in SQL, which backfills the events of a schema 1
+ *   database.
+ *
+ * Creation and migration are one script, idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`, `DROP
+ * … IF EXISTS`), so that a new database and a migrated one are built by the same statements. It
+ * runs in one transaction under a transaction-level advisory lock: two processes starting at once
+ * would otherwise race on the catalog (`CREATE TABLE IF NOT EXISTS` is not safe against a
+ * concurrent creator: one of them fails with a unique violation on `pg_type`). The caller reads the
+ * version again once it holds the lock and runs the script only if the schema is still older, so
+ * the second of two processes starting on an old database finds the migration done.
+ *
+ * The backfill is done in SQL, in the same transaction, rather than from Node in batches: the
+ * migration is then all or nothing, and no reader or writer ever sees a table where some events
+ * have a key and others not (batches would need the column to stay nullable and readers to wait
+ * for the end). The price is an exclusive lock on the table while it is rewritten with the new
+ * column: readers and writers wait, none fails (measured: 7 s for a million events, 900 MB, on one
+ * of our two-core machines).
  *
  * @example
- * await client.query(schemaSql('elicence')) // one multi-statement query: one implicit transaction
+ * const { rows } = await pool.query(schemaVersionSql('elicence')) // rows[0].version: 0, 1, 2 …
+ * // if older: BEGIN; SELECT pg_advisory_xact_lock(…) (schemaLockSql); read the version again;
+ * // client.query(schemaSql('elicence')); COMMIT
  */
 
 /** Lower-case SQL identifiers only: the name is interpolated into DDL, so nothing needs quoting rules. */
@@ -28,33 +52,44 @@ const lockKey = (schema: string, purpose: string): string =>
   `hashtextextended('${schema}.events:${purpose}', 0)`
 
 /** Bumped whenever the DDL below changes; the DDL runs again on a schema marked with an older one. */
-export const schemaVersion = 1
+export const schemaVersion = 2
 
 /** SQLSTATE raised by `append_events` when the batch does not continue the stream's hash chain. */
 export const chainMismatchState = 'EL409'
 
-const appendSignature = (schema: string) =>
-  `"${schema}".append_events(text, integer, text, text[], text[], text[], text[])`
-const schemaMarker = `elicence-postgres schema ${schemaVersion}`
+const markerPrefix = 'elicence-postgres schema '
+const schemaMarker = `${markerPrefix}${schemaVersion}`
 
 /**
- * Whether the schema is already in place, asked without touching the table: even `CREATE INDEX IF
- * NOT EXISTS` takes a share lock on it first, and would wait for every open write transaction (a
- * store starting while a long append is open would stall). The marker is written last by the DDL.
+ * The version of the schema in place: 0 when there is no events table, 1 for a table without a
+ * marker (schema 1 created its table and function in one transaction and marked the function),
+ * else the table's marker. Asked of the catalog only, without touching the table: even `CREATE
+ * INDEX IF NOT EXISTS` takes a share lock on it first and would wait for every open write
+ * transaction (a store starting while a long append is open would stall). The marker is written
+ * last by the DDL, in the same transaction.
  */
-export const schemaReadySql = (schema: string): string =>
-  `SELECT coalesce(obj_description(to_regprocedure('${appendSignature(schema)}'), 'pg_proc') = '${schemaMarker}', false) AS ready`
+export const schemaVersionSql = (schema: string): string => `
+SELECT CASE
+  WHEN to_regclass('"${schema}".events') IS NULL THEN 0
+  ELSE coalesce(
+    substring(obj_description(to_regclass('"${schema}".events'), 'pg_class') FROM '^${markerPrefix}([0-9]+)$')::integer,
+    1)
+END AS version`
 
-/** The DDL, as one multi-statement query (the simple protocol runs it as a single transaction). */
+/** Serialises creation and migration across processes; held until the transaction ends. */
+export const schemaLockSql = (schema: string): string =>
+  `SELECT pg_advisory_xact_lock(${lockKey(schema, 'schema')})`
+
+/** The DDL, as one multi-statement query; run it inside the transaction that holds the schema lock. */
 export const schemaSql = (schema: string): string => `
-SELECT pg_advisory_xact_lock(${lockKey(schema, 'schema')});
-
 CREATE SCHEMA IF NOT EXISTS "${schema}";
 
 -- CACHE 1 (the default): values come out in the order they are drawn, across sessions; the no-skip
 -- argument of readAll depends on it.
 CREATE SEQUENCE IF NOT EXISTS "${schema}".events_position AS bigint CACHE 1;
 
+-- The table as schema 1 created it; later columns are added below, so that a new database and a
+-- migrated one are built by the same statements and end up alike, column order included.
 CREATE TABLE IF NOT EXISTS "${schema}".events (
   -- No default: a row gets its position only from append_events, which draws it in the right order.
   position bigint PRIMARY KEY,
@@ -73,6 +108,69 @@ ALTER SEQUENCE "${schema}".events_position OWNED BY "${schema}".events.position;
 
 CREATE INDEX IF NOT EXISTS events_command_id ON "${schema}".events (command_id);
 
+-- Schema 2: the stream's partition key. FNV-1a, 32 bits, over the UTF-8 bytes of the stream id,
+-- exactly streamPartitionKey of @elicence/domain (the database holds the id as the bytes the client
+-- sent, where a lone surrogate already became U+FFFD, as streamPartitionKey treats it). bigint: the
+-- key is unsigned and does not fit an integer; the product below stays under 2^57.
+CREATE OR REPLACE FUNCTION "${schema}".stream_partition_key(p_stream_id text)
+RETURNS bigint LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $key$
+DECLARE
+  v_bytes bytea := convert_to(p_stream_id, 'UTF8');
+  v_hash bigint := 2166136261;
+BEGIN
+  FOR v_at IN 0 .. length(v_bytes) - 1 LOOP
+    v_hash := ((v_hash # get_byte(v_bytes, v_at)) * 16777619) & 4294967295;
+  END LOOP;
+  RETURN v_hash;
+END
+$key$;
+
+-- Added as a generated column, so the rewrite of the table that adding a NOT NULL column needs
+-- anyway computes every old event's key as it goes (one pass, indexes rebuilt once; an UPDATE would
+-- take twice as long and leave every old row version behind, doubling the table until vacuum);
+-- then a plain column, which append_events fills with the key computed by the store in Node. No
+-- default: it would file an event whose writer forgot the key under that partition.
+ALTER TABLE "${schema}".events ADD COLUMN IF NOT EXISTS partition_key bigint NOT NULL
+  GENERATED ALWAYS AS ("${schema}".stream_partition_key(stream_id)) STORED
+  CHECK (partition_key BETWEEN 0 AND 4294967295);
+ALTER TABLE "${schema}".events ALTER COLUMN partition_key DROP EXPRESSION IF EXISTS;
+
+-- readPartition scans the log in position order from \`after\` and keeps its partition's rows. This
+-- index holds, in position order, what that filter and readAll's xmin filter look at, so pages are
+-- chosen on index entries alone (an index-only scan once vacuum has marked the pages all-visible,
+-- as it does for all but the newest events) and only the chosen rows are fetched from the table. No
+-- index can lead on the partition: \`partition_key % count\` changes with the count.
+CREATE INDEX IF NOT EXISTS events_by_partition
+  ON "${schema}".events (position) INCLUDE (partition_key, transaction_id);
+
+-- One page of a partition: readAll's query (postgres-event-store.ts) with the partition's filter, so
+-- it returns exactly readAll's rows less the other partitions', and keeps its no-skip argument.
+-- STABLE: the query runs in its caller's snapshot, the one whose xmin it reads. The planner cannot
+-- tell how selective \`partition_key % count = index\` is and guesses 0.5%; when it then expects
+-- fewer matches than the LIMIT (a small table, a large page) it reads the whole table and sorts it,
+-- every page, or starts parallel workers that pass whole rows through their queues. Measured with
+-- pages of 1 000 from 8 partitions: a third of the speed on 200 000 events. The settings below
+-- leave it the ordered scan from \`after\` only, whatever the size of the table.
+CREATE OR REPLACE FUNCTION "${schema}".read_partition(
+  p_after bigint, p_count bigint, p_index bigint, p_limit integer)
+RETURNS TABLE ("position" bigint, stream_id text, version integer, type text, data json, metadata json)
+LANGUAGE sql STABLE
+SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off
+SET max_parallel_workers_per_gather = 0
+AS $read$
+  SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata
+  FROM (SELECT i.position FROM "${schema}".events AS i
+        WHERE i.position > p_after AND i.partition_key % p_count = p_index
+          AND i.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+        ORDER BY i.position LIMIT p_limit) AS page
+  JOIN "${schema}".events AS e ON e.position = page.position
+  ORDER BY e.position
+$read$;
+
+-- Schema 1's append_events inserts no partition key; a process of that build that recreates it
+-- gets a NOT NULL violation from its appends, never an event filed under no partition.
+DROP FUNCTION IF EXISTS "${schema}".append_events(text, integer, text, text[], text[], text[], text[]);
+
 -- Appends one batch to one stream, starting at p_first_version after an event whose hash is
 -- p_prev_hash. The caller has checked the expected version; this function checks the chain again
 -- under the stream's lock, and the unique (stream_id, version) constraint is the last line of defence.
@@ -80,9 +178,9 @@ CREATE INDEX IF NOT EXISTS events_command_id ON "${schema}".events (command_id);
 -- released before the insert and the commit, so positions follow transaction-id order (see readAll).
 -- Data and metadata arrive as JSON text, one array element per event, and are only cast to json:
 -- PostgreSQL's json operators (->, json_array_elements) refuse \\u0000 and lone surrogates that the
--- json type itself stores unchanged.
+-- json type itself stores unchanged. The partition key is the caller's streamPartitionKey(p_stream_id).
 CREATE OR REPLACE FUNCTION "${schema}".append_events(
-  p_stream_id text, p_first_version integer, p_prev_hash text,
+  p_stream_id text, p_partition_key bigint, p_first_version integer, p_prev_hash text,
   p_types text[], p_data text[], p_metadata text[], p_command_ids text[])
 RETURNS TABLE (appended_version integer, appended_position bigint)
 LANGUAGE plpgsql AS $append$
@@ -124,14 +222,15 @@ BEGIN
   PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
 
   RETURN QUERY
-    INSERT INTO "${schema}".events AS e (position, stream_id, version, type, data, metadata, command_id)
+    INSERT INTO "${schema}".events AS e
+      (position, stream_id, version, type, data, metadata, command_id, partition_key)
     SELECT v_positions[x.ordinality], p_stream_id, p_first_version + (x.ordinality - 1)::integer, x.type,
-           x.data::json, x.metadata::json, x.command_id
+           x.data::json, x.metadata::json, x.command_id, p_partition_key
     FROM unnest(p_types, p_data, p_metadata, p_command_ids)
       WITH ORDINALITY AS x(type, data, metadata, command_id, ordinality)
     RETURNING e.version, e.position;
 END
 $append$;
 
-COMMENT ON FUNCTION ${appendSignature(schema)} IS '${schemaMarker}';
+COMMENT ON TABLE "${schema}".events IS '${schemaMarker}';
 `
