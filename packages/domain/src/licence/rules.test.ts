@@ -225,6 +225,16 @@ describe('rule 5: at most one active e-licence and one open application', () => 
       runs,
     )
   })
+  it('never has an open application beside an active e-licence', () => {
+    fc.assert(
+      fc.property(historyArb(), (history) =>
+        history.entries.every(
+          ({ after }) => after._tag === 'Unrecorded' || after.application === null || after.eLicence === null,
+        ),
+      ),
+      runs,
+    )
+  })
 })
 
 describe('rule 6: an issued e-licence carries the current terms', () => {
