@@ -164,6 +164,17 @@ const openLocation = async (
   }
 }
 
+/**
+ * Whether the store a URL names applies appends in the order they are called, even when several are
+ * in flight: SQLite (group commit takes them in call order, one transaction) and the in-memory
+ * queue do; a server reached through a connection pool does not promise it.
+ */
+export const appliesAppendsInOrder = (url: string | undefined): boolean => {
+  if (url === undefined) return false
+  const location = parseStoreUrl(url)
+  return E.isRight(location) && (location.right._tag === 'sqlite' || location.right._tag === 'memory')
+}
+
 export const openEventStore = async (url: string): Promise<E.Either<OpenStoreError, EventStore>> => {
   const location = parseStoreUrl(url)
   if (E.isLeft(location)) return location

@@ -195,6 +195,28 @@ describe('import', () => {
     expect(stderr).toMatch(/line 1: the store sealed licence-\w+@0 with a different hash/)
   })
 
+  it('keeps the global order with many appends in flight, and stops at the first that fails', async () => {
+    const target = inMemoryEventStore()
+    const io = capturedIo()
+    expect(await importHistory(target, linesOf(history), io, { inFlight: 8 })).toBe(0)
+    expect(await allEvents(target)).toEqual(historyLines)
+
+    const inner = inMemoryEventStore()
+    let appends = 0
+    // The fifth append fails; the four before it stand, and the failure names its line.
+    const failingFifth: EventStore = {
+      ...inner,
+      appendToStream: (streamId, expected, events) =>
+        ++appends === 5
+          ? Promise.resolve(E.left({ code: 'store-failure', message: 'disk full' }))
+          : inner.appendToStream(streamId, expected, events),
+    }
+    const failed = capturedIo()
+    expect(await importHistory(failingFifth, linesOf(history), failed, { inFlight: 8 })).toBe(3)
+    expect(failed.stderrText()).toMatch(/lines 5–5 \(licence-\w+@1\): disk full/)
+    expect((await allEvents(inner)).slice(0, 4)).toEqual(historyLines.slice(0, 4))
+  })
+
   it('runs as a command from standard input, copying it aside to read it twice', async () => {
     const run = await runInProcess(['import', '--store', 'memory:'], history)
     expect(run).toMatchObject({ exitCode: 0, stdout: '' })

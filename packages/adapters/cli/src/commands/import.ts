@@ -27,6 +27,7 @@ import { type CliIo, complain, type Input, type Line, readLines } from '../cli-i
 import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { checkHistory } from '../history-check.js'
 import { parseHistoryLine } from '../history-file.js'
+import { appliesAppendsInOrder } from '../store-url.js'
 import { type CliCommand, storeOptionUsage, storeUrlOf, withInputFile, withStore } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
@@ -84,35 +85,66 @@ const appendRun = async (store: EventStore, run: Run): Promise<E.Either<string, 
   return E.right(undefined)
 }
 
+export interface WriteOptions {
+  /**
+   * Appends sent before the first of them is awaited. Only for a store that applies appends in the
+   * order they are called (SQLite's group commit, the in-memory queue): there the file's global
+   * order is kept, and one commit serves many runs instead of one fsync each. 1 otherwise.
+   */
+  readonly inFlight?: number
+}
+
 /**
  * The second pass: appends the checked history in file order. Errors name a line; events before it
- * are written (the port has no transaction across streams).
+ * are written (the port has no transaction across streams), and with appends in flight some after
+ * it may be too.
  */
 export const writeHistory = async (
   store: EventStore,
   lines: AsyncIterable<Line>,
+  options: WriteOptions = {},
 ): Promise<E.Either<string, { readonly events: number }>> => {
+  const inFlight = Math.max(1, options.inFlight ?? 1)
+  const sent: Array<Promise<E.Either<string, void>>> = []
+  const oldestSettled = async (): Promise<E.Either<string, void>> =>
+    (await sent.shift()) ?? E.right(undefined)
   let run: Run = { events: [], lines: [] }
   let events = 0
   for await (const line of lines) {
     const parsed = parseHistoryLine(line)
     // Checked in the first pass: a difference now means the file changed in between.
-    if (E.isLeft(parsed)) return E.left(`${parsed.left.join('; ')} (did the file change during the import?)`)
+    if (E.isLeft(parsed)) {
+      await Promise.all(sent)
+      return E.left(`${parsed.left.join('; ')} (did the file change during the import?)`)
+    }
     const event = parsed.right
     if (
       run.events.length >= maxAppend ||
       (run.events[0] !== undefined && run.events[0].streamId !== event.streamId)
     ) {
-      const appended = await appendRun(store, run)
-      if (E.isLeft(appended)) return appended
+      sent.push(appendRun(store, run))
       run = { events: [], lines: [] }
+      if (sent.length >= inFlight) {
+        const settled = await oldestSettled()
+        if (E.isLeft(settled)) {
+          await Promise.all(sent)
+          return settled
+        }
+      }
     }
     run.events.push(event)
     run.lines.push(line.number)
     events++
   }
-  const appended = await appendRun(store, run)
-  return E.isLeft(appended) ? appended : E.right({ events })
+  sent.push(appendRun(store, run))
+  while (sent.length > 0) {
+    const settled = await oldestSettled()
+    if (E.isLeft(settled)) {
+      await Promise.all(sent)
+      return settled
+    }
+  }
+  return E.right({ events })
 }
 
 /** Both passes, with the emptiness check first; the caller supplies a way to read the file again. */
@@ -120,6 +152,7 @@ export const importHistory = async (
   store: EventStore,
   openLines: () => AsyncIterable<Line>,
   io: CliIo,
+  options: WriteOptions = {},
 ): Promise<ExitCode> => {
   const existing = await store.readAll({ after: 0, limit: 1 })
   if (E.isLeft(existing)) {
@@ -141,7 +174,7 @@ export const importHistory = async (
     )
     return check.verdict === 'unreadable' ? exitCodes.invalidInput : exitCodes.refused
   }
-  const written = await writeHistory(store, openLines())
+  const written = await writeHistory(store, openLines(), options)
   if (E.isLeft(written)) {
     complain(io, importCommand.name, `${written.left}; the events before it were written`)
     return exitCodes.storeFailure
@@ -191,7 +224,9 @@ export const importCommand: CliCommand = {
           return exitCodes.invalidInput
         }
         try {
-          return await importHistory(store, () => readLines(createReadStream(copy.path)), io)
+          return await importHistory(store, () => readLines(createReadStream(copy.path)), io, {
+            inFlight: appliesAppendsInOrder(storeUrlOf(values.store, io)) ? 256 : 1,
+          })
         } finally {
           await copy.cleanUp()
         }
