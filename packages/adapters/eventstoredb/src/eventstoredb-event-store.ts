@@ -15,6 +15,8 @@
  *   has no server-side filter for reads of `$all` (it came with the KurrentDB client), so the filter
  *   runs here and a page may scan past other streams' events. Positions: see `positions.ts`. The
  *   server writes one log in order, so no event can appear later behind a position already read.
+ * - `readPartition` (DESIGN §8) is the same read keeping one partition's streams: correct, but each
+ *   partition's reader scans the whole log, so it divides the work of projecting, not of reading.
  * - `namespace` is prepended to every stream name in the database and stripped on read, so several
  *   stores (the conformance suite's cases, or tenants) can share one server without seeing each other.
  * - Positions on stream reads need EventStoreDB ≥ 22.6; an older server's events are reported as a
@@ -34,6 +36,7 @@
  */
 import { createHash } from 'node:crypto'
 import {
+  type AllRead,
   type AppendResult,
   concurrencyConflict,
   corruptEvent,
@@ -42,6 +45,8 @@ import {
   expectedVersionMatches,
   genesisHash,
   type NewEvent,
+  partitionOfStream,
+  partitionProblem,
   type StoredEvent,
   type StoredEventMetadata,
   type StoreError,
@@ -135,6 +140,7 @@ const failingStore = (failure: StoreFailure): EventStore => ({
   readStream: async () => E.left(failure),
   appendToStream: async () => E.left(failure),
   readAll: async () => E.left(failure),
+  readPartition: async () => E.left(failure),
   close: async () => undefined,
 })
 
@@ -248,6 +254,47 @@ export const eventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): 
     }
   }
 
+  /**
+   * A page of this store's events after `after`, in log order, of the streams `keep` accepts. The
+   * 6.x client cannot filter `$all` on the server, so every read, a partition's too, scans the log
+   * from `after` and keeps what is ours.
+   */
+  const readOwn = async (
+    after: number,
+    limit: number,
+    keep: (streamId: string) => boolean,
+  ): Promise<E.Either<StoreError, AllRead>> => {
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 0)
+      return E.left(storeFailure('eventstoredb: reads of the log need integers after ≥ 0 and limit ≥ 0'))
+    const events: StoredEvent[] = []
+    if (limit === 0) return E.right({ events, lastPosition: after })
+    const read = client.readAll({ fromPosition: readPositionAfter(after), direction: FORWARDS })
+    try {
+      for await (const resolved of read) {
+        const recorded = resolved.event
+        if (
+          recorded === undefined ||
+          !recorded.streamId.startsWith(ownStreams) ||
+          recorded.type.startsWith('$')
+        )
+          continue
+        const streamId = recorded.streamId.slice(namespace.length)
+        if (!keep(streamId)) continue
+        const stored = storedEventOf(recorded, streamId)
+        if (E.isLeft(stored)) return stored
+        // Reads start at the event `after` names, inclusive.
+        if (stored.right.position <= after) continue
+        events.push(stored.right)
+        if (events.length === limit) break
+      }
+    } finally {
+      // Stops the server streaming the rest of $all once the page is full; a read that already
+      // failed has nothing to cancel, and its own error is the one to report.
+      await read.cancel().catch(() => undefined)
+    }
+    return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+  }
+
   return {
     readStream: (streamId) =>
       guarded('readStream', async () => {
@@ -262,35 +309,17 @@ export const eventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): 
     appendToStream: (streamId, expected, events) =>
       guarded('appendToStream', () => append(streamId, expected, events)),
 
-    readAll: ({ after, limit }) =>
-      guarded('readAll', async () => {
-        if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 0)
-          return E.left(storeFailure('eventstoredb: readAll needs integers after ≥ 0 and limit ≥ 0'))
-        const events: StoredEvent[] = []
-        if (limit === 0) return E.right({ events, lastPosition: after })
-        const read = client.readAll({ fromPosition: readPositionAfter(after), direction: FORWARDS })
-        try {
-          for await (const resolved of read) {
-            const recorded = resolved.event
-            if (
-              recorded === undefined ||
-              !recorded.streamId.startsWith(ownStreams) ||
-              recorded.type.startsWith('$')
-            )
-              continue
-            const stored = storedEventOf(recorded, recorded.streamId.slice(namespace.length))
-            if (E.isLeft(stored)) return stored
-            // Reads start at the event `after` names, inclusive.
-            if (stored.right.position <= after) continue
-            events.push(stored.right)
-            if (events.length === limit) break
-          }
-        } finally {
-          // Stops the server streaming the rest of $all once the page is full; a read that already
-          // failed has nothing to cancel, and its own error is the one to report.
-          await read.cancel().catch(() => undefined)
-        }
-        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+    readAll: ({ after, limit }) => guarded('readAll', () => readOwn(after, limit, () => true)),
+
+    readPartition: ({ after, limit, partition }) =>
+      guarded('readPartition', async () => {
+        const problem = partitionProblem(partition)
+        if (problem !== undefined) return E.left(storeFailure(`eventstoredb: ${problem}`))
+        return readOwn(
+          after,
+          limit,
+          (streamId) => partitionOfStream(streamId, partition.count) === partition.index,
+        )
       }),
 
     close: () => {

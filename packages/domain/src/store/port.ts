@@ -6,8 +6,8 @@
  * Reading by partition (DESIGN §8) is an optional capability, `readPartition`, rather than an
  * option of `readAll`: a store, or a wrapper that forwards `readAll`, that does not know partitions
  * would pass such an option by and hand every reader the whole log. A missing method cannot be
- * mistaken for support: callers check `store.readPartition !== undefined` (the in-memory, SQLite and
- * PostgreSQL stores have it; EventStoreDB does not yet). A partition is the streams whose
+ * mistaken for support: callers check `store.readPartition !== undefined` (every store here has it;
+ * EventStoreDB's scans the whole log for each partition). A partition is the streams whose
  * `streamPartitionKey` (FNV-1a 32-bit of the UTF-8 stream id, partitions.ts) modulo `count` is
  * `index`; its events come in global position order, with `lastPosition` as in `readAll` (the last
  * event's position, or `after` when the page is empty), so a checkpoint per partition, resumed with
