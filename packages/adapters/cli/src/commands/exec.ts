@@ -18,14 +18,23 @@ import {
   type LicenceError,
   licenceDecider,
   licenceError,
+  type WorkingDayCalendar,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
+import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodeOfError, exitCodes, worst } from '../exit-codes.js'
-import { type CliCommand, storeOptionUsage, storeUrlOf, withInputFile, withStore } from './command.js'
+import {
+  type CliCommand,
+  storeOptionUsage,
+  storeUrlOf,
+  usageError,
+  withInputFile,
+  withStore,
+} from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence exec --store URL [FILE|-]
+const usage = `Usage: elicence exec --store URL [--calendar FILE] [FILE|-]
 
 Runs one command (a JSON document) or many (NDJSON: one command per line) from FILE, or from
 standard input when FILE is - or absent, and prints one JSON result per command:
@@ -35,6 +44,7 @@ status: applied, replayed (already recorded: nothing appended), refused, invalid
 
 Options:
 ${storeOptionUsage}
+${calendarOptionUsage}
   -h, --help       show this text
 
 Exit status, the worst seen over all commands (3 > 2 > 1 > 0):
@@ -120,10 +130,11 @@ export const execCommands = async (
   store: EventStore,
   lines: AsyncGenerator<Line>,
   io: CliIo,
+  calendar: WorkingDayCalendar = chinaMainlandCalendar(),
 ): Promise<{ readonly exitCode: ExitCode; readonly commands: number }> => {
   const handle = commandHandler({
     store,
-    decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+    decider: licenceDecider({ calendar }),
     digest: (text) => createHash('sha256').update(text).digest('hex'),
   })
   let exitCode: ExitCode = exitCodes.ok
@@ -160,12 +171,17 @@ export const execCommand: CliCommand = {
   summary: 'run commands (JSON or NDJSON) through the command handler',
   usage,
   run: async (args, io) => {
-    const parsed = parseCommandArguments(io, execCommand, args, { flags: {}, positionals: true })
+    const parsed = parseCommandArguments(io, execCommand, args, {
+      flags: { calendar: 'string' },
+      positionals: true,
+    })
     if (E.isLeft(parsed)) return parsed.left
     const { values, positionals } = parsed.right
+    const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
+    if (E.isLeft(calendar)) return usageError(io, execCommand, calendar.left)
     return withInputFile(io, execCommand, positionals, 'commands', (input) =>
       withStore(io, execCommand, storeUrlOf(values.store, io), async (store) => {
-        const { exitCode, commands } = await execCommands(store, readLines(input.stream), io)
+        const { exitCode, commands } = await execCommands(store, readLines(input.stream), io, calendar.right)
         if (commands === 0) complain(io, execCommand.name, `no commands in ${input.name}`)
         return exitCode
       }),

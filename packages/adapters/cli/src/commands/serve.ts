@@ -12,13 +12,14 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { startService } from '@elicence/http'
 import * as E from 'fp-ts/lib/Either.js'
+import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
 import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.js'
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
@@ -30,6 +31,7 @@ Options:
                    else sqlite:DIR/elicence.db)
   --data DIR       where dev tokens and the presentation keys live (default: ./data)
   --demo           record a demo licence with an issued e-licence, unless already there
+${calendarOptionUsage}
   -h, --help       show this text
 
 Environment: PORT (default 3000), HOST (default 127.0.0.1), LOG_LEVEL (default info).
@@ -56,13 +58,16 @@ export const serveCommand: CliCommand = {
   usage,
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, serveCommand, args, {
-      flags: { data: 'string', demo: 'boolean' },
+      flags: { data: 'string', demo: 'boolean', calendar: 'string' },
       positionals: false,
     })
     if (E.isLeft(parsed)) return parsed.left
     const { values } = parsed.right
     const dataDir = values.data ?? './data'
     const storeUrl = values.store ?? io.env[storeEnvironmentVariable] ?? `sqlite:${dataDir}/elicence.db`
+
+    const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
+    if (E.isLeft(calendar)) return usageError(io, serveCommand, calendar.left)
 
     const location = parseStoreUrl(storeUrl)
     if (E.isLeft(location)) return usageError(io, serveCommand, location.left.message)
@@ -75,6 +80,7 @@ export const serveCommand: CliCommand = {
       openReadModels: openReadModelStore,
       dataDir,
       demo: values.demo === true,
+      calendar: calendar.right,
       env: io.env,
       out: io.stdout,
     })

@@ -1,0 +1,82 @@
+// `--calendar FILE`: a year the data package does not have yet (2027, as of this writing) is added
+// as data; without it, a decision that needs the year is refused, never guessed (DESIGN §3 rule 9).
+import { writeFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { applyForELicence, licenceNumberFor, ndjson, recordLicence } from './fixtures/licence-commands.js'
+import { jsonLines, runInProcess } from './fixtures/run-cli.js'
+import { temporaryFiles } from './fixtures/temporary-files.js'
+
+const files = temporaryFiles('elicence-cli-calendar-')
+afterAll(files.remove)
+
+const schedule2027 = files.path('2027.json')
+writeFileSync(
+  schedule2027,
+  JSON.stringify({ year: 2027, holidays: ['2027-01-01', '2027-01-02', '2027-01-03'], workdays: [] }),
+)
+const strayDate = files.path('stray.json')
+writeFileSync(strayDate, JSON.stringify([{ year: 2027, holidays: ['2028-01-01'], workdays: [] }]))
+
+/** A licence recorded, then an application on the last day of 2026: due on the first working day of 2027. */
+let seed = 0
+const yearEndApplication = () => {
+  const licenceNumber = licenceNumberFor(++seed)
+  const apply = applyForELicence(licenceNumber)
+  return ndjson([
+    recordLicence(licenceNumber),
+    { ...apply, metadata: { ...apply.metadata, at: '2026-12-31T10:00:00+08:00' } },
+  ])
+}
+
+describe('exec --calendar', () => {
+  it('refuses a review date in a year the calendar does not cover (exit 1)', async () => {
+    const run = await runInProcess(['exec', '--store', 'memory:'], yearEndApplication())
+    expect(run.exitCode).toBe(1)
+    expect((jsonLines(run.stdout)[1] as { error: { code: string } }).error.code).toBe('calendar-not-covered')
+  })
+  it('decides with a year added as data, and the event names the data that decided it', async () => {
+    for (const run of [
+      await runInProcess(['exec', '--store', 'memory:', '--calendar', schedule2027], yearEndApplication()),
+      await runInProcess(['exec', '--store', 'memory:'], yearEndApplication(), {
+        ELICENCE_CALENDAR: schedule2027,
+      }),
+    ]) {
+      expect(run.exitCode).toBe(0)
+      const applied = jsonLines(run.stdout)[1] as { events: ReadonlyArray<{ data: Record<string, unknown> }> }
+      expect(applied.events[0]?.data).toMatchObject({
+        reviewDueAt: '2027-01-04T02:00:00.000Z',
+        calendar: { id: 'cn-state-council', version: 'chinese-days@1.5.7+2027', fallback: false },
+      })
+    }
+  })
+  it('refuses a calendar file that is not a year of dates, naming the file (exit 2)', async () => {
+    const stray = await runInProcess(
+      ['exec', '--store', 'memory:', '--calendar', strayDate],
+      yearEndApplication(),
+    )
+    expect(stray.exitCode).toBe(2)
+    expect(stray.stderr).toContain(`calendar ${strayDate} [0]: 2028-01-01 is not in 2027`)
+    const missing = await runInProcess(
+      ['exec', '--store', 'memory:', '--calendar', files.path('none.json')],
+      '',
+    )
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toMatch(/cannot read the calendar .*none\.json/)
+  })
+})
+
+describe('serve --calendar', () => {
+  it('refuses to start on a calendar file that is not a year of dates (exit 2)', async () => {
+    const run = await runInProcess([
+      'serve',
+      '--store',
+      'memory:',
+      '--data',
+      files.path('data'),
+      '--calendar',
+      strayDate,
+    ])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('2028-01-01 is not in 2027')
+  })
+})

@@ -1,0 +1,39 @@
+/**
+ * The working-day calendar the CLI decides with: the State Council schedule of the `chinese-days`
+ * data package, extended by `--calendar FILE` (or `$ELICENCE_CALENDAR`) with years published since
+ * — a JSON year schedule, or an array of them — so a new year needs no release (DESIGN §3 rule 9).
+ *
+ * @example
+ * // 2027.json: { "year": 2027, "holidays": ["2027-01-01", …], "workdays": ["2027-02-07", …] }
+ * loadCalendar('./2027.json') // Either<string, WorkingDayCalendar>
+ */
+import { readFileSync } from 'node:fs'
+import { chinaMainlandCalendar, type WorkingDayCalendar, withYearSchedule } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+
+export const calendarEnvironmentVariable = 'ELICENCE_CALENDAR'
+
+export const calendarOptionUsage = `  --calendar FILE  add published years to the State Council schedule: a JSON year schedule
+                   { year, holidays, workdays } or an array of them (default: $${calendarEnvironmentVariable})`
+
+export const loadCalendar = (file: string | undefined): E.Either<string, WorkingDayCalendar> => {
+  const base = chinaMainlandCalendar()
+  if (file === undefined) return E.right(base)
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    return E.left(
+      `cannot read the calendar ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    )
+  }
+  let calendar = base
+  for (const [index, schedule] of (Array.isArray(json) ? json : [json]).entries()) {
+    const extended = withYearSchedule(schedule)(calendar)
+    if (E.isLeft(extended)) {
+      return E.left(`calendar ${file}${Array.isArray(json) ? ` [${index}]` : ''}: ${extended.left}`)
+    }
+    calendar = extended.right
+  }
+  return E.right(calendar)
+}
