@@ -4,9 +4,9 @@
  * which route, and a holder only ever reaches their own licence.
  *
  * @example
- * const tokens = parseTokenTable({ 's3cret': { role: 'auditor', id: 'audit-1' } })
- * // Right(Map { 's3cret' => { role: 'auditor', id: 'audit-1' } })
- * authenticate(tokens, 'Bearer s3cret') // { _tag: 'Authenticated', actor: { role: 'auditor', id: 'audit-1' } }
+ * const tokens = parseTokenTable({ 's3cret-s3cret-s3cret': { role: 'auditor', id: 'audit-1' } })
+ * // Right(Map { 's3cret-s3cret-s3cret' => { role: 'auditor', id: 'audit-1' } })
+ * authenticate(tokens, 'Bearer s3cret-s3cret-s3cret') // { _tag: 'Authenticated', actor: { role: 'auditor', id: 'audit-1' } }
  */
 import { timingSafeEqual } from 'node:crypto'
 import { type Actor, Actor as ActorCodec, type ActorRole, validationIssues } from '@elicence/domain'

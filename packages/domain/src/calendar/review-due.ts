@@ -10,12 +10,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { type LicenceError, licenceError } from '../licence/errors.js'
-import type { CalendarRecord } from '../licence/values.js'
+import type { CalendarRecord, Instant } from '../licence/values.js'
 import type { WorkingDayCalendar } from './calendar.js'
 import { instantOfLocal, localDateOfDay, localDayOf, localTimeOfDayMs } from './local-time.js'
 
 export interface ReviewDue {
-  readonly reviewDueAt: string
+  readonly reviewDueAt: Instant
   readonly calendar: CalendarRecord
 }
 
@@ -69,7 +69,8 @@ export const reviewDueAt = (
     )
   }
   return E.right({
-    reviewDueAt: new Date(dueMs).toISOString(),
+    // toISOString always writes an instant with `Z`: the brand holds by construction.
+    reviewDueAt: new Date(dueMs).toISOString() as Instant,
     calendar: { id: calendar.id, version: calendar.version, fallback },
   })
 }

@@ -30,7 +30,7 @@ import type { LicenceEvent } from './events.js'
 import { subtractMonths } from './months.js'
 import { changesBetween, isEligibleToApply, isExpiredAt, isRevoking } from './rules.js'
 import type { LicenceState, OpenApplication, RecordedLicence } from './state.js'
-import type { ActorRole, PhotoDefect } from './values.js'
+import type { ActorRole, Id, LicenceNumber, PhotoDefect } from './values.js'
 import { sortDefects } from './values.js'
 
 export type Decision = E.Either<LicenceError, ReadonlyArray<LicenceEvent>>
@@ -47,8 +47,9 @@ const allowedRoles: Readonly<Record<LicenceCommand['type'], ReadonlyArray<ActorR
 }
 
 /** `eLicenceId` is derived, never random: the licence number and how many were issued before. */
-export const eLicenceIdFor = (licenceNumber: string, issuedCount: number): string =>
-  `EL-${licenceNumber}-${issuedCount + 1}`
+export const eLicenceIdFor = (licenceNumber: LicenceNumber, issuedCount: number): Id =>
+  // 18 characters of number, a count: well within Id's 128 characters, so the brand holds.
+  `EL-${licenceNumber}-${issuedCount + 1}` as Id
 
 const refuse = (code: LicenceError['code'], message: string): Decision => E.left(licenceError(code, message))
 
@@ -133,7 +134,7 @@ const decideApply = (
         applicationId: data.applicationId,
         declaredValidFrom: data.declaredValidFrom,
         appliedAt: metadata.at,
-        reviewDueAt: due.right.reviewDueAt as never,
+        reviewDueAt: due.right.reviewDueAt,
         calendar: due.right.calendar,
       },
     },
@@ -187,7 +188,7 @@ const decideReview = (command: ReviewApplication, state: LicenceState): Decision
       type: 'ELicenceIssued',
       data: {
         applicationId: data.applicationId,
-        eLicenceId: eLicenceIdFor(licenceNumber, licence.issuedCount) as never,
+        eLicenceId: eLicenceIdFor(licenceNumber, licence.issuedCount),
         classes,
         validFrom,
         validUntil,
@@ -270,7 +271,7 @@ const decideSubmitPhoto = (
         applicationId: data.applicationId,
         photo: data.photo,
         submittedAt: metadata.at,
-        reviewDueAt: due.right.reviewDueAt as never,
+        reviewDueAt: due.right.reviewDueAt,
         calendar: due.right.calendar,
       },
     },
@@ -313,7 +314,7 @@ const decideRenew = (command: RenewLicence, state: LicenceState): Decision => {
     events.push({
       type: 'ELicenceInvalidated',
       data: {
-        eLicenceId: licence.eLicence.eLicenceId as never,
+        eLicenceId: licence.eLicence.eLicenceId,
         reason: 'renewal',
         changes,
         invalidatedAt: metadata.at,
@@ -324,7 +325,7 @@ const decideRenew = (command: RenewLicence, state: LicenceState): Decision => {
     events.push({
       type: 'ApplicationVoided',
       data: {
-        applicationId: licence.application.applicationId as never,
+        applicationId: licence.application.applicationId,
         reason: 'licence-renewed',
         voidedAt: metadata.at,
       },
@@ -355,7 +356,7 @@ const decideChangeStatus = (command: ChangeLicenceStatus, state: LicenceState): 
     events.push({
       type: 'ELicenceInvalidated',
       data: {
-        eLicenceId: licence.eLicence.eLicenceId as never,
+        eLicenceId: licence.eLicence.eLicenceId,
         reason: 'licence-revoked',
         changes: [],
         invalidatedAt: metadata.at,
@@ -366,7 +367,7 @@ const decideChangeStatus = (command: ChangeLicenceStatus, state: LicenceState): 
     events.push({
       type: 'ApplicationVoided',
       data: {
-        applicationId: licence.application.applicationId as never,
+        applicationId: licence.application.applicationId,
         reason: 'licence-status',
         voidedAt: metadata.at,
       },

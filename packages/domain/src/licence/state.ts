@@ -14,6 +14,7 @@ import type {
   CalendarRecord,
   ChangeKind,
   Holder,
+  Id,
   LicenceClass,
   LicenceNumber,
   LicenceStatus,
@@ -33,7 +34,7 @@ export interface LicenceRecord {
 }
 
 export interface OpenApplication {
-  readonly applicationId: string
+  readonly applicationId: Id
   readonly stage: 'pending-review' | 'awaiting-photo'
   readonly appliedAt: string
   /** Null while a photo is awaited: the review clock restarts when one is accepted. */
@@ -42,8 +43,8 @@ export interface OpenApplication {
 }
 
 export interface ActiveELicence {
-  readonly eLicenceId: string
-  readonly applicationId: string
+  readonly eLicenceId: Id
+  readonly applicationId: Id
   readonly issuedAt: string
 }
 
