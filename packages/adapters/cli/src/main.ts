@@ -16,6 +16,7 @@ import type { CliCommand } from './commands/command.js'
 import { execCommand } from './commands/exec.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
+import { keysCommand } from './commands/keys.js'
 import { serveCommand } from './commands/serve.js'
 import { verifyCommand } from './commands/verify.js'
 import { viewCommand } from './commands/view.js'
@@ -30,6 +31,7 @@ export const commands: ReadonlyArray<CliCommand> = [
   exportCommand,
   importCommand,
   auditCommand,
+  keysCommand,
 ]
 
 const overview = (available: ReadonlyArray<CliCommand>): string => {

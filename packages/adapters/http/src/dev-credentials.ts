@@ -29,6 +29,8 @@ import type { PresentationKeys } from './server.js'
 export const devTokensFile = 'dev-tokens.json'
 export const presentationKeyFile = 'presentation-key.pem'
 export const presentationReferenceKeyFile = 'presentation-reference.key'
+/** The public key alone, for verifiers that check presentations offline. */
+export const presentationPublicKeyFile = 'presentation-public.pem'
 
 /** The account of the demo licence's holder: the holder token acts as this account. */
 export const demoHolderAccountId = 'demo-holder'
@@ -71,32 +73,56 @@ export const writeDevTokensFile = (dataDir: string, content: DevTokensFile): voi
   writeFileSync(join(dataDir, devTokensFile), `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 })
 }
 
-/** The file's text, or `create()`'s written owner-only when there is no file yet. */
-const readOrCreate = async (path: string, create: () => Promise<string>): Promise<string> => {
+/**
+ * The file's text; when there is no file, `create()`'s written owner-only, or undefined when nothing
+ * may be created (keys from configuration must exist).
+ */
+const readOrCreate = async (
+  path: string,
+  create: (() => Promise<string>) | undefined,
+): Promise<string | undefined> => {
   if (existsSync(path)) return readFileSync(path, 'utf8')
+  if (create === undefined) return undefined
   const text = await create()
   writeFileSync(path, text, { mode: 0o600 })
   return text
 }
 
-const loadOrCreateKeys = async (dataDir: string): Promise<E.Either<string, PresentationKeys>> => {
-  const path = join(dataDir, presentationKeyFile)
-  const referencePath = join(dataDir, presentationReferenceKeyFile)
+/**
+ * The presentation keys in a folder: `presentation-key.pem` (Ed25519, PKCS#8 PEM) and
+ * `presentation-reference.key` (AES-256, base64url), as `elicence keys` writes them. With `create`,
+ * missing files are generated (a dev service's data folder); without, a missing file is an error.
+ */
+export const loadPresentationKeys = async (
+  directory: string,
+  options: { readonly create: boolean },
+): Promise<E.Either<string, PresentationKeys>> => {
+  const path = join(directory, presentationKeyFile)
+  const referencePath = join(directory, presentationReferenceKeyFile)
   let generated: Promise<GeneratedKeys> | undefined
   const fresh = () => {
     generated ??= generatePresentationKeys()
     return generated
   }
-  const privateKeyPem = await readOrCreate(path, async () => (await fresh()).privateKeyPem)
+  const privateKeyPem = await readOrCreate(
+    path,
+    options.create ? async () => (await fresh()).privateKeyPem : undefined,
+  )
+  if (privateKeyPem === undefined) return E.left(`${path}: no such file (elicence keys --out DIR writes one)`)
   const signingKey = await importSigningKey(privateKeyPem)
   if (E.isLeft(signingKey)) return E.left(`${path}: ${signingKey.left}`)
   const publicKeyPem = await publicKeyPemOf(privateKeyPem)
   if (E.isLeft(publicKeyPem)) return E.left(`${path}: ${publicKeyPem.left}`)
   const verificationKey = await importVerificationKey(publicKeyPem.right)
   if (E.isLeft(verificationKey)) return E.left(`${path}: ${verificationKey.left}`)
-  const referenceKey = await importReferenceKey(
-    await readOrCreate(referencePath, async () => `${(await fresh()).referenceKey}\n`),
+  const referenceText = await readOrCreate(
+    referencePath,
+    options.create ? async () => `${(await fresh()).referenceKey}\n` : undefined,
   )
+  if (referenceText === undefined) {
+    return E.left(`${referencePath}: no such file (elicence keys --out DIR writes one)`)
+  }
+  const referenceKey = await importReferenceKey(referenceText)
   if (E.isLeft(referenceKey)) return E.left(`${referencePath}: ${referenceKey.left}`)
   return E.right({
     signingKey: signingKey.right,
@@ -120,7 +146,7 @@ export const loadOrCreateDevCredentials = async (
     Object.fromEntries(actorRoles.map((role) => [tokensByRole[role], actorFor(role)])),
   )
   if (E.isLeft(tokens)) return E.left(`${join(dataDir, devTokensFile)}: ${tokens.left}`)
-  const keys = await loadOrCreateKeys(dataDir)
+  const keys = await loadPresentationKeys(dataDir, { create: true })
   if (E.isLeft(keys)) return keys
   return E.right({ tokens: tokens.right, tokensByRole, keys: keys.right })
 }

@@ -13,7 +13,9 @@ export { demoLicenceNumber } from './demo-licence.js'
 export {
   type DevTokensFile,
   devTokensFile,
+  loadPresentationKeys,
   presentationKeyFile,
+  presentationPublicKeyFile,
   presentationReferenceKeyFile,
 } from './dev-credentials.js'
 export { type ErrorBody, statusOfLicenceError, type TransportErrorCode } from './errors.js'

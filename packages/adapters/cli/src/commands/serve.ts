@@ -8,9 +8,15 @@
  * $ elicence serve --store sqlite:./data/elicence.db --demo
  * $ PORT=8080 HOST=0.0.0.0 elicence serve --store postgres://localhost/elicence
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { startService } from '@elicence/http'
+import {
+  loadPresentationKeys,
+  type PresentationKeys,
+  parseTokenTable,
+  startService,
+  type TokenTable,
+} from '@elicence/http'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
@@ -19,7 +25,7 @@ import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--tokens FILE] [--keys DIR]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
@@ -31,6 +37,10 @@ Options:
                    else sqlite:DIR/elicence.db)
   --data DIR       where dev tokens and the presentation keys live (default: ./data)
   --demo           record a demo licence with an issued e-licence, unless already there
+  --tokens FILE    bearer tokens: { "<token>": { "role": …, "id": … } } (default: $ELICENCE_TOKENS;
+                   without, a dev token per role is made in DIR and printed)
+  --keys DIR       presentation keys written by \`elicence keys\` (default: $ELICENCE_KEYS; without,
+                   dev keys are made in DIR)
 ${calendarOptionUsage}
   -h, --help       show this text
 
@@ -38,6 +48,44 @@ Environment: PORT (default 3000), HOST (default 127.0.0.1), LOG_LEVEL (default i
 
 Exit status: 0 stopped by a signal; 2 bad arguments or configuration; 3 the store could not be
 opened or the port could not be bound.`
+
+const tokensEnvironmentVariable = 'ELICENCE_TOKENS'
+const keysEnvironmentVariable = 'ELICENCE_KEYS'
+
+/**
+ * Production credentials from configuration: a token table file (`{ "<token>": { role, id } }`) and
+ * a folder of presentation keys (`elicence keys`). Either may be absent: the service then makes dev
+ * ones in its data folder.
+ */
+const configuredCredentials = async (
+  tokensFile: string | undefined,
+  keysDirectory: string | undefined,
+): Promise<E.Either<string, { tokens?: TokenTable; presentationKeys?: PresentationKeys }>> => {
+  let tokens: TokenTable | undefined
+  if (tokensFile !== undefined) {
+    let json: unknown
+    try {
+      json = JSON.parse(readFileSync(tokensFile, 'utf8'))
+    } catch (error) {
+      return E.left(
+        `cannot read the tokens ${tokensFile}: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+    const table = parseTokenTable(json)
+    if (E.isLeft(table)) return E.left(`tokens ${tokensFile}: ${table.left}`)
+    tokens = table.right
+  }
+  let presentationKeys: PresentationKeys | undefined
+  if (keysDirectory !== undefined) {
+    const keys = await loadPresentationKeys(keysDirectory, { create: false })
+    if (E.isLeft(keys)) return E.left(`keys: ${keys.left}`)
+    presentationKeys = keys.right
+  }
+  return E.right({
+    ...(tokens === undefined ? {} : { tokens }),
+    ...(presentationKeys === undefined ? {} : { presentationKeys }),
+  })
+}
 
 /** Resolves with the first of the signals; the process's default handling of them is off meanwhile. */
 const untilSignal = (signals: ReadonlyArray<NodeJS.Signals>): Promise<NodeJS.Signals> =>
@@ -58,7 +106,7 @@ export const serveCommand: CliCommand = {
   usage,
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, serveCommand, args, {
-      flags: { data: 'string', demo: 'boolean', calendar: 'string' },
+      flags: { data: 'string', demo: 'boolean', calendar: 'string', tokens: 'string', keys: 'string' },
       positionals: false,
     })
     if (E.isLeft(parsed)) return parsed.left
@@ -68,6 +116,12 @@ export const serveCommand: CliCommand = {
 
     const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendar)) return usageError(io, serveCommand, calendar.left)
+
+    const configured = await configuredCredentials(
+      values.tokens ?? io.env[tokensEnvironmentVariable],
+      values.keys ?? io.env[keysEnvironmentVariable],
+    )
+    if (E.isLeft(configured)) return usageError(io, serveCommand, configured.left)
 
     const location = parseStoreUrl(storeUrl)
     if (E.isLeft(location)) return usageError(io, serveCommand, location.left.message)
@@ -81,6 +135,7 @@ export const serveCommand: CliCommand = {
       dataDir,
       demo: values.demo === true,
       calendar: calendar.right,
+      ...configured.right,
       env: io.env,
       out: io.stdout,
     })

@@ -1,0 +1,92 @@
+// Keys and tokens from configuration: `elicence keys` writes a key set in one command, and
+// `elicence serve --tokens FILE --keys DIR` runs on them instead of dev credentials.
+import { spawn } from 'node:child_process'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { assertBuildIsFresh, builtBinary, runInProcess } from '../fixtures/run-cli.js'
+import { temporaryFiles } from '../fixtures/temporary-files.js'
+
+const files = temporaryFiles('elicence-cli-keys-')
+afterAll(files.remove)
+beforeAll(assertBuildIsFresh)
+
+const auditorToken = 'auditor-token-0123456789abcdef'
+const tokensFile = files.path('tokens.json')
+writeFileSync(tokensFile, JSON.stringify({ [auditorToken]: { role: 'auditor', id: 'audit-office-1' } }))
+
+describe('elicence keys', () => {
+  it('writes the signing, public and reference keys, secrets owner-only, and never overwrites them', async () => {
+    const out = files.path('keys')
+    const first = await runInProcess(['keys', '--out', out])
+    expect(first.exitCode).toBe(0)
+    const modeOf = (name: string) => statSync(`${out}/${name}`).mode & 0o777
+    expect([
+      modeOf('presentation-key.pem'),
+      modeOf('presentation-public.pem'),
+      modeOf('presentation-reference.key'),
+    ]).toEqual([0o600, 0o644, 0o600])
+    expect(readFileSync(`${out}/presentation-key.pem`, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/)
+    const before = readFileSync(`${out}/presentation-reference.key`, 'utf8')
+    const again = await runInProcess(['keys', '--out', out])
+    expect(again.exitCode).toBe(2)
+    expect(again.stderr).toMatch(/already exist; not overwritten/)
+    expect(readFileSync(`${out}/presentation-reference.key`, 'utf8')).toBe(before)
+  })
+})
+
+describe('elicence serve --tokens --keys', () => {
+  it('serves with the configured tokens and keys, printing no dev tokens', async () => {
+    const keys = files.path('serve-keys')
+    expect((await runInProcess(['keys', '--out', keys])).exitCode).toBe(0)
+    const child = spawn(
+      process.execPath,
+      [
+        builtBinary,
+        'serve',
+        '--store',
+        'memory:',
+        '--data',
+        files.path('data'),
+        '--tokens',
+        tokensFile,
+        '--keys',
+        keys,
+      ],
+      { env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let banner = ''
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        banner += chunk.toString('utf8')
+        const found = /serving on (http:\/\/[^ ]+)/.exec(banner)
+        if (found?.[1] !== undefined) resolve(found[1])
+      })
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)))
+    })
+    try {
+      expect(banner).not.toMatch(/dev tokens/)
+      const asAuditor = await fetch(`${url}/review-queue`, {
+        headers: { authorization: `Bearer ${auditorToken}` },
+      })
+      expect(asAuditor.status).toBe(200)
+      const unknown = await fetch(`${url}/review-queue`, {
+        headers: { authorization: 'Bearer not-a-configured-token' },
+      })
+      expect(unknown.status).toBe(401)
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    }
+  })
+  it('refuses a missing key folder and a token table with a guessable token (exit 2)', async () => {
+    const missing = await runInProcess(['serve', '--store', 'memory:', '--keys', files.path('nowhere')])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toMatch(/presentation-key\.pem: no such file/)
+    const weak = files.path('weak.json')
+    writeFileSync(weak, JSON.stringify({ short: { role: 'auditor', id: 'a' } }))
+    const refused = await runInProcess(['serve', '--store', 'memory:', '--tokens', weak])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toMatch(/shorter than 16 characters/)
+  })
+})
