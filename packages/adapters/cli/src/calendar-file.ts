@@ -7,9 +7,9 @@
  * // 2027.json: { "year": 2027, "holidays": ["2027-01-01", …], "workdays": ["2027-02-07", …] }
  * loadCalendar('./2027.json') // Either<string, WorkingDayCalendar>
  */
-import { readFileSync } from 'node:fs'
 import { chinaMainlandCalendar, type WorkingDayCalendar, withYearSchedule } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
+import { readJsonFile } from './json-file.js'
 
 export const calendarEnvironmentVariable = 'ELICENCE_CALENDAR'
 
@@ -19,14 +19,9 @@ export const calendarOptionUsage = `  --calendar FILE  add published years to th
 export const loadCalendar = (file: string | undefined): E.Either<string, WorkingDayCalendar> => {
   const base = chinaMainlandCalendar()
   if (file === undefined) return E.right(base)
-  let json: unknown
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (error) {
-    return E.left(
-      `cannot read the calendar ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    )
-  }
+  const read = readJsonFile(file, 'calendar')
+  if (E.isLeft(read)) return read
+  const json = read.right
   let calendar = base
   for (const [index, schedule] of (Array.isArray(json) ? json : [json]).entries()) {
     const extended = withYearSchedule(schedule)(calendar)

@@ -8,7 +8,7 @@
  * $ elicence serve --store sqlite:./data/elicence.db --demo
  * $ PORT=8080 HOST=0.0.0.0 elicence serve --store postgres://localhost/elicence
  */
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import {
   loadPresentationKeys,
@@ -21,6 +21,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
+import { readJsonFile } from '../json-file.js'
 import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.js'
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
@@ -63,15 +64,9 @@ const configuredCredentials = async (
 ): Promise<E.Either<string, { tokens?: TokenTable; presentationKeys?: PresentationKeys }>> => {
   let tokens: TokenTable | undefined
   if (tokensFile !== undefined) {
-    let json: unknown
-    try {
-      json = JSON.parse(readFileSync(tokensFile, 'utf8'))
-    } catch (error) {
-      return E.left(
-        `cannot read the tokens ${tokensFile}: ${error instanceof Error ? error.message : String(error)}`,
-      )
-    }
-    const table = parseTokenTable(json)
+    const json = readJsonFile(tokensFile, 'tokens')
+    if (E.isLeft(json)) return json
+    const table = parseTokenTable(json.right)
     if (E.isLeft(table)) return E.left(`tokens ${tokensFile}: ${table.left}`)
     tokens = table.right
   }
