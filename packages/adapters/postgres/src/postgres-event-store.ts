@@ -78,6 +78,7 @@ import {
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg'
+import type { PostgresConnectionOptions } from './connection-options.js'
 import {
   chainMismatchState,
   defaultSchema,
@@ -89,20 +90,7 @@ import {
   streamVersionConstraint,
 } from './schema.js'
 
-export type PostgresEventStoreOptions =
-  | {
-      /** e.g. `postgres://user:password@host:5432/database`; the store owns the pool and ends it on close. */
-      readonly connectionString: string
-      /** Connections in the store's pool (default 10). */
-      readonly poolSize?: number
-      /** Schema holding the tables (default `elicence`); lower-case letters, digits and `_`. */
-      readonly schema?: string
-    }
-  | {
-      /** A pool the caller owns: `close()` leaves it open. */
-      readonly pool: Pool
-      readonly schema?: string
-    }
+export type PostgresEventStoreOptions = PostgresConnectionOptions
 
 /** An event row as an array: pg's `rowMode: 'array'` reads a quarter faster than an object per row. */
 type EventRow = [

@@ -22,21 +22,10 @@ import {
 } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { Pool, type PoolClient } from 'pg'
+import type { PostgresConnectionOptions } from './connection-options.js'
 import { defaultSchema, isValidSchemaName } from './schema.js'
 
-export type PostgresReadModelStoreOptions =
-  | {
-      /** The store owns this pool and ends it on close. */
-      readonly connectionString: string
-      readonly poolSize?: number
-      /** Schema holding the tables (default `elicence`); lower-case letters, digits and `_`. */
-      readonly schema?: string
-    }
-  | {
-      /** A pool the caller owns: `close()` leaves it open. */
-      readonly pool: Pool
-      readonly schema?: string
-    }
+export type PostgresReadModelStoreOptions = PostgresConnectionOptions
 
 const schemaSql = (schema: string): string => `
   CREATE SCHEMA IF NOT EXISTS "${schema}";
