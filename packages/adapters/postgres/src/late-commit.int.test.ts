@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import {
   genesisHash,
   type NewEvent,
@@ -9,28 +9,19 @@ import {
   streamPartitionKey,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { Client, Pool } from 'pg'
+import { Client } from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
 import { draftEvent } from './testing/draft-events.js'
+import { throwawaySchemas } from './testing/throwaway-schemas.js'
 
 // The no-skip guarantee of readAll (see the header of postgres-event-store.ts), shown with
 // transactions that are held open on purpose: an append that has drawn its positions but not yet
 // committed while later appends commit around it.
 
 const url = inject('postgresUrl')
-const admin = new Pool({ connectionString: url, max: 2 })
-const schemas: string[] = []
-const freshSchema = () => {
-  const schema = `late_${randomUUID().replaceAll('-', '')}`
-  schemas.push(schema)
-  return schema
-}
-
-afterAll(async () => {
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-  await admin.end()
-})
+const { admin, fresh: freshSchema, dropAll } = throwawaySchemas(url, 'late', 2)
+afterAll(dropAll)
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex')
 

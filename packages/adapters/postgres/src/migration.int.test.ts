@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import {
   type EventStore,
   genesisHash,
@@ -11,29 +11,20 @@ import {
 } from '@elicence/domain'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
-import { type Client, Pool, type PoolClient } from 'pg'
+import type { Client, Pool, PoolClient } from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
 import { draftEvent } from './testing/draft-events.js'
 import { schemaVersion1Sql } from './testing/schema-version-1.js'
+import { throwawaySchemas } from './testing/throwaway-schemas.js'
 
 // A database the previous build (schema 1, no partition key) created and filled, opened by this
 // build: it migrates once, even when several stores start on it at the same moment, and then every
 // old event is in the partition its stream id names, as streamPartitionKey computes it in Node.
 
 const url = inject('postgresUrl')
-const admin = new Pool({ connectionString: url, max: 4 })
-const schemas: string[] = []
-const freshSchema = () => {
-  const schema = `migrate_${randomUUID().replaceAll('-', '')}`
-  schemas.push(schema)
-  return schema
-}
-
-afterAll(async () => {
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-  await admin.end()
-})
+const { admin, fresh: freshSchema, dropAll } = throwawaySchemas(url, 'migrate', 4)
+afterAll(dropAll)
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex')
 

@@ -55,6 +55,13 @@ const storeWith = async (events: ReadonlyArray<NewEvent>) => {
   return { store, stored: appended.right.events }
 }
 
+/** A command about app-1 on the day its review falls due (by schema 1's record). */
+const onTheDueDay = (type: string, actor: { readonly role: string; readonly id: string }) => ({
+  type,
+  data: { licenceNumber, applicationId: 'app-1' },
+  metadata: { commandId: crypto.randomUUID(), at: '2026-10-08T10:00:00+08:00', actor },
+})
+
 describe('decoding stored events', () => {
   it('reads a schema-1 ELicenceApplied in the current shape, naming the calendar schema 1 implied', async () => {
     const { stored } = await storeWith([recorded, appliedSchema1])
@@ -68,15 +75,7 @@ describe('decoding stored events', () => {
   it('lets the handler decide on a history that mixes schema versions', async () => {
     const { store } = await storeWith([recorded, appliedSchema1])
     const handle = commandHandler({ store, decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
-    const outcome = await handle({
-      type: 'ReviewApplication',
-      data: { licenceNumber, applicationId: 'app-1' },
-      metadata: {
-        commandId: crypto.randomUUID(),
-        at: '2026-10-08T10:00:00+08:00',
-        actor: { role: 'system', id: 'job' },
-      },
-    })
+    const outcome = await handle(onTheDueDay('ReviewApplication', { role: 'system', id: 'job' }))
     expect(
       E.isRight(outcome) && outcome.right.events.map((event) => [event.type, event.metadata.schemaVersion]),
     ).toEqual([['ELicenceIssued', currentSchemaVersion]])
@@ -101,15 +100,7 @@ describe('decoding stored events', () => {
             : event,
       },
     })
-    const outcome = await handle({
-      type: 'ReviewApplication',
-      data: { licenceNumber, applicationId: 'app-1' },
-      metadata: {
-        commandId: crypto.randomUUID(),
-        at: '2026-10-08T10:00:00+08:00',
-        actor: { role: 'system', id: 'job' },
-      },
-    })
+    const outcome = await handle(onTheDueDay('ReviewApplication', { role: 'system', id: 'job' }))
     expect(E.isLeft(outcome) && outcome.left.code).toBe('review-not-due')
   })
   it('stops at an event from a newer schema, naming its stream and version', async () => {
@@ -125,15 +116,7 @@ describe('decoding stored events', () => {
     }
     const { store } = await storeWith([recorded, broken])
     const handle = commandHandler({ store, decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
-    const outcome = await handle({
-      type: 'WithdrawApplication',
-      data: { licenceNumber, applicationId: 'app-1' },
-      metadata: {
-        commandId: crypto.randomUUID(),
-        at: '2026-10-08T10:00:00+08:00',
-        actor: { role: 'holder', id: 'acct-1' },
-      },
-    })
+    const outcome = await handle(onTheDueDay('WithdrawApplication', { role: 'holder', id: 'acct-1' }))
     expect(E.isLeft(outcome) && outcome.left.code).toBe('corrupt-event')
     expect(E.isLeft(outcome) && outcome.left.message).toMatch(new RegExp(`${streamId}@1.*reviewDueAt`))
     const after = await store.readStream(streamId)
