@@ -19,6 +19,15 @@ export {
 } from './calendar/local-time.js'
 export { type ReviewDue, reviewDueAt } from './calendar/review-due.js'
 export {
+  type HandlerError,
+  type HandlerErrorCode,
+  handlerErrorCodes,
+  isLicenceError,
+  isStoreError,
+  type StoreErrorCode,
+  storeErrorCodes,
+} from './handler/errors.js'
+export {
   type CommandHandler,
   type CommandHandlerOptions,
   type CommandOutcome,
@@ -27,21 +36,51 @@ export {
 export {
   currentSchemaVersion,
   type DecodedStoredEvent,
-  decodeStoredEvent,
+  defaultStoredEventDecoder,
+  type StoredEventDecoder,
+  type StoredEventDecoderOptions,
+  shapeProblems,
+  storedEventDecoder,
   type Upcaster,
   type Upcasters,
   upcasters,
-} from './handler/stored-events.js'
+} from './history/decoder.js'
+export {
+  type DecodedPage,
+  type DecodedStream,
+  decodedPages,
+  decodeEvents,
+  linkBreakOf,
+  type PagedStore,
+  type PageOptions,
+  type PagesOptions,
+  readDecodedPage,
+  readDecodedStream,
+  readStoredPage,
+  storedPages,
+} from './history/reader.js'
+export {
+  decodeStoredEventShape,
+  LicenceStreamId,
+  Sha256Hex,
+  StoredEventCodec,
+  StoredEventMetadataCodec,
+} from './history/stored-event.js'
 export { canonicalJson } from './integrity/canonical-json.js'
 export {
   bytesToHex,
   type ChainBreak,
+  type ChainHead,
   genesisHash,
   hashInput,
+  headAfter,
+  linkBreaks,
   type SealedEvent,
   type SealInput,
+  sealBreak,
   sealEvents,
   sha256HexWebCrypto,
+  streamStart,
   verifyChain,
 } from './integrity/hash-chain.js'
 export {

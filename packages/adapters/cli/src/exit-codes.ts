@@ -7,7 +7,7 @@
  * @example
  * worst(exitCodes.refused, exitCodeOfError('store-failure')) // 3
  */
-import type { LicenceErrorCode } from '@elicence/domain'
+import type { HandlerErrorCode } from '@elicence/domain'
 
 export const exitCodes = {
   /** Everything was applied (or was already applied: an idempotent replay). */
@@ -23,7 +23,7 @@ export const exitCodes = {
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]
 
 /** A record, not a switch with a default: a new error code does not compile until it is placed. */
-const exitCodeByError: Readonly<Record<LicenceErrorCode, ExitCode>> = {
+const exitCodeByError: Readonly<Record<HandlerErrorCode, ExitCode>> = {
   'invalid-command': exitCodes.invalidInput,
   forbidden: exitCodes.refused,
   'licence-not-found': exitCodes.refused,
@@ -51,7 +51,7 @@ const exitCodeByError: Readonly<Record<LicenceErrorCode, ExitCode>> = {
   'store-failure': exitCodes.storeFailure,
 }
 
-export const exitCodeOfError = (code: LicenceErrorCode): ExitCode => exitCodeByError[code]
+export const exitCodeOfError = (code: HandlerErrorCode): ExitCode => exitCodeByError[code]
 
 export const worst = (...codes: ReadonlyArray<ExitCode>): ExitCode =>
   codes.reduce<ExitCode>(

@@ -1,7 +1,7 @@
 /**
  * The check of a history file before anything of it is written: every line's shape and codec
  * (`parseHistoryLine`), the global order (positions strictly increasing), and every stream's hash
- * chain (`verifyChain`). It keeps one event per stream, never the history, so a file of millions of
+ * chain (`verifyChain` from the stream's head so far). It keeps one chain head per stream, never the history, so a file of millions of
  * lines is checked in a stream.
  *
  * @example
@@ -9,7 +9,7 @@
  * check.verdict // 'intact' | 'broken' (a chain or the order) | 'unreadable' (a line is no stored event)
  */
 import { createHash } from 'node:crypto'
-import { type ChainBreak, genesisHash, type StoredEvent, verifyChain } from '@elicence/domain'
+import { type ChainHead, headAfter, streamStart, verifyChain } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Line } from './cli-io.js'
 import { parseHistoryLine } from './history-file.js'
@@ -31,21 +31,6 @@ const keptProblems = 20
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-/**
- * Breaks of `next`, given the last event already verified in its stream. `verifyChain` checks a
- * chain from version 0 and the genesis hash; handed `[verified, next]`, it first reports that
- * `verified` does not start a stream, which is known and dropped, then checks `next` against
- * `verified`, exactly as over the whole stream.
- */
-const breaksOf = async (
-  verified: StoredEvent | undefined,
-  next: StoredEvent,
-): Promise<ReadonlyArray<ChainBreak>> => {
-  if (verified === undefined) return verifyChain([next], sha256Hex)
-  const notFirst = Number(verified.version !== 0) + Number(verified.metadata.prevHash !== genesisHash)
-  return (await verifyChain([verified, next], sha256Hex)).slice(notFirst)
-}
-
 const verdictRank: Readonly<Record<HistoryVerdict, number>> = { intact: 0, broken: 1, unreadable: 2 }
 
 export const checkHistory = async (lines: AsyncIterable<Line>): Promise<HistoryCheck> => {
@@ -57,8 +42,8 @@ export const checkHistory = async (lines: AsyncIterable<Line>): Promise<HistoryC
     problemCount += messages.length
     problems.push(...messages.slice(0, Math.max(0, keptProblems - problems.length)))
   }
-  // Per stream, its last verified event, or 'broken': after a break nothing in it can be trusted.
-  const tails = new Map<string, StoredEvent | 'broken'>()
+  // Per stream, the head of its verified chain, or 'broken': after a break nothing in it can be trusted.
+  const heads = new Map<string, ChainHead | 'broken'>()
   let previous: { readonly line: number; readonly position: number } | undefined
   let events = 0
   for await (const line of lines) {
@@ -77,18 +62,18 @@ export const checkHistory = async (lines: AsyncIterable<Line>): Promise<HistoryC
     if (previous === undefined || event.position > previous.position) {
       previous = { line: line.number, position: event.position }
     }
-    const tail = tails.get(event.streamId)
-    if (tail === 'broken') continue
-    const breaks = await breaksOf(tail, event)
+    const head = heads.get(event.streamId) ?? streamStart
+    if (head === 'broken') continue
+    const breaks = await verifyChain([event], sha256Hex, head)
     if (breaks.length === 0) {
-      tails.set(event.streamId, event)
+      heads.set(event.streamId, headAfter(event))
     } else {
       report(
         'broken',
         breaks.map((chainBreak) => `line ${line.number}: ${chainBreak.message} (${chainBreak.reason})`),
       )
-      tails.set(event.streamId, 'broken')
+      heads.set(event.streamId, 'broken')
     }
   }
-  return { verdict, problems, problemCount, events, streams: tails.size }
+  return { verdict, problems, problemCount, events, streams: heads.size }
 }

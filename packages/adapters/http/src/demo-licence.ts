@@ -8,7 +8,13 @@
  * @example
  * await recordDemoLicence(handle, new Date()) // Right('11010519491231002X')
  */
-import type { CommandHandler, LicenceError } from '@elicence/domain'
+import {
+  type CommandHandler,
+  type HandlerError,
+  isCorruptEvent,
+  isStoreFailure,
+  type StoreError,
+} from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { demoHolderAccountId } from './dev-credentials.js'
 
@@ -67,7 +73,7 @@ const demoCommands = (now: Date) => {
 export interface DemoOutcome {
   readonly licenceNumber: string
   /** Refusals met on the way, e.g. the licence was changed since it was first seeded. */
-  readonly refusals: ReadonlyArray<LicenceError>
+  readonly refusals: ReadonlyArray<HandlerError>
 }
 
 /**
@@ -78,12 +84,12 @@ export interface DemoOutcome {
 export const recordDemoLicence = async (
   handle: CommandHandler,
   now: Date,
-): Promise<E.Either<LicenceError, DemoOutcome>> => {
-  const refusals: LicenceError[] = []
+): Promise<E.Either<StoreError, DemoOutcome>> => {
+  const refusals: HandlerError[] = []
   for (const command of demoCommands(now)) {
     const outcome = await handle(command)
     if (E.isLeft(outcome)) {
-      if (outcome.left.code === 'store-failure' || outcome.left.code === 'corrupt-event') return outcome
+      if (isStoreFailure(outcome.left) || isCorruptEvent(outcome.left)) return E.left(outcome.left)
       refusals.push(outcome.left)
     }
   }

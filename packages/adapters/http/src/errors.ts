@@ -1,22 +1,32 @@
 /**
  * The one place where errors become HTTP status codes (DESIGN §7: the mapping lives only in the
- * transport). Domain and store errors keep their kebab-case code in the body; the transport adds a
- * few codes of its own for what only HTTP can get wrong (no token, a body too large, …).
+ * transport). Domain and store errors keep their kebab-case code in the body, and a store error its
+ * details too (the stream, the version, the expected and actual versions); the transport adds a few
+ * codes of its own for what only HTTP can get wrong (no token, a body too large, …).
  *
  * @example
- * statusOfLicenceError('review-not-due') // 422
+ * statusOfHandlerError('review-not-due') // 422
+ * fromHandlerError(concurrencyConflict('licence-11010519491231002X', 3, 4)).body
+ * // { error: { code: 'concurrency-conflict', message: '…', streamId: 'licence-…', expected: 3, actual: 4 } }
  * errorBody({ code: 'invalid-command', message: '…', issues: [{ path: 'data.classes', message: '…' }] })
  * // { error: { code: 'invalid-command', message: '…', issues: [ … ] } }
  */
-import type { InvalidInputIssue, LicenceError, LicenceErrorCode } from '@elicence/domain'
+import {
+  type ExpectedVersion,
+  type HandlerError,
+  type HandlerErrorCode,
+  type InvalidInputIssue,
+  isStoreError,
+} from '@elicence/domain'
 import type { FastifyReply } from 'fastify'
+import { absurd } from 'fp-ts/lib/function.js'
 
 /**
  * Every domain and handler code has a status; a code added to the domain fails to compile here until
  * it is given one. 422 is a refusal by a rule of DESIGN §3; 409 is a race the client may retry;
  * 5xx is only ever the server's own trouble (a store that is down or holds a corrupt event).
  */
-const licenceErrorStatus: Readonly<Record<LicenceErrorCode, number>> = {
+const handlerErrorStatus: Readonly<Record<HandlerErrorCode, number>> = {
   'invalid-command': 400,
   forbidden: 403,
   // The account in the token does not hold the licence: the same answer as any other refusal of who.
@@ -44,7 +54,7 @@ const licenceErrorStatus: Readonly<Record<LicenceErrorCode, number>> = {
   'corrupt-event': 500,
 }
 
-export const statusOfLicenceError = (code: LicenceErrorCode): number => licenceErrorStatus[code]
+export const statusOfHandlerError = (code: HandlerErrorCode): number => handlerErrorStatus[code]
 
 /** Codes only the transport produces. */
 export type TransportErrorCode =
@@ -66,6 +76,13 @@ export interface ErrorBody {
     readonly issues?: ReadonlyArray<InvalidInputIssue>
     /** A refusal that has several causes, e.g. why an e-licence is not valid (`expired`, `revoked`). */
     readonly reasons?: ReadonlyArray<string>
+    /** A store error: the stream it concerns. */
+    readonly streamId?: string
+    /** `corrupt-event`: the version of the event that is corrupt. */
+    readonly version?: number
+    /** `concurrency-conflict`: the version the write expected, and the stream's actual version. */
+    readonly expected?: ExpectedVersion
+    readonly actual?: number
   }
 }
 
@@ -83,15 +100,33 @@ export const errorBody = (error: {
   },
 })
 
+/** What a store error tells the client; a failure's `cause` stays in the server's log. */
+const storeErrorDetails = (error: HandlerError): Omit<ErrorBody['error'], 'code' | 'message'> => {
+  if (!isStoreError(error)) return {}
+  switch (error.code) {
+    case 'concurrency-conflict':
+      return { streamId: error.streamId, expected: error.expected, actual: error.actual }
+    case 'corrupt-event':
+      return { streamId: error.streamId, version: error.version }
+    case 'store-failure':
+      return {}
+    default:
+      return absurd(error)
+  }
+}
+
 export interface HttpFailure {
   readonly status: number
   readonly body: ErrorBody
 }
 
-export const fromLicenceError = (error: LicenceError): HttpFailure => ({
-  status: statusOfLicenceError(error.code),
-  body: errorBody(error),
-})
+export const fromHandlerError = (error: HandlerError): HttpFailure => {
+  const body = errorBody(error)
+  return {
+    status: statusOfHandlerError(error.code),
+    body: { error: { ...body.error, ...storeErrorDetails(error) } },
+  }
+}
 
 export const transportFailure = (
   status: number,

@@ -18,7 +18,7 @@ export {
   presentationPublicKeyFile,
   presentationReferenceKeyFile,
 } from './dev-credentials.js'
-export { type ErrorBody, statusOfLicenceError, type TransportErrorCode } from './errors.js'
+export { type ErrorBody, statusOfHandlerError, type TransportErrorCode } from './errors.js'
 export { openApiDocument } from './openapi.js'
 export { createServer, type PresentationKeys, type ServerOptions } from './server.js'
 export { type RunningService, type ServiceError, type ServiceOptions, startService } from './service.js'

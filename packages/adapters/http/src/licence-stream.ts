@@ -1,27 +1,34 @@
 /**
  * Reading one licence's stream for a request: the licence number from the path is decoded by the
- * domain's codec, the events are decoded (through the upcasters) and folded, and a holder is let
- * through only to a licence recorded under their own account.
+ * domain's codec, the events are read through the server's one decoder (the embedder's upcasters)
+ * and folded, and a holder is let through only to a licence recorded under their own account.
  *
  * @example
- * const read = await readLicenceStreamAs(store, actor, licenceNumber)
+ * const read = await readLicenceStreamAs({ store, decoder }, actor, licenceNumber)
  * // Right({ events, version, state, … }); 404 when never recorded; 403 for a holder of another account
  */
 import {
   type Actor,
   type DecodedStoredEvent,
-  decodeStoredEvent,
   type EventStore,
   fold,
   type LicenceNumber,
   LicenceNumber as LicenceNumberCodec,
   type LicenceState,
   licenceError,
+  readDecodedStream,
   type StoredEvent,
+  type StoredEventDecoder,
   streamIdFor,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { fromLicenceError, type HttpFailure, transportFailure } from './errors.js'
+import { fromHandlerError, type HttpFailure, transportFailure } from './errors.js'
+
+/** Where streams are read from, and how: the server's store and its one decoder. */
+export interface StreamSource {
+  readonly store: Pick<EventStore, 'readStream'>
+  readonly decoder: StoredEventDecoder
+}
 
 export interface LicenceStream {
   readonly licenceNumber: LicenceNumber
@@ -47,29 +54,23 @@ export const parseLicenceNumber = (value: unknown, path: string): E.Either<HttpF
 
 /** Reads and folds the stream; a licence never recorded is 404. */
 export const readLicenceStream = async (
-  store: EventStore,
+  source: StreamSource,
   licenceNumber: LicenceNumber,
 ): Promise<E.Either<HttpFailure, LicenceStream>> => {
-  const read = await store.readStream(streamIdFor(licenceNumber))
-  if (E.isLeft(read)) return E.left(fromLicenceError(licenceError(read.left.code, read.left.message)))
-  const events: DecodedStoredEvent[] = []
-  for (const stored of read.right.events) {
-    const decoded = decodeStoredEvent(stored)
-    if (E.isLeft(decoded))
-      return E.left(fromLicenceError(licenceError(decoded.left.code, decoded.left.message)))
-    events.push(decoded.right)
-  }
+  const read = await readDecodedStream(source.store, streamIdFor(licenceNumber), source.decoder)
+  if (E.isLeft(read)) return E.left(fromHandlerError(read.left))
+  const { events, stored, version } = read.right
   const state = fold(events)
   if (state._tag === 'Unrecorded') {
     return E.left(
-      fromLicenceError(licenceError('licence-not-found', `no licence ${licenceNumber} is recorded`)),
+      fromHandlerError(licenceError('licence-not-found', `no licence ${licenceNumber} is recorded`)),
     )
   }
-  return E.right({ licenceNumber, stored: read.right.events, events, version: read.right.version, state })
+  return E.right({ licenceNumber, stored, events, version, state })
 }
 
 const notHolder = (actor: Actor, licenceNumber: string): HttpFailure =>
-  fromLicenceError(
+  fromHandlerError(
     licenceError('not-licence-holder', `account ${actor.id} does not hold licence ${licenceNumber}`),
   )
 
@@ -79,11 +80,11 @@ const notHolder = (actor: Actor, licenceNumber: string): HttpFailure =>
  * which numbers are recorded. Anyone else who got past the role policy reaches every licence.
  */
 export const readLicenceStreamAs = async (
-  store: EventStore,
+  source: StreamSource,
   actor: Actor,
   licenceNumber: LicenceNumber,
 ): Promise<E.Either<HttpFailure, LicenceStream>> => {
-  const read = await readLicenceStream(store, licenceNumber)
+  const read = await readLicenceStream(source, licenceNumber)
   if (actor.role !== 'holder') return read
   if (E.isLeft(read)) return read.left.status === 404 ? E.left(notHolder(actor, licenceNumber)) : read
   const { state } = read.right

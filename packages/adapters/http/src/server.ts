@@ -17,8 +17,10 @@ import {
   type ActorRole,
   type CommandHandler,
   commandHandler,
+  defaultStoredEventDecoder,
   type EventStore,
   type LicenceDecider,
+  type StoredEventDecoder,
 } from '@elicence/domain'
 import {
   defaultPresentationSeconds,
@@ -77,6 +79,11 @@ export interface ServerOptions {
   readonly bodyLimit?: number
   /** Attempts of the command handler on a version conflict before answering 409. */
   readonly maxAttempts?: number
+  /**
+   * How stored events are read, by every route and the handler alike: the embedder's upcasters,
+   * bound once (`storedEventDecoder`). Default: this build's upcasters.
+   */
+  readonly decoder?: StoredEventDecoder
 }
 
 /** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
@@ -94,9 +101,11 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     requestTimeout: 30_000,
   })
 
+  const decoder = options.decoder ?? defaultStoredEventDecoder
   const handle: CommandHandler = commandHandler({
     store: options.store,
     decider: options.decider,
+    decoder,
     clock,
     digest: sha256Hex,
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
@@ -134,6 +143,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   registerLicenceRoutes(app, {
     tokens: options.tokens,
     store: options.store,
+    decoder,
     clock,
     presentations: {
       signingKey: options.presentationKeys.signingKey,
@@ -144,6 +154,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   registerPresentationRoutes(app, {
     tokens: options.tokens,
     store: options.store,
+    decoder,
     clock,
     verificationKey: options.presentationKeys.verificationKey,
     referenceKey: options.presentationKeys.referenceKey,
@@ -153,7 +164,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   if (options.readModels === undefined) app.addHook('onClose', () => readModels.close())
   registerReviewQueueRoutes(app, {
     tokens: options.tokens,
-    runner: projectionRunner({ events: options.store, readModels }),
+    runner: projectionRunner({ events: options.store, readModels, decoder }),
     queries: readModelQueries(readModels),
   })
   registerOperationsRoutes(app, {

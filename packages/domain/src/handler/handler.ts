@@ -7,29 +7,31 @@
  *
  * @example
  * const handle = commandHandler({ store: inMemoryEventStore(), decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
- * const outcome = await handle(json) // Either<LicenceError, { events, version }>
+ * const outcome = await handle(json) // Either<HandlerError, { events, version, replayed }>
  */
 import * as E from 'fp-ts/lib/Either.js'
+import {
+  currentSchemaVersion,
+  defaultStoredEventDecoder,
+  type StoredEventDecoder,
+} from '../history/decoder.js'
+import { readDecodedStream } from '../history/reader.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
 import { sha256HexWebCrypto } from '../integrity/hash-chain.js'
 import { parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
-import { type LicenceError, licenceError } from '../licence/errors.js'
+import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
 import {
+  type ConcurrencyConflict,
+  concurrencyConflict,
   type EventStore,
   isConcurrencyConflict,
   type NewEvent,
   type StoredEvent,
-  type StoreError,
 } from '../store/port.js'
 import { streamIdFor } from '../store/streams.js'
-import {
-  currentSchemaVersion,
-  decodeStoredEvent,
-  upcasters as defaultUpcasters,
-  type Upcasters,
-} from './stored-events.js'
+import type { HandlerError } from './errors.js'
 
 export interface CommandOutcome {
   readonly events: ReadonlyArray<StoredEvent>
@@ -39,7 +41,7 @@ export interface CommandOutcome {
   readonly replayed: boolean
 }
 
-export type CommandHandler = (json: unknown) => Promise<E.Either<LicenceError, CommandOutcome>>
+export type CommandHandler = (json: unknown) => Promise<E.Either<HandlerError, CommandOutcome>>
 
 export interface CommandHandlerOptions {
   readonly store: EventStore
@@ -48,7 +50,8 @@ export interface CommandHandlerOptions {
   readonly maxAttempts?: number
   readonly clock?: () => Date
   readonly newEventId?: () => string
-  readonly upcasters?: Upcasters
+  /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
+  readonly decoder?: StoredEventDecoder
   /**
    * SHA-256 as hex for the command hash; Web Crypto by default. Node embedders can pass node:crypto's
    * synchronous digest, which saves a thread-pool round trip per command (measured 17–43 µs).
@@ -56,14 +59,12 @@ export interface CommandHandlerOptions {
   readonly digest?: (text: string) => string | Promise<string>
 }
 
-const fromStoreError = (error: StoreError): LicenceError => licenceError(error.code, error.message)
-
 export const commandHandler = (options: CommandHandlerOptions): CommandHandler => {
   const { store, decider } = options
   const maxAttempts = options.maxAttempts ?? 5
   const clock = options.clock ?? (() => new Date())
   const newEventId = options.newEventId ?? (() => crypto.randomUUID())
-  const using = options.upcasters ?? defaultUpcasters
+  const decoder = options.decoder ?? defaultStoredEventDecoder
   const digest = options.digest ?? sha256HexWebCrypto
 
   return async (json) => {
@@ -75,17 +76,17 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     // `at` is left out: a transport that stamps the time may re-send the same command later.
     const commandHash = await digest(canonicalJson({ type: command.type, data: command.data, actor }))
 
+    let conflict: ConcurrencyConflict | undefined
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const read = await store.readStream(streamId)
-      if (E.isLeft(read)) return E.left(fromStoreError(read.left))
+      const read = await readDecodedStream(store, streamId, decoder)
+      if (E.isLeft(read)) return read
 
       let state: LicenceState = decider.initialState
       const earlier: StoredEvent[] = []
-      for (const stored of read.right.events) {
-        const decoded = decodeStoredEvent(stored, using)
-        if (E.isLeft(decoded)) return E.left(fromStoreError(decoded.left))
+      for (const [index, decoded] of read.right.events.entries()) {
+        const stored = read.right.stored[index] as StoredEvent
         if (stored.metadata.commandId === commandId) earlier.push(stored)
-        state = decider.evolve(state, decoded.right)
+        state = decider.evolve(state, decoded)
       }
       if (earlier.length > 0) {
         if (earlier.some((event) => event.metadata.commandHash !== commandHash)) {
@@ -124,13 +125,14 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
       const expected = read.right.version === -1 ? 'no-stream' : read.right.version
       const appended = await store.appendToStream(streamId, expected, events)
       if (E.isRight(appended)) return E.right({ ...appended.right, replayed: false })
-      if (!isConcurrencyConflict(appended.left)) return E.left(fromStoreError(appended.left))
+      if (!isConcurrencyConflict(appended.left)) return appended
+      conflict = appended.left
     }
-    return E.left(
-      licenceError(
-        'concurrency-conflict',
-        `stream ${streamId} kept changing: gave up after ${maxAttempts} attempts`,
-      ),
-    )
+    // The last conflict's versions, so the sender learns where the stream stood.
+    const last = conflict ?? concurrencyConflict(streamId, 'any', -1)
+    return E.left({
+      ...last,
+      message: `stream ${streamId} kept changing: gave up after ${maxAttempts} attempts`,
+    })
   }
 }

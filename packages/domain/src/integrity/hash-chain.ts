@@ -102,46 +102,90 @@ export interface ChainBreak {
 }
 
 /**
- * Checks one stream's events (in version order) against the chain. Returns every break found, so an
- * auditor sees an edited event and the reordering after it alike.
+ * Where a stream's verified chain stands: the version and hash of its last verified event, or
+ * `streamStart` before its first. A reader that keeps the head of each stream (a projection's view,
+ * an auditor's, an import's check) verifies each new event against it, without the history before.
  */
-export const verifyChain = async (
-  events: ReadonlyArray<Pick<StoredEvent, 'streamId' | 'version' | 'type' | 'data' | 'metadata'>>,
-  digest: (text: string) => string | Promise<string> = sha256HexWebCrypto,
-): Promise<ReadonlyArray<ChainBreak>> => {
+export interface ChainHead {
+  /** -1 before the first event. */
+  readonly version: number
+  readonly hash: string
+}
+
+export const streamStart: ChainHead = { version: -1, hash: genesisHash }
+
+/** The head after `event`, whether or not it continued the chain: later events are checked against it. */
+export const headAfter = (event: Pick<StoredEvent, 'version' | 'metadata'>): ChainHead => ({
+  version: event.version,
+  hash: event.metadata.hash,
+})
+
+type ChainedEvent = Pick<StoredEvent, 'streamId' | 'version' | 'type' | 'data' | 'metadata'>
+
+/**
+ * The links of `event` to the head before it: its version follows, its `prevHash` is the head's
+ * hash. No hashing: cheap enough for every read.
+ */
+export const linkBreaks = (
+  head: ChainHead,
+  event: Omit<ChainedEvent, 'type' | 'data'>,
+): ReadonlyArray<ChainBreak> => {
   const breaks: ChainBreak[] = []
-  let expectedPrev = genesisHash
-  let expectedVersion = 0
-  for (const event of events) {
-    const at = `${event.streamId}@${event.version}`
-    if (event.version !== expectedVersion) {
-      breaks.push({
-        streamId: event.streamId,
-        version: event.version,
-        reason: 'version-gap',
-        message: `${at}: expected version ${expectedVersion}`,
-      })
-    }
-    const { hash, ...draft } = event.metadata
-    if (draft.prevHash !== expectedPrev) {
-      breaks.push({
-        streamId: event.streamId,
-        version: event.version,
-        reason: 'prev-hash-mismatch',
-        message: `${at}: prevHash does not match the previous event's hash`,
-      })
-    }
-    const actual = await digest(hashInput(event.streamId, event.version, event.type, event.data, draft))
-    if (actual !== hash) {
-      breaks.push({
+  const at = `${event.streamId}@${event.version}`
+  const expectedVersion = head.version + 1
+  if (event.version !== expectedVersion) {
+    breaks.push({
+      streamId: event.streamId,
+      version: event.version,
+      reason: 'version-gap',
+      message: `${at}: expected version ${expectedVersion}`,
+    })
+  }
+  if (event.metadata.prevHash !== head.hash) {
+    breaks.push({
+      streamId: event.streamId,
+      version: event.version,
+      reason: 'prev-hash-mismatch',
+      message: `${at}: prevHash does not match the previous event's hash`,
+    })
+  }
+  return breaks
+}
+
+/** Whether the event's own `hash` covers its content; `undefined` when it does. */
+export const sealBreak = async (
+  event: ChainedEvent,
+  digest: (text: string) => string | Promise<string> = sha256HexWebCrypto,
+): Promise<ChainBreak | undefined> => {
+  const { hash, ...draft } = event.metadata
+  const actual = await digest(hashInput(event.streamId, event.version, event.type, event.data, draft))
+  return actual === hash
+    ? undefined
+    : {
         streamId: event.streamId,
         version: event.version,
         reason: 'hash-mismatch',
-        message: `${at}: hash does not match the event's content`,
-      })
-    }
-    expectedPrev = hash
-    expectedVersion = event.version + 1
+        message: `${event.streamId}@${event.version}: hash does not match the event's content`,
+      }
+}
+
+/**
+ * Checks one stream's events (in version order) against the chain, from its start or from a head
+ * already verified. Returns every break found, so an auditor sees an edited event and the
+ * reordering after it alike; each event is checked against the one before it, broken or not.
+ */
+export const verifyChain = async (
+  events: ReadonlyArray<ChainedEvent>,
+  digest: (text: string) => string | Promise<string> = sha256HexWebCrypto,
+  from: ChainHead = streamStart,
+): Promise<ReadonlyArray<ChainBreak>> => {
+  const breaks: ChainBreak[] = []
+  let head = from
+  for (const event of events) {
+    breaks.push(...linkBreaks(head, event))
+    const sealed = await sealBreak(event, digest)
+    if (sealed !== undefined) breaks.push(sealed)
+    head = headAfter(event)
   }
   return breaks
 }

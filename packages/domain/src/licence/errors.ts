@@ -1,6 +1,7 @@
 /**
  * Domain errors are data returned in `Left`, never thrown: `{ code, message }` with a kebab-case code
- * (DESIGN §3). Transports map codes to status or exit codes; the domain knows nothing of them.
+ * (DESIGN §3). Transports map codes to status or exit codes; the domain knows nothing of them. The
+ * store's errors are not among them: the handler passes those on whole (`HandlerError`).
  *
  * @example
  * reviewNotDue('2026-10-09T09:00:00.000Z') // { code: 'review-not-due', message: '…' }
@@ -26,10 +27,7 @@ export const licenceErrorCodes = [
   'photo-date-in-future',
   'statuses-unchanged',
   'calendar-not-covered',
-  'concurrency-conflict',
   'command-id-reused',
-  'corrupt-event',
-  'store-failure',
 ] as const
 export type LicenceErrorCode = (typeof licenceErrorCodes)[number]
 

@@ -12,10 +12,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { expect, it } from 'vitest'
 import { chinaMainlandCalendar } from '../calendar/calendar.js'
+import type { HandlerError } from '../handler/errors.js'
 import { type CommandOutcome, commandHandler } from '../handler/handler.js'
-import { currentSchemaVersion } from '../handler/stored-events.js'
+import { currentSchemaVersion } from '../history/decoder.js'
 import { licenceDecider } from '../licence/decider.js'
-import type { LicenceError } from '../licence/errors.js'
 import { citizenIdCheckCharacter } from '../licence/values.js'
 import type { EventStore } from '../store/port.js'
 import { streamIdFor } from '../store/streams.js'
@@ -99,13 +99,13 @@ const renewLicence = (licenceNumber: string, validUntil: string) =>
     '2026-03-11T09:00:00+08:00',
   )
 
-const handled = (result: E.Either<LicenceError, CommandOutcome>): CommandOutcome => {
+const handled = (result: E.Either<HandlerError, CommandOutcome>): CommandOutcome => {
   if (E.isLeft(result))
     throw new Error(`expected the command to apply, got ${result.left.code}: ${result.left.message}`)
   return result.right
 }
 
-const refused = (result: E.Either<LicenceError, CommandOutcome>): LicenceError => {
+const refused = (result: E.Either<HandlerError, CommandOutcome>): HandlerError => {
   if (E.isRight(result)) throw new Error('expected the command to be refused, it applied')
   return result.left
 }

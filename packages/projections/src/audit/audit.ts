@@ -11,16 +11,21 @@
  * report.anomalies // [{ streamId, version, kind: 'hash-mismatch', message }]
  */
 import {
+  type ChainHead,
   type DecodedStoredEvent,
-  decodeStoredEvent,
+  decodeStoredEventShape,
+  defaultStoredEventDecoder,
   evolve,
-  genesisHash,
+  headAfter,
   initialState,
   type LicenceState,
+  linkBreaks,
   type StoredEvent,
+  type StoredEventDecoder,
+  sealBreak,
+  shapeProblems,
+  streamStart,
   type Terms,
-  type Upcasters,
-  verifyChain,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TimeAxis } from '../views/as-of.js'
@@ -74,7 +79,8 @@ export interface AuditOptions {
   readonly progressEvery?: number
   /** SHA-256 as hex; default Web Crypto. A synchronous one (node:crypto) is faster. */
   readonly digest?: (text: string) => string | Promise<string>
-  readonly upcasters?: Upcasters
+  /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
+  readonly decoder?: StoredEventDecoder
   /** Anomalies kept in the report (all are counted); default 10 000. */
   readonly maxAnomalies?: number
 }
@@ -103,8 +109,7 @@ export interface AuditReport {
 }
 
 interface StreamAudit {
-  nextVersion: number
-  lastHash: string
+  head: ChainHead
   state: LicenceState
   view: ELicenceViewState
   /** Terms of the active e-licence when issued, to catch it surviving a change of terms. */
@@ -113,27 +118,16 @@ interface StreamAudit {
 }
 
 const streamAudit = (): StreamAudit => ({
-  nextVersion: 0,
-  lastHash: genesisHash,
+  head: streamStart,
   state: initialState,
   view: null,
   issuedTerms: null,
   commandId: null,
 })
 
-/** A history file is untrusted: an entry without the stored-event shape cannot even be chained. */
-const hasStoredShape = (event: StoredEvent): boolean =>
-  typeof event === 'object' &&
-  event !== null &&
-  typeof event.streamId === 'string' &&
-  Number.isInteger(event.version) &&
-  typeof event.position === 'number' &&
-  typeof event.metadata === 'object' &&
-  event.metadata !== null &&
-  typeof event.metadata.hash === 'string'
-
+/** Entries are untrusted (a history file's lines): each is checked against the stored-event codec. */
 export const auditHistory = async (
-  events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
+  events: AsyncIterable<unknown> | Iterable<unknown>,
   options: AuditOptions = {},
 ): Promise<AuditReport> => {
   const maxAnomalies = options.maxAnomalies ?? 10_000
@@ -141,6 +135,7 @@ export const auditHistory = async (
   const axis = options.axis ?? 'record'
   const asOfMs = options.asOf === undefined ? undefined : Date.parse(options.asOf)
   const stored = options.storedViews
+  const decoder = options.decoder ?? defaultStoredEventDecoder
   const anomalies: AuditAnomaly[] = []
   const anomaliesByKind: Partial<Record<AuditAnomalyKind, number>> = {}
   const byType: Record<string, number> = {}
@@ -183,18 +178,21 @@ export const auditHistory = async (
     })
   }
 
-  for await (const event of events) {
-    if (!hasStoredShape(event)) {
+  for await (const entry of events) {
+    const shaped = decodeStoredEventShape(entry)
+    if (E.isLeft(shaped)) {
       count++
+      const claimed = (typeof entry === 'object' && entry !== null ? entry : {}) as Partial<StoredEvent>
       report({
-        streamId: String(event?.streamId ?? ''),
-        version: Number(event?.version ?? -1),
+        streamId: typeof claimed.streamId === 'string' ? claimed.streamId : '',
+        version: typeof claimed.version === 'number' ? claimed.version : -1,
         position: null,
         kind: 'undecodable',
-        message: 'not a stored event: streamId, version, position and metadata with a hash are required',
+        message: `not a stored event: ${shapeProblems(shaped.left)}`,
       })
       continue
     }
+    const event = shaped.right
     if (stored !== undefined && snapshot === undefined && event.position > stored.checkpoint.position)
       takeSnapshot()
     count++
@@ -213,19 +211,11 @@ export const auditHistory = async (
     lastPosition = Math.max(lastPosition, position)
     if (stored !== undefined && position === stored.checkpoint.position)
       hashAtCheckpoint = event.metadata.hash ?? null
-    if (version !== audit.nextVersion) {
-      report({ ...at, kind: 'version-gap', message: `expected version ${audit.nextVersion}` })
-    }
-    if (event.metadata.prevHash !== audit.lastHash) {
-      report({ ...at, kind: 'prev-hash-mismatch', message: "prevHash does not continue the stream's chain" })
-    }
-    // verifyChain checks one event's own hash; the links to the previous event were checked above.
-    const breaks = await verifyChain([event], options.digest)
-    for (const broken of breaks) {
-      if (broken.reason === 'hash-mismatch') report({ ...at, kind: 'hash-mismatch', message: broken.message })
-    }
-    audit.nextVersion = version + 1
-    audit.lastHash = event.metadata.hash ?? ''
+    for (const broken of linkBreaks(audit.head, event))
+      report({ ...at, kind: broken.reason, message: broken.message })
+    const sealed = await sealBreak(event, options.digest)
+    if (sealed !== undefined) report({ ...at, kind: sealed.reason, message: sealed.message })
+    audit.head = headAfter(event)
 
     // The chain covers the whole store; the rules and views only the history known as of the instant.
     if (asOfMs !== undefined) {
@@ -236,7 +226,7 @@ export const auditHistory = async (
       }
     }
 
-    const decoded = decodeStoredEvent(event, options.upcasters)
+    const decoded = decoder.decodeShaped(event)
     if (E.isLeft(decoded)) {
       report({ ...at, kind: 'undecodable', message: decoded.left.message })
       continue
@@ -271,7 +261,7 @@ export const auditHistory = async (
     }
   }
   for (const [streamId, audit] of streams) {
-    if (audit.commandId !== null) closeCommand(streamId, audit, audit.nextVersion - 1, null)
+    if (audit.commandId !== null) closeCommand(streamId, audit, audit.head.version, null)
   }
   options.onProgress?.({
     events: count,

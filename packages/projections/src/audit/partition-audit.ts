@@ -21,6 +21,7 @@ import {
   type Partition,
   type StoredEvent,
   type StoreError,
+  storedPages,
   storeFailure,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
@@ -47,18 +48,14 @@ export const auditPartition = async (
 ): Promise<E.Either<StoreError, AuditReport>> => {
   const { partition, pageSize = defaultReplayPageSize, ...auditOptions } = options
   if (store.readPartition === undefined) return E.left(storeFailure('the store does not read partitions'))
-  const read = store.readPartition.bind(store)
   let failure: StoreError | undefined
   async function* events(): AsyncGenerator<StoredEvent> {
-    for (let after = 0; ; ) {
-      const page = await read({ after, limit: pageSize, partition })
+    for await (const page of storedPages(store, { pageSize, partition })) {
       if (E.isLeft(page)) {
         failure = page.left
         return
       }
-      if (page.right.events.length === 0) return
       yield* page.right.events
-      after = page.right.lastPosition
     }
   }
   const report = await auditHistory(events(), auditOptions)

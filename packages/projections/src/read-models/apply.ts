@@ -10,7 +10,13 @@
  * for (const event of batch) { const applied = applyEvent(working, event); if (isLeft(applied)) … }
  * await readModels.commit(projection, [...working.changes.values()], { expected, next: working.checkpoint })
  */
-import { type CorruptEvent, corruptEvent, type DecodedStoredEvent, genesisHash } from '@elicence/domain'
+import {
+  type CorruptEvent,
+  corruptEvent,
+  type DecodedStoredEvent,
+  linkBreakOf,
+  streamStart,
+} from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
 import { reviewQueueEntryOf, reviewQueueSortKey } from '../views/review-queue.js'
@@ -75,15 +81,8 @@ export const continuityBreak = (
       `position ${event.position} is not after ${checkpoint.position}`,
     )
   }
-  const expectedVersion = before === null ? 0 : before.version + 1
-  if (event.version !== expectedVersion) {
-    return corruptEvent(event.streamId, event.version, `expected version ${expectedVersion}`)
-  }
-  const expectedPrev = before === null ? genesisHash : before.hash
-  if (event.metadata.prevHash !== expectedPrev) {
-    return corruptEvent(event.streamId, event.version, "prevHash does not continue the stream's chain")
-  }
-  return undefined
+  // The view keeps the stream's chain head: the version and hash it has reached.
+  return linkBreakOf(before === null ? streamStart : { version: before.version, hash: before.hash }, event)
 }
 
 /** Applies one event to a working set; a break in order or chain stops it, never skips it. */

@@ -17,9 +17,10 @@
  * mergePartitionReplays(replays).statistics // as one reader's replay would count them
  */
 import {
-  decodeStoredEvent,
+  decodedPages,
   type EventStore,
   type Partition,
+  type StoredEventDecoder,
   type StoreError,
   storeFailure,
 } from '@elicence/domain'
@@ -42,6 +43,8 @@ export interface PartitionReplayOptions {
   readonly views?: boolean
   /** Told the count of events replayed so far after every page. */
   readonly onProgress?: (events: number) => void
+  /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
+  readonly decoder?: StoredEventDecoder
 }
 
 export interface PartitionReplay {
@@ -66,14 +69,10 @@ export const replayPartition = async (
   const models = replayReadModels()
   let after = 0
   let events = 0
-  for (;;) {
-    const page = await store.readPartition({ after, limit: pageSize, partition })
+  for await (const page of decodedPages(store, { pageSize, partition }, options.decoder)) {
     if (E.isLeft(page)) return page
-    if (page.right.events.length === 0) break
-    for (const stored of page.right.events) {
-      const decoded = decodeStoredEvent(stored)
-      if (E.isLeft(decoded)) return decoded
-      const applied = models.apply(decoded.right)
+    for (const event of page.right.events) {
+      const applied = models.apply(event)
       if (E.isLeft(applied)) return applied
     }
     events += page.right.events.length

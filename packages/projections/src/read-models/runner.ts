@@ -14,13 +14,13 @@
  * await following.stop()
  */
 import {
-  type DecodedStoredEvent,
-  decodeStoredEvent,
+  defaultStoredEventDecoder,
   type EventStore,
   isConcurrencyConflict,
   isCorruptEvent,
+  readDecodedPage,
+  type StoredEventDecoder,
   type StoreError,
-  type Upcasters,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import type { ELicenceViewState } from '../views/e-licence.js'
@@ -38,7 +38,8 @@ export interface ProjectionRunnerOptions {
   /** Events read and committed per transaction. */
   readonly batchSize?: number
   readonly pollIntervalMs?: number
-  readonly upcasters?: Upcasters
+  /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
+  readonly decoder?: StoredEventDecoder
   readonly onBatch?: (progress: { readonly applied: number; readonly checkpoint: Checkpoint }) => void
   /**
    * While following: store failures in a row that are retried (after the poll interval) before the
@@ -70,35 +71,25 @@ export interface ProjectionRunner {
   readonly follow: () => FollowingRunner
 }
 
-const decodeAll = (
-  events: ReadonlyArray<Parameters<typeof decodeStoredEvent>[0]>,
-  upcasters: Upcasters | undefined,
-): E.Either<StoreError, ReadonlyArray<DecodedStoredEvent>> => {
-  const decoded: DecodedStoredEvent[] = []
-  for (const stored of events) {
-    const event = decodeStoredEvent(stored, upcasters)
-    if (E.isLeft(event)) return event
-    decoded.push(event.right)
-  }
-  return E.right(decoded)
-}
-
 export const projectionRunner = (options: ProjectionRunnerOptions): ProjectionRunner => {
   const { events, readModels } = options
   const projection = options.projection ?? defaultProjection
   const batchSize = options.batchSize ?? 500
   const pollIntervalMs = options.pollIntervalMs ?? 250
+  const decoder = options.decoder ?? defaultStoredEventDecoder
 
   const step = async (): Promise<E.Either<StoreError, StepResult>> => {
     const checkpoint = await readModels.loadCheckpoint(projection)
     if (E.isLeft(checkpoint)) return checkpoint
-    const read = await events.readAll({ after: checkpoint.right.position, limit: batchSize })
-    if (E.isLeft(read)) return read
-    if (read.right.events.length === 0) return E.right({ applied: 0, checkpoint: checkpoint.right })
-    const decoded = decodeAll(read.right.events, options.upcasters)
+    const decoded = await readDecodedPage(
+      events,
+      { after: checkpoint.right.position, limit: batchSize },
+      decoder,
+    )
     if (E.isLeft(decoded)) return decoded
+    if (decoded.right.events.length === 0) return E.right({ applied: 0, checkpoint: checkpoint.right })
 
-    const streamIds = [...new Set(decoded.right.map((event) => event.streamId))]
+    const streamIds = [...new Set(decoded.right.events.map((event) => event.streamId))]
     const loadedViews = await readModels.load(projection, collections.eLicence, streamIds)
     if (E.isLeft(loadedViews)) return loadedViews
     const loadedStatistics = await readModels.load(projection, collections.statistics, [statisticsKey])
@@ -109,7 +100,7 @@ export const projectionRunner = (options: ProjectionRunnerOptions): ProjectionRu
       (loadedStatistics.right.get(statisticsKey) as Statistics | undefined) ?? emptyStatistics
 
     const working = workingSet(checkpoint.right, statistics, views)
-    for (const event of decoded.right) {
+    for (const event of decoded.right.events) {
       const applied = applyEvent(working, event)
       if (E.isLeft(applied)) return applied
     }
@@ -123,7 +114,7 @@ export const projectionRunner = (options: ProjectionRunnerOptions): ProjectionRu
         ? E.right({ applied: 0, checkpoint: checkpoint.right })
         : committed
     }
-    const result = { applied: decoded.right.length, checkpoint: working.checkpoint }
+    const result = { applied: decoded.right.events.length, checkpoint: working.checkpoint }
     options.onBatch?.(result)
     return E.right(result)
   }

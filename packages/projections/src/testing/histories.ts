@@ -12,7 +12,7 @@
 import {
   citizenIdCheckCharacter,
   type DecodedStoredEvent,
-  decodeStoredEvent,
+  defaultStoredEventDecoder,
   type LicenceClass,
   type LicenceStatus,
   type PhotoDefect,
@@ -165,7 +165,7 @@ export const historyScriptArbitrary = (options: HistoryScriptOptions = {}): fc.A
 /** Decodes stored events, failing loudly: generated histories are always decodable. */
 export const decodeHistory = (events: ReadonlyArray<StoredEvent>): ReadonlyArray<DecodedStoredEvent> =>
   events.map((event) => {
-    const decoded = decodeStoredEvent(event)
+    const decoded = defaultStoredEventDecoder.decode(event)
     if (E.isLeft(decoded)) throw new Error(decoded.left.message)
     return decoded.right
   })

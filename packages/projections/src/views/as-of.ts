@@ -11,13 +11,12 @@
  * await readLicenceView(store, '11010519491231002X', { asOf: '2026-10-01T00:00:00Z' })
  */
 import {
-  type CorruptEvent,
   type DecodedStoredEvent,
-  decodeStoredEvent,
   type EventStore,
+  readDecodedStream,
+  type StoredEventDecoder,
   type StoreError,
   streamIdFor,
-  type Upcasters,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { type ELicenceViewState, eLicenceView } from './e-licence.js'
@@ -64,24 +63,18 @@ export interface ReadLicenceViewOptions {
   /** Omit for the current view. */
   readonly asOf?: string
   readonly axis?: TimeAxis
-  readonly upcasters?: Upcasters
+  /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
+  readonly decoder?: StoredEventDecoder
 }
 
 /** Decodes one licence's stream from the store and folds its view, optionally as of an instant. */
 export const readLicenceEvents = async (
   store: Pick<EventStore, 'readStream'>,
   licenceNumber: string,
-  upcasters?: Upcasters,
+  decoder?: StoredEventDecoder,
 ): Promise<E.Either<StoreError, ReadonlyArray<DecodedStoredEvent>>> => {
-  const read = await store.readStream(streamIdFor(licenceNumber))
-  if (E.isLeft(read)) return read
-  const decoded: DecodedStoredEvent[] = []
-  for (const stored of read.right.events) {
-    const event: E.Either<CorruptEvent, DecodedStoredEvent> = decodeStoredEvent(stored, upcasters)
-    if (E.isLeft(event)) return event
-    decoded.push(event.right)
-  }
-  return E.right(decoded)
+  const read = await readDecodedStream(store, streamIdFor(licenceNumber), decoder)
+  return E.isLeft(read) ? read : E.right(read.right.events)
 }
 
 /** The view of one licence read straight from the event store; null when nothing is recorded. */
@@ -90,7 +83,7 @@ export const readLicenceView = async (
   licenceNumber: string,
   options: ReadLicenceViewOptions = {},
 ): Promise<E.Either<StoreError | InvalidInstant, ELicenceViewState>> => {
-  const events = await readLicenceEvents(store, licenceNumber, options.upcasters)
+  const events = await readLicenceEvents(store, licenceNumber, options.decoder)
   if (E.isLeft(events)) return events
   return options.asOf === undefined
     ? E.right(events.right.reduce(eLicenceView.evolve, eLicenceView.initialState))

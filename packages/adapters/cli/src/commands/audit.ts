@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import type { EventStore, StoredEvent, StoreError } from '@elicence/domain'
+import { type EventStore, type StoredEvent, type StoreError, storedPages } from '@elicence/domain'
 import {
   type AuditAnomaly,
   type AuditOptions,
@@ -26,6 +26,7 @@ import {
 import * as E from 'fp-ts/lib/Either.js'
 import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes } from '../exit-codes.js'
+import { parseHistoryJson } from '../history-file.js'
 import { type OpenStoreError, openReadModelStore, redactStoreUrl } from '../store-url.js'
 import { progressLine, textReport } from './audit-report.js'
 import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
@@ -60,16 +61,12 @@ async function* eventsOfStore(
   store: EventStore,
   failure: { error?: StoreError },
 ): AsyncGenerator<StoredEvent> {
-  let after = 0
-  for (;;) {
-    const page = await store.readAll({ after, limit: exportPageSize })
+  for await (const page of storedPages(store, { pageSize: exportPageSize })) {
     if (E.isLeft(page)) {
       failure.error = page.left
       return
     }
     yield* page.right.events
-    if (page.right.events.length === 0 && page.right.lastPosition <= after) return
-    after = page.right.lastPosition
   }
 }
 
@@ -81,22 +78,14 @@ async function* eventsOfStore(
 async function* eventsOfFile(
   lines: AsyncIterable<Line>,
   unreadable: AuditAnomaly[],
-): AsyncGenerator<StoredEvent> {
+): AsyncGenerator<unknown> {
   for await (const line of lines) {
-    let entry: StoredEvent
-    try {
-      entry = JSON.parse(line.text)
-    } catch (error) {
-      unreadable.push({
-        streamId: '',
-        version: -1,
-        position: null,
-        kind: 'undecodable',
-        message: `line ${line.number}: not JSON (${error instanceof Error ? error.message : String(error)})`,
-      })
+    const entry = parseHistoryJson(line)
+    if (E.isLeft(entry)) {
+      unreadable.push({ streamId: '', version: -1, position: null, kind: 'undecodable', message: entry.left })
       continue
     }
-    yield entry
+    yield entry.right
   }
 }
 

@@ -15,9 +15,9 @@ import {
   chinaMainlandCalendar,
   commandHandler,
   type EventStore,
-  type LicenceError,
+  type HandlerError,
   licenceDecider,
-  licenceError,
+  storeFailure,
   type WorkingDayCalendar,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
@@ -111,7 +111,7 @@ interface ExecResult {
   readonly output: Record<string, unknown>
 }
 
-const resultOf = (command: ReadCommand, outcome: E.Either<LicenceError, CommandOutcome>): ExecResult => {
+const resultOf = (command: ReadCommand, outcome: E.Either<HandlerError, CommandOutcome>): ExecResult => {
   const commandId = E.isRight(command.json) ? commandIdOf(command.json.right) : undefined
   const head = commandId === undefined ? { line: command.line } : { line: command.line, commandId }
   if (E.isRight(outcome)) {
@@ -141,7 +141,7 @@ export const execCommands = async (
   let commands = 0
   for await (const command of commandsOf(lines)) {
     commands++
-    let outcome: E.Either<LicenceError, CommandOutcome>
+    let outcome: E.Either<HandlerError, CommandOutcome>
     if (E.isLeft(command.json)) {
       const message = `not JSON: ${command.json.left}`
       // The shape of the handler's own invalid-command: every problem with its path.
@@ -152,10 +152,7 @@ export const execCommands = async (
       } catch (error) {
         // The port promises errors as values; a driver that throws anyway still gets a result line.
         outcome = E.left(
-          licenceError(
-            'store-failure',
-            `the store threw: ${error instanceof Error ? error.message : String(error)}`,
-          ),
+          storeFailure(`the store threw: ${error instanceof Error ? error.message : String(error)}`),
         )
       }
     }

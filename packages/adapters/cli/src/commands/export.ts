@@ -6,7 +6,7 @@
  * @example
  * $ elicence export --store sqlite:./data/elicence.db > history.ndjson
  */
-import type { EventStore, StoreError } from '@elicence/domain'
+import { type EventStore, type StoreError, storedPages } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
@@ -35,20 +35,15 @@ export const exportHistory = async (
   write: (line: string) => Promise<void>,
   pageSize: number = exportPageSize,
 ): Promise<E.Either<StoreError, { readonly events: number; readonly lastPosition: number }>> => {
-  let after = 0
   let events = 0
-  for (;;) {
-    const page = await store.readAll({ after, limit: pageSize })
+  let lastPosition = 0
+  for await (const page of storedPages(store, { pageSize })) {
     if (E.isLeft(page)) return page
     for (const event of page.right.events) await write(historyLineOf(event))
     events += page.right.events.length
-    // A store may answer an empty page that still moves the position on (past events it does not
-    // show); the history ends only where the position stops moving.
-    if (page.right.events.length === 0 && page.right.lastPosition <= after) {
-      return E.right({ events, lastPosition: after })
-    }
-    after = page.right.lastPosition
+    lastPosition = page.right.lastPosition
   }
+  return E.right({ events, lastPosition })
 }
 
 export const exportCommand: CliCommand = {

@@ -20,7 +20,7 @@ import { parseCommand } from '@elicence/domain'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authorise, type TokenTable } from '../auth.js'
-import { errorBody, fromLicenceError, sendFailure, transportFailure } from '../errors.js'
+import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 
 export interface CommandRouteContext {
   readonly tokens: TokenTable
@@ -82,7 +82,7 @@ export const registerCommandRoutes = (app: FastifyInstance, context: CommandRout
         }),
       )
     }
-    if (E.isLeft(parsed)) return sendFailure(reply, fromLicenceError(parsed.left))
+    if (E.isLeft(parsed)) return sendFailure(reply, fromHandlerError(parsed.left))
     if (!sameActor(parsed.right.metadata.actor, actor)) {
       return sendFailure(
         reply,
@@ -93,7 +93,7 @@ export const registerCommandRoutes = (app: FastifyInstance, context: CommandRout
     const outcome = await context.handle(completed.json)
     if (E.isLeft(outcome)) {
       if (outcome.left.code === 'store-failure') request.log.error({ error: outcome.left }, 'store failure')
-      return sendFailure(reply, fromLicenceError(outcome.left))
+      return sendFailure(reply, fromHandlerError(outcome.left))
     }
     const { events, version, replayed } = outcome.right
     return reply.code(replayed ? 200 : 201).send({ events, version, replayed })

@@ -14,7 +14,7 @@
  * // GET /licences/11010519491231002X/verification  Authorization: Bearer <verifier token>
  * // → 200 { "eLicence": "valid", "driving": "allowed", "holderName": "张*", "licenceNumber": "110105********002X", … }
  */
-import { type EventStore, Instant } from '@elicence/domain'
+import { type EventStore, Instant, type StoredEventDecoder } from '@elicence/domain'
 import {
   eLicenceAsOf,
   eLicenceView,
@@ -43,6 +43,8 @@ export interface PresentationSigning {
 export interface LicenceRouteContext {
   readonly tokens: TokenTable
   readonly store: EventStore
+  /** The server's one decoder of stored events. */
+  readonly decoder: StoredEventDecoder
   readonly clock: () => Date
   readonly presentations: PresentationSigning
 }
@@ -114,7 +116,7 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
     if (E.isLeft(licenceNumber)) return licenceNumber
     const query = parseQuery()
     if (E.isLeft(query)) return query
-    const stream = await readLicenceStreamAs(context.store, authorised.right, licenceNumber.right)
+    const stream = await readLicenceStreamAs(context, authorised.right, licenceNumber.right)
     return E.isLeft(stream) ? stream : E.right({ stream: stream.right, query: query.right })
   }
   const noQuery = () => E.right(undefined)

@@ -12,7 +12,7 @@
  * // POST /presentations/verify  { "presentation": "EP1.eyJ….MEUC…" }
  * // → 200 { "valid": false, "checkedAt": "…", "code": "presentation-expired", "message": "…", "reasons": [] }
  */
-import { type EventStore, licenceError } from '@elicence/domain'
+import { type EventStore, type StoredEventDecoder, storeFailure } from '@elicence/domain'
 import {
   type ELicenceLookup,
   licenceNumberOfELicenceId,
@@ -22,11 +22,13 @@ import {
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authorise, type TokenTable } from '../auth.js'
-import { fromLicenceError, sendFailure, transportFailure } from '../errors.js'
+import { fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 
 export interface PresentationRouteContext {
   readonly tokens: TokenTable
   readonly store: EventStore
+  /** The server's one decoder of stored events. */
+  readonly decoder: StoredEventDecoder
   readonly clock: () => Date
   readonly verificationKey: CryptoKey
   /** Opens the presentation's reference: only the issuing service holds it. */
@@ -40,7 +42,7 @@ export const registerPresentationRoutes = (app: FastifyInstance, context: Presen
   const lookup: ELicenceLookup = async (eLicenceId) => {
     const licenceNumber = licenceNumberOfELicenceId(eLicenceId)
     if (licenceNumber === undefined) return E.right(null)
-    const view = await readLicenceView(context.store, licenceNumber)
+    const view = await readLicenceView(context.store, licenceNumber, { decoder: context.decoder })
     return E.isLeft(view) ? E.left(view.left.message) : view
   }
 
@@ -89,10 +91,7 @@ export const registerPresentationRoutes = (app: FastifyInstance, context: Presen
     const { code, message, reasons } = verified.left
     if (code === 'lookup-failed') {
       request.log.error({ error: verified.left }, 'online check of a presentation failed')
-      return sendFailure(
-        reply,
-        fromLicenceError(licenceError('store-failure', 'the e-licence could not be checked online')),
-      )
+      return sendFailure(reply, fromHandlerError(storeFailure('the e-licence could not be checked online')))
     }
     return reply.send({ valid: false, checkedAt, code, message, reasons: reasons ?? [] })
   })

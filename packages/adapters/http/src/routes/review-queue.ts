@@ -9,12 +9,12 @@
  * // GET /review-queue?dueBy=2026-10-16T10:00:00%2B08:00  Authorization: Bearer <reviewer token>
  * // → 200 { "entries": [ { "licenceNumber": "…", "applicationId": "app-1", "reviewDueAt": "…", … } ] }
  */
-import { Instant, type InvalidInputIssue, licenceError } from '@elicence/domain'
+import { Instant, type InvalidInputIssue } from '@elicence/domain'
 import type { ProjectionRunner, ReadModelQueries } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authorise, type TokenTable } from '../auth.js'
-import { fromLicenceError, sendFailure, transportFailure } from '../errors.js'
+import { fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 
 export interface ReviewQueueRouteContext {
   readonly tokens: TokenTable
@@ -57,14 +57,14 @@ export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQ
     const caughtUp = await catchUp()
     if (E.isLeft(caughtUp)) {
       request.log.error({ error: caughtUp.left }, 'the projection runner could not catch up')
-      return sendFailure(reply, fromLicenceError(licenceError(caughtUp.left.code, caughtUp.left.message)))
+      return sendFailure(reply, fromHandlerError(caughtUp.left))
     }
     const entries = await context.queries.reviewQueue({
       limit: limitNumber,
       ...(typeof dueBy === 'string' ? { dueBy } : {}),
     })
     if (E.isLeft(entries)) {
-      return sendFailure(reply, fromLicenceError(licenceError(entries.left.code, entries.left.message)))
+      return sendFailure(reply, fromHandlerError(entries.left))
     }
     return reply.send({ entries: entries.right, checkpoint: caughtUp.right.position })
   })

@@ -4,11 +4,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { chinaMainlandCalendar } from '../calendar/calendar.js'
+import { commandHandler } from '../handler/handler.js'
 import { licenceDecider } from '../licence/decider.js'
 import { inMemoryEventStore } from '../store/in-memory.js'
 import type { EventMetadataDraft, NewEvent, StoredEvent } from '../store/port.js'
-import { commandHandler } from './handler.js'
-import { currentSchemaVersion, decodeStoredEvent } from './stored-events.js'
+import { currentSchemaVersion, storedEventDecoder } from './decoder.js'
 
 const licenceNumber = '11010519491231002X'
 const streamId = `licence-${licenceNumber}`
@@ -65,7 +65,7 @@ const onTheDueDay = (type: string, actor: { readonly role: string; readonly id: 
 describe('decoding stored events', () => {
   it('reads a schema-1 ELicenceApplied in the current shape, naming the calendar schema 1 implied', async () => {
     const { stored } = await storeWith([recorded, appliedSchema1])
-    const decoded = decodeStoredEvent(stored[1] as StoredEvent)
+    const decoded = storedEventDecoder().decode(stored[1] as StoredEvent)
     expect(E.isRight(decoded) && decoded.right.data).toEqual({
       ...(appliedSchema1.data as object),
       calendar: { id: 'cn-state-council', version: 'schema-1', fallback: false },
@@ -86,26 +86,28 @@ describe('decoding stored events', () => {
       store,
       decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
       // An embedder whose schema-1 reviews were due a day later than recorded.
-      upcasters: {
-        1: (event) =>
-          event.type === 'ELicenceApplied'
-            ? {
-                ...event,
-                data: {
-                  ...(event.data as object),
-                  reviewDueAt: '2026-10-09T02:00:00.000Z',
-                  calendar: { id: 'x', version: '1', fallback: false },
-                },
-              }
-            : event,
-      },
+      decoder: storedEventDecoder({
+        upcasters: {
+          1: (event) =>
+            event.type === 'ELicenceApplied'
+              ? {
+                  ...event,
+                  data: {
+                    ...(event.data as object),
+                    reviewDueAt: '2026-10-09T02:00:00.000Z',
+                    calendar: { id: 'x', version: '1', fallback: false },
+                  },
+                }
+              : event,
+        },
+      }),
     })
     const outcome = await handle(onTheDueDay('ReviewApplication', { role: 'system', id: 'job' }))
     expect(E.isLeft(outcome) && outcome.left.code).toBe('review-not-due')
   })
   it('stops at an event from a newer schema, naming its stream and version', async () => {
     const { stored } = await storeWith([recorded, { ...appliedSchema1, metadata: metadata(3, 2) }])
-    const decoded = decodeStoredEvent(stored[1] as StoredEvent)
+    const decoded = storedEventDecoder().decode(stored[1] as StoredEvent)
     expect(E.isLeft(decoded) && decoded.left).toMatchObject({ code: 'corrupt-event', streamId, version: 1 })
   })
   it('stops the handler at an event that does not decode, and appends nothing', async () => {

@@ -1,0 +1,121 @@
+/**
+ * The one decoder of stored events (DESIGN §4, "Reading history"). Stored events are never
+ * trusted: each must have the stored-event shape (stored-event.ts), a schema version this build
+ * reads, and, brought to the current schema by the upcasters, decode by its event codec. One that
+ * fails stops the read with a `corrupt-event` naming its stream and version. The embedder's
+ * upcasters are bound once, in `storedEventDecoder`; every reader is handed the decoder, not the
+ * upcasters, so one set of upcasters applies to every read or to none.
+ *
+ * Schema history:
+ * - 1: `ELicenceApplied` and `PhotoSubmitted` had no `calendar` (the calendar that computed
+ *   `reviewDueAt`); the only calendar then was the State Council schedule, without fallback.
+ * - 2: current.
+ *
+ * @example
+ * const decoder = storedEventDecoder({ upcasters: { ...upcasters, 2: myUpcaster } })
+ * decoder.decode(storedEvent) // Either<CorruptEvent, DecodedStoredEvent>
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { chinaMainlandCalendarId } from '../calendar/calendar.js'
+import { decodeEvent, type LicenceEvent } from '../licence/events.js'
+import { type CorruptEvent, corruptEvent, type StoredEvent } from '../store/port.js'
+import { decodeStoredEventShape } from './stored-event.js'
+
+export const currentSchemaVersion = 2
+
+/** Brings an event's `{type, data}` from one schema version to the next. */
+export type Upcaster = (event: { readonly type: string; readonly data: unknown }) => {
+  readonly type: string
+  readonly data: unknown
+}
+
+/** `upcasters[n]` upcasts from version n to n + 1. */
+export type Upcasters = Readonly<Record<number, Upcaster>>
+
+const addCalendarRecord: Upcaster = (event) =>
+  (event.type === 'ELicenceApplied' || event.type === 'PhotoSubmitted') &&
+  typeof event.data === 'object' &&
+  event.data !== null &&
+  !('calendar' in event.data)
+    ? {
+        type: event.type,
+        data: {
+          ...event.data,
+          calendar: { id: chinaMainlandCalendarId, version: 'schema-1', fallback: false },
+        },
+      }
+    : event
+
+/** The upcasters of this build; an embedder's replace them (spread these in to keep them). */
+export const upcasters: Upcasters = { 1: addCalendarRecord }
+
+export type DecodedStoredEvent = Omit<StoredEvent, 'type' | 'data'> & LicenceEvent
+
+export interface StoredEventDecoder {
+  /** `stored` is untrusted: anything a store or a file handed over. */
+  readonly decode: (stored: unknown) => E.Either<CorruptEvent, DecodedStoredEvent>
+  /**
+   * `decode` for a reader that has checked the shape itself (`decodeStoredEventShape`, as the
+   * auditor does before it checks the chain): upcasts and decodes `type` and `data` only.
+   */
+  readonly decodeShaped: (stored: StoredEvent) => E.Either<CorruptEvent, DecodedStoredEvent>
+}
+
+export interface StoredEventDecoderOptions {
+  /** Default: this build's `upcasters`. */
+  readonly upcasters?: Upcasters
+}
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined
+
+/** Where an event that is not even a stored event claims to be, for the error. */
+const claimedPlace = (value: unknown): { readonly streamId: string; readonly version: number } => {
+  const streamId = field(value, 'streamId')
+  const version = field(value, 'version')
+  return {
+    streamId: typeof streamId === 'string' ? streamId : '',
+    version: typeof version === 'number' ? version : -1,
+  }
+}
+
+/** Issues of the shape as one line, e.g. for a `corrupt-event` message. */
+export const shapeProblems = (
+  issues: ReadonlyArray<{ readonly path: string; readonly message: string }>,
+): string => issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
+
+export const storedEventDecoder = (options: StoredEventDecoderOptions = {}): StoredEventDecoder => {
+  const using = options.upcasters ?? upcasters
+  const decodeShaped = (stored: StoredEvent): E.Either<CorruptEvent, DecodedStoredEvent> => {
+    const { schemaVersion } = stored.metadata
+    if (schemaVersion > currentSchemaVersion) {
+      return E.left(
+        corruptEvent(
+          stored.streamId,
+          stored.version,
+          `schemaVersion ${schemaVersion} is newer than this build reads (${currentSchemaVersion})`,
+        ),
+      )
+    }
+    let shape: { readonly type: string; readonly data: unknown } = { type: stored.type, data: stored.data }
+    for (let version = schemaVersion; version < currentSchemaVersion; version++) {
+      const upcast = using[version]
+      if (upcast !== undefined) shape = upcast(shape)
+    }
+    const decoded = decodeEvent(shape)
+    if (E.isLeft(decoded)) return E.left(corruptEvent(stored.streamId, stored.version, decoded.left))
+    return E.right({ ...stored, type: decoded.right.type, data: decoded.right.data } as DecodedStoredEvent)
+  }
+  return {
+    decode: (value) => {
+      const shaped = decodeStoredEventShape(value)
+      if (E.isRight(shaped)) return decodeShaped(shaped.right)
+      const { streamId, version } = claimedPlace(value)
+      return E.left(corruptEvent(streamId, version, `not a stored event: ${shapeProblems(shaped.left)}`))
+    },
+    decodeShaped,
+  }
+}
+
+/** The decoder with this build's upcasters: what a reader uses when the embedder gave none. */
+export const defaultStoredEventDecoder: StoredEventDecoder = storedEventDecoder()

@@ -1,0 +1,128 @@
+/**
+ * The one codec of a stored event (DESIGN §2, §4): `{ streamId, version, position, type, data,
+ * metadata }` with every metadata field of the port, hashes as lowercase hex. It decides what a
+ * stored event is for every reader — the handler, the projections, the HTTP API, the auditor and the
+ * history file — so a store's row and a line of a history file are held to the same rules. No field
+ * beyond these is accepted: a hash covers all of `metadata`, so an extra field could never have come
+ * from a store that sealed it.
+ *
+ * `data` is left to the event codecs (`decodeStoredEvent` in decoder.ts, after the upcasters).
+ *
+ * @example
+ * decodeStoredEventShape(JSON.parse(line)) // Either<ReadonlyArray<InvalidInputIssue>, StoredEvent>
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
+import { validationIssues } from '../licence/commands.js'
+import type { InvalidInputIssue } from '../licence/errors.js'
+import { Actor, Id, Instant, isCitizenIdNumber, Uuid } from '../licence/values.js'
+import type { StoredEvent } from '../store/port.js'
+import { licenceNumberOfStream } from '../store/streams.js'
+
+interface Sha256HexBrand {
+  readonly Sha256Hex: unique symbol
+}
+/** A SHA-256 digest as 64 lowercase hex digits. */
+export const Sha256Hex = t.brand(
+  t.string,
+  (value): value is t.Branded<string, Sha256HexBrand> => /^[0-9a-f]{64}$/.test(value),
+  'Sha256Hex',
+)
+
+interface LicenceStreamIdBrand {
+  readonly LicenceStreamId: unique symbol
+}
+/** `licence-<licenceNumber>` with a valid citizen ID number. */
+export const LicenceStreamId = t.brand(
+  t.string,
+  (value): value is t.Branded<string, LicenceStreamIdBrand> => {
+    const licenceNumber = licenceNumberOfStream(value)
+    return licenceNumber !== undefined && isCitizenIdNumber(licenceNumber)
+  },
+  'LicenceStreamId',
+)
+
+interface NonNegativeBrand {
+  readonly NonNegative: unique symbol
+}
+const NonNegativeInt = t.brand(
+  t.Int,
+  (value): value is t.Branded<t.Int, NonNegativeBrand> => value >= 0,
+  'NonNegative',
+)
+
+interface PositiveBrand {
+  readonly Positive: unique symbol
+}
+const PositiveInt = t.brand(
+  t.Int,
+  (value): value is t.Branded<t.Int, PositiveBrand> => value >= 1,
+  'Positive',
+)
+
+const metadataFields = {
+  eventId: Id,
+  commandId: Uuid,
+  commandHash: Sha256Hex,
+  actor: Actor,
+  at: Instant,
+  recordedAt: Instant,
+  schemaVersion: PositiveInt,
+  rulesVersion: Id,
+  prevHash: Sha256Hex,
+  hash: Sha256Hex,
+}
+
+export const StoredEventMetadataCodec = t.type(metadataFields, 'StoredEventMetadata')
+
+const storedEventFields = {
+  streamId: LicenceStreamId,
+  version: NonNegativeInt,
+  position: PositiveInt,
+  type: Id,
+  data: t.unknown,
+  metadata: StoredEventMetadataCodec,
+}
+
+export const StoredEventCodec = t.type(storedEventFields, 'StoredEvent')
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const unknownFields = (value: unknown, known: object, prefix: string): ReadonlyArray<InvalidInputIssue> =>
+  isRecord(value)
+    ? Object.keys(value)
+        .filter((key) => !Object.hasOwn(known, key))
+        .map((key) => ({ path: `${prefix}${key}`, message: 'unknown field' }))
+    : []
+
+const hasOnlyKnownFields = (value: unknown, known: object): boolean => {
+  if (!isRecord(value)) return false
+  for (const key in value) if (!Object.hasOwn(known, key)) return false
+  return true
+}
+
+/**
+ * Every problem of a value that should be a stored event, by path; or the stored event. The common
+ * case, a sound event, takes the codec's `is` (no error objects built); only a failing one is
+ * decoded again for its issues.
+ */
+export const decodeStoredEventShape = (
+  value: unknown,
+): E.Either<ReadonlyArray<InvalidInputIssue>, StoredEvent> => {
+  if (
+    StoredEventCodec.is(value) &&
+    hasOnlyKnownFields(value, storedEventFields) &&
+    hasOnlyKnownFields(value.metadata, metadataFields)
+  ) {
+    return E.right(value)
+  }
+  const decoded = StoredEventCodec.decode(value)
+  const metadata = isRecord(value) ? value.metadata : undefined
+  const issues = [
+    ...(E.isLeft(decoded) ? validationIssues(decoded.left) : []),
+    ...unknownFields(value, storedEventFields, ''),
+    ...unknownFields(metadata, metadataFields, 'metadata.'),
+  ]
+  return E.left(issues.length > 0 ? issues : [{ path: '(root)', message: 'not a stored event' }])
+}
