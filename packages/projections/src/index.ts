@@ -144,7 +144,9 @@ export {
 } from './views/verification.js'
 export { foldView, type View } from './views/view.js'
 export {
+  type DecoderLocator,
   type EventStoreLocator,
+  loadLocatedDecoder,
   openLocatedStore,
   type PartitionRun,
   type PartitionTask,

@@ -265,7 +265,44 @@ describe('conflicts, store failures and health', () => {
       const response = await postCommand(running, tokens.registry, recordLicence())
       expect(response.status).toBe(409)
       expect(response.body.error.code).toBe('concurrency-conflict')
+      // The last conflict's details reach the client: which stream, where the write expected it, where it was.
+      expect(response.body.error).toMatchObject({
+        streamId: `licence-${licenceNumber}`,
+        expected: 'no-stream',
+        actual: 7,
+      })
       expect(appendAttempts).toBe(3)
+    })
+  })
+
+  it('answers a corrupt event with 500 naming its stream and version', async () => {
+    // A store whose stream reads hand back classes as a string: no codec accepts that.
+    const inner = inMemoryEventStore()
+    const corrupt: EventStore = {
+      ...inner,
+      readStream: async (streamId) => {
+        const read = await inner.readStream(streamId)
+        if (E.isLeft(read)) return read
+        const events = read.right.events.map((event) => ({
+          ...event,
+          data: { ...(event.data as object), classes: 'C1' },
+        }))
+        return E.right({ ...read.right, events })
+      },
+    }
+    await withServer({ store: corrupt }, async (running) => {
+      const recorded = await postCommand(running, tokens.registry, recordLicence())
+      expect(recorded.status).toBe(201)
+      const response = await running.api.request('GET', `/licences/${licenceNumber}`, {
+        token: tokens.auditor,
+      })
+      expect(response.status).toBe(500)
+      expect(response.body.error).toMatchObject({
+        code: 'corrupt-event',
+        streamId: `licence-${licenceNumber}`,
+        version: 0,
+      })
+      expect(response.body.error.message).toMatch(/data\.classes/)
     })
   })
 

@@ -106,6 +106,61 @@ describe('replayPartitioned and auditPartitioned: worker threads over a SQLite s
     )
   })
 
+  it("reads through the embedder's decoder in every worker, and refuses one that cannot be loaded", async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore({ path })
+    const appended = await store.appendToStream(streamIdFor(licenceNumberFor(0)), 'no-stream', [
+      {
+        type: 'LicenceRecorded',
+        data: {
+          licenceNumber: licenceNumberFor(0),
+          holder: { accountId: 'acct-1', name: '张三' },
+          classes: 'B2 C1',
+          validFrom: '2020-03-15',
+          validUntil: 'long-term',
+          authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
+          statuses: ['A'],
+          photoOnFile: true,
+        },
+        metadata: {
+          eventId: 'event-1',
+          commandId: randomUUID(),
+          commandHash: 'a'.repeat(64),
+          actor: { role: 'registry', id: 'registry-1' } as never,
+          at: '2026-09-30T10:00:00+08:00',
+          recordedAt: '2026-09-30T02:00:00.000Z',
+          schemaVersion: 1,
+          rulesVersion: 'embedder-1',
+        },
+      },
+    ])
+    await store.close()
+    expect(E.isRight(appended)).toBe(true)
+    const decoder = {
+      module: new URL('./embedder-decoder.fixture.ts', import.meta.url).href,
+      export: 'embedderDecoder',
+    }
+    const replayed = right(
+      await replayPartitioned({ store: located(path), partitions: 2, views: true, execArgv, decoder }),
+    )
+    expect(replayed.views?.get(streamIdFor(licenceNumberFor(0)))).toMatchObject({ classes: ['B2', 'C1'] })
+    const audited = right(await auditPartitioned({ store: located(path), partitions: 1, execArgv, decoder }))
+    expect(audited.counts.anomalies).toBe(0)
+    // Without it, the built-in upcasters cannot read the event: the replay stops, the audit reports it.
+    const builtIn = await replayPartitioned({ store: located(path), partitions: 1, execArgv })
+    expect(E.isLeft(builtIn) && builtIn.left.code).toBe('corrupt-event')
+    // Refused before any worker starts.
+    const notADecoder = await replayPartitioned({
+      store: located(path),
+      partitions: 2,
+      execArgv,
+      decoder: { ...decoder, export: 'nothing' },
+    })
+    expect(E.isLeft(notADecoder) && notADecoder.left.message).toMatch(
+      /nothing of .* is not a stored-event decoder/,
+    )
+  })
+
   it('refuses, before starting workers, a count below 1, a locator that opens nothing, a store without partitions', async () => {
     const { path } = await historyFile({ licences: [], steps: [] })
     const failed = async (outcome: Promise<E.Either<StoreError, unknown>>) => {

@@ -132,7 +132,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     const last = conflict ?? concurrencyConflict(streamId, 'any', -1)
     return E.left({
       ...last,
-      message: `stream ${streamId} kept changing: gave up after ${maxAttempts} attempts`,
+      message: `stream ${streamId} kept changing: gave up after ${maxAttempts} attempts (last expected ${String(last.expected)}, found ${last.actual})`,
     })
   }
 }

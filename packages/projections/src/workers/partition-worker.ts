@@ -10,12 +10,13 @@
  */
 import { createHash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
-import type { EventStore, StoreError } from '@elicence/domain'
+import type { EventStore, StoredEventDecoder, StoreError } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { absurd } from 'fp-ts/lib/function.js'
 import { auditPartition } from '../audit/partition-audit.js'
 import { replayPartition } from '../read-models/partition-replay.js'
 import {
+  loadLocatedDecoder,
   openLocatedStore,
   type PartitionTask,
   type PartitionWorkerData,
@@ -39,13 +40,23 @@ const progressed = (progress: unknown) => {
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-const run = (store: EventStore, data: PartitionWorkerData): Promise<E.Either<StoreError, unknown>> => {
+const run = (
+  store: EventStore,
+  decoder: StoredEventDecoder,
+  data: PartitionWorkerData,
+): Promise<E.Either<StoreError, unknown>> => {
   const { partition } = data
   const task: PartitionTask = data.task
   const pageSize = task.pageSize === undefined ? {} : { pageSize: task.pageSize }
   switch (task.kind) {
     case 'replay':
-      return replayPartition(store, { partition, ...pageSize, views: task.views, onProgress: progressed })
+      return replayPartition(store, {
+        partition,
+        ...pageSize,
+        views: task.views,
+        onProgress: progressed,
+        decoder,
+      })
     case 'audit':
       return auditPartition(store, {
         partition,
@@ -56,6 +67,7 @@ const run = (store: EventStore, data: PartitionWorkerData): Promise<E.Either<Sto
         ...(task.maxAnomalies === undefined ? {} : { maxAnomalies: task.maxAnomalies }),
         digest: sha256Hex,
         onProgress: progressed,
+        decoder,
       })
     default:
       return absurd(task)
@@ -63,11 +75,16 @@ const run = (store: EventStore, data: PartitionWorkerData): Promise<E.Either<Sto
 }
 
 const data = workerData as PartitionWorkerData
-const opened = await openLocatedStore(data.store)
-if (E.isLeft(opened)) post({ kind: 'failed', error: crossable(opened.left) })
-else {
-  const outcome = await run(opened.right, data)
-  await opened.right.close()
-  if (E.isLeft(outcome)) post({ kind: 'failed', error: crossable(outcome.left) })
-  else post({ kind: 'done', result: outcome.right, peakHeapBytes })
-}
+const outcome = await (async (): Promise<E.Either<StoreError, unknown>> => {
+  const decoder = await loadLocatedDecoder(data.decoder)
+  if (E.isLeft(decoder)) return decoder
+  const opened = await openLocatedStore(data.store)
+  if (E.isLeft(opened)) return opened
+  try {
+    return await run(opened.right, decoder.right, data)
+  } finally {
+    await opened.right.close()
+  }
+})()
+if (E.isLeft(outcome)) post({ kind: 'failed', error: crossable(outcome.left) })
+else post({ kind: 'done', result: outcome.right, peakHeapBytes })

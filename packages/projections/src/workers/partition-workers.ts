@@ -20,9 +20,11 @@
  */
 import { Worker } from 'node:worker_threads'
 import {
+  defaultStoredEventDecoder,
   type EventStore,
   type Partition,
   partitionProblem,
+  type StoredEventDecoder,
   type StoreError,
   storeFailure,
 } from '@elicence/domain'
@@ -43,6 +45,16 @@ export interface EventStoreLocator {
   readonly location: string
 }
 
+/**
+ * Where every thread finds the embedder's `StoredEventDecoder` (a decoder holds functions, which
+ * cannot cross to another thread): a module URL and the name of the export that is the decoder.
+ * Absent: this build's upcasters.
+ */
+export interface DecoderLocator {
+  readonly module: string
+  readonly export: string
+}
+
 /** What each worker does with its partition; only data, as it crosses to another thread. */
 export type PartitionTask =
   | { readonly kind: 'replay'; readonly pageSize: number | undefined; readonly views: boolean }
@@ -57,6 +69,7 @@ export type PartitionTask =
 
 export interface PartitionWorkerData {
   readonly store: EventStoreLocator
+  readonly decoder: DecoderLocator | undefined
   readonly partition: Partition
   readonly task: PartitionTask
 }
@@ -68,6 +81,8 @@ export type PartitionWorkerMessage =
 
 export interface PartitionWorkersOptions {
   readonly store: EventStoreLocator
+  /** How every worker reads stored events: the embedder's decoder, by module and export. */
+  readonly decoder?: DecoderLocator
   /** Worker threads, one partition each: the cores to spend. */
   readonly partitions: number
   /** Node options of the workers; default this process's. */
@@ -88,6 +103,30 @@ const isEither = (value: unknown): value is E.Either<unknown, unknown> =>
   value !== null &&
   '_tag' in value &&
   (value._tag === 'Left' || value._tag === 'Right')
+
+const isDecoder = (value: unknown): value is StoredEventDecoder =>
+  typeof value === 'object' &&
+  value !== null &&
+  'decode' in value &&
+  typeof value.decode === 'function' &&
+  'decodeShaped' in value &&
+  typeof value.decodeShaped === 'function'
+
+/** Loads the decoder a locator names; none named is this build's. */
+export const loadLocatedDecoder = async (
+  locator: DecoderLocator | undefined,
+): Promise<E.Either<StoreError, StoredEventDecoder>> => {
+  if (locator === undefined) return E.right(defaultStoredEventDecoder)
+  try {
+    const module: Record<string, unknown> = await import(locator.module)
+    const decoder = module[locator.export]
+    return isDecoder(decoder)
+      ? E.right(decoder)
+      : E.left(storeFailure(`${locator.export} of ${locator.module} is not a stored-event decoder`))
+  } catch (cause) {
+    return E.left(storeFailure(`cannot load the decoder: ${messageOf(cause)}`, cause))
+  }
+}
 
 const isEventStore = (value: unknown): value is EventStore =>
   typeof value === 'object' &&
@@ -143,6 +182,9 @@ export const runPartitionWorkers = async <R, P>(
   const count = options.partitions
   const problem = partitionProblem({ index: 0, count })
   if (problem !== undefined) return E.left(storeFailure(problem))
+  // A decoder that cannot be loaded is refused here, before any worker starts.
+  const decoder = await loadLocatedDecoder(options.decoder)
+  if (E.isLeft(decoder)) return decoder
   const checked = await openLocatedStore(options.store)
   if (E.isLeft(checked)) return checked
   const partitioned = checked.right.readPartition !== undefined
@@ -152,7 +194,12 @@ export const runPartitionWorkers = async <R, P>(
   const workers: Worker[] = []
   const run = (partition: Partition) =>
     new Promise<E.Either<StoreError, PartitionRun<R>>>((resolve) => {
-      const workerData: PartitionWorkerData = { store: options.store, partition, task }
+      const workerData: PartitionWorkerData = {
+        store: options.store,
+        decoder: options.decoder,
+        partition,
+        task,
+      }
       const worker = new Worker(workerUrl(), {
         workerData,
         ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),

@@ -81,7 +81,7 @@ export interface PartitionedAuditOptions
 
 /**
  * The auditor's replay (`auditHistory`) of every partition in its own worker thread, merged
- * (`mergeAuditReports`). Each worker hashes with node:crypto; the default upcasters decode. It
+ * (`mergeAuditReports`). Each worker hashes with node:crypto and decodes with `options.decoder`. It
  * does not compare stored read models: `auditHistory` does, over the whole log. An `asOf` that is
  * not an instant is refused, as a `store-failure`, before any worker starts.
  */

@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream'
-import { type EventStore, inMemoryEventStore, storeFailure } from '@elicence/domain'
+import { concurrencyConflict, type EventStore, inMemoryEventStore, storeFailure } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { readLines } from '../cli-io.js'
@@ -151,6 +151,34 @@ describe('execCommands against a failing store', () => {
     expect(jsonLines(chunks.join(''))).toMatchObject([
       { line: 1, status: 'invalid' },
       { line: 2, status: 'failed', error: { code: 'store-failure', message: 'disk I/O error' } },
+    ])
+  })
+
+  it('keeps a conflict’s stream and versions on its line', async () => {
+    const inner = inMemoryEventStore()
+    const racing: EventStore = {
+      ...inner,
+      appendToStream: async (streamId, expected) => E.left(concurrencyConflict(streamId, expected, 4)),
+    }
+    const stdout = new PassThrough()
+    const chunks: string[] = []
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')))
+    const io = { stdin: Readable.from(['']), stdout, stderr: new PassThrough(), env: {} }
+    const input = ndjson([recordLicence(licenceNumberFor(10))])
+    const result = await execCommands(racing, readLines(Readable.from([input])), io)
+    expect(result).toEqual({ exitCode: 3, commands: 1 })
+    expect(jsonLines(chunks.join(''))).toMatchObject([
+      {
+        line: 1,
+        status: 'failed',
+        error: {
+          code: 'concurrency-conflict',
+          streamId: `licence-${licenceNumberFor(10)}`,
+          expected: 'no-stream',
+          actual: 4,
+          message: expect.stringMatching(/last expected no-stream, found 4/),
+        },
+      },
     ])
   })
 })
