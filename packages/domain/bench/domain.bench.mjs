@@ -1,6 +1,12 @@
 // Domain throughput: events folded per second over a long history, decisions per second, and
 // parseCommand per second. Imports the built dist/ (root `pnpm bench` builds first).
-import { chinaMainlandCalendar, fold, licenceDecider, parseCommand } from '../dist/index.js'
+import {
+  chinaMainlandCalendar,
+  defaultStoredEventDecoder,
+  fold,
+  licenceDecider,
+  parseCommand,
+} from '../dist/index.js'
 
 const decider = licenceDecider({ calendar: chinaMainlandCalendar() })
 const licenceNumber = '11010519491231002X'
@@ -139,4 +145,44 @@ measure('parseCommand: RecordLicence (largest command)', 'commands', 300_000, (n
 })
 measure('parseCommand: ApplyForELicence', 'commands', 300_000, (n) => {
   for (let i = 0; i < n; i++) parseCommand(apply)
+})
+
+// The one decoder checks every stored event's shape (stored-event codec: metadata, hashes) before
+// its data; `decodeShaped` is the data alone, so the ratio is what the shape check costs a reader.
+const stored = (() => {
+  const events = []
+  const sealedLog = history.slice(0, 20_000)
+  let prevHash = '0'.repeat(64)
+  for (const [version, event] of sealedLog.entries()) {
+    const hash = (version + 1).toString(16).padStart(64, '0')
+    events.push({
+      streamId: `licence-${licenceNumber}`,
+      version,
+      position: version + 1,
+      type: event.type,
+      data: JSON.parse(JSON.stringify(event.data)),
+      metadata: {
+        eventId: `event-${version}`,
+        commandId: '00000000-0000-4000-8000-000000000001',
+        commandHash: 'a'.repeat(64),
+        actor: { role: 'registry', id: 'registry-1' },
+        at: '2026-11-26T09:30:00+08:00',
+        recordedAt: '2026-11-26T01:30:00.000Z',
+        schemaVersion: 2,
+        rulesVersion: 'bench',
+        prevHash,
+        hash,
+      },
+    })
+    prevHash = hash
+  }
+  return events
+})()
+for (const event of stored)
+  if (defaultStoredEventDecoder.decode(event)._tag === 'Left') throw new Error('bench event does not decode')
+measure('decode stored events: shape, metadata and data', 'events', stored.length * 10, (n) => {
+  for (let i = 0; i < n; i++) defaultStoredEventDecoder.decode(stored[i % stored.length])
+})
+measure('decode stored events: data only (decodeShaped)', 'events', stored.length * 10, (n) => {
+  for (let i = 0; i < n; i++) defaultStoredEventDecoder.decodeShaped(stored[i % stored.length])
 })

@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url'
 import {
   citizenIdCheckCharacter,
   currentSchemaVersion,
-  decodeStoredEvent,
+  defaultStoredEventDecoder,
   rulesVersion,
 } from '@elicence/domain'
 import {
@@ -273,7 +273,7 @@ const singleReader = async () => {
     const page = unwrap(await store.readAll({ after, limit: pageSize }), 'readAll')
     if (page.events.length === 0) break
     for (const stored of page.events) {
-      const decoded = decodeStoredEvent(stored)
+      const decoded = defaultStoredEventDecoder.decode(stored)
       if (decoded._tag === 'Left') throw new Error(decoded.left.message)
       const applied = models.apply(decoded.right)
       if (applied._tag === 'Left') throw new Error(applied.left.message)

@@ -13,7 +13,7 @@ import {
   chinaMainlandCalendar,
   citizenIdCheckCharacter,
   commandHandler,
-  decodeStoredEvent,
+  defaultStoredEventDecoder,
   licenceDecider,
 } from '@elicence/domain'
 import pg from 'pg'
@@ -213,7 +213,8 @@ const benchRead = async (store, pageSize) => {
       if (page._tag === 'Left') throw new Error(page.left.message)
       if (page.right.events.length === 0) break
       if (decode)
-        for (const event of page.right.events) if (decodeStoredEvent(event)._tag === 'Left') corrupt++
+        for (const event of page.right.events)
+          if (defaultStoredEventDecoder.decode(event)._tag === 'Left') corrupt++
       count += page.right.events.length
       after = page.right.lastPosition
     }

@@ -14,7 +14,7 @@ import {
   chinaMainlandCalendar,
   citizenIdCheckCharacter,
   commandHandler,
-  decodeStoredEvent,
+  defaultStoredEventDecoder,
   licenceDecider,
   sha256HexWebCrypto,
 } from '@elicence/domain'
@@ -241,7 +241,8 @@ const benchRead = async (path, pageSize) => {
       if (page._tag === 'Left') throw new Error(page.left.message)
       if (page.right.events.length === 0) break
       if (decode)
-        for (const event of page.right.events) if (decodeStoredEvent(event)._tag === 'Left') corrupt++
+        for (const event of page.right.events)
+          if (defaultStoredEventDecoder.decode(event)._tag === 'Left') corrupt++
       count += page.right.events.length
       after = page.right.lastPosition
     }
