@@ -12,7 +12,9 @@
  * - 2: current.
  *
  * @example
- * const decoder = storedEventDecoder({ upcasters: { ...upcasters, 2: myUpcaster } })
+ * // Events an embedder wrote under schema 1 in a shape of its own: fix them, then the built-in 1 → 2.
+ * const decoder = storedEventDecoder({ upcasters: { 1: (event) => builtIn1(fixMine(event)) } })
+ * commandHandler({ store, decider, decoder }); projectionRunner({ events: store, readModels, decoder })
  * decoder.decode(storedEvent) // Either<CorruptEvent, DecodedStoredEvent>
  */
 import * as E from 'fp-ts/lib/Either.js'
