@@ -159,7 +159,8 @@ describe('replayPartitioned and auditPartitioned: worker threads over a SQLite s
     expect(E.isLeft(notADecoder) && notADecoder.left.message).toMatch(
       /nothing of .* is not a stored-event decoder/,
     )
-  })
+    // Three runs start four workers, each loading the TypeScript sources: more than the default bound.
+  }, 180_000)
 
   it('refuses, before starting workers, a count below 1, a locator that opens nothing, a store without partitions', async () => {
     const { path } = await historyFile({ licences: [], steps: [] })
