@@ -1,11 +1,16 @@
 // Domain throughput: events folded per second over a long history, decisions per second, and
 // parseCommand per second. Imports the built dist/ (root `pnpm bench` builds first).
+import { createHash } from 'node:crypto'
+import canonicalize from 'canonicalize'
 import {
+  canonicalJson,
   chinaMainlandCalendar,
   defaultStoredEventDecoder,
   fold,
+  hashInput,
   licenceDecider,
   parseCommand,
+  sha256Hex,
 } from '../dist/index.js'
 
 const decider = licenceDecider({ calendar: chinaMainlandCalendar() })
@@ -186,3 +191,49 @@ measure('decode stored events: shape, metadata and data', 'events', stored.lengt
 measure('decode stored events: data only (decodeShaped)', 'events', stored.length * 10, (n) => {
   for (let i = 0; i < n; i++) defaultStoredEventDecoder.decodeShaped(stored[i % stored.length])
 })
+
+// What every stored event costs the chain: its RFC 8785 text, then SHA-256 of it. The ratios within
+// one run are what count: our serialiser against the `canonicalize` package (kept: see
+// canonical-json.ts for why), and the
+// portable @noble/hashes digest against node:crypto's (what Node adapters pass) and Web Crypto's.
+const issued = history[2]
+const storedMetadata = {
+  eventId: '00000000-0000-4000-8000-0000000000aa',
+  commandId: metadata.commandId,
+  commandHash: 'c'.repeat(64),
+  actor: { role: 'system', id: 'job' },
+  at: '2026-11-27T10:00:00+08:00',
+  recordedAt: '2026-11-27T02:00:00.000Z',
+  schemaVersion: 2,
+  rulesVersion: '1',
+  prevHash: 'b'.repeat(64),
+}
+const hashed = {
+  streamId: `licence-${licenceNumber}`,
+  version: 2,
+  type: issued.type,
+  data: issued.data,
+  metadata: storedMetadata,
+}
+if (canonicalJson(hashed) !== canonicalize(hashed)) throw new Error('the serialisers disagree')
+measure('canonicalJson (ours)', 'events', 300_000, (n) => {
+  for (let i = 0; i < n; i++) canonicalJson(hashed)
+})
+measure('canonicalize package', 'events', 300_000, (n) => {
+  for (let i = 0; i < n; i++) canonicalize(hashed)
+})
+const text = hashInput(hashed.streamId, hashed.version, hashed.type, hashed.data, storedMetadata)
+measure(`sha256Hex (@noble/hashes, ${text.length} chars)`, 'digests', 100_000, (n) => {
+  for (let i = 0; i < n; i++) sha256Hex(text)
+})
+measure('SHA-256 (node:crypto createHash)', 'digests', 100_000, (n) => {
+  for (let i = 0; i < n; i++) createHash('sha256').update(text).digest('hex')
+})
+const encoder = new TextEncoder()
+const webCryptoCount = 20_000
+const webCryptoStart = process.hrtime.bigint()
+for (let i = 0; i < webCryptoCount; i++) await crypto.subtle.digest('SHA-256', encoder.encode(text))
+const webCryptoSeconds = Number(process.hrtime.bigint() - webCryptoStart) / 1e9
+console.log(
+  `${'SHA-256 (Web Crypto, awaited one at a time)'.padEnd(46)} ${(webCryptoCount / webCryptoSeconds / 1e6).toFixed(2).padStart(7)} M digests/s  (one round, ${webCryptoCount})`,
+)

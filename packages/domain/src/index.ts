@@ -68,7 +68,6 @@ export {
 } from './history/stored-event.js'
 export { canonicalJson } from './integrity/canonical-json.js'
 export {
-  bytesToHex,
   type ChainBreak,
   type ChainHead,
   genesisHash,
@@ -79,10 +78,10 @@ export {
   type SealInput,
   sealBreak,
   sealEvents,
-  sha256HexWebCrypto,
   streamStart,
   verifyChain,
 } from './integrity/hash-chain.js'
+export { type Digest, sha256Hex } from './integrity/sha256.js'
 export {
   ApplyForELicence,
   ChangeLicenceStatus,
@@ -101,8 +100,9 @@ export {
   validationIssues,
   WithdrawApplication,
 } from './licence/commands.js'
-export { type Decision, eLicenceIdFor } from './licence/decide.js'
+export type { Decision } from './licence/decide.js'
 export { type LicenceDecider, type LicenceDeciderOptions, licenceDecider } from './licence/decider.js'
+export { eLicenceIdFor, licenceNumberOfELicenceId } from './licence/e-licence-id.js'
 export {
   type InvalidInputIssue,
   type LicenceError,
@@ -132,6 +132,7 @@ export {
   type VoidReason,
   voidReasons,
 } from './licence/events.js'
+export { commandRoles, commandsDeciding, rolesCausing } from './licence/roles.js'
 export {
   barsDriving,
   changesBetween,

@@ -23,7 +23,6 @@
 //
 // Example: ELICENCE_BENCH_EVENTS=100000 node --expose-gc packages/projections/bench/replay.bench.mjs
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,14 +33,8 @@ import {
   defaultStoredEventDecoder,
   rulesVersion,
 } from '@elicence/domain'
-import {
-  auditHistory,
-  auditPartitioned,
-  projectionRunner,
-  readModelQueries,
-  replayPartitioned,
-  replayReadModels,
-} from '@elicence/projections'
+import { auditHistory, projectionRunner, readModelQueries, replayReadModels } from '@elicence/projections'
+import { auditPartitioned, nodeSha256Hex, replayPartitioned } from '@elicence/projections/node'
 import { sqliteEventStore, sqliteReadModelStore } from '../../adapters/sqlite/dist/index.js'
 
 const sqliteModule = new URL('../../adapters/sqlite/dist/index.js', import.meta.url).href
@@ -361,7 +354,7 @@ const audit = async () => {
   }
   const started = performance.now()
   const report = await auditHistory(history(), {
-    digest: (text) => createHash('sha256').update(text).digest('hex'),
+    digest: nodeSha256Hex,
   })
   const seconds = (performance.now() - started) / 1000
   console.log(

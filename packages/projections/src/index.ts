@@ -17,11 +17,8 @@ export {
   auditAnomalyKinds,
   auditHistory,
 } from './audit/audit.js'
-export type { RebuiltReadModels, StoredReadModels } from './audit/compare-stored.js'
-export { auditPartition, mergeAuditReports, type PartitionAuditOptions } from './audit/partition-audit.js'
+export type { StoredReadModels } from './audit/compare-stored.js'
 export {
-  base64UrlDecode,
-  base64UrlEncode,
   type GeneratedKeys,
   generatePresentationKeys,
   importReferenceKey,
@@ -32,7 +29,6 @@ export {
 export {
   defaultPresentationSeconds,
   type ELicenceLookup,
-  licenceNumberOfELicenceId,
   type OnlineCheck,
   type PresentationError,
   type PresentationErrorCode,
@@ -45,25 +41,9 @@ export {
   type VerifyOptions,
   verifyPresentation,
 } from './presentation/presentation.js'
-export {
-  applyEvent,
-  collections,
-  continuityBreak,
-  statisticsKey,
-  timelineKey,
-  timelinePrefix,
-  type WorkingSet,
-  workingSet,
-} from './read-models/apply.js'
+export { collections } from './read-models/apply.js'
 export { inMemoryReadModelStore } from './read-models/in-memory.js'
-export {
-  defaultReplayPageSize,
-  type MergedReplay,
-  mergePartitionReplays,
-  type PartitionReplay,
-  type PartitionReplayOptions,
-  replayPartition,
-} from './read-models/partition-replay.js'
+export { replayPartition } from './read-models/partition-replay.js'
 export {
   type Checkpoint,
   type CheckpointAdvance,
@@ -75,7 +55,7 @@ export {
   type StoredDocument,
 } from './read-models/port.js'
 export { type ReadModelQueries, readModelQueries } from './read-models/queries.js'
-export { type ReplayedReadModels, type ReplayOptions, replayReadModels } from './read-models/replay.js'
+export { type ReplayedReadModels, replayReadModels } from './read-models/replay.js'
 export {
   defaultProjection,
   type FollowingRunner,
@@ -87,7 +67,6 @@ export {
 export {
   asOf,
   eLicenceAsOf,
-  happenedBy,
   type InvalidInstant,
   type ReadLicenceViewOptions,
   readLicenceEvents,
@@ -101,18 +80,13 @@ export {
   type ELicenceViewState,
   eLicenceStates,
   eLicenceView,
-  evolveELicenceView,
   type InvalidationRecord,
   type PhotoRejectionRecord,
 } from './views/e-licence.js'
 export {
-  orderReviewQueue,
   type ReviewQueueEntry,
   type ReviewQueueOptions,
   type ReviewQueueState,
-  reviewQueueEntryOf,
-  reviewQueueOf,
-  reviewQueueSortKey,
   reviewQueueView,
 } from './views/review-queue.js'
 export {
@@ -120,44 +94,19 @@ export {
   type IssueDelayBucket,
   type IssueDelays,
   issueDelayBuckets,
-  type LicenceTransition,
-  mergeStatistics,
   type Statistics,
   type StatisticsState,
-  statisticsStep,
   statisticsView,
 } from './views/statistics.js'
 export {
   type AuditTimeline,
   auditTimelineView,
-  summarise,
   type TimelineEntry,
-  timelineEntryOf,
 } from './views/timeline.js'
 export {
-  maskLicenceNumber,
-  maskName,
   type Verification,
   type VerificationReason,
   verificationReasons,
   verifyAt,
 } from './views/verification.js'
 export { foldView, type View } from './views/view.js'
-export {
-  type DecoderLocator,
-  type EventStoreLocator,
-  loadLocatedDecoder,
-  openLocatedStore,
-  type PartitionRun,
-  type PartitionTask,
-  type PartitionWorkersOptions,
-  runPartitionWorkers,
-} from './workers/partition-workers.js'
-export {
-  auditPartitioned,
-  type PartitionedAuditOptions,
-  type PartitionedReplay,
-  type PartitionedReplayOptions,
-  type PartitionOutcome,
-  replayPartitioned,
-} from './workers/partitioned.js'

@@ -8,8 +8,8 @@
  * const check = await checkHistory(readLines(createReadStream('history.ndjson')))
  * check.verdict // 'intact' | 'broken' (a chain or the order) | 'unreadable' (a line is no stored event)
  */
-import { createHash } from 'node:crypto'
 import { type ChainHead, headAfter, streamStart, verifyChain } from '@elicence/domain'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Line } from './cli-io.js'
 import { parseHistoryLine } from './history-file.js'
@@ -28,8 +28,6 @@ export interface HistoryCheck {
 
 /** Problems kept for display; the rest are counted. One bad edit can break every later line. */
 const keptProblems = 20
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 const verdictRank: Readonly<Record<HistoryVerdict, number>> = { intact: 0, broken: 1, unreadable: 2 }
 
@@ -64,7 +62,7 @@ export const checkHistory = async (lines: AsyncIterable<Line>): Promise<HistoryC
     }
     const head = heads.get(event.streamId) ?? streamStart
     if (head === 'broken') continue
-    const breaks = await verifyChain([event], sha256Hex, head)
+    const breaks = await verifyChain([event], nodeSha256Hex, head)
     if (breaks.length === 0) {
       heads.set(event.streamId, headAfter(event))
     } else {

@@ -34,7 +34,7 @@
  * const handle = commandHandler({ store, decider })
  * await store.close()
  */
-import { createHash } from 'node:crypto'
+
 import {
   type AllRead,
   type AppendResult,
@@ -54,6 +54,7 @@ import {
   sealEvents,
   storeFailure,
 } from '@elicence/domain'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import {
   BACKWARDS,
   type CurrentRevision,
@@ -89,8 +90,6 @@ export type EventStoreDbEventStoreOptions = (
 
 /** Rounds of read-seal-append for `any` before giving up: each lost round means another writer won. */
 const anyAttempts = 64
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
@@ -228,7 +227,10 @@ export const eventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): 
       if (!expectedVersionMatches(expected, version))
         return E.left(concurrencyConflict(streamId, expected, version))
       if (events.length === 0) return E.right({ events: [], version })
-      const sealed = sealEvents({ streamId, firstVersion: version + 1, prevHash: hash, events }, sha256Hex)
+      const sealed = sealEvents(
+        { streamId, firstVersion: version + 1, prevHash: hash, events },
+        nodeSha256Hex,
+      )
       try {
         await client.appendToStream(
           nameOf(streamId),

@@ -12,7 +12,7 @@
  * })
  * await app.listen({ host: '127.0.0.1', port: 0 })
  */
-import { createHash } from 'node:crypto'
+
 import {
   type ActorRole,
   type CommandHandler,
@@ -29,6 +29,7 @@ import {
   type ReadModelStore,
   readModelQueries,
 } from '@elicence/projections'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
 import { fromFrameworkError, sendFailure, transportFailure } from './errors.js'
@@ -39,9 +40,6 @@ import { registerOperationsRoutes } from './routes/operations.js'
 import { registerPageRoutes } from './routes/page.js'
 import { registerPresentationRoutes } from './routes/presentations.js'
 import { registerReviewQueueRoutes } from './routes/review-queue.js'
-
-// node:crypto's synchronous digest: Web Crypto's would cost a thread-pool round trip per command.
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 /**
  * The keys of presentations: the Ed25519 pair that signs and verifies them (`importSigningKey`,
@@ -107,7 +105,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     decider: options.decider,
     decoder,
     clock,
-    digest: sha256Hex,
+    digest: nodeSha256Hex,
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   })
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import {
   genesisHash,
   type NewEvent,
@@ -6,6 +5,7 @@ import {
   type SealedEvent,
   type StoredEvent,
   sealEvents,
+  sha256Hex,
   streamPartitionKey,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
@@ -22,8 +22,6 @@ import { throwawaySchemas } from './testing/throwaway-schemas.js'
 const url = inject('postgresUrl')
 const { admin, fresh: freshSchema, dropAll } = throwawaySchemas(url, 'late', 2)
 afterAll(dropAll)
-
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** Opens a transaction on `client` and appends through the store's own function, leaving it uncommitted. */
 const appendUncommitted = async (

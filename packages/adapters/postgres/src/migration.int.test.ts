@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import {
   type EventStore,
   genesisHash,
@@ -7,6 +6,7 @@ import {
   partitionOfStream,
   type StoredEvent,
   sealEvents,
+  sha256Hex,
   streamPartitionKey,
 } from '@elicence/domain'
 import fc from 'fast-check'
@@ -25,8 +25,6 @@ import { throwawaySchemas } from './testing/throwaway-schemas.js'
 const url = inject('postgresUrl')
 const { admin, fresh: freshSchema, dropAll } = throwawaySchemas(url, 'migrate', 4)
 afterAll(dropAll)
-
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex')
 
 // Licence numbers, ids whose UTF-8 form has two-, three- and four-byte characters, and a lone
 // surrogate, which reaches the database as U+FFFD: the SQL backfill must hash exactly those bytes.

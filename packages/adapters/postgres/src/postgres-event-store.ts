@@ -59,7 +59,7 @@
  * const handle = commandHandler({ store, decider })
  * await store.close()
  */
-import { createHash } from 'node:crypto'
+
 import {
   type AppendResult,
   concurrencyConflict,
@@ -76,6 +76,7 @@ import {
   storeFailure,
   streamPartitionKey,
 } from '@elicence/domain'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg'
 import type { PostgresConnectionOptions } from './connection-options.js'
@@ -117,8 +118,6 @@ interface AppendedRow {
   readonly appended_version: number
   readonly appended_position: string
 }
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 const toStored = ([position, streamId, version, type, data, metadata]: EventRow): StoredEvent => ({
   streamId,
@@ -173,7 +172,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   // too; PostgreSQL cuts names at 63 bytes (a long schema name would make two statements one), so
   // the name carries a hash of the text rather than the schema itself.
   const statement = (name: string, text: string) => {
-    const prepared = `elicence_${name}_${sha256Hex(text).slice(0, 16)}`
+    const prepared = `elicence_${name}_${nodeSha256Hex(text).slice(0, 16)}`
     return (values: unknown[]) => ({ name: prepared, text, values }) satisfies QueryConfig
   }
   const readStreamStatement = statement(
@@ -295,7 +294,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   ): Promise<AppendResult> => {
     const sealed = sealEvents(
       { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
-      sha256Hex,
+      nodeSha256Hex,
     )
     const data = sealed.map((event) => JSON.stringify(event.data))
     const metadata = sealed.map((event) => JSON.stringify(event.metadata))

@@ -3,14 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type StoredEvent, type StoreError, streamIdFor } from '@elicence/domain'
-import {
-  type AuditReport,
-  auditHistory,
-  auditPartitioned,
-  type EventStoreLocator,
-  replayPartitioned,
-  replayReadModels,
-} from '@elicence/projections'
+import { type AuditReport, auditHistory, replayReadModels } from '@elicence/projections'
+import { auditPartitioned, type EventStoreLocator, replayPartitioned } from '@elicence/projections/node'
 import {
   decodeHistory,
   historyScriptArbitrary,

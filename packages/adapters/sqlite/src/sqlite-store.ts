@@ -24,7 +24,7 @@
  * const handle = commandHandler({ store, decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
  * await store.close()
  */
-import { createHash } from 'node:crypto'
+
 import {
   type AppendResult,
   canonicalJson,
@@ -42,6 +42,7 @@ import {
   storeFailure,
   streamPartitionKey,
 } from '@elicence/domain'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -60,8 +61,6 @@ export interface SqliteEventStoreOptions {
    */
   readonly synchronous?: 'full' | 'normal'
 }
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 type EventRow = [
   position: number,
@@ -167,7 +166,7 @@ const storeOn = (db: Database.Database): EventStore => {
       // Throws for an event with no JSON form; the savepoint then rolls back with nothing written.
       const sealed = sealEvents(
         { streamId, firstVersion: actual + 1, prevHash: last?.[1] ?? genesisHash, events },
-        sha256Hex,
+        nodeSha256Hex,
       )
       const partitionKey = streamPartitionKey(streamId)
       const stored = sealed.map((event): StoredEvent => {

@@ -17,7 +17,7 @@ import {
 } from '../history/decoder.js'
 import { readDecodedStream } from '../history/reader.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
-import { sha256HexWebCrypto } from '../integrity/hash-chain.js'
+import { type Digest, sha256Hex } from '../integrity/sha256.js'
 import { parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
 import { licenceError } from '../licence/errors.js'
@@ -53,10 +53,10 @@ export interface CommandHandlerOptions {
   /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
   readonly decoder?: StoredEventDecoder
   /**
-   * SHA-256 as hex for the command hash; Web Crypto by default. Node embedders can pass node:crypto's
-   * synchronous digest, which saves a thread-pool round trip per command (measured 17–43 µs).
+   * SHA-256 as hex for the command hash; `@noble/hashes` by default. On Node, `nodeSha256Hex` from
+   * `@elicence/projections/node` is faster (about 2 µs against 11 µs for a 700-byte command).
    */
-  readonly digest?: (text: string) => string | Promise<string>
+  readonly digest?: Digest
 }
 
 export const commandHandler = (options: CommandHandlerOptions): CommandHandler => {
@@ -65,7 +65,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
   const clock = options.clock ?? (() => new Date())
   const newEventId = options.newEventId ?? (() => crypto.randomUUID())
   const decoder = options.decoder ?? defaultStoredEventDecoder
-  const digest = options.digest ?? sha256HexWebCrypto
+  const digest = options.digest ?? sha256Hex
 
   return async (json) => {
     const parsed = parseCommand(json)
@@ -74,7 +74,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     const { commandId, actor, at } = command.metadata
     const streamId = streamIdFor(command.data.licenceNumber)
     // `at` is left out: a transport that stamps the time may re-send the same command later.
-    const commandHash = await digest(canonicalJson({ type: command.type, data: command.data, actor }))
+    const commandHash = digest(canonicalJson({ type: command.type, data: command.data, actor }))
 
     let conflict: ConcurrencyConflict | undefined
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {

@@ -10,10 +10,10 @@ import {
   headAfter,
   type SealedEvent,
   sealEvents,
-  sha256HexWebCrypto,
   streamStart,
   verifyChain,
 } from './hash-chain.js'
+import { sha256Hex } from './sha256.js'
 
 const metadata: EventMetadataDraft = {
   eventId: 'event',
@@ -33,8 +33,8 @@ const streamArb = fc
       data.map((each, index) => ({ type: `E${index}`, data: each, metadata })),
   )
 
-const sealed = (events: ReadonlyArray<NewEvent>): Promise<ReadonlyArray<SealedEvent>> =>
-  sealEvents({ streamId: 'licence-s', firstVersion: 0, prevHash: genesisHash, events }, sha256HexWebCrypto)
+const sealed = (events: ReadonlyArray<NewEvent>): ReadonlyArray<SealedEvent> =>
+  sealEvents({ streamId: 'licence-s', firstVersion: 0, prevHash: genesisHash, events }, sha256Hex)
 
 /** The head after the first `k` events: the stream's start for none. */
 const headAt = (events: ReadonlyArray<SealedEvent>, k: number): ChainHead => {
@@ -49,7 +49,7 @@ describe('verifyChain from a given head', () => {
         const events = await sealed(stream)
         const k = cut % (events.length + 1)
         expect(await verifyChain(events)).toEqual([])
-        expect(await verifyChain(events.slice(k), sha256HexWebCrypto, headAt(events, k))).toEqual([])
+        expect(await verifyChain(events.slice(k), sha256Hex, headAt(events, k))).toEqual([])
       }),
       { numRuns: 50 },
     )
@@ -63,7 +63,7 @@ describe('verifyChain from a given head', () => {
         const tampered = events.map((event, index) =>
           index === edited ? { ...event, data: { edited: event.data } } : event,
         )
-        const breaks = await verifyChain(tampered.slice(k), sha256HexWebCrypto, headAt(events, k))
+        const breaks = await verifyChain(tampered.slice(k), sha256Hex, headAt(events, k))
         expect(breaks.map((found) => [found.version, found.reason])).toEqual([[edited, 'hash-mismatch']])
       }),
       { numRuns: 50 },
@@ -76,9 +76,9 @@ describe('verifyChain from a given head', () => {
         const k = cut % events.length
         const head = headAt(events, k)
         const rest = events.slice(k)
-        const wrongHash = await verifyChain(rest, sha256HexWebCrypto, { ...head, hash: 'f'.repeat(64) })
+        const wrongHash = await verifyChain(rest, sha256Hex, { ...head, hash: 'f'.repeat(64) })
         expect(wrongHash.map((found) => [found.version, found.reason])).toEqual([[k, 'prev-hash-mismatch']])
-        const wrongVersion = await verifyChain(rest, sha256HexWebCrypto, {
+        const wrongVersion = await verifyChain(rest, sha256Hex, {
           ...head,
           version: head.version + 1,
         })

@@ -4,10 +4,11 @@
  * Stores seal events with it when they append; auditors verify it when they read.
  *
  * @example
- * const sealed = await sealEvents({ streamId, firstVersion: 0, prevHash: genesisHash, events }, sha256HexWebCrypto)
+ * const sealed = sealEvents({ streamId, firstVersion: 0, prevHash: genesisHash, events })
  */
 import type { EventMetadataDraft, NewEvent, StoredEvent, StoredEventMetadata } from '../store/port.js'
 import { canonicalJson } from './canonical-json.js'
+import { type Digest, sha256Hex } from './sha256.js'
 
 export const genesisHash = '0'.repeat(64)
 
@@ -28,22 +29,6 @@ export const hashInput = (
   metadata: EventMetadataDraft & { readonly prevHash: string },
 ): string => canonicalJson({ streamId, version, type, data, metadata })
 
-const textEncoder = new TextEncoder()
-
-/** SHA-256 as lowercase hex, through Web Crypto (available in browsers and Node ≥ 20 without imports). */
-export const sha256HexWebCrypto = async (text: string): Promise<string> => {
-  const digest = await crypto.subtle.digest('SHA-256', textEncoder.encode(text))
-  return bytesToHex(new Uint8Array(digest))
-}
-
-const hexDigits = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
-
-export const bytesToHex = (bytes: Uint8Array): string => {
-  let hex = ''
-  for (const byte of bytes) hex += hexDigits[byte]
-  return hex
-}
-
 export interface SealInput {
   readonly streamId: string
   /** Version the first new event gets: the stream's current version + 1. */
@@ -53,45 +38,27 @@ export interface SealInput {
   readonly events: ReadonlyArray<NewEvent>
 }
 
-/**
- * Seals events in order. `digest` may be synchronous (node:crypto in an adapter's transaction) or
- * asynchronous (Web Crypto); a synchronous digest gives a synchronous result.
- */
-export function sealEvents(input: SealInput, digest: (text: string) => string): ReadonlyArray<SealedEvent>
-export function sealEvents(
-  input: SealInput,
-  digest: (text: string) => Promise<string>,
-): Promise<ReadonlyArray<SealedEvent>>
-export function sealEvents(
-  input: SealInput,
-  digest: (text: string) => string | Promise<string>,
-): ReadonlyArray<SealedEvent> | Promise<ReadonlyArray<SealedEvent>> {
+/** Seals events in order; throws where an event has no RFC 8785 form (NaN, a BigInt, a cycle). */
+export const sealEvents = (input: SealInput, digest: Digest = sha256Hex): ReadonlyArray<SealedEvent> => {
   const sealed: SealedEvent[] = []
-  const step = (
-    index: number,
-    prevHash: string,
-  ): ReadonlyArray<SealedEvent> | Promise<ReadonlyArray<SealedEvent>> => {
-    const event = input.events[index]
-    if (event === undefined) return sealed
+  let prevHash = input.prevHash
+  input.events.forEach((event, index) => {
     const version = input.firstVersion + index
     // Events re-appended from a history (an import) still carry their old `hash`: it must not be
     // hashed, or the new hash would cover a field that `verifyChain` leaves out.
     const { hash: _previousHash, ...metadata } = event.metadata as EventMetadataDraft & { hash?: unknown }
     const draft = { ...metadata, prevHash }
-    const hashed = digest(hashInput(input.streamId, version, event.type, event.data, draft))
-    const push = (hash: string) => {
-      sealed.push({
-        streamId: input.streamId,
-        version,
-        type: event.type,
-        data: event.data,
-        metadata: { ...draft, hash },
-      })
-      return step(index + 1, hash)
-    }
-    return typeof hashed === 'string' ? push(hashed) : hashed.then(push)
-  }
-  return step(0, input.prevHash)
+    const hash = digest(hashInput(input.streamId, version, event.type, event.data, draft))
+    sealed.push({
+      streamId: input.streamId,
+      version,
+      type: event.type,
+      data: event.data,
+      metadata: { ...draft, hash },
+    })
+    prevHash = hash
+  })
+  return sealed
 }
 
 export interface ChainBreak {
@@ -153,19 +120,16 @@ export const linkBreaks = (
 }
 
 /** Whether the event's own `hash` covers its content; `undefined` when it does. */
-export const sealBreak = async (
-  event: ChainedEvent,
-  digest: (text: string) => string | Promise<string> = sha256HexWebCrypto,
-): Promise<ChainBreak | undefined> => {
+export const sealBreak = (event: ChainedEvent, digest: Digest = sha256Hex): ChainBreak | undefined => {
   const { hash, ...draft } = event.metadata
-  const actual = await digest(hashInput(event.streamId, event.version, event.type, event.data, draft))
+  const actual = recomputedHash(event, draft, digest)
   return actual === hash
     ? undefined
     : {
         streamId: event.streamId,
         version: event.version,
         reason: 'hash-mismatch',
-        message: `${event.streamId}@${event.version}: hash does not match the event's content`,
+        message: `${event.streamId}@${event.version}: ${actual === undefined ? 'content has no RFC 8785 form, so no hash can match' : "hash does not match the event's content"}`,
       }
 }
 
@@ -174,18 +138,32 @@ export const sealBreak = async (
  * already verified. Returns every break found, so an auditor sees an edited event and the
  * reordering after it alike; each event is checked against the one before it, broken or not.
  */
-export const verifyChain = async (
+export const verifyChain = (
   events: ReadonlyArray<ChainedEvent>,
-  digest: (text: string) => string | Promise<string> = sha256HexWebCrypto,
+  digest: Digest = sha256Hex,
   from: ChainHead = streamStart,
-): Promise<ReadonlyArray<ChainBreak>> => {
+): ReadonlyArray<ChainBreak> => {
   const breaks: ChainBreak[] = []
   let head = from
   for (const event of events) {
     breaks.push(...linkBreaks(head, event))
-    const sealed = await sealBreak(event, digest)
+    const sealed = sealBreak(event, digest)
     if (sealed !== undefined) breaks.push(sealed)
     head = headAfter(event)
   }
   return breaks
+}
+
+// An event handed in by a caller may hold what RFC 8785 cannot serialise (NaN, a BigInt, a cycle);
+// no sealed event can, so its hash cannot match and that is a break, not a crash.
+const recomputedHash = (
+  event: ChainedEvent,
+  draft: EventMetadataDraft & { readonly prevHash: string },
+  digest: Digest,
+): string | undefined => {
+  try {
+    return digest(hashInput(event.streamId, event.version, event.type, event.data, draft))
+  } catch {
+    return undefined
+  }
 }

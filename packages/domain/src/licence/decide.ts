@@ -25,31 +25,17 @@ import type {
   SubmitPhoto,
   WithdrawApplication,
 } from './commands.js'
+import { eLicenceIdFor } from './e-licence-id.js'
 import { type LicenceError, licenceError } from './errors.js'
 import type { LicenceEvent } from './events.js'
 import { subtractMonths } from './months.js'
+import { commandRoles } from './roles.js'
 import { changesBetween, isEligibleToApply, isExpiredAt, isRevoking } from './rules.js'
 import type { LicenceState, OpenApplication, RecordedLicence } from './state.js'
-import type { ActorRole, Id, LicenceNumber, PhotoDefect } from './values.js'
+import type { PhotoDefect } from './values.js'
 import { sortDefects } from './values.js'
 
 export type Decision = E.Either<LicenceError, ReadonlyArray<LicenceEvent>>
-
-const allowedRoles: Readonly<Record<LicenceCommand['type'], ReadonlyArray<ActorRole>>> = {
-  RecordLicence: ['registry'],
-  ApplyForELicence: ['holder'],
-  ReviewApplication: ['reviewer', 'system'],
-  RejectPhoto: ['reviewer'],
-  SubmitPhoto: ['holder'],
-  WithdrawApplication: ['holder'],
-  RenewLicence: ['registry'],
-  ChangeLicenceStatus: ['registry'],
-}
-
-/** `eLicenceId` is derived, never random: the licence number and how many were issued before. */
-export const eLicenceIdFor = (licenceNumber: LicenceNumber, issuedCount: number): Id =>
-  // 18 characters of number, a count: well within Id's 128 characters, so the brand holds.
-  `EL-${licenceNumber}-${issuedCount + 1}` as Id
 
 const refuse = (code: LicenceError['code'], message: string): Decision => E.left(licenceError(code, message))
 
@@ -380,7 +366,7 @@ const decideChangeStatus = (command: ChangeLicenceStatus, state: LicenceState): 
 export const decideWith =
   (calendar: WorkingDayCalendar) =>
   (command: LicenceCommand, state: LicenceState): Decision => {
-    const roles = allowedRoles[command.type]
+    const roles = commandRoles[command.type]
     if (roles === undefined) return refuse('invalid-command', `unknown command type ${String(command.type)}`)
     if (!roles.includes(command.metadata.actor.role)) {
       return refuse('forbidden', `a ${command.metadata.actor.role} may not ${command.type}`)

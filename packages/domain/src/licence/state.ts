@@ -8,7 +8,7 @@
  */
 
 import type { Photo } from './commands.js'
-import type { LicenceEvent } from './events.js'
+import type { InvalidationReason, LicenceEvent } from './events.js'
 import type {
   Authority,
   CalendarRecord,
@@ -60,7 +60,8 @@ export interface RecordedLicence {
   /** The last accepted submission, until a reviewer rejects it. */
   readonly acceptedPhoto: Photo | null
   readonly lastInvalidation: {
-    readonly reason: string
+    readonly eLicenceId: Id
+    readonly reason: InvalidationReason
     readonly changes: ReadonlyArray<ChangeKind>
     readonly at: string
   } | null
@@ -205,6 +206,7 @@ export const evolve = (state: LicenceState, input: EvolvableEvent): LicenceState
       return recordedState(state, {
         eLicence: null,
         lastInvalidation: {
+          eLicenceId: event.data.eLicenceId,
           reason: event.data.reason,
           changes: event.data.changes,
           at: event.data.invalidatedAt,

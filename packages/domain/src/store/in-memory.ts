@@ -9,7 +9,7 @@
  * const handle = commandHandler({ store, decider })
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { genesisHash, type SealedEvent, sealEvents, sha256HexWebCrypto } from '../integrity/hash-chain.js'
+import { genesisHash, type SealedEvent, sealEvents } from '../integrity/hash-chain.js'
 import { partitionProblem, streamPartitionKey } from './partitions.js'
 import {
   type AppendResult,
@@ -50,15 +50,12 @@ export const inMemoryEventStore = (): EventStore => {
       return E.left(concurrencyConflict(streamId, expected, actual))
     let sealed: ReadonlyArray<SealedEvent>
     try {
-      sealed = await sealEvents(
-        {
-          streamId,
-          firstVersion: actual + 1,
-          prevHash: stream[actual]?.metadata.hash ?? genesisHash,
-          events,
-        },
-        sha256HexWebCrypto,
-      )
+      sealed = sealEvents({
+        streamId,
+        firstVersion: actual + 1,
+        prevHash: stream[actual]?.metadata.hash ?? genesisHash,
+        events,
+      })
     } catch (cause) {
       // An event with no JSON form (NaN, a BigInt, a cycle) cannot be hashed: nothing is appended.
       return E.left(storeFailure(`cannot store the events for ${streamId}: ${String(cause)}`, cause))

@@ -13,6 +13,7 @@
 import {
   type ChainHead,
   type DecodedStoredEvent,
+  type Digest,
   decodeStoredEventShape,
   defaultStoredEventDecoder,
   evolve,
@@ -77,8 +78,8 @@ export interface AuditOptions {
   readonly onProgress?: (progress: AuditProgress) => void
   /** Events between progress reports; default 10 000. */
   readonly progressEvery?: number
-  /** SHA-256 as hex; default Web Crypto. A synchronous one (node:crypto) is faster. */
-  readonly digest?: (text: string) => string | Promise<string>
+  /** SHA-256 as hex; default the domain's. On Node, `nodeSha256Hex` (`@elicence/projections/node`) is faster. */
+  readonly digest?: Digest
   /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
   readonly decoder?: StoredEventDecoder
   /** Anomalies kept in the report (all are counted); default 10 000. */

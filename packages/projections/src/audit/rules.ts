@@ -9,7 +9,6 @@
  * eventFindings(state, event) // [{ kind: 'issued-before-review-due', message: '…' }]
  */
 import {
-  type ActorRole,
   changesBetween,
   type DecodedStoredEvent,
   eLicenceIdFor,
@@ -17,6 +16,7 @@ import {
   isExpiredAt,
   isRevoking,
   type LicenceState,
+  rolesCausing,
   type Terms,
 } from '@elicence/domain'
 import { absurd } from 'fp-ts/lib/function.js'
@@ -48,33 +48,6 @@ export interface RuleFinding {
 }
 
 const finding = (kind: RuleFindingKind, message: string): RuleFinding => ({ kind, message })
-
-/** Who may cause each event: the actors of the commands that decide it. */
-const rolesFor = (event: DecodedStoredEvent): ReadonlyArray<ActorRole> => {
-  switch (event.type) {
-    case 'LicenceRecorded':
-    case 'LicenceRenewed':
-    case 'LicenceStatusChanged':
-    case 'ELicenceInvalidated':
-      return ['registry']
-    case 'ELicenceApplied':
-    case 'PhotoSubmitted':
-    case 'ApplicationWithdrawn':
-      return ['holder']
-    case 'ELicenceIssued':
-      return ['reviewer', 'system']
-    case 'PhotoRejected':
-      return event.data.source === 'submission'
-        ? ['holder']
-        : event.data.source === 'reviewer'
-          ? ['reviewer']
-          : ['reviewer', 'system']
-    case 'ApplicationVoided':
-      return event.data.reason === 'licence-renewed' ? ['registry'] : ['registry', 'reviewer', 'system']
-    default:
-      return absurd(event)
-  }
-}
 
 /** The instant the event's data records; the decider copies it from `metadata.at`. */
 const instantOf = (event: DecodedStoredEvent): string | undefined => {
@@ -111,7 +84,7 @@ const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean =>
 export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): ReadonlyArray<RuleFinding> => {
   const findings: RuleFinding[] = []
   const { actor, at } = event.metadata
-  if (!rolesFor(event).includes(actor.role)) {
+  if (!rolesCausing(event).includes(actor.role)) {
     findings.push(finding('unauthorised-actor', `a ${actor.role} cannot cause ${event.type}`))
   }
   const instant = instantOf(event)

@@ -1,5 +1,3 @@
-import { eLicenceIdFor } from '@elicence/domain'
-import { licenceNumberArb } from '@elicence/domain/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -18,7 +16,6 @@ import {
 } from './keys.js'
 import {
   type ELicenceLookup,
-  licenceNumberOfELicenceId,
   type PresentationPayload,
   signPresentation,
   verifyPresentation,
@@ -346,14 +343,5 @@ describe('presentations', () => {
     ]) {
       expect(E.isLeft(await importReferenceKey(bad))).toBe(true)
     }
-  })
-
-  it('finds the licence number inside any e-licence id the domain derives', () => {
-    fc.assert(
-      fc.property(licenceNumberArb, fc.nat({ max: 1000 }), (licenceNumber, issuedCount) => {
-        expect(licenceNumberOfELicenceId(eLicenceIdFor(licenceNumber, issuedCount))).toBe(licenceNumber)
-      }),
-    )
-    expect(licenceNumberOfELicenceId('EL-nonsense')).toBeUndefined()
   })
 })

@@ -265,10 +265,3 @@ export const verifyPresentation = async (
   }
   return E.right({ payload, online: current })
 }
-
-/**
- * The licence number inside an `eLicenceId`, for online lookups: the domain derives ids as
- * `EL-<licenceNumber>-<n>` (`eLicenceIdFor`); a test keeps the two in step.
- */
-export const licenceNumberOfELicenceId = (eLicenceId: string): string | undefined =>
-  /^EL-([0-9]{17}[0-9X])-[1-9][0-9]*$/.exec(eLicenceId)?.[1]

@@ -1,6 +1,6 @@
 /**
- * How one event changes the stored read models — the e-licence view of its licence, its timeline
- * entry, its review-queue entry and the statistics — and the checks that keep them honest: events
+ * How one event changes the stored read models — the e-licence view of its licence, its review-queue
+ * entry and the statistics — and the checks that keep them honest: events
  * arrive in global order, each continues its stream's version count and hash chain. The runner, the
  * in-memory read models and the auditor all apply events through here, so a rebuild and the
  * incrementally maintained read model cannot differ.
@@ -21,14 +21,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
 import { reviewQueueEntryOf, reviewQueueSortKey } from '../views/review-queue.js'
 import { type Statistics, statisticsStep } from '../views/statistics.js'
-import { timelineEntryOf } from '../views/timeline.js'
 import type { Checkpoint, DocumentChange } from './port.js'
 
 /** Collection names in a read-model store; documents are keyed by stream id unless said otherwise. */
 export const collections = {
   eLicence: 'e-licence',
-  /** Keyed by `timelineKey(streamId, version)`, so a prefix lists one licence in order. */
-  timeline: 'timeline',
   /** Sort key: `reviewQueueSortKey`. */
   reviewQueue: 'review-queue',
   /** One document, keyed `statisticsKey`. */
@@ -36,11 +33,6 @@ export const collections = {
 } as const
 
 export const statisticsKey = 'all'
-
-export const timelineKey = (streamId: string, version: number): string =>
-  `${streamId}/${String(version).padStart(10, '0')}`
-
-export const timelinePrefix = (streamId: string): string => `${streamId}/`
 
 /** What a batch works on: the views it touches (loaded beforehand), the statistics, and its changes. */
 export interface WorkingSet {
@@ -101,13 +93,6 @@ export const applyEvent = (working: WorkingSet, event: DecodedStoredEvent): E.Ei
   }
   if (working.changes !== null) {
     record(working, collections.eLicence, event.streamId, after, null)
-    record(
-      working,
-      collections.timeline,
-      timelineKey(event.streamId, event.version),
-      timelineEntryOf(event),
-      null,
-    )
     const entryBefore = reviewQueueEntryOf(before)
     const entryAfter = reviewQueueEntryOf(after)
     if (entryBefore !== null || entryAfter !== null) {

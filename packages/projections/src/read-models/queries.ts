@@ -1,6 +1,7 @@
 /**
  * Queries over stored read models, for transports and embedders: a licence's view, its verification
- * at an instant, its audit timeline, the review queue, the statistics and the checkpoint. They read
+ * at an instant, the review queue, the statistics and the checkpoint. (A licence's audit timeline is
+ * `auditTimelineView` folded over its stream: the event store already holds it in order.) They read
  * what the runner committed, so they are as fresh as its last batch (see `checkpoint`).
  *
  * @example
@@ -13,16 +14,14 @@ import type { StoredReadModels } from '../audit/compare-stored.js'
 import type { ELicenceView, ELicenceViewState } from '../views/e-licence.js'
 import type { ReviewQueueEntry, ReviewQueueOptions } from '../views/review-queue.js'
 import { emptyStatistics, type Statistics } from '../views/statistics.js'
-import type { AuditTimeline } from '../views/timeline.js'
 import { type Verification, verifyAt } from '../views/verification.js'
-import { collections, statisticsKey, timelinePrefix } from './apply.js'
+import { collections, statisticsKey } from './apply.js'
 import { type Checkpoint, checkpointStreamId, type ReadModelStore } from './port.js'
 import { defaultProjection } from './runner.js'
 
 export interface ReadModelQueries {
   readonly view: (licenceNumber: string) => Promise<E.Either<StoreError, ELicenceViewState>>
   readonly verification: (licenceNumber: string, at: string) => Promise<E.Either<StoreError, Verification>>
-  readonly timeline: (licenceNumber: string) => Promise<E.Either<StoreError, AuditTimeline>>
   readonly reviewQueue: (
     options?: ReviewQueueOptions,
   ) => Promise<E.Either<StoreError, ReadonlyArray<ReviewQueueEntry>>>
@@ -61,12 +60,6 @@ export const readModelQueries = (
     verification: async (licenceNumber, at) => {
       const found = await view(licenceNumber)
       return E.isLeft(found) ? found : E.right(verifyAt(found.right, at))
-    },
-    timeline: async (licenceNumber) => {
-      const listed = await readModels.list(projection, collections.timeline, {
-        prefix: timelinePrefix(streamIdFor(licenceNumber)),
-      })
-      return E.isLeft(listed) ? listed : E.right(listed.right.map((row) => row.doc as AuditTimeline[number]))
     },
     reviewQueue: async (options = {}) => {
       const dueByMs = options.dueBy === undefined ? undefined : Date.parse(options.dueBy)

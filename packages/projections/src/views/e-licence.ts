@@ -1,27 +1,29 @@
 /**
  * The e-licence view of DESIGN §5: what one licence and its e-licence look like after its stream's
  * events, plus where the view stands in the stream (version, global position, chain hash) so an
- * auditor can prove it is complete up to there. It follows the domain's `evolve`: an event that does
- * not fit changes nothing but the position it reached, so folding never fails.
+ * auditor can prove it is complete up to there. It is derived from the domain (fmodel's view): the
+ * licence, the application, the active e-licence, the count issued and the last invalidation are
+ * the domain's state, moved by the domain's `evolve` and nothing else; the view adds only what that
+ * state does not hold — the photo rejections of the application, the last issued e-licence after
+ * it is invalidated, and the stream position. An event that does not fit changes nothing but the
+ * position it reached, so folding never fails.
  *
  * @example
  * const view = foldView(eLicenceView, decodedEvents) // ELicenceView | null (null: nothing recorded)
  * view?.state // 'issued'
  */
 import {
-  type Authority,
+  type CalendarRecord,
   type ChangeKind,
   type DecodedStoredEvent,
   evolve,
-  type Holder,
+  type Id,
   type InvalidationReason,
   initialState,
-  type LicenceClass,
-  type LicenceStatus,
+  type LicenceRecord,
   type PhotoDefect,
-  type ValidUntil,
+  type RecordedLicence,
 } from '@elicence/domain'
-import { absurd } from 'fp-ts/lib/function.js'
 import type { View } from './view.js'
 
 export const eLicenceStates = ['none', 'pending-review', 'awaiting-photo', 'issued', 'invalidated'] as const
@@ -37,29 +39,21 @@ export interface PhotoRejectionRecord {
 }
 
 export interface InvalidationRecord {
-  readonly eLicenceId: string
+  readonly eLicenceId: Id
   readonly reason: InvalidationReason
   readonly changes: ReadonlyArray<ChangeKind>
   readonly at: string
 }
 
-export interface ELicenceView {
+export interface ELicenceView extends LicenceRecord {
   readonly streamId: string
-  readonly licenceNumber: string
-  readonly holder: Holder
-  readonly classes: ReadonlyArray<LicenceClass>
-  readonly validFrom: string
-  readonly validUntil: ValidUntil
-  readonly authority: Authority
-  readonly statuses: ReadonlyArray<LicenceStatus>
-  readonly photoOnFile: boolean
   readonly state: ELicenceState
   /** The active e-licence, else the last one issued (invalidated since), else null. */
-  readonly eLicenceId: string | null
+  readonly eLicenceId: Id | null
   readonly issuedAt: string | null
   readonly issuedCount: number
   /** The open application, else null. */
-  readonly applicationId: string | null
+  readonly applicationId: Id | null
   readonly appliedAt: string | null
   /** Null while no application is open and while a photo is awaited. */
   readonly reviewDueAt: string | null
@@ -79,103 +73,91 @@ export interface ELicenceView {
 /** Null until the licence is recorded. */
 export type ELicenceViewState = ELicenceView | null
 
-const withoutApplication = (view: ELicenceView): ELicenceView => ({
-  ...view,
-  state: view.state === 'issued' ? 'issued' : view.lastInvalidation === null ? 'none' : 'invalidated',
-  applicationId: null,
-  appliedAt: null,
-  reviewDueAt: null,
+// The fields of a view's domain state that steer decisions but never a view — which photo is
+// usable, the open application's calendar, the active e-licence's application — are not kept in
+// the view. `evolve` copies them or sets them from the event; no field it computes that the view
+// reads depends on them, so these stand-ins cannot show in any view.
+const unknownCalendar: CalendarRecord = { id: '', version: '', fallback: false }
+
+/**
+ * The domain state a view stands for (a view loaded from a read-model store carries no other). The
+ * application is open at its stage; the e-licence is active while the view says issued.
+ */
+const licenceStateOf = (view: ELicenceView): RecordedLicence => ({
+  _tag: 'Recorded',
+  licence: {
+    licenceNumber: view.licenceNumber,
+    holder: view.holder,
+    classes: view.classes,
+    validFrom: view.validFrom,
+    validUntil: view.validUntil,
+    authority: view.authority,
+    statuses: view.statuses,
+    photoOnFile: view.photoOnFile,
+  },
+  application:
+    view.applicationId === null || (view.state !== 'pending-review' && view.state !== 'awaiting-photo')
+      ? null
+      : {
+          applicationId: view.applicationId,
+          stage: view.state,
+          appliedAt: view.appliedAt ?? '',
+          reviewDueAt: view.reviewDueAt,
+          calendar: unknownCalendar,
+        },
+  eLicence:
+    view.state === 'issued' && view.eLicenceId !== null
+      ? { eLicenceId: view.eLicenceId, applicationId: view.eLicenceId, issuedAt: view.issuedAt ?? '' }
+      : null,
+  issuedCount: view.issuedCount,
+  fileRejected: false,
+  acceptedPhoto: null,
+  lastInvalidation: view.lastInvalidation,
 })
 
-const evolveRecorded = (view: ELicenceView, event: DecodedStoredEvent): ELicenceView => {
-  switch (event.type) {
-    case 'LicenceRecorded':
-      return view
-    case 'ELicenceApplied':
-      return {
-        ...view,
-        state: 'pending-review',
-        applicationId: event.data.applicationId,
-        appliedAt: event.data.appliedAt,
-        reviewDueAt: event.data.reviewDueAt,
-        photoRejections: [],
-      }
-    case 'PhotoRejected':
-      if (view.applicationId === null) return view
-      return {
-        ...view,
-        state: 'awaiting-photo',
-        reviewDueAt: null,
-        photoRejections: [
-          ...view.photoRejections,
-          {
-            applicationId: event.data.applicationId,
-            reasons: event.data.reasons,
-            photoId: event.data.photoId,
-            source: event.data.source,
-            at: event.data.rejectedAt,
-          },
-        ],
-      }
-    case 'PhotoSubmitted':
-      if (view.applicationId === null) return view
-      return { ...view, state: 'pending-review', reviewDueAt: event.data.reviewDueAt }
-    case 'ELicenceIssued':
-      return {
-        ...view,
-        state: 'issued',
-        eLicenceId: event.data.eLicenceId,
-        issuedAt: event.data.issuedAt,
-        issuedCount: view.issuedCount + 1,
-        applicationId: null,
-        appliedAt: null,
-        reviewDueAt: null,
-      }
-    case 'ApplicationWithdrawn':
-    case 'ApplicationVoided':
-      return withoutApplication(view)
-    case 'LicenceRenewed':
-      return {
-        ...view,
-        classes: event.data.classes,
-        validFrom: event.data.validFrom,
-        validUntil: event.data.validUntil,
-        authority: event.data.authority,
-      }
-    case 'ELicenceInvalidated':
-      return {
-        ...view,
-        state: view.applicationId === null ? 'invalidated' : view.state,
-        lastInvalidation: {
-          eLicenceId: event.data.eLicenceId,
-          reason: event.data.reason,
-          changes: event.data.changes,
-          at: event.data.invalidatedAt,
-        },
-      }
-    case 'LicenceStatusChanged':
-      return { ...view, statuses: event.data.statuses }
-    default:
-      return absurd(event)
-  }
+const stateOf = (licence: RecordedLicence): ELicenceState => {
+  if (licence.application !== null) return licence.application.stage
+  if (licence.eLicence !== null) return 'issued'
+  return licence.lastInvalidation === null ? 'none' : 'invalidated'
 }
 
-/** The licence's terms as recorded are the domain's own: its `evolve` from nothing gives them. */
-const recordedView = (event: DecodedStoredEvent): ELicenceViewState => {
-  const recorded = evolve(initialState, event)
-  if (recorded._tag === 'Unrecorded') return null
+/** What only the view keeps: an application's photo rejections, listed from its application on. */
+const photoRejectionsAfter = (
+  view: ELicenceView | null,
+  event: DecodedStoredEvent,
+): ReadonlyArray<PhotoRejectionRecord> => {
+  if (view === null || event.type === 'ELicenceApplied') return []
+  if (event.type !== 'PhotoRejected' || view.applicationId === null) return view.photoRejections
+  const { applicationId, reasons, photoId, source, rejectedAt } = event.data
+  return [...view.photoRejections, { applicationId, reasons, photoId, source, at: rejectedAt }]
+}
+
+/** The view of a domain state after `event`, given the view before it (null: nothing recorded). */
+const viewOf = (
+  licence: RecordedLicence,
+  before: ELicenceView | null,
+  event: DecodedStoredEvent,
+): ELicenceView => {
+  const { application, eLicence } = licence
   return {
     streamId: event.streamId,
-    ...recorded.licence,
-    state: 'none',
-    eLicenceId: null,
-    issuedAt: null,
-    issuedCount: 0,
-    applicationId: null,
-    appliedAt: null,
-    reviewDueAt: null,
-    photoRejections: [],
-    lastInvalidation: null,
+    licenceNumber: licence.licence.licenceNumber,
+    holder: licence.licence.holder,
+    classes: licence.licence.classes,
+    validFrom: licence.licence.validFrom,
+    validUntil: licence.licence.validUntil,
+    authority: licence.licence.authority,
+    statuses: licence.licence.statuses,
+    photoOnFile: licence.licence.photoOnFile,
+    state: stateOf(licence),
+    eLicenceId: eLicence?.eLicenceId ?? before?.eLicenceId ?? null,
+    issuedAt: eLicence?.issuedAt ?? before?.issuedAt ?? null,
+    issuedCount: licence.issuedCount,
+    applicationId: application?.applicationId ?? null,
+    appliedAt: application?.appliedAt ?? null,
+    reviewDueAt: application?.reviewDueAt ?? null,
+    photoRejections: photoRejectionsAfter(before, event),
+    lastInvalidation: licence.lastInvalidation,
     version: event.version,
     position: event.position,
     hash: event.metadata.hash,
@@ -187,16 +169,8 @@ export const evolveELicenceView = (
   state: ELicenceViewState,
   event: DecodedStoredEvent,
 ): ELicenceViewState => {
-  if (state === null) return recordedView(event)
-  const next = evolveRecorded(state, event)
-  // `next` is always a fresh object or `state` itself; only the latter must not be mutated.
-  const position = {
-    version: event.version,
-    position: event.position,
-    hash: event.metadata.hash,
-    updatedAt: event.metadata.at,
-  }
-  return next === state ? { ...state, ...position } : Object.assign(next, position)
+  const licence = evolve(state === null ? initialState : licenceStateOf(state), event)
+  return licence._tag === 'Unrecorded' ? null : viewOf(licence, state, event)
 }
 
 /** The e-licence view of one licence stream; fold it over that stream's decoded events. */

@@ -10,7 +10,7 @@
  * $ elicence audit --store sqlite:./data/elicence.db
  * $ elicence audit --history history.ndjson --as-of 2026-10-01T00:00:00+08:00 --json > report.json
  */
-import { createHash } from 'node:crypto'
+
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { type EventStore, type StoredEvent, type StoreError, storedPages } from '@elicence/domain'
@@ -23,6 +23,7 @@ import {
   readModelQueries,
   type StoredReadModels,
 } from '@elicence/projections'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes } from '../exit-codes.js'
@@ -53,8 +54,6 @@ ${storeOptionUsage}
   -h, --help       show this text
 
 Exit status: 0 no anomaly; 1 anomalies found; 2 bad arguments; 3 the store failed (no report).`
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 /** Reads the store page by page; a store error ends the iteration and is kept for the caller. */
 async function* eventsOfStore(
@@ -164,7 +163,7 @@ export const auditCommand: CliCommand = {
     if (E.isLeft(asOfOptions)) return usageError(io, auditCommand, asOfOptions.left)
     const json = values.json === true
     const options = (progress: ReturnType<typeof progressLine>): AuditOptions => ({
-      digest: sha256Hex,
+      digest: nodeSha256Hex,
       progressEvery: 5_000,
       onProgress: progress.update,
       ...asOfOptions.right,

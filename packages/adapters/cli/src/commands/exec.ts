@@ -9,7 +9,7 @@
  * {"line":1,"commandId":"5b0c…","status":"applied","version":0,"events":[{"streamId":"licence-…",…}]}
  * {"line":2,"commandId":"9d1e…","status":"refused","error":{"code":"licence-not-found","message":"…"}}
  */
-import { createHash } from 'node:crypto'
+
 import {
   type CommandOutcome,
   chinaMainlandCalendar,
@@ -20,6 +20,7 @@ import {
   storeFailure,
   type WorkingDayCalendar,
 } from '@elicence/domain'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
@@ -135,7 +136,7 @@ export const execCommands = async (
   const handle = commandHandler({
     store,
     decider: licenceDecider({ calendar }),
-    digest: (text) => createHash('sha256').update(text).digest('hex'),
+    digest: nodeSha256Hex,
   })
   let exitCode: ExitCode = exitCodes.ok
   let commands = 0

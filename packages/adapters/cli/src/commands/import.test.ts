@@ -1,11 +1,5 @@
 import { Readable } from 'node:stream'
-import {
-  type EventStore,
-  hashInput,
-  inMemoryEventStore,
-  type StoredEvent,
-  sha256HexWebCrypto,
-} from '@elicence/domain'
+import { type EventStore, hashInput, inMemoryEventStore, type StoredEvent, sha256Hex } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { readLines } from '../cli-io.js'
@@ -47,11 +41,9 @@ const importInto = async (text: string, target: EventStore = inMemoryEventStore(
   return { exitCode, stderr: io.stderrText(), stored: await allEvents(target) }
 }
 
-const rehashed = async (event: StoredEvent): Promise<StoredEvent> => {
+const rehashed = (event: StoredEvent): StoredEvent => {
   const { hash: _hash, ...draft } = event.metadata
-  const hash = await sha256HexWebCrypto(
-    hashInput(event.streamId, event.version, event.type, event.data, draft),
-  )
+  const hash = sha256Hex(hashInput(event.streamId, event.version, event.type, event.data, draft))
   return { ...event, metadata: { ...event.metadata, hash } }
 }
 
@@ -98,10 +90,8 @@ describe('import', () => {
   })
 
   it('refuses an edited event whose hash was recomputed: the next event no longer links to it', async () => {
-    const edited = await Promise.all(
-      historyLines.map((event, index) =>
-        index === 0 ? rehashed({ ...event, data: { ...(event.data as object), classes: ['A1'] } }) : event,
-      ),
+    const edited = historyLines.map((event, index) =>
+      index === 0 ? rehashed({ ...event, data: { ...(event.data as object), classes: ['A1'] } }) : event,
     )
     const { exitCode, stderr, stored } = await importInto(textOf(edited))
     expect(exitCode).toBe(1)
@@ -156,7 +146,7 @@ describe('import', () => {
   })
 
   it('refuses an event that hashes correctly but does not decode as the handler reads it (exit 2)', async () => {
-    const forged = await rehashed({
+    const forged = rehashed({
       ...(historyLines[0] as StoredEvent),
       data: { licenceNumber: 'nonsense' },
     })

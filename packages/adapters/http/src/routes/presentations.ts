@@ -12,13 +12,13 @@
  * // POST /presentations/verify  { "presentation": "EP1.eyJ….MEUC…" }
  * // → 200 { "valid": false, "checkedAt": "…", "code": "presentation-expired", "message": "…", "reasons": [] }
  */
-import { type EventStore, type StoredEventDecoder, storeFailure } from '@elicence/domain'
 import {
-  type ELicenceLookup,
+  type EventStore,
   licenceNumberOfELicenceId,
-  readLicenceView,
-  verifyPresentation,
-} from '@elicence/projections'
+  type StoredEventDecoder,
+  storeFailure,
+} from '@elicence/domain'
+import { type ELicenceLookup, readLicenceView, verifyPresentation } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authorise, type TokenTable } from '../auth.js'

@@ -8,7 +8,7 @@
  * @example
  * new Worker(new URL('./partition-worker.js', import.meta.url), { workerData: { store, partition, task } })
  */
-import { createHash } from 'node:crypto'
+
 import { parentPort, workerData } from 'node:worker_threads'
 import type { EventStore, StoredEventDecoder, StoreError } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
@@ -22,6 +22,7 @@ import {
   type PartitionWorkerData,
   type PartitionWorkerMessage,
 } from './partition-workers.js'
+import { nodeSha256Hex } from './sha256.js'
 
 const post = (message: PartitionWorkerMessage) => parentPort?.postMessage(message)
 
@@ -37,8 +38,6 @@ const progressed = (progress: unknown) => {
   peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed)
   post({ kind: 'progress', progress })
 }
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 const run = (
   store: EventStore,
@@ -65,7 +64,7 @@ const run = (
         ...(task.axis === undefined ? {} : { axis: task.axis }),
         ...(task.progressEvery === undefined ? {} : { progressEvery: task.progressEvery }),
         ...(task.maxAnomalies === undefined ? {} : { maxAnomalies: task.maxAnomalies }),
-        digest: sha256Hex,
+        digest: nodeSha256Hex,
         onProgress: progressed,
         decoder,
       })

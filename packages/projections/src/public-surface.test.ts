@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+// The README's "Public surface" list and the entry points' index files name the same exports.
+const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
+
+const exportedNames = (index: string): ReadonlyArray<string> =>
+  [...index.matchAll(/export (?:type )?\{([^}]*)\} from '[^']+'/g)]
+    .flatMap((match) => (match[1] ?? '').split(','))
+    .map((name) => name.trim().replace(/^type /, ''))
+    .filter((name) => name.length > 0)
+    .sort()
+
+const documentedNames = (readme: string, entryPoint: string): ReadonlyArray<string> => {
+  const start = readme.indexOf('## Public surface')
+  const end = readme.indexOf('\n## ', start + 1)
+  const surface = readme.slice(start, end === -1 ? undefined : end)
+  const item = surface.split('\n- ').find((line) => line.startsWith(`\`${entryPoint}\`:`)) ?? ''
+  return [...item.slice(item.indexOf(':')).matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? '').sort()
+}
+
+describe('the public surface of @elicence/projections', () => {
+  const readme = read('../README.md')
+  it.each([
+    ['@elicence/projections', './index.ts'],
+    ['@elicence/projections/node', './node/index.ts'],
+    ['@elicence/projections/testing', './testing/index.ts'],
+  ])('%s exports exactly what the README lists', (entryPoint, index) => {
+    const exported = exportedNames(read(index))
+    expect(exported.length).toBeGreaterThan(0)
+    expect(documentedNames(readme, entryPoint)).toEqual(exported)
+  })
+})
