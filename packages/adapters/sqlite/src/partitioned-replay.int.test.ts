@@ -98,7 +98,7 @@ describe('replayPartitioned and auditPartitioned: worker threads over a SQLite s
       // partition-replay.test.ts runs the same comparison in one thread many times.
       { numRuns: 4 },
     )
-  })
+  }, 240_000) // every run starts worker threads that load the TypeScript sources: seconds each on a busy machine
 
   it("reads through the embedder's decoder in every worker, and refuses one that cannot be loaded", async () => {
     const path = join(dir, `${randomUUID()}.db`)

@@ -73,5 +73,5 @@ describe('sqliteReadModelStore with a runner process killed mid-way', () => {
       ),
       { numRuns: 10 },
     )
-  })
+  }, 240_000) // ten runs each fork a process that compiles the TypeScript sources as it loads them
 })
