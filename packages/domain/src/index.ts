@@ -132,6 +132,7 @@ export {
   type VoidReason,
   voidReasons,
 } from './licence/events.js'
+export { jsonDepthProblem, maxJsonDepth } from './licence/input-depth.js'
 export { commandRoles, commandsDeciding, rolesCausing } from './licence/roles.js'
 export {
   barsDriving,

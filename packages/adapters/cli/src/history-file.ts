@@ -13,6 +13,7 @@
 import {
   decodeStoredEventShape,
   defaultStoredEventDecoder,
+  jsonDepthProblem,
   type StoredEvent,
   type StoredEventDecoder,
 } from '@elicence/domain'
@@ -29,13 +30,19 @@ export const historyLineOf = (event: StoredEvent): string =>
     metadata: event.metadata,
   })
 
-/** A line's JSON, unchecked; the problem names the line. */
+/**
+ * A line's JSON, unchecked but for its depth; the problem names the line. Too deep a line is
+ * refused here, before the codecs, the hash checks and the replay, which recurse into it.
+ */
 export const parseHistoryJson = (line: Line): E.Either<string, unknown> => {
+  let json: unknown
   try {
-    return E.right(JSON.parse(line.text))
+    json = JSON.parse(line.text)
   } catch (error) {
     return E.left(`line ${line.number}: not JSON (${error instanceof Error ? error.message : String(error)})`)
   }
+  const tooDeep = jsonDepthProblem(json)
+  return tooDeep === undefined ? E.right(json) : E.left(`line ${line.number}: ${tooDeep}`)
 }
 
 /**

@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { type InvalidInputIssue, invalidCommand, type LicenceError } from './errors.js'
+import { jsonDepthProblem } from './input-depth.js'
 import {
   Actor,
   Authority,
@@ -204,10 +205,14 @@ const isCommandType = (value: unknown): value is CommandType =>
   typeof value === 'string' && Object.hasOwn(commandCodecs, value)
 
 /**
- * Decodes untrusted JSON into a command. The `type` picks the codec first, so the error lists the
+ * Decodes untrusted JSON into a command. A value nested deeper than `maxJsonDepth` is refused
+ * before anything else looks at it. The `type` picks the codec first, so the error lists the
  * failing paths of that command rather than of every member of the union.
  */
 export const parseCommand = (json: unknown): E.Either<LicenceError, LicenceCommand> => {
+  // First: every check below, and the error report above all, recurses into the value.
+  const tooDeep = jsonDepthProblem(json)
+  if (tooDeep !== undefined) return E.left(invalidCommand([{ path: '(root)', message: tooDeep }]))
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return E.left(
       invalidCommand([{ path: '(root)', message: `expected a command object, got ${describeValue(json)}` }]),

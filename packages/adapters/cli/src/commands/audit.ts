@@ -71,8 +71,8 @@ async function* eventsOfStore(
 
 /**
  * Each line's JSON goes to the replay as it is: `auditHistory` treats entries as untrusted and
- * reports one without a stored event's shape. A line that is not JSON at all is reported here,
- * where its line number is known.
+ * reports one without a stored event's shape. A line that is not JSON at all, or nests deeper than
+ * `maxJsonDepth`, is reported here, where its line number is known.
  */
 async function* eventsOfFile(
   lines: AsyncIterable<Line>,

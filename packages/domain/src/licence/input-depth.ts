@@ -1,0 +1,45 @@
+/**
+ * A bound on how deeply untrusted JSON may nest, checked before anything recursive touches it.
+ * `JSON.parse` itself copes with any depth, but what runs after it — io-ts' error reporting,
+ * `JSON.stringify`, canonical JSON for hashes — recurses once per level, and a 64 KiB body of
+ * `[[[[…` is 32,000 levels: enough to overflow the stack, which a transport would report as a 5xx
+ * and a CLI as a crash. Every command, event and view of DESIGN §2–5 nests fewer than ten levels,
+ * so the limit refuses nothing real. The walk keeps its own stack, so it cannot overflow either.
+ *
+ * @example
+ * jsonDepthProblem({ data: [[[]]] })          // undefined
+ * jsonDepthProblem(deeplyNested)              // 'nested deeper than 64 levels (at data.0.0.0…)'
+ */
+
+/** Levels of objects and arrays a command, stored event or history line may nest. */
+export const maxJsonDepth = 64
+
+/** Segments of the path shown in the message; the rest is elided. */
+const shownSegments = 6
+
+/** Undefined when `value` nests at most `limit` levels; otherwise a message naming the limit and where. */
+export const jsonDepthProblem = (value: unknown, limit: number = maxJsonDepth): string | undefined => {
+  const pending: Array<{
+    readonly value: unknown
+    readonly depth: number
+    readonly path: ReadonlyArray<string>
+  }> = [{ value, depth: 0, path: [] }]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue
+    const depth = next.depth + 1
+    if (depth > limit) {
+      const shown = next.path.slice(0, shownSegments).join('.')
+      const where = next.path.length > shownSegments ? `${shown}…` : shown === '' ? '(root)' : shown
+      return `nested deeper than ${limit} levels of objects and arrays (the limit), at ${where}`
+    }
+    // Only the first few path segments are ever shown, so deeper paths are not built.
+    for (const [key, member] of Object.entries(next.value)) {
+      pending.push({
+        value: member,
+        depth,
+        path: next.path.length < shownSegments + 1 ? [...next.path, key] : next.path,
+      })
+    }
+  }
+  return undefined
+}
