@@ -16,6 +16,7 @@ export {
   invalidStoreUrlCode,
   isInvalidStoreUrl,
   type OpenStoreError,
+  type OpenStoreOptions,
   openEventStore,
   openReadModelStore,
   parseStoreUrl,

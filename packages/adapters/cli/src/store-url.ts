@@ -5,7 +5,9 @@
  *
  *   memory:                          in-memory, gone when the process ends (dry runs, tests)
  *   sqlite:PATH | sqlite:///ABS/PATH  one SQLite file (the embedded default)
- *   postgres://… | postgresql://…     a PostgreSQL server
+ *   postgres://… | postgresql://…     a PostgreSQL server; time limits as parameters: connect_timeout
+ *                                    (s), statement_timeout, idle_in_transaction_session_timeout,
+ *                                    query_timeout (ms), e.g. postgres://h/db?connect_timeout=2
  *   esdb://… | esdb+discover://…      an EventStoreDB server or cluster; kurrentdb:// and
  *   kurrentdb+discover://…            kurrentdb+discover:// name the same protocol (KurrentDB)
  *
@@ -137,20 +139,36 @@ const probed = async (store: EventStore): Promise<E.Either<StoreError, EventStor
   return read
 }
 
+/**
+ * How a command uses its store. `read-write` (serve, exec, import) creates a missing store.
+ * `read-only` (export, audit, view, verify) needs one that exists — a mistyped path is an error, not
+ * a new empty store with "no anomalies" — creates and migrates nothing, and reads read-only media.
+ */
+export interface OpenStoreOptions {
+  readonly readOnly?: boolean
+}
+
 const openLocation = async (
   url: string,
   location: StoreLocation,
+  { readOnly = false }: OpenStoreOptions,
 ): Promise<E.Either<OpenStoreError, EventStore>> => {
   switch (location._tag) {
     case 'memory':
-      return E.right(inMemoryEventStore())
+      return readOnly
+        ? E.left(
+            storeFailure('memory: is a new, empty store; a command that only reads needs one that exists'),
+          )
+        : E.right(inMemoryEventStore())
     case 'sqlite': {
       const { openSqliteEventStore } = await import('@elicence/sqlite')
-      return openSqliteEventStore({ path: location.path })
+      return openSqliteEventStore({ path: location.path, readOnly })
     }
     case 'postgres': {
-      const { postgresEventStore } = await import('@elicence/postgres')
-      return probed(postgresEventStore({ connectionString: location.connectionString }))
+      const { postgresEventStore, timeoutsOfConnectionString } = await import('@elicence/postgres')
+      const timeouts = timeoutsOfConnectionString(location.connectionString)
+      if (E.isLeft(timeouts)) return invalid(url, timeouts.left)
+      return probed(postgresEventStore({ connectionString: location.connectionString, readOnly }))
     }
     case 'eventstoredb': {
       const { eventStoreDbClient, eventStoreDbEventStore } = await import('@elicence/eventstoredb')
@@ -175,11 +193,14 @@ export const appliesAppendsInOrder = (url: string | undefined): boolean => {
   return E.isRight(location) && (location.right._tag === 'sqlite' || location.right._tag === 'memory')
 }
 
-export const openEventStore = async (url: string): Promise<E.Either<OpenStoreError, EventStore>> => {
+export const openEventStore = async (
+  url: string,
+  options: OpenStoreOptions = {},
+): Promise<E.Either<OpenStoreError, EventStore>> => {
   const location = parseStoreUrl(url)
   if (E.isLeft(location)) return location
   try {
-    return await openLocation(url, location.right)
+    return await openLocation(url, location.right, options)
   } catch (error) {
     // Adapters return errors as values, but a driver can still throw while loading or connecting.
     return E.left(failedToOpen(location.right, error))
@@ -189,10 +210,12 @@ export const openEventStore = async (url: string): Promise<E.Either<OpenStoreErr
 /**
  * The read models kept beside the events a URL names, where an adapter keeps them: in the SQLite
  * file itself, or the PostgreSQL database. `undefined` where no read-model store goes with the URL
- * (memory:, and EventStoreDB, which keeps no tables). Opening creates the read-model tables when they are missing.
+ * (memory:, and EventStoreDB, which keeps no tables). Opening creates the read-model tables when
+ * they are missing; read only, it creates nothing and a store without them has empty read models.
  */
 export const openReadModelStore = async (
   url: string,
+  { readOnly = false }: OpenStoreOptions = {},
 ): Promise<E.Either<OpenStoreError, ReadModelStore | undefined>> => {
   const location = parseStoreUrl(url)
   if (E.isLeft(location)) return location
@@ -200,11 +223,13 @@ export const openReadModelStore = async (
     switch (location.right._tag) {
       case 'sqlite': {
         const { openSqliteReadModelStore } = await import('@elicence/sqlite')
-        return openSqliteReadModelStore({ path: location.right.path })
+        return openSqliteReadModelStore({ path: location.right.path, readOnly })
       }
       case 'postgres': {
         const { postgresReadModelStore } = await import('@elicence/postgres')
-        return E.right(postgresReadModelStore({ connectionString: location.right.connectionString }))
+        return E.right(
+          postgresReadModelStore({ connectionString: location.right.connectionString, readOnly }),
+        )
       }
       case 'memory':
       case 'eventstoredb':

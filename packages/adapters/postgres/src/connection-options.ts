@@ -2,11 +2,40 @@
  * How a PostgreSQL adapter (the event store, the read models) reaches the server: a connection
  * string, with a pool the adapter owns and ends on close, or a pool the caller owns and keeps.
  *
+ * ## Time limits
+ * A server that accepts connections and never answers (a hung host, a frozen process, a firewall
+ * that drops packets) would otherwise hold every call for good. An owned pool gets four limits,
+ * each with a default, each configurable here or in the connection string:
+ * - `connectMs` (URL `connect_timeout`, in seconds as libpq spells it): reaching the server and
+ *   finishing its start-up handshake; also the longest wait for a free connection of the pool.
+ * - `statementMs` (URL `statement_timeout`, ms): PostgreSQL's own limit on one statement.
+ * - `idleInTransactionMs` (URL `idle_in_transaction_session_timeout`, ms): the server ends a session
+ *   whose client went quiet inside a transaction, so a hung client cannot hold stream locks.
+ * - `queryMs` (URL `query_timeout`, ms): how long the client waits for an answer. The server's
+ *   limits are enforced by the server; a frozen server enforces nothing, so the client keeps its own
+ *   deadline, a little longer than the statement's so that a live server reports first (its error is
+ *   the more precise). A connection whose answer timed out is dropped, never reused.
+ *
+ * A pool the caller owns keeps the caller's settings.
+ *
  * @example
- * postgresEventStore({ connectionString: 'postgres://user:password@localhost:5432/elicence' })
+ * postgresEventStore({ connectionString: 'postgres://user:password@localhost:5432/elicence?connect_timeout=2' })
+ * postgresEventStore({ connectionString, timeouts: { statementMs: 5_000 } })
  * postgresReadModelStore({ pool, schema: 'tenant_a' })
  */
-import type { Pool } from 'pg'
+import * as E from 'fp-ts/lib/Either.js'
+import type { Pool, PoolConfig } from 'pg'
+
+export interface PostgresTimeouts {
+  /** Connecting, and waiting for a pooled connection (default 5,000 ms). */
+  readonly connectMs?: number
+  /** The server's `statement_timeout` (default 15,000 ms). */
+  readonly statementMs?: number
+  /** The server's `idle_in_transaction_session_timeout` (default 30,000 ms). */
+  readonly idleInTransactionMs?: number
+  /** The client's wait for an answer (default: `statementMs` + 2,000 ms). */
+  readonly queryMs?: number
+}
 
 export type PostgresConnectionOptions =
   | {
@@ -16,9 +45,80 @@ export type PostgresConnectionOptions =
       readonly poolSize?: number
       /** Schema holding the tables (default `elicence`); lower-case letters, digits and `_`. */
       readonly schema?: string
+      /** Time limits; a value here wins over one in the connection string. */
+      readonly timeouts?: PostgresTimeouts
+      /**
+       * Read only: the tables must exist (nothing is created or migrated) and every transaction of
+       * the pool is read-only, so a reading tool cannot change the database by mistake.
+       */
+      readonly readOnly?: boolean
     }
   | {
       /** A pool the caller owns: `close()` leaves it open. */
       readonly pool: Pool
       readonly schema?: string
+      readonly readOnly?: boolean
     }
+
+export const defaultTimeouts = {
+  connectMs: 5_000,
+  statementMs: 15_000,
+  idleInTransactionMs: 30_000,
+} as const
+
+/** The connection-string parameters that set a limit, with their unit: libpq's names. */
+const timeoutParameters = {
+  connect_timeout: { field: 'connectMs', toMs: 1000 },
+  statement_timeout: { field: 'statementMs', toMs: 1 },
+  idle_in_transaction_session_timeout: { field: 'idleInTransactionMs', toMs: 1 },
+  query_timeout: { field: 'queryMs', toMs: 1 },
+} as const satisfies Record<string, { readonly field: keyof PostgresTimeouts; readonly toMs: number }>
+
+/**
+ * The limits a connection string sets, or what is wrong with one of them. Zero is refused: in
+ * PostgreSQL it means "no limit", which is what these limits exist to prevent.
+ */
+export const timeoutsOfConnectionString = (connectionString: string): E.Either<string, PostgresTimeouts> => {
+  let search: URLSearchParams
+  try {
+    search = new URL(connectionString).searchParams
+  } catch {
+    // pg's own parser reports a URL it cannot read, when it connects.
+    return E.right({})
+  }
+  const timeouts: Record<string, number> = {}
+  for (const [name, { field, toMs }] of Object.entries(timeoutParameters)) {
+    const text = search.get(name)
+    if (text === null) continue
+    if (!/^[1-9][0-9]{0,8}$/.test(text)) {
+      const unit = toMs === 1000 ? 'seconds' : 'milliseconds'
+      return E.left(`${name} must be a positive whole number of ${unit}, got ${JSON.stringify(text)}`)
+    }
+    timeouts[field] = Number(text) * toMs
+  }
+  return E.right(timeouts)
+}
+
+/**
+ * The pool configuration for a connection string: its limits (explicit ones first, then the
+ * string's, then the defaults) and, for a read-only adapter, read-only transactions.
+ */
+export const ownedPoolConfig = (
+  options: Extract<PostgresConnectionOptions, { readonly connectionString: string }>,
+  defaultPoolSize: number,
+): PoolConfig => {
+  const fromUrl = timeoutsOfConnectionString(options.connectionString)
+  const given = { ...defaultTimeouts, ...(E.isRight(fromUrl) ? fromUrl.right : {}), ...options.timeouts }
+  const queryMs = given.queryMs ?? given.statementMs + 2_000
+  return {
+    connectionString: options.connectionString,
+    max: options.poolSize ?? defaultPoolSize,
+    connectionTimeoutMillis: given.connectMs,
+    statement_timeout: given.statementMs,
+    idle_in_transaction_session_timeout: given.idleInTransactionMs,
+    query_timeout: queryMs,
+    // A dead peer on an idle connection is found by TCP keep-alive rather than by the next query.
+    keepAlive: true,
+    ...(options.readOnly === true ? { options: '-c default_transaction_read_only=on' } : {}),
+  }
+}

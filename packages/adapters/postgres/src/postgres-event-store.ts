@@ -79,7 +79,8 @@ import {
 import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg'
-import type { PostgresConnectionOptions } from './connection-options.js'
+import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
+import { postgresErrorMessage } from './error-message.js'
 import {
   chainMismatchState,
   defaultSchema,
@@ -134,14 +135,6 @@ const isStaleHead = (error: unknown): boolean =>
   (error.code === chainMismatchState ||
     (error.code === '23505' && error.constraint === streamVersionConstraint))
 
-/** Node reports a refused connection to `localhost` as an AggregateError with an empty message. */
-const messageOf = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error)
-  if (error.message !== '') return error.message
-  const inner = error instanceof AggregateError ? error.errors.map(messageOf).join('; ') : ''
-  return inner !== '' ? inner : error.name
-}
-
 /** A store whose every call reports the same failure: how a configuration error surfaces without a throw. */
 const failingStore = (failure: StoreFailure): EventStore => ({
   readStream: async () => E.left(failure),
@@ -158,14 +151,12 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       storeFailure(`postgres: schema name ${JSON.stringify(schema)} is not a lower-case SQL identifier`),
     )
   }
-  const pool =
-    'pool' in options
-      ? options.pool
-      : new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 })
+  const pool = 'pool' in options ? options.pool : new Pool(ownedPoolConfig(options, 10))
   const ownsPool = !('pool' in options)
   // An idle connection that dies (server restart) is dropped from the pool and the next query reports
   // the failure; without a listener the pool's 'error' event would crash the process instead.
   if (ownsPool) pool.on('error', () => undefined)
+  const messageOf = (error: unknown) => postgresErrorMessage(error, pool.options)
 
   const table = `"${schema}".events`
   // Named statements are prepared once per connection. The text differs per schema, so the name must
@@ -217,11 +208,24 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       `postgres: schema ${schema} is at version ${found}, newer than this build reads (${schemaVersion})`,
     )
 
-  /** Creates or migrates the schema unless it is up to date; see schema.ts for how and why. */
+  /**
+   * Creates or migrates the schema unless it is up to date; see schema.ts for how and why. A
+   * read-only store changes nothing: a missing schema is an error (a mistyped URL must not read as
+   * an empty history), an older one is read as it is unless it lacks what this build reads.
+   */
   const prepareSchema = async (): Promise<E.Either<StoreError, void>> => {
     const found = await versionOf(pool)
     if (found === schemaVersion) return E.right(undefined)
     if (found > schemaVersion) return E.left(tooNew(found))
+    if (options.readOnly === true) {
+      return E.left(
+        storeFailure(
+          found === 0
+            ? `postgres: no event store in schema ${schema} of this database (its events table is missing); nothing was created`
+            : `postgres: schema ${schema} is at version ${found}, older than this build reads (${schemaVersion}); open it once read-write (e.g. elicence serve or exec) to migrate it`,
+        ),
+      )
+    }
     const client = await pool.connect()
     let broken = false
     try {
@@ -246,7 +250,12 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   const ensureSchema = (): Promise<E.Either<StoreError, void>> => {
     schemaReady ??= prepareSchema()
       .catch((error: unknown) =>
-        E.left(storeFailure(`postgres: preparing schema ${schema} failed: ${messageOf(error)}`, error)),
+        E.left(
+          storeFailure(
+            `postgres: ${options.readOnly === true ? 'reading' : 'preparing'} schema ${schema} failed: ${messageOf(error)}`,
+            error,
+          ),
+        ),
       )
       .then((ready) => {
         // Forget a failure so a later call retries (the server may just have been starting).

@@ -22,7 +22,8 @@ import {
 } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { Pool, type PoolClient } from 'pg'
-import type { PostgresConnectionOptions } from './connection-options.js'
+import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
+import { postgresErrorMessage } from './error-message.js'
 import { defaultSchema, isValidSchemaName } from './schema.js'
 
 export type PostgresReadModelStoreOptions = PostgresConnectionOptions
@@ -50,15 +51,6 @@ const schemaSql = (schema: string): string => `
 
 /** Serialises schema creation across processes: concurrent CREATE … IF NOT EXISTS can still collide. */
 const schemaLockKey = 0x656c6963 // "elic"
-
-const messageOf = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error)
-  if (error.message !== '') return error.message
-  return error instanceof AggregateError ? error.errors.map(messageOf).join('; ') : error.name
-}
-
-const failure = (what: string, cause: unknown): StoreFailure =>
-  storeFailure(`postgres read models: ${what}: ${messageOf(cause)}`, cause)
 
 /** Upper bound of a prefix range in byte order: the highest code point sorts after every key with it. */
 const prefixEnd = (prefix: string): string => `${prefix}\u{10FFFF}`
@@ -94,16 +86,27 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
     )
   }
   const ownsPool = 'connectionString' in options
-  const pool = ownsPool
-    ? new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 })
-    : options.pool
+  const pool = ownsPool ? new Pool(ownedPoolConfig(options, 4)) : options.pool
   // A pool reports errors of idle clients (a restarted server) as events; unhandled, they would crash.
   if (ownsPool) pool.on('error', () => undefined)
+  const failure = (what: string, cause: unknown): StoreFailure =>
+    storeFailure(`postgres read models: ${what}: ${postgresErrorMessage(cause, pool.options)}`, cause)
   const table = (name: string) => `"${schema}".${name}`
+  const readOnly = options.readOnly === true
   let closed = false
   let ready: Promise<void> | undefined
+  // Read only, the tables are looked for, never made: absent, the read models are empty.
+  let absent = false
 
   const prepare = async (): Promise<void> => {
+    if (readOnly) {
+      const found = await pool.query<{ present: boolean }>(
+        `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS present`,
+        [table('read_model_checkpoints'), table('read_model_documents')],
+      )
+      absent = found.rows[0]?.present !== true
+      return
+    }
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
@@ -118,9 +121,12 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
     }
   }
 
+  const readOnlyFailure = E.left(storeFailure('postgres read models: opened read-only'))
+  /** `whenAbsent`: the answer of a read-only store without tables (a write's is a failure). */
   const run = async <A>(
     what: string,
     body: () => Promise<E.Either<StoreError, A>>,
+    whenAbsent?: A,
   ): Promise<E.Either<StoreError, A>> => {
     if (closed) return E.left(storeFailure('postgres read models: the store is closed'))
     try {
@@ -129,6 +135,8 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
         throw error
       })
       await ready
+      if (readOnly && whenAbsent === undefined) return readOnlyFailure
+      if (absent && whenAbsent !== undefined) return E.right(whenAbsent)
       return await body()
     } catch (error) {
       return E.left(failure(what, error))
@@ -137,27 +145,35 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
 
   const inTransaction = async <A>(body: (client: PoolClient) => Promise<E.Either<StoreError, A>>) => {
     const client = await pool.connect()
+    let broken = false
     try {
       await client.query('BEGIN')
       const result = await body(client)
       await client.query(E.isRight(result) ? 'COMMIT' : 'ROLLBACK')
       return result
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      // A connection that cannot roll back (its server stopped answering) is dropped, not reused.
+      await client.query('ROLLBACK').catch(() => {
+        broken = true
+      })
       throw error
     } finally {
-      client.release()
+      client.release(broken)
     }
   }
 
   const loadCheckpoint = (projection: string) =>
-    run('cannot read a checkpoint', async () => {
-      const result = await pool.query<CheckpointRow>(
-        `SELECT position, stream_id, version, hash FROM ${table('read_model_checkpoints')} WHERE projection = $1`,
-        [projection],
-      )
-      return E.right(checkpointOf(result.rows[0]))
-    })
+    run(
+      'cannot read a checkpoint',
+      async () => {
+        const result = await pool.query<CheckpointRow>(
+          `SELECT position, stream_id, version, hash FROM ${table('read_model_checkpoints')} WHERE projection = $1`,
+          [projection],
+        )
+        return E.right(checkpointOf(result.rows[0]))
+      },
+      initialCheckpoint,
+    )
 
   const commit = (
     projection: string,
@@ -232,18 +248,22 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
   return {
     loadCheckpoint,
     load: (projection, collection, keys) =>
-      run(`cannot read ${collection}`, async () => {
-        const found = new Map<string, unknown>()
-        if (keys.length === 0) return E.right(found)
-        const result = await pool.query<{ key: string; doc: string }>(
-          `SELECT key, doc FROM ${table('read_model_documents')}
+      run(
+        `cannot read ${collection}`,
+        async () => {
+          const found = new Map<string, unknown>()
+          if (keys.length === 0) return E.right(found)
+          const result = await pool.query<{ key: string; doc: string }>(
+            `SELECT key, doc FROM ${table('read_model_documents')}
            WHERE projection = $1 AND collection = $2 AND key = ANY($3::text[])`,
-          [projection, collection, [...keys]],
-        )
-        // Documents are parsed, not decoded: only the projection runner writes them.
-        for (const row of result.rows) found.set(row.key, JSON.parse(row.doc))
-        return E.right(found)
-      }),
+            [projection, collection, [...keys]],
+          )
+          // Documents are parsed, not decoded: only the projection runner writes them.
+          for (const row of result.rows) found.set(row.key, JSON.parse(row.doc))
+          return E.right(found)
+        },
+        new Map<string, unknown>(),
+      ),
     list: (projection, collection, query = {}) =>
       run(`cannot list ${collection}`, async () => {
         const prefix = query.prefix ?? ''
@@ -263,7 +283,7 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
           ],
         )
         return E.right(result.rows.map((row) => ({ key: row.key, doc: JSON.parse(row.doc) })))
-      }),
+      }, []),
     commit: (projection, changes, { expected, next }) => commit(projection, changes, expected, next),
     reset: (projection) =>
       run('cannot reset', () =>

@@ -30,6 +30,11 @@ export interface SqliteReadModelStoreOptions {
   readonly busyTimeoutMs?: number
   /** As for the event store: `full` (default) survives a power loss, `normal` a process crash. */
   readonly synchronous?: 'full' | 'normal'
+  /**
+   * Read only: the file must exist, no table is created, commits fail, and a file without the
+   * read-model tables reads as empty read models (checkpoint 0), as a file nobody projected into is.
+   */
+  readonly readOnly?: boolean
 }
 
 const readModelSchemaVersion = 1
@@ -62,7 +67,17 @@ const prefixEnd = (prefix: string): string => `${prefix}\u{10FFFF}`
 const failure = (what: string, cause: unknown): StoreFailure =>
   sqliteFailure('sqlite read models', what, cause)
 
-const prepare = (db: Database.Database): string | undefined => {
+const hasTables = (db: Database.Database): boolean =>
+  db
+    .prepare<[], [number]>(
+      `SELECT count(*) FROM sqlite_schema WHERE type = 'table'
+       AND name IN ('read_model_meta', 'read_model_checkpoints', 'read_model_documents')`,
+    )
+    .raw()
+    .get()?.[0] === 3
+
+const prepare = (db: Database.Database, readOnly: boolean): string | undefined => {
+  if (readOnly) return undefined
   db.transaction(() => db.exec(createSchema)).immediate()
   const row = db
     .prepare<[], { value: string }>(`SELECT value FROM read_model_meta WHERE key = 'schema'`)
@@ -82,7 +97,25 @@ const prepare = (db: Database.Database): string | undefined => {
 export const openSqliteReadModelStore = (
   options: SqliteReadModelStoreOptions | string,
 ): E.Either<StoreFailure, ReadModelStore> =>
-  pipe(openDatabaseFile(options, 'sqlite read models', prepare), E.map(readModelsOn))
+  pipe(
+    openDatabaseFile(options, 'sqlite read models', prepare),
+    E.map((db) => (hasTables(db) ? readModelsOn(db) : emptyReadModelsOn(db))),
+  )
+
+/** The read models of a file opened read-only that has none: empty, and closing closes the file. */
+const emptyReadModelsOn = (db: Database.Database): ReadModelStore => {
+  const readOnly = E.left(storeFailure('sqlite read models: opened read-only'))
+  return {
+    loadCheckpoint: async () => E.right(initialCheckpoint),
+    load: async () => E.right(new Map()),
+    list: async () => E.right([]),
+    commit: async () => readOnly,
+    reset: async () => readOnly,
+    close: async () => {
+      if (db.open) db.close()
+    },
+  }
+}
 
 /** Like `openSqliteReadModelStore`, for callers that treat a failure to open as a startup error. */
 export const sqliteReadModelStore = (options: SqliteReadModelStoreOptions | string): ReadModelStore => {

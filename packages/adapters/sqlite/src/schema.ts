@@ -69,12 +69,21 @@ const schemaVersionOf = (db: Database.Database): number | string => {
 const tooNew = (found: number) =>
   `the file has event store schema ${found}, newer than this build reads (${eventStoreSchemaVersion})`
 
-/** Creates or migrates the schema; returns why the file cannot be used, or undefined. */
-export const prepareSchema = (db: Database.Database): string | undefined => {
+/**
+ * Creates or migrates the schema; returns why the file cannot be used, or undefined. Read only, it
+ * changes nothing: a file without the schema is refused (a mistyped path must not read as an empty
+ * history), and so is one that needs a migration.
+ */
+export const prepareSchema = (db: Database.Database, readOnly = false): string | undefined => {
   const found = schemaVersionOf(db)
   if (typeof found === 'string') return found
   if (found > eventStoreSchemaVersion) return tooNew(found)
   if (found === eventStoreSchemaVersion) return undefined
+  if (readOnly) {
+    return found === 0
+      ? 'the file holds no event store (no events table); is the path right?'
+      : `the file has event store schema ${found}, older than this build reads (${eventStoreSchemaVersion}); open it once read-write (e.g. elicence exec) to migrate it`
+  }
   db.function('elicence_partition_key', { deterministic: true }, (streamId: unknown) =>
     streamPartitionKey(String(streamId)),
   )

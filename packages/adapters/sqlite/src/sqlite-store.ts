@@ -50,8 +50,13 @@ import { openDatabaseFile, sqliteFailure } from './database-file.js'
 import { prepareSchema } from './schema.js'
 
 export interface SqliteEventStoreOptions {
-  /** The database file; created, with its schema, when missing. */
+  /** The database file; created, with its schema, when missing (unless `readOnly`). */
   readonly path: string
+  /**
+   * Read only: the file must exist and hold the schema; nothing is created or migrated, appends
+   * fail, and a file on read-only media is read all the same. For tools that only read (export, audit).
+   */
+  readonly readOnly?: boolean
   /** How long a write waits for another connection's write transaction, in ms (default 5000). */
   readonly busyTimeoutMs?: number
   /**
@@ -90,11 +95,11 @@ export const openSqliteEventStore = (
   options: SqliteEventStoreOptions | string,
 ): E.Either<StoreFailure, EventStore> =>
   pipe(
-    openDatabaseFile(options, 'sqlite', (db) => {
+    openDatabaseFile(options, 'sqlite', (db, readOnly) => {
       // Command ids are random, so each append touches a random page of their index; a 64 MiB page
       // cache (taken only as pages are used) keeps that index in memory far longer than the 2 MiB default.
       db.pragma('cache_size = -65536')
-      return prepareSchema(db)
+      return prepareSchema(db, readOnly)
     }),
     E.map(storeOn),
   )

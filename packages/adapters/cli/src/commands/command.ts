@@ -10,7 +10,7 @@ import type { EventStore } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { type CliIo, complain, type Input, openInput } from '../cli-io.js'
 import { type ExitCode, exitCodes } from '../exit-codes.js'
-import { isInvalidStoreUrl, openEventStore } from '../store-url.js'
+import { isInvalidStoreUrl, type OpenStoreOptions, openEventStore } from '../store-url.js'
 
 export interface CliCommand {
   readonly name: string
@@ -24,6 +24,9 @@ export interface CliCommand {
 export const storeEnvironmentVariable = 'ELICENCE_STORE'
 
 export const storeOptionUsage = `  --store URL      memory:, sqlite:PATH, postgres://…, esdb://… (default: $${storeEnvironmentVariable})`
+
+/** For the commands that only read a store (export, audit, view, verify): see `OpenStoreOptions`. */
+export const readOnly: OpenStoreOptions = { readOnly: true }
 
 export const usageError = (io: CliIo, command: CliCommand, message: string): ExitCode => {
   complain(io, command.name, message)
@@ -41,18 +44,20 @@ export const storeUrlOf = (flag: string | undefined, io: CliIo): string | undefi
 
 /**
  * Opens the store, runs `use`, and closes the store even when `use` throws. A bad URL is the
- * caller's input (2); a store that does not open is a store failure (3).
+ * caller's input (2); a store that does not open (or, read only, does not exist) is a store
+ * failure (3).
  */
 export const withStore = async (
   io: CliIo,
   command: CliCommand,
   url: string | undefined,
   use: (store: EventStore) => Promise<ExitCode>,
+  options: OpenStoreOptions = {},
 ): Promise<ExitCode> => {
   if (url === undefined) {
     return usageError(io, command, `--store URL is required (or set ${storeEnvironmentVariable})`)
   }
-  const opened = await openEventStore(url)
+  const opened = await openEventStore(url, options)
   if (E.isLeft(opened)) {
     complain(io, command.name, opened.left.message)
     return isInvalidStoreUrl(opened.left) ? exitCodes.invalidInput : exitCodes.storeFailure

@@ -1,0 +1,129 @@
+// The verbs that only read a store (export, audit, view, verify) open it read-only: a mistyped path
+// is an error that creates nothing, a full disk does not stop them (they write nothing, not even
+// read-model tables), and a store on read-only media (a real tmpfs remounted read-only: the tests
+// run as root, whom file modes do not stop) is read whole. The verbs that write (exec, import)
+// still create a missing store.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { interleavedLifecycles, licenceNumberFor, ndjson } from './fixtures/licence-commands.js'
+import { jsonLines, runInProcess } from './fixtures/run-cli.js'
+import { type SmallVolume, smallVolume } from './fixtures/small-volume.js'
+import { temporaryFiles } from './fixtures/temporary-files.js'
+
+const files = temporaryFiles('elicence-cli-read-only-')
+const volumes: SmallVolume[] = []
+afterAll(() => {
+  for (const volume of volumes) volume.remove()
+  files.remove()
+})
+
+const readingVerbs: ReadonlyArray<ReadonlyArray<string>> = [
+  ['export'],
+  ['audit'],
+  ['view', licenceNumberFor(1)],
+  ['verify', licenceNumberFor(1)],
+]
+
+/** Fills what is left of a volume with one file, so the next write of any size fails. */
+const fillVolume = (volume: SmallVolume) => {
+  const chunk = Buffer.alloc(64 * 1024, 1)
+  for (let index = 0; ; index++) {
+    try {
+      writeFileSync(volume.path(`filler-${index}`), chunk)
+    } catch {
+      // ENOSPC: a last, smaller file takes the remaining bytes.
+      try {
+        writeFileSync(volume.path('filler-last'), Buffer.alloc(4096, 1))
+      } catch {}
+      return
+    }
+  }
+}
+
+describe('a store that does not exist', () => {
+  it.each(readingVerbs)(
+    '%s of a mistyped sqlite: path fails (exit 3) and creates no file',
+    async (...verb: ReadonlyArray<string>) => {
+      const missing = files.path(`missing-${verb[0]}.db`)
+      const run = await runInProcess([...verb, '--store', `sqlite:${missing}`])
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr).toContain(`no store at ${missing}: the file does not exist`)
+      expect(run.stdout).not.toContain('No anomalies')
+      expect(existsSync(missing)).toBe(false)
+      expect(existsSync(`${missing}-wal`)).toBe(false)
+    },
+  )
+
+  it('audit of an empty file that is no event store fails, naming it', async () => {
+    const empty = files.path('not-a-store.db')
+    writeFileSync(empty, '')
+    const run = await runInProcess(['audit', '--store', `sqlite:${empty}`])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain('holds no event store')
+  })
+
+  it('exec and import create it, as before', async () => {
+    const created = files.path('created.db')
+    const run = await runInProcess(
+      ['exec', '--store', `sqlite:${created}`, '-'],
+      ndjson(interleavedLifecycles(1)),
+    )
+    expect(run.exitCode).toBe(0)
+    const imported = files.path('imported.db')
+    const exported = await runInProcess(['export', '--store', `sqlite:${created}`])
+    expect(
+      (await runInProcess(['import', '--store', `sqlite:${imported}`, '-'], exported.stdout)).exitCode,
+    ).toBe(0)
+    expect(existsSync(imported)).toBe(true)
+  })
+
+  it('memory: is refused by the reading verbs: it can only ever be empty', async () => {
+    const run = await runInProcess(['audit', '--store', 'memory:'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain('memory: is a new, empty store')
+  })
+})
+
+describe('a store on a full disk, then on read-only media', () => {
+  it('export and audit read it (exit 0) and write nothing; then the same on the volume remounted read-only', async () => {
+    const volume = smallVolume(3)
+    volumes.push(volume)
+    const path = volume.path('elicence.db')
+    const commands = interleavedLifecycles(20)
+    const exec = await runInProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(commands))
+    expect(exec.exitCode).toBe(0)
+    fillVolume(volume)
+    const before = readdirSync(volume.path('.')).sort()
+
+    const exported = await runInProcess(['export', '--store', `sqlite:${path}`])
+    expect(exported.stderr).toBe('')
+    expect(exported.exitCode).toBe(0)
+    expect(jsonLines(exported.stdout)).toHaveLength(commands.length)
+    const audited = await runInProcess(['audit', '--store', `sqlite:${path}`, '--json'])
+    expect(audited.stderr).toBe('')
+    expect(audited.exitCode).toBe(0)
+    expect(JSON.parse(audited.stdout)).toMatchObject({ counts: { events: commands.length, anomalies: 0 } })
+    expect(readdirSync(volume.path('.')).sort()).toEqual(before)
+
+    volume.remountReadOnly()
+    // The store was closed cleanly by the last writer, so no -wal or -shm file is left beside it.
+    expect(existsSync(`${path}-shm`)).toBe(false)
+    const exportedReadOnly = await runInProcess(['export', '--store', `sqlite:${path}`])
+    expect(exportedReadOnly.stderr).toBe('')
+    expect(exportedReadOnly.exitCode).toBe(0)
+    expect(exportedReadOnly.stdout).toBe(exported.stdout)
+    const auditedReadOnly = await runInProcess(['audit', '--store', `sqlite:${path}`, '--json'])
+    expect(auditedReadOnly.exitCode).toBe(0)
+    expect(JSON.parse(auditedReadOnly.stdout)).toMatchObject({
+      counts: { events: commands.length, anomalies: 0 },
+    })
+    const viewed = await runInProcess(['view', licenceNumberFor(1), '--store', `sqlite:${path}`])
+    expect(viewed.exitCode).toBe(0)
+    // A write on read-only media fails as a store failure, clearly, rather than crash.
+    const write = await runInProcess(
+      ['exec', '--store', `sqlite:${path}`, '-'],
+      ndjson(interleavedLifecycles(1)),
+    )
+    expect(write.exitCode).toBe(3)
+  })
+})

@@ -1,0 +1,28 @@
+/**
+ * The words of a pg error for an operator: pg's own messages for the time limits ("Query read
+ * timeout", "timeout exceeded when trying to connect") do not say which limit, nor how long it was.
+ *
+ * @example
+ * postgresErrorMessage(new Error('Query read timeout'), pool.options)
+ * // 'the server did not answer within 17000 ms (query_timeout)'
+ */
+import type { PoolConfig } from 'pg'
+
+export const postgresErrorMessage = (error: unknown, limits: PoolConfig): string => {
+  if (!(error instanceof Error)) return String(error)
+  if (error.message === 'Query read timeout')
+    return `the server did not answer within ${limits.query_timeout} ms (query_timeout)`
+  if (
+    error.message === 'Connection terminated due to connection timeout' ||
+    error.message === 'timeout exceeded when trying to connect'
+  ) {
+    return `could not connect within ${limits.connectionTimeoutMillis} ms (connect_timeout)`
+  }
+  if (error.message !== '') return error.message
+  // Node reports a refused connection to `localhost` as an AggregateError with an empty message.
+  const inner =
+    error instanceof AggregateError
+      ? error.errors.map((each) => postgresErrorMessage(each, limits)).join('; ')
+      : ''
+  return inner !== '' ? inner : error.name
+}
