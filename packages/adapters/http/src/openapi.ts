@@ -248,8 +248,20 @@ const schemas = {
         { name: { type: 'string' }, status: { enum: ['ok', 'unavailable'] }, message: { type: 'string' } },
         ['message'],
       ),
+      writes: {
+        ...closed(
+          {
+            status: { enum: ['ok', 'failing'] },
+            message: { type: 'string' },
+            since: { ...instant, description: 'When the last append failed, with no success since.' },
+          },
+          ['message', 'since'],
+        ),
+        description:
+          "Whether the store can write: its write probe where it has one, and the last append's outcome.",
+      },
     },
-    [],
+    ['writes'],
   ),
 }
 
@@ -403,10 +415,13 @@ const paths = {
   },
   '/healthz': {
     get: {
-      summary: 'Liveness of the process and its store',
+      summary: 'Readiness: the store answers reads and takes writes, each probe within 2 s',
       responses: {
-        '200': response('Serving, and the store answers.', ref('Health')),
-        '503': response('The store does not answer, or the server is shutting down.', ref('Health')),
+        '200': response('Serving: the store answers and can write.', ref('Health')),
+        '503': response(
+          'The store does not answer within the deadline, cannot write (e.g. a full disk), or the server is shutting down.',
+          ref('Health'),
+        ),
       },
     },
   },

@@ -318,7 +318,11 @@ describe('conflicts, store failures and health', () => {
     await withServer({ store: flaky }, async (running) => {
       const healthy = await running.api.request('GET', '/healthz')
       expect(healthy.status).toBe(200)
-      expect(healthy.body).toEqual({ status: 'ok', store: { name: 'memory', status: 'ok' } })
+      expect(healthy.body).toEqual({
+        status: 'ok',
+        store: { name: 'memory', status: 'ok' },
+        writes: { status: 'ok' },
+      })
       failing = true
       const sick = await running.api.request('GET', '/healthz')
       expect(sick.status).toBe(503)

@@ -36,10 +36,15 @@ import { fromFrameworkError, sendFailure, transportFailure } from './errors.js'
 import { openApiDocument } from './openapi.js'
 import { registerCommandRoutes } from './routes/commands.js'
 import { registerLicenceRoutes } from './routes/licences.js'
-import { registerOperationsRoutes } from './routes/operations.js'
+import {
+  defaultHealthDeadlineMs,
+  defaultWriteFailureMemoryMs,
+  registerOperationsRoutes,
+} from './routes/operations.js'
 import { registerPageRoutes } from './routes/page.js'
 import { registerPresentationRoutes } from './routes/presentations.js'
 import { registerReviewQueueRoutes } from './routes/review-queue.js'
+import { watchWrites } from './write-health.js'
 
 /**
  * The keys of presentations: the Ed25519 pair that signs and verifies them (`importSigningKey`,
@@ -82,6 +87,10 @@ export interface ServerOptions {
    * bound once (`storedEventDecoder`). Default: this build's upcasters.
    */
   readonly decoder?: StoredEventDecoder
+  /** How long each of `/healthz`'s probes may take, in ms (default 2,000): a hung store gets a 503. */
+  readonly healthDeadlineMs?: number
+  /** How long an append that failed keeps `/healthz` at 503 without a success since, in ms (default 30,000). */
+  readonly writeFailureMemoryMs?: number
 }
 
 /** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
@@ -100,8 +109,9 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   })
 
   const decoder = options.decoder ?? defaultStoredEventDecoder
+  const writes = watchWrites(options.store, clock)
   const handle: CommandHandler = commandHandler({
-    store: options.store,
+    store: writes.store,
     decider: options.decider,
     decoder,
     clock,
@@ -170,6 +180,10 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     storeName: options.storeName ?? 'event store',
     openApiDocument,
     closing: () => closing,
+    writes,
+    deadlineMs: options.healthDeadlineMs ?? defaultHealthDeadlineMs,
+    writeFailureMemoryMs: options.writeFailureMemoryMs ?? defaultWriteFailureMemoryMs,
+    clock,
   })
   registerPageRoutes(app)
   return app

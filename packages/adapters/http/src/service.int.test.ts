@@ -89,7 +89,11 @@ describe('startService', () => {
       expect(verified.body.valid).toBe(true)
       presentation = signed.body.presentation
       const health = await api.request('GET', '/healthz')
-      expect(health.body).toEqual({ status: 'ok', store: { name: 'sqlite', status: 'ok' } })
+      expect(health.body).toEqual({
+        status: 'ok',
+        store: { name: 'sqlite', status: 'ok' },
+        writes: { status: 'ok' },
+      })
     } finally {
       await service.close()
     }

@@ -47,6 +47,7 @@ import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { openDatabaseFile, sqliteFailure } from './database-file.js'
+import { keepLogWithinFreeSpace, whenFullCheckpointAndRetry } from './full-disk.js'
 import { prepareSchema } from './schema.js'
 
 export interface SqliteEventStoreOptions {
@@ -138,6 +139,19 @@ const storeOn = (db: Database.Database): EventStore => {
        WHERE stream_id = ? ORDER BY version`,
     )
     .raw()
+  // The write probe of /healthz: a commit of about an append's size (a few pages through the write
+  // lock, the WAL and its fsync) into a table of its own, one row rewritten, so it fails when an
+  // append would; a probe of one page still fits on a disk too full for any append.
+  const probeWrite = db.transaction(() => {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, probed_at TEXT NOT NULL, pad BLOB NOT NULL)',
+    )
+    db.prepare(
+      `INSERT INTO write_probe (id, probed_at, pad) VALUES (1, ?, zeroblob(16384))
+       ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at, pad = excluded.pad`,
+    ).run(new Date().toISOString())
+  })
+  const lastPosition = db.prepare<[], [number | null]>('SELECT max(position) FROM events').raw()
   const pageOfAll = db
     .prepare<[number, number], EventRow>(
       `SELECT position, stream_id, version, type, data, metadata FROM events
@@ -216,7 +230,8 @@ const storeOn = (db: Database.Database): EventStore => {
     if (group.length === 0) return
     let results: ReadonlyArray<E.Either<StoreError, AppendResult>>
     try {
-      results = commitGroup.immediate(group)
+      results = whenFullCheckpointAndRetry(db, () => commitGroup.immediate(group))
+      keepLogWithinFreeSpace(db)
     } catch (cause) {
       const failed = E.left(failure('cannot commit the appends', cause))
       results = group.map(() => failed)
@@ -265,6 +280,13 @@ const storeOn = (db: Database.Database): EventStore => {
         const rows = pageOfPartition.all(after, partition.count, partition.index, limit)
         const events = rows.map(toStoredEvent)
         return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
+    headPosition: () =>
+      whileOpen('cannot read the head of the log', () => E.right(lastPosition.get()?.[0] ?? 0)),
+    probeWrite: () =>
+      whileOpen('cannot write', () => {
+        whenFullCheckpointAndRetry(db, () => probeWrite.immediate())
+        return E.right(undefined)
       }),
     close: async () => {
       if (closed) return

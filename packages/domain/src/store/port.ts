@@ -110,6 +110,18 @@ export interface EventStore {
    * below the count, a fraction) is a `store-failure`.
    */
   readonly readPartition?: (options: ReadPartitionOptions) => Promise<Either<StoreError, AllRead>>
+  /**
+   * Optional: the position of the last event `readAll` would return now (0 for none), without
+   * reading events. Readers that answer from a checkpoint use it to say how far behind they are;
+   * without it they can only say that they are behind.
+   */
+  readonly headPosition?: () => Promise<Either<StoreError, number>>
+  /**
+   * Optional: checks that the store can commit a write now, without changing what it holds (a
+   * health check's write probe). A store that can only tell from real appends leaves it out, and
+   * readiness falls back on the outcome of the last append.
+   */
+  readonly probeWrite?: () => Promise<Either<StoreError, void>>
   readonly close: () => Promise<void>
 }
 

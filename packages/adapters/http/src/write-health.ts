@@ -1,0 +1,42 @@
+/**
+ * What `/healthz` knows of the store's writes: the outcome of the last append the service tried, kept
+ * by wrapping the store the command handler writes through. A service whose every write fails with
+ * "database or disk is full" is not ready, however well its reads go.
+ *
+ * @example
+ * const watched = watchWrites(store)
+ * commandHandler({ store: watched.store, decider })
+ * watched.lastFailure() // undefined, or { message, at } of the last append that failed
+ */
+import { type EventStore, isStoreFailure } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+
+export interface WriteFailure {
+  readonly message: string
+  /** ISO-8601 instant of the failure. */
+  readonly at: string
+}
+
+export interface WatchedWrites {
+  readonly store: EventStore
+  /** The last append's failure, cleared by the next append that succeeds. */
+  readonly lastFailure: () => WriteFailure | undefined
+}
+
+export const watchWrites = (store: EventStore, clock: () => Date): WatchedWrites => {
+  let failure: WriteFailure | undefined
+  return {
+    store: {
+      ...store,
+      appendToStream: async (streamId, expected, events) => {
+        const appended = await store.appendToStream(streamId, expected, events)
+        // A conflict or a corrupt event says nothing of whether the store can write; a failure does.
+        if (E.isRight(appended)) failure = undefined
+        else if (isStoreFailure(appended.left))
+          failure = { message: appended.left.message, at: clock().toISOString() }
+        return appended
+      },
+    },
+    lastFailure: () => failure,
+  }
+}
