@@ -99,6 +99,20 @@ export const timeoutsOfConnectionString = (connectionString: string): E.Either<s
   return E.right(timeouts)
 }
 
+/** pg reads these parameters itself and lets them win over its config: they are applied from it. */
+const withoutTimeouts = (connectionString: string): string => {
+  let parsed: URL
+  try {
+    parsed = new URL(connectionString)
+  } catch {
+    return connectionString
+  }
+  const names = Object.keys(timeoutParameters).filter((name) => parsed.searchParams.has(name))
+  if (names.length === 0) return connectionString
+  for (const name of names) parsed.searchParams.delete(name)
+  return parsed.toString()
+}
+
 /**
  * The pool configuration for a connection string: its limits (explicit ones first, then the
  * string's, then the defaults) and, for a read-only adapter, read-only transactions.
@@ -111,7 +125,7 @@ export const ownedPoolConfig = (
   const given = { ...defaultTimeouts, ...(E.isRight(fromUrl) ? fromUrl.right : {}), ...options.timeouts }
   const queryMs = given.queryMs ?? given.statementMs + 2_000
   return {
-    connectionString: options.connectionString,
+    connectionString: withoutTimeouts(options.connectionString),
     max: options.poolSize ?? defaultPoolSize,
     connectionTimeoutMillis: given.connectMs,
     statement_timeout: given.statementMs,

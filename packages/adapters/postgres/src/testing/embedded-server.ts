@@ -34,6 +34,8 @@ export interface TestPostgres {
 export interface TestPostgresOptions {
   /** Extra `postgres` flags for an embedded server, e.g. `['-c', 'fsync=off']`. */
   readonly postgresFlags?: ReadonlyArray<string>
+  /** Start a throwaway server even when `POSTGRES_URL` is set: for tests that stop or freeze it. */
+  readonly embeddedOnly?: boolean
 }
 
 const freePort = (): Promise<number> =>
@@ -49,7 +51,8 @@ const freePort = (): Promise<number> =>
 
 export const startTestPostgres = async (options: TestPostgresOptions = {}): Promise<TestPostgres> => {
   const given = process.env.POSTGRES_URL
-  if (given !== undefined && given !== '') return { url: given, embedded: false, stop: async () => undefined }
+  if (given !== undefined && given !== '' && options.embeddedOnly !== true)
+    return { url: given, embedded: false, stop: async () => undefined }
 
   const dir = await mkdtemp(join(tmpdir(), 'elicence-postgres-'))
   // The server may run as the `postgres` user, which must be able to reach its data directory.

@@ -1,0 +1,99 @@
+// A PostgreSQL server that stops answering mid-service: a throwaway embedded server of this test's
+// own (never the shared one), frozen with SIGSTOP — the postmaster and every backend, so open
+// connections hang as well as new ones. `elicence serve`'s API answers commands with 503
+// store-failure and `/healthz` with 503 within their deadlines instead of hanging for as long as
+// the server is frozen, and all is well again once it is thawed.
+import { execFileSync } from 'node:child_process'
+import { startService } from '@elicence/http'
+import { startTestPostgres, type TestPostgres } from '@elicence/postgres/testing'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { licenceNumberFor, recordLicence } from './fixtures/licence-commands.js'
+import { temporaryFiles } from './fixtures/temporary-files.js'
+import { openEventStore, openReadModelStore } from './store-url.js'
+
+const files = temporaryFiles('elicence-cli-frozen-postgres-')
+let server: TestPostgres
+
+beforeAll(async () => {
+  // A server given by POSTGRES_URL may be shared: freezing it is not this test's to do.
+  server = await startTestPostgres({ postgresFlags: ['-c', 'fsync=off'], embeddedOnly: true })
+})
+
+afterAll(async () => {
+  await server?.stop()
+  files.remove()
+})
+
+/** The server's processes: the postmaster listening on the URL's port, and its children. */
+const serverProcesses = (): ReadonlyArray<string> => {
+  const port = new URL(server.url).port
+  const table = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+  const rows = table
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((row) => row.length >= 3)
+  const postmaster = rows.find(
+    ([, , ...args]) => args.join(' ').includes(`-p ${port}`) && args[0]?.endsWith('postgres'),
+  )
+  if (postmaster?.[0] === undefined) throw new Error(`no postgres process for port ${port}`)
+  return [postmaster[0], ...rows.filter(([, ppid]) => ppid === postmaster[0]).map(([pid]) => pid ?? '')]
+}
+
+const signal = (name: 'SIGSTOP' | 'SIGCONT', pids: ReadonlyArray<string>) => {
+  for (const pid of pids) process.kill(Number(pid), name)
+}
+
+/** A command as a registry client sends it: the server fills in the actor of the token. */
+const recordBody = (seed: number) => {
+  const { metadata, ...command } = recordLicence(licenceNumberFor(seed))
+  return { ...command, metadata: { commandId: metadata.commandId, at: metadata.at } }
+}
+
+describe('a PostgreSQL server frozen with SIGSTOP', () => {
+  it('gets 503 store-failure for commands and 503 from /healthz within their deadlines, and recovers', async () => {
+    const storeUrl = `${server.url}?connect_timeout=1&statement_timeout=1000&query_timeout=1500`
+    const started = await startService({
+      storeUrl,
+      openStore: openEventStore,
+      openReadModels: openReadModelStore,
+      dataDir: files.path('data'),
+      port: 0,
+      logger: false,
+      out: { write: () => undefined },
+    })
+    if (E.isLeft(started)) throw new Error(started.left.message)
+    const service = started.right
+    const registry = service.devTokens?.registry ?? ''
+    const send = (seed: number) =>
+      fetch(`${service.url}/commands`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${registry}`, 'content-type': 'application/json' },
+        body: JSON.stringify(recordBody(seed)),
+      })
+    let frozen: ReadonlyArray<string> = []
+    try {
+      expect((await send(1)).status).toBe(201)
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+
+      frozen = serverProcesses()
+      signal('SIGSTOP', frozen)
+      const refused = await send(2)
+      expect(refused.status).toBe(503)
+      const body = await refused.json()
+      expect(body.error.code).toBe('store-failure')
+      const health = await fetch(`${service.url}/healthz`)
+      expect(health.status).toBe(503)
+      expect((await health.json()).store).toMatchObject({ status: 'unavailable' })
+
+      signal('SIGCONT', frozen)
+      frozen = []
+      // Connections that timed out were dropped; fresh ones reach the thawed server.
+      expect((await send(3)).status).toBe(201)
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+    } finally {
+      signal('SIGCONT', frozen)
+      await service.close()
+    }
+  })
+})

@@ -1,0 +1,106 @@
+// Read-only adapters on a real server change nothing: a schema that is missing is an error for
+// the event store (a mistyped URL must not read as an empty history) and empty read models, and
+// neither creates it; on an existing schema they read, and a write is refused by the server itself.
+// The time limits reach the server's session settings, from the options and the connection string.
+import * as E from 'fp-ts/lib/Either.js'
+import { Pool } from 'pg'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { ownedPoolConfig, timeoutsOfConnectionString } from './connection-options.js'
+import { postgresEventStore } from './postgres-event-store.js'
+import { postgresReadModelStore } from './read-models.js'
+import { draftEvent } from './testing/draft-events.js'
+import { throwawaySchemas } from './testing/throwaway-schemas.js'
+
+const url = inject('postgresUrl')
+const schemas = throwawaySchemas(url, 'readonly')
+afterAll(schemas.dropAll)
+
+const schemaExists = async (schema: string) =>
+  (await schemas.admin.query<{ found: boolean }>('SELECT to_regnamespace($1) IS NOT NULL AS found', [schema]))
+    .rows[0]?.found
+
+describe('read-only PostgreSQL adapters', () => {
+  it('refuse a missing schema, creating nothing; the read models read as empty', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema, readOnly: true })
+    const read = await store.readAll({ after: 0, limit: 10 })
+    expect(read).toMatchObject({
+      _tag: 'Left',
+      left: { code: 'store-failure', message: expect.stringContaining(`no event store in schema ${schema}`) },
+    })
+    await store.close()
+    const readModels = postgresReadModelStore({ connectionString: url, schema, readOnly: true })
+    expect(await readModels.loadCheckpoint('elicence')).toMatchObject({
+      _tag: 'Right',
+      right: { position: 0 },
+    })
+    expect(await readModels.list('elicence', 'e-licence')).toEqual(E.right([]))
+    expect(E.isLeft(await readModels.reset('elicence'))).toBe(true)
+    await readModels.close()
+    expect(await schemaExists(schema)).toBe(false)
+  })
+
+  it('read an existing schema, and the server refuses their writes', async () => {
+    const schema = schemas.fresh()
+    const writer = postgresEventStore({ connectionString: url, schema })
+    expect(E.isRight(await writer.appendToStream('licence-a', 'no-stream', [draftEvent('Opened', {})]))).toBe(
+      true,
+    )
+    await writer.close()
+    const reader = postgresEventStore({ connectionString: url, schema, readOnly: true })
+    const read = await reader.readAll({ after: 0, limit: 10 })
+    expect(E.isRight(read) && read.right.events.map((event) => event.type)).toEqual(['Opened'])
+    const write = await reader.appendToStream('licence-a', 0, [draftEvent('Closed', {})])
+    expect(write).toMatchObject({
+      _tag: 'Left',
+      left: { message: expect.stringContaining('read-only transaction') },
+    })
+    await reader.close()
+  })
+})
+
+describe('time limits', () => {
+  it('reach the session: defaults, then the connection string, then the options', async () => {
+    const settingsOf = async (config: ReturnType<typeof ownedPoolConfig>) => {
+      const pool = new Pool(config)
+      try {
+        const { rows } = await pool.query<{ statement: string; idle: string }>(
+          `SELECT current_setting('statement_timeout') AS statement,
+                  current_setting('idle_in_transaction_session_timeout') AS idle`,
+        )
+        return rows[0]
+      } finally {
+        await pool.end()
+      }
+    }
+    expect(await settingsOf(ownedPoolConfig({ connectionString: url }, 1))).toEqual({
+      statement: '15s',
+      idle: '30s',
+    })
+    const withLimits = `${url}?statement_timeout=2500&idle_in_transaction_session_timeout=4000`
+    expect(await settingsOf(ownedPoolConfig({ connectionString: withLimits }, 1))).toEqual({
+      statement: '2500ms',
+      idle: '4s',
+    })
+    expect(
+      await settingsOf(ownedPoolConfig({ connectionString: withLimits, timeouts: { statementMs: 700 } }, 1)),
+    ).toMatchObject({ statement: '700ms' })
+  })
+
+  it('a statement past the limit fails with the server’s error', async () => {
+    const pool = new Pool(ownedPoolConfig({ connectionString: url, timeouts: { statementMs: 300 } }, 1))
+    await expect(pool.query('SELECT pg_sleep(2)')).rejects.toThrow(
+      'canceling statement due to statement timeout',
+    )
+    await pool.end()
+  })
+
+  it('refuses a limit of zero or not a number in the connection string, naming it', () => {
+    expect(timeoutsOfConnectionString('postgres://h/db?connect_timeout=3')).toEqual(
+      E.right({ connectMs: 3000 }),
+    )
+    expect(timeoutsOfConnectionString('postgres://h/db?statement_timeout=0')).toEqual(
+      E.left('statement_timeout must be a positive whole number of milliseconds, got "0"'),
+    )
+  })
+})
