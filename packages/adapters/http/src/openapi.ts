@@ -240,6 +240,16 @@ const schemas = {
       }),
     },
     checkpoint: { type: 'integer', minimum: 0, description: 'Global position the queue is complete up to.' },
+    head: {
+      ...nullable({ type: 'integer', minimum: 0 }),
+      description:
+        "The store's head position when answered; null where the store cannot tell. Also the header Elicence-Store-Head.",
+    },
+    behind: {
+      ...nullable({ type: 'integer', minimum: 0 }),
+      description:
+        'head − checkpoint: how many positions the answer may lack (0: up to date). Far behind (after a restart) the queue answers at once from its last checkpoint while it catches up in the background. Also the header Elicence-Read-Model-Behind.',
+    },
   }),
   Health: closed(
     {
@@ -405,7 +415,23 @@ const paths = {
         },
       ],
       responses: {
-        '200': response('The queue.', ref('ReviewQueue')),
+        '200': {
+          ...response("The queue, as of the read model's checkpoint.", ref('ReviewQueue')),
+          headers: {
+            'Elicence-Read-Model-Position': {
+              description: 'The checkpoint the answer is complete up to.',
+              schema: { type: 'integer', minimum: 0 },
+            },
+            'Elicence-Store-Head': {
+              description: "The store's head position (absent where the store cannot tell).",
+              schema: { type: 'integer', minimum: 0 },
+            },
+            'Elicence-Read-Model-Behind': {
+              description: 'Head minus checkpoint: 0 when up to date (absent where the store cannot tell).',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          },
+        },
         ...badInput,
         ...unauthorised,
         ...forbidden,

@@ -34,6 +34,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
 import { fromFrameworkError, sendFailure, transportFailure } from './errors.js'
 import { openApiDocument } from './openapi.js'
+import { readModelFreshness } from './read-model-freshness.js'
 import { registerCommandRoutes } from './routes/commands.js'
 import { registerLicenceRoutes } from './routes/licences.js'
 import {
@@ -91,6 +92,11 @@ export interface ServerOptions {
   readonly healthDeadlineMs?: number
   /** How long an append that failed keeps `/healthz` at 503 without a success since, in ms (default 30,000). */
   readonly writeFailureMemoryMs?: number
+  /**
+   * How far behind the store (in positions) the review queue may be for a request to wait for it to
+   * catch up (default 500); further behind, it answers from the last checkpoint at once.
+   */
+  readonly inlineCatchUpLimit?: number
 }
 
 /** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
@@ -170,11 +176,19 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   const readModels = options.readModels ?? inMemoryReadModelStore()
   // Read models the server made are the server's to close; given ones are the caller's.
   if (options.readModels === undefined) app.addHook('onClose', () => readModels.close())
-  registerReviewQueueRoutes(app, {
-    tokens: options.tokens,
+  const queries = readModelQueries(readModels)
+  const freshness = readModelFreshness({
+    store: options.store,
     runner: projectionRunner({ events: options.store, readModels, decoder }),
-    queries: readModelQueries(readModels),
+    queries,
+    ...(options.inlineCatchUpLimit === undefined ? {} : { inlineCatchUpLimit: options.inlineCatchUpLimit }),
+    onError: (error) => app.log.error({ error }, 'the review queue could not catch up'),
   })
+  // A restart starts catching up at once, before the first request; closing stops it between
+  // batches, before the read models close.
+  app.addHook('onReady', async () => freshness.start())
+  app.addHook('preClose', () => freshness.stop())
+  registerReviewQueueRoutes(app, { tokens: options.tokens, freshness, queries })
   registerOperationsRoutes(app, {
     store: options.store,
     storeName: options.storeName ?? 'event store',

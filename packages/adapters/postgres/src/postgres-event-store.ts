@@ -189,6 +189,13 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
      WHERE position > $1 AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
      ORDER BY position LIMIT $2`,
   )
+  // The last position readAll may return now: the same xmin filter, read from the top of the index.
+  const headPositionStatement = statement(
+    'head_position',
+    `SELECT position FROM ${table}
+     WHERE transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+     ORDER BY position DESC LIMIT 1`,
+  )
   // readAll's query with the partition's filter, in read_partition (schema.ts).
   const readPartitionStatement = statement(
     'read_partition',
@@ -423,6 +430,12 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
             : readPartitionStatement([after, partition.count, partition.index, limit]),
         )
         return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
+
+    headPosition: () =>
+      guarded('headPosition', async () => {
+        const [row] = await rowsOf<{ position: string }>(pool, headPositionStatement([]))
+        return E.right(row === undefined ? 0 : Number(row.position))
       }),
 
     close: () => {

@@ -104,3 +104,15 @@ describe('time limits', () => {
     )
   })
 })
+
+describe('headPosition', () => {
+  it('is the position of the last event readAll returns (0 for none)', async () => {
+    const store = postgresEventStore({ connectionString: url, schema: schemas.fresh() })
+    expect(await store.headPosition?.()).toEqual(E.right(0))
+    await store.appendToStream('licence-a', 'no-stream', [draftEvent('Opened', {}), draftEvent('Noted', {})])
+    const read = await store.readAll({ after: 0, limit: 10 })
+    const last = E.isRight(read) ? read.right.lastPosition : -1
+    expect(await store.headPosition?.()).toEqual(E.right(last))
+    await store.close()
+  })
+})

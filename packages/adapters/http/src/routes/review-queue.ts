@@ -2,23 +2,29 @@
  * `GET /review-queue`: open applications, those awaiting review first by `reviewDueAt`, then those
  * awaiting a photo. `?dueBy=` an instant keeps only those a reviewer may decide by then; `?limit=`
  * caps the list (1–1000, default 100). The queue is a read model over every licence, kept by the
- * projection runner; each request first lets the runner catch up, so a reviewer never misses an
- * application that was accepted before they asked.
+ * projection runner. A request lets the runner catch up first when it is a little behind, so a
+ * reviewer never misses an application accepted before they asked; far behind (after a restart),
+ * the runner catches up in the background and the answer comes at once from the last checkpoint,
+ * saying how far behind it is (see `read-model-freshness.ts`): `checkpoint`, `head` and `behind`
+ * in the body, and the headers `Elicence-Read-Model-Position`, `Elicence-Store-Head` and
+ * `Elicence-Read-Model-Behind`.
  *
  * @example
  * // GET /review-queue?dueBy=2026-10-16T10:00:00%2B08:00  Authorization: Bearer <reviewer token>
- * // → 200 { "entries": [ { "licenceNumber": "…", "applicationId": "app-1", "reviewDueAt": "…", … } ] }
+ * // → 200 { "entries": [ { "licenceNumber": "…", "applicationId": "app-1", "reviewDueAt": "…", … } ],
+ * //         "checkpoint": 41, "head": 41, "behind": 0 }
  */
 import { Instant, type InvalidInputIssue } from '@elicence/domain'
-import type { ProjectionRunner, ReadModelQueries } from '@elicence/projections'
+import type { ReadModelQueries } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authorise, type TokenTable } from '../auth.js'
 import { fromHandlerError, sendFailure, transportFailure } from '../errors.js'
+import type { ReadModelFreshness } from '../read-model-freshness.js'
 
 export interface ReviewQueueRouteContext {
   readonly tokens: TokenTable
-  readonly runner: ProjectionRunner
+  readonly freshness: ReadModelFreshness
   readonly queries: ReadModelQueries
 }
 
@@ -26,15 +32,6 @@ const defaultLimit = 100
 const maxLimit = 1000
 
 export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQueueRouteContext): void => {
-  // Catch-ups run one after another: concurrent ones would only race for the same checkpoint. Each
-  // request still runs its own, which starts after the request arrived and so sees what came before.
-  let previous: Promise<unknown> = Promise.resolve()
-  const catchUp = () => {
-    const next = previous.then(() => context.runner.catchUp())
-    previous = next.catch(() => undefined)
-    return next
-  }
-
   app.get<{ Querystring: { dueBy?: unknown; limit?: unknown } }>('/review-queue', async (request, reply) => {
     const authorised = authorise(context.tokens, request.headers.authorization, 'read-review-queue')
     if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
@@ -54,7 +51,7 @@ export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQ
     if (issues.length > 0)
       return sendFailure(reply, transportFailure(400, 'invalid-request', 'invalid query', issues))
 
-    const caughtUp = await catchUp()
+    const caughtUp = await context.freshness.current()
     if (E.isLeft(caughtUp)) {
       request.log.error({ error: caughtUp.left }, 'the projection runner could not catch up')
       return sendFailure(reply, fromHandlerError(caughtUp.left))
@@ -66,6 +63,10 @@ export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQ
     if (E.isLeft(entries)) {
       return sendFailure(reply, fromHandlerError(entries.left))
     }
-    return reply.send({ entries: entries.right, checkpoint: caughtUp.right.position })
+    const { position, head, behind } = caughtUp.right
+    reply.header('elicence-read-model-position', String(position))
+    if (head !== null) reply.header('elicence-store-head', String(head))
+    if (behind !== null) reply.header('elicence-read-model-behind', String(behind))
+    return reply.send({ entries: entries.right, checkpoint: position, head, behind })
   })
 }
