@@ -17,4 +17,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# The full-disk and read-only-media tests mount small tmpfs volumes (as root, as CI runs), and the
+# frozen-PostgreSQL test finds the server's processes with ps.
+if ! command -v mount >/dev/null 2>&1 || ! command -v ps >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mount procps >/dev/null
+  else
+    echo "setup: mount or ps is missing and this is not root: the full-disk tests will fail" >&2
+  fi
+fi
+
 pnpm install --frozen-lockfile
