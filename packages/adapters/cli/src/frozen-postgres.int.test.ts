@@ -4,13 +4,10 @@
 // store-failure and `/healthz` with 503 within their deadlines instead of hanging for as long as
 // the server is frozen, and all is well again once it is thawed.
 import { execFileSync } from 'node:child_process'
-import { startService } from '@elicence/http'
 import { startTestPostgres, type TestPostgres } from '@elicence/postgres/testing'
-import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { licenceNumberFor, recordLicence } from './fixtures/licence-commands.js'
+import { serveStore } from './fixtures/served-store.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
-import { openEventStore, openReadModelStore } from './store-url.js'
 
 const files = temporaryFiles('elicence-cli-frozen-postgres-')
 let server: TestPostgres
@@ -44,56 +41,33 @@ const signal = (name: 'SIGSTOP' | 'SIGCONT', pids: ReadonlyArray<string>) => {
   for (const pid of pids) process.kill(Number(pid), name)
 }
 
-/** A command as a registry client sends it: the server fills in the actor of the token. */
-const recordBody = (seed: number) => {
-  const { metadata, ...command } = recordLicence(licenceNumberFor(seed))
-  return { ...command, metadata: { commandId: metadata.commandId, at: metadata.at } }
-}
-
 describe('a PostgreSQL server frozen with SIGSTOP', () => {
   it('gets 503 store-failure for commands and 503 from /healthz within their deadlines, and recovers', async () => {
     const storeUrl = `${server.url}?connect_timeout=1&statement_timeout=1000&query_timeout=1500`
-    const started = await startService({
-      storeUrl,
-      openStore: openEventStore,
-      openReadModels: openReadModelStore,
-      dataDir: files.path('data'),
-      port: 0,
-      logger: false,
-      out: { write: () => undefined },
-    })
-    if (E.isLeft(started)) throw new Error(started.left.message)
-    const service = started.right
-    const registry = service.devTokens?.registry ?? ''
-    const send = (seed: number) =>
-      fetch(`${service.url}/commands`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${registry}`, 'content-type': 'application/json' },
-        body: JSON.stringify(recordBody(seed)),
-      })
+    const served = await serveStore(storeUrl, files.path('data'))
     let frozen: ReadonlyArray<string> = []
     try {
-      expect((await send(1)).status).toBe(201)
-      expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+      expect((await served.record(1)).status).toBe(201)
+      expect((await served.health()).status).toBe(200)
 
       frozen = serverProcesses()
       signal('SIGSTOP', frozen)
-      const refused = await send(2)
+      const refused = await served.record(2)
       expect(refused.status).toBe(503)
       const body = await refused.json()
       expect(body.error.code).toBe('store-failure')
-      const health = await fetch(`${service.url}/healthz`)
+      const health = await served.health()
       expect(health.status).toBe(503)
       expect((await health.json()).store).toMatchObject({ status: 'unavailable' })
 
       signal('SIGCONT', frozen)
       frozen = []
       // Connections that timed out were dropped; fresh ones reach the thawed server.
-      expect((await send(3)).status).toBe(201)
-      expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+      expect((await served.record(3)).status).toBe(201)
+      expect((await served.health()).status).toBe(200)
     } finally {
       signal('SIGCONT', frozen)
-      await service.close()
+      await served.close()
     }
   })
 })

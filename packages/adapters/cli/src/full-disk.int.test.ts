@@ -5,15 +5,13 @@
 // volume's means, so the volume fills with events rather than with copies of pages in the log.
 import { statfsSync, statSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { startService } from '@elicence/http'
 import { openSqliteEventStore } from '@elicence/sqlite'
-import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
-import { licenceNumberFor, nextCommandId, recordLicence } from './fixtures/licence-commands.js'
+import { licenceNumberFor, nextCommandId } from './fixtures/licence-commands.js'
+import { serveStore } from './fixtures/served-store.js'
 import { type SmallVolume, smallVolume } from './fixtures/small-volume.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
-import { openEventStore, openReadModelStore } from './store-url.js'
 
 const files = temporaryFiles('elicence-cli-full-disk-')
 const volumes: SmallVolume[] = []
@@ -25,12 +23,6 @@ afterAll(() => {
 const freeBytes = (path: string) => {
   const volume = statfsSync(path)
   return volume.bavail * volume.bsize
-}
-
-/** A command as a registry client sends it: the server fills in the actor of the token. */
-const recordBody = (seed: number) => {
-  const { metadata, ...command } = recordLicence(licenceNumberFor(seed))
-  return { ...command, metadata: { commandId: metadata.commandId, at: metadata.at } }
 }
 
 describe('a SQLite store on a full volume', () => {
@@ -71,58 +63,13 @@ describe('a SQLite store on a full volume', () => {
     expect(appended).toBeGreaterThan(2_000)
   })
 
-  it('a write that fails with SQLITE_FULL is retried once after a checkpoint that truncates the log', async () => {
-    const path = files.path('retry.db')
-    const opened = openSqliteEventStore({ path })
-    if (E.isLeft(opened)) throw new Error(opened.left.message)
-    const { whenFullCheckpointAndRetry } = await import('../../sqlite/src/full-disk.js')
-    const db = new Database(path)
-    db.exec('CREATE TABLE IF NOT EXISTS t (x)')
-    for (let n = 0; n < 50; n++) db.prepare('INSERT INTO t VALUES (?)').run('y'.repeat(1000))
-    expect(statSync(`${path}-wal`).size).toBeGreaterThan(0)
-    let attempts = 0
-    const result = whenFullCheckpointAndRetry(db, () => {
-      attempts++
-      if (attempts === 1) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
-      return 'written'
-    })
-    expect(result).toBe('written')
-    expect(attempts).toBe(2)
-    expect(statSync(`${path}-wal`).size).toBe(0)
-    // Any other failure, and a second SQLITE_FULL, are reported as they are.
-    expect(() =>
-      whenFullCheckpointAndRetry(db, () => {
-        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
-      }),
-    ).toThrow('database or disk is full')
-    db.close()
-    await opened.right.close()
-  })
-
   it('over HTTP: 503 for commands and /healthz while full, 200 and applied once space is freed', async () => {
     const volume = smallVolume(3)
     volumes.push(volume)
     const storeUrl = `sqlite:${volume.path('elicence.db')}`
-    const started = await startService({
-      storeUrl,
-      openStore: openEventStore,
-      openReadModels: openReadModelStore,
-      dataDir: files.path('data'),
-      port: 0,
-      logger: false,
-      out: { write: () => undefined },
-    })
-    if (E.isLeft(started)) throw new Error(started.left.message)
-    const service = started.right
+    const served = await serveStore(storeUrl, files.path('data'))
     try {
-      const registry = service.devTokens?.registry ?? ''
-      const send = (seed: number) =>
-        fetch(`${service.url}/commands`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${registry}`, 'content-type': 'application/json' },
-          body: JSON.stringify(recordBody(seed)),
-        })
-      expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+      expect((await served.health()).status).toBe(200)
       // Leave about 300 KB, so the disk fills after a few hundred commands.
       const filler = volume.path('filler')
       writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes(volume.path('.')) - 300 * 1024)))
@@ -130,10 +77,8 @@ describe('a SQLite store on a full volume', () => {
       let seed = 1000
       let failuresInARow = 0
       let failed: Response | undefined
-      const statuses: number[] = []
       for (; seed < 4000 && failuresInARow < 3; seed++) {
-        const response = await send(seed)
-        statuses.push(response.status)
+        const response = await served.record(seed)
         if (response.status === 201) failuresInARow = 0
         else {
           failuresInARow++
@@ -144,7 +89,7 @@ describe('a SQLite store on a full volume', () => {
       const failure = await failed?.json()
       expect(failure.error.code).toBe('store-failure')
 
-      const unhealthy = await fetch(`${service.url}/healthz`)
+      const unhealthy = await served.health()
       expect(unhealthy.status).toBe(503)
       const body = await unhealthy.json()
       expect(body.store.status).toBe('ok')
@@ -154,12 +99,12 @@ describe('a SQLite store on a full volume', () => {
       })
 
       await rm(filler)
-      expect((await send(seed + 1)).status).toBe(201)
-      const healed = await fetch(`${service.url}/healthz`)
+      expect((await served.record(seed + 1)).status).toBe(201)
+      const healed = await served.health()
       expect(healed.status).toBe(200)
       expect(await healed.json()).toMatchObject({ status: 'ok', writes: { status: 'ok' } })
     } finally {
-      await service.close()
+      await served.close()
     }
   })
 })

@@ -103,8 +103,7 @@ export const inMemoryEventStore = (): EventStore => {
       }
       return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
     },
-    headPosition: async () =>
-      closed ? E.left(storeFailure('the store is closed')) : E.right(all.length),
+    headPosition: async () => (closed ? E.left(storeFailure('the store is closed')) : E.right(all.length)),
     close: async () => {
       await queue
       closed = true
