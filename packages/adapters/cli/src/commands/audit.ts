@@ -30,7 +30,7 @@ import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { parseHistoryJson } from '../history-file.js'
 import { type OpenStoreError, openReadModelStore, redactStoreUrl } from '../store-url.js'
 import { progressLine, textReport } from './audit-report.js'
-import { type CliCommand, readOnly, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnlyStore } from './command.js'
 import { asOfArguments, asOfFlags, parseCommandArguments } from './command-arguments.js'
 import { exportPageSize } from './export.js'
 
@@ -92,7 +92,7 @@ async function* eventsOfFile(
 const storedReadModels = async (
   url: string,
 ): Promise<E.Either<OpenStoreError, StoredReadModels | undefined>> => {
-  const opened = await openReadModelStore(url, readOnly)
+  const opened = await openReadModelStore(url, { readOnly: true })
   if (E.isLeft(opened)) return opened
   const readModels = opened.right
   if (readModels === undefined) return E.right(undefined)
@@ -208,34 +208,27 @@ export const auditCommand: CliCommand = {
     }
 
     const url = storeUrlOf(values.store, io)
-    return withStore(
-      io,
-      auditCommand,
-      url,
-      async (store) => {
-        // As of an instant, the rebuild stops before the stored read models' checkpoint: nothing to compare.
-        const stored =
-          asOfOptions.right.asOf === undefined ? await storedReadModels(url ?? '') : E.right(undefined)
-        if (E.isLeft(stored)) {
-          complain(io, auditCommand.name, `${stored.left.message}; no audit`)
-          return exitCodes.storeFailure
-        }
-        const failure: { error?: StoreError } = {}
-        const progress = progressLine(io, undefined)
-        const report = await auditHistory(eventsOfStore(store, failure), {
-          ...options(progress),
-          ...(stored.right === undefined ? {} : { storedViews: stored.right }),
-        })
-        progress.clear()
-        if (failure.error !== undefined) {
-          complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
-          return exitCodes.storeFailure
-        }
-        const readModels =
-          asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
-        return printReport(io, redactStoreUrl(url ?? ''), report, json, readModels)
-      },
-      readOnly,
-    )
+    return withReadOnlyStore(io, auditCommand, url, async (store) => {
+      // As of an instant, the rebuild stops before the stored read models' checkpoint: nothing to compare.
+      const stored =
+        asOfOptions.right.asOf === undefined ? await storedReadModels(url ?? '') : E.right(undefined)
+      if (E.isLeft(stored)) {
+        complain(io, auditCommand.name, `${stored.left.message}; no audit`)
+        return exitCodes.storeFailure
+      }
+      const failure: { error?: StoreError } = {}
+      const progress = progressLine(io, undefined)
+      const report = await auditHistory(eventsOfStore(store, failure), {
+        ...options(progress),
+        ...(stored.right === undefined ? {} : { storedViews: stored.right }),
+      })
+      progress.clear()
+      if (failure.error !== undefined) {
+        complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
+        return exitCodes.storeFailure
+      }
+      const readModels = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
+      return printReport(io, redactStoreUrl(url ?? ''), report, json, readModels)
+    })
   },
 }

@@ -25,9 +25,6 @@ export const storeEnvironmentVariable = 'ELICENCE_STORE'
 
 export const storeOptionUsage = `  --store URL      memory:, sqlite:PATH, postgres://…, esdb://… (default: $${storeEnvironmentVariable})`
 
-/** For the commands that only read a store (export, audit, view, verify): see `OpenStoreOptions`. */
-export const readOnly: OpenStoreOptions = { readOnly: true }
-
 export const usageError = (io: CliIo, command: CliCommand, message: string): ExitCode => {
   complain(io, command.name, message)
   io.stderr.write(`\n${command.usage}\n`)
@@ -69,6 +66,14 @@ export const withStore = async (
     await store.close()
   }
 }
+
+/** `withStore` for the commands that only read a store (export, audit, view, verify): see `OpenStoreOptions`. */
+export const withReadOnlyStore = (
+  io: CliIo,
+  command: CliCommand,
+  url: string | undefined,
+  use: (store: EventStore) => Promise<ExitCode>,
+): Promise<ExitCode> => withStore(io, command, url, use, { readOnly: true })
 
 /**
  * The `[FILE|-]` argument of the commands that read input: opens FILE, or standard input for none

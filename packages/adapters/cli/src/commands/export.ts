@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
 import { historyLineOf } from '../history-file.js'
-import { type CliCommand, readOnly, storeOptionUsage, storeUrlOf, withStore } from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, withReadOnlyStore } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence export --store URL
@@ -53,17 +53,11 @@ export const exportCommand: CliCommand = {
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, exportCommand, args, { flags: {}, positionals: false })
     if (E.isLeft(parsed)) return parsed.left
-    return withStore(
-      io,
-      exportCommand,
-      storeUrlOf(parsed.right.values.store, io),
-      async (store) => {
-        const exported = await exportHistory(store, (line) => writeLine(io.stdout, line))
-        if (E.isRight(exported)) return exitCodes.ok
-        complain(io, exportCommand.name, `${exported.left.message}; the output is incomplete`)
-        return exitCodes.storeFailure
-      },
-      readOnly,
-    )
+    return withReadOnlyStore(io, exportCommand, storeUrlOf(parsed.right.values.store, io), async (store) => {
+      const exported = await exportHistory(store, (line) => writeLine(io.stdout, line))
+      if (E.isRight(exported)) return exitCodes.ok
+      complain(io, exportCommand.name, `${exported.left.message}; the output is incomplete`)
+      return exitCodes.storeFailure
+    })
   },
 }

@@ -13,7 +13,7 @@ import { readLicenceView, verifyAt } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
-import { type CliCommand, readOnly, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnlyStore } from './command.js'
 import { instantOption, licenceNumberArgument, parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence verify --store URL LICENCE [--at INSTANT]
@@ -44,21 +44,15 @@ export const verifyCommand: CliCommand = {
     if (E.isLeft(licenceNumber)) return usageError(io, verifyCommand, licenceNumber.left)
     const at = instantOption(values.at, '--at')
     if (E.isLeft(at)) return usageError(io, verifyCommand, at.left)
-    return withStore(
-      io,
-      verifyCommand,
-      storeUrlOf(values.store, io),
-      async (store) => {
-        const view = await readLicenceView(store, licenceNumber.right)
-        if (E.isLeft(view)) {
-          complain(io, verifyCommand.name, view.left.message)
-          return exitCodes.storeFailure
-        }
-        const verification = verifyAt(view.right, at.right ?? new Date().toISOString())
-        await writeLine(io.stdout, JSON.stringify(verification, null, 2))
-        return verification.eLicence === 'valid' ? exitCodes.ok : exitCodes.refused
-      },
-      readOnly,
-    )
+    return withReadOnlyStore(io, verifyCommand, storeUrlOf(values.store, io), async (store) => {
+      const view = await readLicenceView(store, licenceNumber.right)
+      if (E.isLeft(view)) {
+        complain(io, verifyCommand.name, view.left.message)
+        return exitCodes.storeFailure
+      }
+      const verification = verifyAt(view.right, at.right ?? new Date().toISOString())
+      await writeLine(io.stdout, JSON.stringify(verification, null, 2))
+      return verification.eLicence === 'valid' ? exitCodes.ok : exitCodes.refused
+    })
   },
 }

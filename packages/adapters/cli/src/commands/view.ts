@@ -11,7 +11,7 @@ import { readLicenceView } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain, writeLine } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
-import { type CliCommand, readOnly, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnlyStore } from './command.js'
 import {
   asOfArguments,
   asOfFlags,
@@ -46,26 +46,20 @@ export const viewCommand: CliCommand = {
     if (E.isLeft(licenceNumber)) return usageError(io, viewCommand, licenceNumber.left)
     const asOfOptions = asOfArguments(values)
     if (E.isLeft(asOfOptions)) return usageError(io, viewCommand, asOfOptions.left)
-    return withStore(
-      io,
-      viewCommand,
-      storeUrlOf(values.store, io),
-      async (store) => {
-        const view = await readLicenceView(store, licenceNumber.right, asOfOptions.right)
-        if (E.isLeft(view)) {
-          complain(io, viewCommand.name, view.left.message)
-          // The instant was checked above, so what is left is the store's failure.
-          return exitCodes.storeFailure
-        }
-        if (view.right === null) {
-          const when = asOfOptions.right.asOf === undefined ? '' : ` as of ${asOfOptions.right.asOf}`
-          complain(io, viewCommand.name, `licence ${licenceNumber.right} is not recorded${when}`)
-          return exitCodes.refused
-        }
-        await writeLine(io.stdout, JSON.stringify(view.right, null, 2))
-        return exitCodes.ok
-      },
-      readOnly,
-    )
+    return withReadOnlyStore(io, viewCommand, storeUrlOf(values.store, io), async (store) => {
+      const view = await readLicenceView(store, licenceNumber.right, asOfOptions.right)
+      if (E.isLeft(view)) {
+        complain(io, viewCommand.name, view.left.message)
+        // The instant was checked above, so what is left is the store's failure.
+        return exitCodes.storeFailure
+      }
+      if (view.right === null) {
+        const when = asOfOptions.right.asOf === undefined ? '' : ` as of ${asOfOptions.right.asOf}`
+        complain(io, viewCommand.name, `licence ${licenceNumber.right} is not recorded${when}`)
+        return exitCodes.refused
+      }
+      await writeLine(io.stdout, JSON.stringify(view.right, null, 2))
+      return exitCodes.ok
+    })
   },
 }
