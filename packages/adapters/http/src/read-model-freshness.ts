@@ -35,11 +35,21 @@ export interface ReadModelFreshness {
   readonly current: () => Promise<E.Either<StoreError, Freshness>>
   /** Starts catching up in the background, unless it already is. */
   readonly start: () => void
-  /** Stops after the batch in flight; resolves when the background catch-up has ended. */
+  /**
+   * Stops after the batch in flight; resolves when the background catch-up has ended, or after
+   * `stopGraceMs` when its batch is stuck on a store that does not answer.
+   */
   readonly stop: () => Promise<void>
 }
 
 export const defaultInlineCatchUpLimit = 500
+
+/**
+ * How long closing waits for a batch in flight. A store that stopped answering would otherwise hold
+ * the server's shutdown for good; a batch abandoned here commits or fails on its own, in one
+ * transaction either way, so the read model is never left half-written.
+ */
+const stopGraceMs = 2_000
 
 export const readModelFreshness = (options: {
   readonly store: Pick<EventStore, 'headPosition'>
@@ -109,7 +119,10 @@ export const readModelFreshness = (options: {
     start,
     stop: async () => {
       stopped = true
-      await background
+      if (background === undefined) return
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([background, new Promise((resolve) => (timer = setTimeout(resolve, stopGraceMs)))])
+      clearTimeout(timer)
     },
   }
 }
