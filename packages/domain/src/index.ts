@@ -63,6 +63,7 @@ export {
   decodeStoredEventShape,
   LicenceStreamId,
   Sha256Hex,
+  type Sha256HexBrand,
   StoredEventCodec,
   StoredEventMetadataCodec,
 } from './history/stored-event.js'
@@ -129,11 +130,22 @@ export {
   LicenceStatusChanged,
   PhotoRejected,
   PhotoSubmitted,
+  photoRejectionSources,
   type VoidReason,
   voidReasons,
 } from './licence/events.js'
 export { jsonDepthProblem, maxJsonDepth } from './licence/input-depth.js'
+export {
+  asString,
+  describeCodec,
+  type JsonSchema,
+  jsonSchemaOf,
+  type SchemaOptions,
+  type SchemaSide,
+  withSchema,
+} from './licence/json-schema.js'
 export { commandRoles, commandsDeciding, rolesCausing } from './licence/roles.js'
+export { oneOf } from './licence/rule-codecs.js'
 export {
   barsDriving,
   changesBetween,
@@ -164,28 +176,35 @@ export {
   CalendarRecord,
   type ChangeKind,
   Changes,
+  Count,
   changeKinds,
   citizenIdCheckCharacter,
   Holder,
   Id,
+  type IdBrand,
   Instant,
+  type InstantBrand,
   isCitizenIdNumber,
   isInstant,
   isLocalDate,
-  type LicenceClass,
+  LicenceClass,
   LicenceClasses,
   LicenceNumber,
-  type LicenceStatus,
+  type LicenceNumberBrand,
+  LicenceStatus,
   LicenceStatuses,
   LocalDate,
+  type LocalDateBrand,
   licenceClasses,
   licenceStatuses,
   Name,
+  type NameBrand,
   type PhotoDefect,
   PhotoDefects,
   photoDefects,
   RejectionReasons,
   Uuid,
+  type UuidBrand,
   ValidUntil,
 } from './licence/values.js'
 export { inMemoryEventStore } from './store/in-memory.js'

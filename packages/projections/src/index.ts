@@ -76,15 +76,15 @@ export {
 } from './views/as-of.js'
 export {
   type ELicenceState,
-  type ELicenceView,
+  ELicenceView,
   type ELicenceViewState,
   eLicenceStates,
   eLicenceView,
-  type InvalidationRecord,
-  type PhotoRejectionRecord,
+  InvalidationRecord,
+  PhotoRejectionRecord,
 } from './views/e-licence.js'
 export {
-  type ReviewQueueEntry,
+  ReviewQueueEntry,
   type ReviewQueueOptions,
   type ReviewQueueState,
   reviewQueueView,
@@ -104,7 +104,7 @@ export {
   type TimelineEntry,
 } from './views/timeline.js'
 export {
-  type Verification,
+  Verification,
   type VerificationReason,
   verificationReasons,
   verifyAt,

@@ -63,8 +63,11 @@ export type TransportErrorCode =
   | 'invalid-request'
   | 'not-found'
   | 'method-not-allowed'
+  | 'request-timeout'
   | 'payload-too-large'
+  | 'uri-too-long'
   | 'unsupported-media-type'
+  | 'header-fields-too-large'
   | 'shutting-down'
   | 'internal-error'
 
@@ -141,8 +144,11 @@ const frameworkErrorCodes: Readonly<Partial<Record<number, TransportErrorCode>>>
   403: 'forbidden',
   404: 'not-found',
   405: 'method-not-allowed',
+  408: 'request-timeout',
   413: 'payload-too-large',
+  414: 'uri-too-long',
   415: 'unsupported-media-type',
+  431: 'header-fields-too-large',
 }
 
 /**
@@ -161,6 +167,22 @@ export const fromFrameworkError = (error: unknown): HttpFailure => {
   }
   return transportFailure(status, frameworkErrorCodes[status] ?? 'invalid-request', message)
 }
+
+/**
+ * Errors Node's HTTP parser raises on a connection before there is a request to answer (Fastify's
+ * `clientErrorHandler`): a request too slow to arrive, header fields over Node's limit, anything
+ * else that does not parse as HTTP.
+ */
+export const fromClientError = (error: { readonly code?: string | undefined }): HttpFailure =>
+  error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? transportFailure(408, 'request-timeout', 'the request did not arrive in time')
+    : error.code === 'HPE_HEADER_OVERFLOW'
+      ? transportFailure(
+          431,
+          'header-fields-too-large',
+          'the request header fields (the URL included) are too large',
+        )
+      : transportFailure(400, 'invalid-request', 'the request is not valid HTTP')
 
 /** Sends a failure; a 401 names the scheme the client should use (RFC 6750). */
 export const sendFailure = (reply: FastifyReply, failure: HttpFailure): FastifyReply => {

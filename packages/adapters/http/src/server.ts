@@ -12,7 +12,8 @@
  * })
  * await app.listen({ host: '127.0.0.1', port: 0 })
  */
-
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import {
   type ActorRole,
   type CommandHandler,
@@ -32,8 +33,14 @@ import {
 import { nodeSha256Hex } from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
-import { fromFrameworkError, sendFailure, transportFailure } from './errors.js'
-import { openApiDocument } from './openapi.js'
+import {
+  fromClientError,
+  fromFrameworkError,
+  type HttpFailure,
+  sendFailure,
+  transportFailure,
+} from './errors.js'
+import { maxPathParameterLength, openApiDocument } from './openapi.js'
 import { readModelFreshness } from './read-model-freshness.js'
 import { registerCommandRoutes } from './routes/commands.js'
 import { registerLicenceRoutes } from './routes/licences.js'
@@ -99,6 +106,22 @@ export interface ServerOptions {
   readonly inlineCatchUpLimit?: number
 }
 
+/**
+ * Answers a connection whose request Node could not parse, in the `Error` shape. There is no request
+ * to reply through, so the response is written on the socket, which then closes, as Node's own does.
+ */
+const answerOnSocket = (failure: HttpFailure, socket: Duplex): void => {
+  if (socket.writable) {
+    const body = JSON.stringify(failure.body)
+    socket.write(
+      `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? ''}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy()
+}
+
 /** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
 const defaultBodyLimit = 64 * 1024
 
@@ -109,9 +132,17 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     bodyLimit: options.bodyLimit ?? defaultBodyLimit,
     // On close, idle keep-alive sockets are dropped at once; requests in flight still finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered below, in the Error shape.
+    return503OnClosing: false,
     // A client that trickles its request in (slowloris) is cut off instead of holding a socket.
     requestTimeout: 30_000,
+    routerOptions: { maxParamLength: maxPathParameterLength },
+    // A URL that does not decode (400) or a path parameter over the limit (414), before any route.
+    frameworkErrors: (error, _request, reply) => sendFailure(reply, fromFrameworkError(error)),
+    // A connection reset has no one left to answer.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code !== 'ECONNRESET' && !socket.destroyed) answerOnSocket(fromClientError(error), socket)
+    },
   })
 
   const decoder = options.decoder ?? defaultStoredEventDecoder
@@ -128,6 +159,14 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+  })
+  // `/healthz` answers for itself while closing, in its own shape, for the load balancer.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (closing && request.routeOptions.url !== '/healthz') {
+      sendFailure(reply, transportFailure(503, 'shutting-down', 'the server is shutting down'))
+      return
+    }
+    done()
   })
   // A request in flight when shutdown began is answered, and its connection closed with it: a
   // keep-alive socket left open would hold `close()` until the keep-alive timeout.

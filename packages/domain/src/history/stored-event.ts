@@ -15,18 +15,23 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { validationIssues } from '../licence/commands.js'
 import type { InvalidInputIssue } from '../licence/errors.js'
+import { describeCodec } from '../licence/json-schema.js'
 import { Actor, Id, Instant, isCitizenIdNumber, Uuid } from '../licence/values.js'
 import type { StoredEvent } from '../store/port.js'
 import { licenceNumberOfStream } from '../store/streams.js'
 
-interface Sha256HexBrand {
+export interface Sha256HexBrand {
   readonly Sha256Hex: unique symbol
 }
+const sha256HexPattern = /^[0-9a-f]{64}$/
 /** A SHA-256 digest as 64 lowercase hex digits. */
-export const Sha256Hex = t.brand(
-  t.string,
-  (value): value is t.Branded<string, Sha256HexBrand> => /^[0-9a-f]{64}$/.test(value),
-  'Sha256Hex',
+export const Sha256Hex = describeCodec(
+  t.brand(
+    t.string,
+    (value): value is t.Branded<string, Sha256HexBrand> => sha256HexPattern.test(value),
+    'Sha256Hex',
+  ),
+  { pattern: sha256HexPattern.source, description: 'A SHA-256 digest, 64 lowercase hex digits.' },
 )
 
 interface LicenceStreamIdBrand {

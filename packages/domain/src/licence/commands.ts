@@ -12,6 +12,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { type InvalidInputIssue, invalidCommand, type LicenceError } from './errors.js'
 import { jsonDepthProblem } from './input-depth.js'
+import { describeCodec } from './json-schema.js'
 import {
   Actor,
   Authority,
@@ -34,26 +35,40 @@ export const CommandMetadata = t.exact(
 )
 export type CommandMetadata = t.TypeOf<typeof CommandMetadata>
 
-/** A codec that also checks a relation between decoded fields, reported at the codec's own path. */
-const satisfying = <A, O>(codec: t.Type<A, O, unknown>, problem: (value: A) => string | undefined) =>
-  new t.Type<A, O, unknown>(
-    codec.name,
-    codec.is,
-    (input, context) =>
-      pipe(
-        codec.validate(input, context),
-        E.flatMap((value) => {
-          const message = problem(value)
-          return message === undefined ? t.success(value) : t.failure(input, context, message)
-        }),
-      ),
-    codec.encode,
+/**
+ * A codec that also checks a relation between decoded fields, reported at the codec's own path.
+ * JSON Schema cannot compare two fields, so `beyondSchema` says in the schema's description what
+ * the server checks besides.
+ */
+const satisfying = <A, O>(
+  codec: t.Type<A, O, unknown>,
+  problem: (value: A) => string | undefined,
+  beyondSchema: string,
+) =>
+  describeCodec(
+    new t.Type<A, O, unknown>(
+      codec.name,
+      codec.is,
+      (input, context) =>
+        pipe(
+          codec.validate(input, context),
+          E.flatMap((value) => {
+            const message = problem(value)
+            return message === undefined ? t.success(value) : t.failure(input, context, message)
+          }),
+        ),
+      codec.encode,
+    ),
+    { description: beyondSchema },
+    codec,
   )
 
 const validityInOrder = (value: { readonly validFrom: string; readonly validUntil: string }) =>
   value.validUntil !== 'long-term' && value.validUntil < value.validFrom
     ? `validUntil ${value.validUntil} is before validFrom ${value.validFrom}`
     : undefined
+const validityInOrderNote =
+  'The server also refuses a `validUntil` before `validFrom`, which JSON Schema cannot express.'
 
 const command = <T extends string, D extends t.Mixed>(type: T, data: D) =>
   t.exact(t.type({ type: t.literal(type), data, metadata: CommandMetadata }), type)
@@ -74,6 +89,7 @@ export const RecordLicence = command(
       }),
     ),
     validityInOrder,
+    validityInOrderNote,
   ),
 )
 
@@ -121,6 +137,7 @@ export const RenewLicence = command(
       }),
     ),
     validityInOrder,
+    validityInOrderNote,
   ),
 )
 

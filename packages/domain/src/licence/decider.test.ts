@@ -102,8 +102,11 @@ describe('rule 9: the calendar is never guessed', () => {
       fc.property(historyArb({ start: lateStart, decider: withFallback }), (history) => {
         for (const event of history.events) {
           if (event.type !== 'ELicenceApplied' && event.type !== 'PhotoSubmitted') continue
+          // Instants compared as instants: a UTC `reviewDueAt` of 2026-12-31T16:00Z is 2027 in Shanghai.
+          const firstUncovered = Date.parse('2027-01-01T00:00:00+08:00')
           expect(event.data.calendar.fallback).toBe(
-            event.data.reviewDueAt >= '2027-01-01' || event.metadata.at >= '2027',
+            Date.parse(event.data.reviewDueAt) >= firstUncovered ||
+              Date.parse(event.metadata.at) >= firstUncovered,
           )
           expect(
             history.entries.some(

@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { Photo, validationIssues } from './commands.js'
+import { oneOf } from './rule-codecs.js'
 import {
   Authority,
   CalendarRecord,
@@ -53,7 +54,7 @@ export const PhotoRejected = event('PhotoRejected', {
   reasons: RejectionReasons,
   /** The submitted photo that was rejected; null for the photo on file. */
   photoId: t.union([Id, t.null]),
-  source: t.keyof({ review: null, reviewer: null, submission: null }),
+  source: oneOf(photoRejectionSources),
   rejectedAt: Instant,
 })
 
@@ -90,7 +91,7 @@ export const invalidationReasons = ['renewal', 'licence-revoked'] as const
 export type InvalidationReason = (typeof invalidationReasons)[number]
 export const ELicenceInvalidated = event('ELicenceInvalidated', {
   eLicenceId: Id,
-  reason: t.keyof({ renewal: null, 'licence-revoked': null }),
+  reason: oneOf(invalidationReasons),
   changes: Changes,
   invalidatedAt: Instant,
 })
@@ -99,7 +100,7 @@ export const voidReasons = ['licence-renewed', 'licence-status', 'licence-expire
 export type VoidReason = (typeof voidReasons)[number]
 export const ApplicationVoided = event('ApplicationVoided', {
   applicationId: Id,
-  reason: t.keyof({ 'licence-renewed': null, 'licence-status': null, 'licence-expired': null }),
+  reason: oneOf(voidReasons),
   voidedAt: Instant,
 })
 

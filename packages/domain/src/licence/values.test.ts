@@ -51,6 +51,45 @@ describe('dates and instants', () => {
   })
 })
 
+describe('real calendar dates, stated as a pattern', () => {
+  // The oracle is the JavaScript calendar: a date is real when a UTC Date built from it reads back the same.
+  const isRealDate = (year: number, month: number, day: number): boolean => {
+    const date = new Date(0)
+    date.setUTCFullYear(year, month - 1, day)
+    return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  }
+  it('accepts exactly the real dates of years 0000–9999, leap years included', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        (year, month, day) => {
+          const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
+          expect(isRight(LocalDate.decode(text))).toBe(
+            month >= 1 && month <= 12 && isRealDate(year, month, day),
+          )
+        },
+      ),
+      { numRuns: 5000 },
+    )
+    for (let year = 0; year <= 9999; year++) {
+      const yyyy = String(year).padStart(4, '0')
+      expect(isRight(LocalDate.decode(`${yyyy}-02-29`)), yyyy).toBe(isRealDate(year, 2, 29))
+      expect(isRight(LocalDate.decode(`${yyyy}-02-28`)), yyyy).toBe(true)
+    }
+    for (const [text, real] of [
+      ['2000-02-29', true],
+      ['1900-02-29', false],
+      ['2024-02-29', true],
+      ['2100-02-29', false],
+      ['0000-02-29', true],
+      ['2026-12-31', true],
+    ] as const)
+      expect(isRight(LocalDate.decode(text))).toBe(real)
+  })
+})
+
 describe('sets', () => {
   it('stores classes sorted and refuses repeated, unknown or no classes', () => {
     expect(LicenceClasses.decode(['C1', 'A1', 'B2'])).toEqual({ _tag: 'Right', right: ['A1', 'B2', 'C1'] })

@@ -8,11 +8,7 @@
  * isRight(LicenceNumber.decode('110105194912310021')) // false: wrong check character
  */
 import * as t from 'io-ts'
-
-const brandedString = <B extends { readonly [K in N]: symbol }, N extends string>(
-  name: N,
-  isValid: (value: string) => boolean,
-) => t.brand(t.string, (value): value is t.Branded<string, B> => isValid(value), name)
+import { brandedString, oneOf, plain, setOf } from './rule-codecs.js'
 
 // ── licence numbers (GB 11643 citizen ID, ISO 7064 MOD 11-2 check character) ─────────────────────
 
@@ -27,123 +23,103 @@ export const citizenIdCheckCharacter = (first17: string): string => {
 }
 
 const citizenIdPattern = /^\d{17}[\dX]$/
-export const isCitizenIdNumber = (value: string): boolean =>
-  citizenIdPattern.test(value) && citizenIdCheckCharacter(value) === value.charAt(17)
 
 export interface LicenceNumberBrand {
   readonly LicenceNumber: unique symbol
 }
-export const LicenceNumber = brandedString<LicenceNumberBrand, 'LicenceNumber'>(
-  'LicenceNumber',
-  isCitizenIdNumber,
-)
+export const LicenceNumber = brandedString<LicenceNumberBrand, 'LicenceNumber'>('LicenceNumber', {
+  pattern: citizenIdPattern,
+  check: {
+    isValid: (value) => citizenIdCheckCharacter(value) === value.charAt(17),
+    beyondSchema:
+      'The server also verifies the check character (ISO 7064 MOD 11-2 over the first 17 digits), which a JSON Schema pattern cannot express.',
+  },
+  description: 'The holder’s 18-character citizen ID number (GB 11643), `X` upper case.',
+  examples: ['11010519491231002X'],
+})
 export type LicenceNumber = t.TypeOf<typeof LicenceNumber>
+export const isCitizenIdNumber = (value: string): boolean => LicenceNumber.is(value)
 
 // ── dates and instants ─────────────────────────────────────────────────────────────────────────────
 
-const localDatePattern = /^(\d{4})-(\d{2})-(\d{2})$/
+// A real calendar date as a pattern, so JSON Schema states it too: months of 31 and of 30 days, a
+// February of 28, and 29 February in leap years (divisible by 4, centuries only when by 400).
+const anyYear = '\\d{4}'
+const dayOfMonth = `(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))`
+const leapYear = '(?:\\d{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)'
+const localDateSource = `(?:${anyYear}-${dayOfMonth}|${leapYear}-02-29)`
+const localDatePattern = new RegExp(`^${localDateSource}$`)
 
-const daysInMonth = (year: number, month: number): number =>
-  month === 2
-    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
-      ? 29
-      : 28
-    : [4, 6, 9, 11].includes(month)
-      ? 30
-      : 31
-
-export const isLocalDate = (value: string): boolean => {
-  const match = localDatePattern.exec(value)
-  if (match === null) return false
-  const year = Number(match[1])
-  const month = Number(match[2])
-  const day = Number(match[3])
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
-}
+export const isLocalDate = (value: string): boolean => localDatePattern.test(value)
 
 export interface LocalDateBrand {
   readonly LocalDate: unique symbol
 }
 /** `YYYY-MM-DD`, a real calendar date. */
-export const LocalDate = brandedString<LocalDateBrand, 'LocalDate'>('LocalDate', isLocalDate)
+export const LocalDate = brandedString<LocalDateBrand, 'LocalDate'>('LocalDate', {
+  pattern: localDatePattern,
+  format: 'date',
+  description: '`YYYY-MM-DD`, a real calendar date (2026-02-30 is refused).',
+  examples: ['2020-03-15'],
+})
 export type LocalDate = t.TypeOf<typeof LocalDate>
 
-const instantPattern =
-  /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/
+const instantPattern = new RegExp(
+  `^${localDateSource}T(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d{1,9})?)?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$`,
+)
 
-export const isInstant = (value: string): boolean => {
-  const match = instantPattern.exec(value)
-  return match !== null && isLocalDate(match[1] ?? '') && Number.isFinite(Date.parse(value))
-}
+// Every string of this pattern is one `Date.parse` reads (years 0000–9999): the pattern says it all.
+export const isInstant = (value: string): boolean => instantPattern.test(value)
 
 export interface InstantBrand {
   readonly Instant: unique symbol
 }
 /** ISO-8601 instant with an explicit offset or `Z`: a time without one is ambiguous and refused. */
-export const Instant = brandedString<InstantBrand, 'Instant'>('Instant', isInstant)
+export const Instant = brandedString<InstantBrand, 'Instant'>('Instant', {
+  pattern: instantPattern,
+  description:
+    'An ISO-8601 instant with an explicit offset or `Z` (seconds and up to 9 fraction digits optional); one without an offset is refused.',
+  examples: ['2026-10-01T09:00:00+08:00'],
+})
 export type Instant = t.TypeOf<typeof Instant>
 
 // ── identifiers ───────────────────────────────────────────────────────────────────────────────────
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 export interface UuidBrand {
   readonly Uuid: unique symbol
 }
-export const Uuid = brandedString<UuidBrand, 'Uuid'>('Uuid', (value) => uuidPattern.test(value))
+export const Uuid = brandedString<UuidBrand, 'Uuid'>('Uuid', {
+  pattern: uuidPattern,
+  format: 'uuid',
+  description: 'A UUID.',
+})
 export type Uuid = t.TypeOf<typeof Uuid>
 
 export interface IdBrand {
   readonly Id: unique symbol
 }
 /** applicationId, photo id, accountId and the like: non-empty, at most 128 characters. */
-export const Id = brandedString<IdBrand, 'Id'>('Id', (value) => value.length > 0 && value.length <= 128)
+export const Id = brandedString<IdBrand, 'Id'>('Id', {
+  minLength: 1,
+  maxLength: 128,
+  description: 'A non-empty id.',
+})
 export type Id = t.TypeOf<typeof Id>
 
 export interface NameBrand {
   readonly Name: unique symbol
 }
 /** A person's or an authority's name: non-blank, at most 128 characters. */
-export const Name = brandedString<NameBrand, 'Name'>(
-  'Name',
-  (value) => value.trim().length > 0 && value.length <= 128,
-)
+export const Name = brandedString<NameBrand, 'Name'>('Name', {
+  // Not only white space: `\S` is exactly what `String.prototype.trim` keeps.
+  pattern: /\S/,
+  maxLength: 128,
+  description: 'A name, not blank.',
+})
 export type Name = t.TypeOf<typeof Name>
 
 // ── sets ──────────────────────────────────────────────────────────────────────────────────────────
-
-const keysOf = <K extends string>(members: ReadonlyArray<K>): { [P in K]: null } =>
-  Object.fromEntries(members.map((member) => [member, null])) as { [P in K]: null }
-
-/**
- * A set carried as a JSON array. A repeated member is invalid input (DESIGN §3); decoding returns the
- * members in their canonical order, so equal sets are equal arrays.
- */
-const setOf = <K extends string>(
-  name: string,
-  members: ReadonlyArray<K>,
-  options: { readonly nonEmpty: boolean; readonly check?: (set: ReadonlyArray<K>) => string | undefined },
-): t.Type<ReadonlyArray<K>, ReadonlyArray<K>, unknown> => {
-  const member = t.keyof(keysOf(members), members.join(' | '))
-  const array = t.readonlyArray(member)
-  const rank = new Map(members.map((value, index) => [value, index]))
-  return new t.Type<ReadonlyArray<K>, ReadonlyArray<K>, unknown>(
-    name,
-    (input): input is ReadonlyArray<K> => array.is(input),
-    (input, context) => {
-      const decoded = array.validate(input, context)
-      if (decoded._tag === 'Left') return decoded
-      const values = decoded.right
-      if (options.nonEmpty && values.length === 0)
-        return t.failure(input, context, `${name} must not be empty`)
-      if (new Set(values).size !== values.length)
-        return t.failure(input, context, `${name} has a repeated member`)
-      const sorted = [...values].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0))
-      const problem = options.check?.(sorted)
-      return problem === undefined ? t.success(sorted) : t.failure(input, context, problem)
-    },
-    (values) => values,
-  )
-}
 
 export const licenceClasses = [
   'A1',
@@ -166,7 +142,11 @@ export const licenceClasses = [
 ] as const
 export type LicenceClass = (typeof licenceClasses)[number]
 /** 准驾车型: a non-empty set of classes, stored sorted. */
-export const LicenceClasses = setOf<LicenceClass>('LicenceClasses', licenceClasses, { nonEmpty: true })
+export const LicenceClass = oneOf(licenceClasses, 'LicenceClass')
+export const LicenceClasses = setOf<LicenceClass>('LicenceClasses', licenceClasses, {
+  nonEmpty: true,
+  description: '准驾车型: the classes of vehicle the licence allows, at least one.',
+})
 
 export const licenceStatuses = [
   'A',
@@ -191,9 +171,11 @@ export const licenceStatuses = [
 ] as const
 export type LicenceStatus = (typeof licenceStatuses)[number]
 /** 驾驶证状态 (GA 581.5): non-empty, and `A` (normal) only stands alone. */
+export const LicenceStatus = oneOf(licenceStatuses, 'LicenceStatus')
 export const LicenceStatuses = setOf<LicenceStatus>('LicenceStatuses', licenceStatuses, {
   nonEmpty: true,
-  check: (set) => (set.includes('A') && set.length > 1 ? 'status A (normal) only stands alone' : undefined),
+  alone: { member: 'A', message: 'status A (normal) only stands alone' },
+  description: '驾驶证状态 (GA 581.5 letters), at least one; `A` (normal) only stands alone.',
 })
 
 export const photoDefects = [
@@ -220,9 +202,15 @@ export const photoDefects = [
 ] as const
 export type PhotoDefect = (typeof photoDefects)[number]
 /** Defects found on a photo; may be empty (a good photo). */
-export const PhotoDefects = setOf<PhotoDefect>('PhotoDefects', photoDefects, { nonEmpty: false })
+export const PhotoDefects = setOf<PhotoDefect>('PhotoDefects', photoDefects, {
+  nonEmpty: false,
+  description: 'Defects found on a photo; empty for a good one.',
+})
 /** Reasons a photo is rejected: at least one. */
-export const RejectionReasons = setOf<PhotoDefect>('RejectionReasons', photoDefects, { nonEmpty: true })
+export const RejectionReasons = setOf<PhotoDefect>('RejectionReasons', photoDefects, {
+  nonEmpty: true,
+  description: 'Why a photo is rejected, at least one defect.',
+})
 
 /** Rejection reasons in their canonical order (a set built in code, not decoded). */
 export const sortDefects = (defects: Iterable<PhotoDefect>): ReadonlyArray<PhotoDefect> => {
@@ -243,13 +231,17 @@ export type Holder = t.TypeOf<typeof Holder>
 
 export const actorRoles = ['holder', 'registry', 'reviewer', 'system', 'verifier', 'auditor'] as const
 export type ActorRole = (typeof actorRoles)[number]
-export const ActorRole = t.keyof(keysOf(actorRoles), actorRoles.join(' | '))
+export const ActorRole = oneOf(actorRoles, actorRoles.join(' | '))
 export const Actor = t.exact(t.type({ role: ActorRole, id: Id }), 'Actor')
 export type Actor = t.TypeOf<typeof Actor>
 
 export const changeKinds = ['class', 'expiry', 'authority'] as const
 export type ChangeKind = (typeof changeKinds)[number]
-export const Changes = setOf<ChangeKind>('Changes', changeKinds, { nonEmpty: false })
+export const Changes = setOf<ChangeKind>('Changes', changeKinds, {
+  nonEmpty: false,
+  description:
+    'What a renewal changed: `class` (the set of classes), `expiry` (validFrom or validUntil), `authority` (its code).',
+})
 
 /** Which calendar computed a `reviewDueAt` (rule 9). */
 export const CalendarRecord = t.exact(
@@ -257,3 +249,12 @@ export const CalendarRecord = t.exact(
   'CalendarRecord',
 )
 export type CalendarRecord = t.TypeOf<typeof CalendarRecord>
+
+// ── values of read models and stored events ───────────────────────────────────────────────────────
+
+/** A count or a position: a non-negative safe integer. */
+export const Count = plain(
+  'Count',
+  (input): input is number => typeof input === 'number' && Number.isSafeInteger(input) && input >= 0,
+  { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+)

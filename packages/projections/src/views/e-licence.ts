@@ -13,62 +13,96 @@
  * view?.state // 'issued'
  */
 import {
+  asString,
   type CalendarRecord,
-  type ChangeKind,
+  Changes,
+  Count,
   type DecodedStoredEvent,
   evolve,
-  type Id,
-  type InvalidationReason,
+  Id,
+  Instant,
   initialState,
-  type LicenceRecord,
-  type PhotoDefect,
+  invalidationReasons,
+  LicenceRecorded,
+  oneOf,
+  photoRejectionSources,
   type RecordedLicence,
+  RejectionReasons,
+  Sha256Hex,
 } from '@elicence/domain'
+import * as t from 'io-ts'
 import type { View } from './view.js'
 
 export const eLicenceStates = ['none', 'pending-review', 'awaiting-photo', 'issued', 'invalidated'] as const
 export type ELicenceState = (typeof eLicenceStates)[number]
 
-export interface PhotoRejectionRecord {
-  readonly applicationId: string
-  readonly reasons: ReadonlyArray<PhotoDefect>
-  /** The rejected submission, or null for the photo on file. */
-  readonly photoId: string | null
-  readonly source: 'review' | 'reviewer' | 'submission'
-  readonly at: string
-}
+// The read model's codecs are the source of its types and of its JSON Schema (the HTTP document).
+// Fields the domain's state brands (the licence record, the ids it hands back to `evolve`) keep
+// their brands; the others are plain strings in TypeScript but carry the checks, and so the
+// schema, of the value.
+const instant = asString(Instant)
+const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null])
 
-export interface InvalidationRecord {
-  readonly eLicenceId: Id
-  readonly reason: InvalidationReason
-  readonly changes: ReadonlyArray<ChangeKind>
-  readonly at: string
-}
+export const PhotoRejectionRecord = t.readonly(
+  t.exact(
+    t.type({
+      applicationId: asString(Id),
+      reasons: RejectionReasons,
+      /** The rejected submission, or null for the photo on file. */
+      photoId: nullable(asString(Id)),
+      source: oneOf(photoRejectionSources),
+      at: instant,
+    }),
+  ),
+  'PhotoRejectionRecord',
+)
+export type PhotoRejectionRecord = t.TypeOf<typeof PhotoRejectionRecord>
 
-export interface ELicenceView extends LicenceRecord {
-  readonly streamId: string
-  readonly state: ELicenceState
-  /** The active e-licence, else the last one issued (invalidated since), else null. */
-  readonly eLicenceId: Id | null
-  readonly issuedAt: string | null
-  readonly issuedCount: number
-  /** The open application, else null. */
-  readonly applicationId: Id | null
-  readonly appliedAt: string | null
-  /** Null while no application is open and while a photo is awaited. */
-  readonly reviewDueAt: string | null
-  /** Rejections of the open (or last) application's photos, oldest first. */
-  readonly photoRejections: ReadonlyArray<PhotoRejectionRecord>
-  readonly lastInvalidation: InvalidationRecord | null
-  /** Stream version of the last event applied. */
-  readonly version: number
-  /** Global position of the last event applied. */
-  readonly position: number
-  /** Chain hash of the last event applied: the stream is proven complete up to `version` by it. */
-  readonly hash: string
-  /** Business time (`metadata.at`) of the last event applied. */
-  readonly updatedAt: string
-}
+export const InvalidationRecord = t.readonly(
+  t.exact(
+    t.type({
+      eLicenceId: Id,
+      reason: oneOf(invalidationReasons),
+      changes: Changes,
+      at: instant,
+    }),
+  ),
+  'InvalidationRecord',
+)
+export type InvalidationRecord = t.TypeOf<typeof InvalidationRecord>
+
+export const ELicenceView = t.readonly(
+  t.exact(
+    t.type({
+      streamId: t.string,
+      // The domain's licence record (`LicenceRecord`): the fields of the event that records it.
+      ...LicenceRecorded.type.props.data.type.props,
+      state: oneOf(eLicenceStates),
+      /** The active e-licence, else the last one issued (invalidated since), else null. */
+      eLicenceId: nullable(Id),
+      issuedAt: nullable(instant),
+      issuedCount: Count,
+      /** The open application, else null. */
+      applicationId: nullable(Id),
+      appliedAt: nullable(instant),
+      /** Null while no application is open and while a photo is awaited. */
+      reviewDueAt: nullable(instant),
+      /** Rejections of the open (or last) application's photos, oldest first. */
+      photoRejections: t.readonlyArray(PhotoRejectionRecord),
+      lastInvalidation: nullable(InvalidationRecord),
+      /** Stream version of the last event applied. */
+      version: Count,
+      /** Global position of the last event applied. */
+      position: Count,
+      /** Chain hash of the last event applied: the stream is proven complete up to `version` by it. */
+      hash: asString(Sha256Hex),
+      /** Business time (`metadata.at`) of the last event applied. */
+      updatedAt: instant,
+    }),
+  ),
+  'ELicenceView',
+)
+export type ELicenceView = t.TypeOf<typeof ELicenceView>
 
 /** Null until the licence is recorded. */
 export type ELicenceViewState = ELicenceView | null

@@ -8,22 +8,30 @@
  * const queue = foldView(reviewQueueView, decodedEvents)
  * reviewQueueOf(queue, { dueBy: '2026-10-09T10:00:00+08:00' }) // entries a reviewer may decide now
  */
-import type { DecodedStoredEvent } from '@elicence/domain'
+import { asString, Count, type DecodedStoredEvent, Id, Instant, LicenceNumber, oneOf } from '@elicence/domain'
+import * as t from 'io-ts'
 import { type ELicenceViewState, evolveELicenceView } from './e-licence.js'
 import { maskName } from './verification.js'
 import type { View } from './view.js'
 
-export interface ReviewQueueEntry {
-  readonly streamId: string
-  readonly licenceNumber: string
-  readonly holderName: string
-  readonly applicationId: string
-  readonly stage: 'pending-review' | 'awaiting-photo'
-  readonly appliedAt: string
-  /** Null while a photo is awaited. */
-  readonly reviewDueAt: string | null
-  readonly photoRejections: number
-}
+export const ReviewQueueEntry = t.readonly(
+  t.exact(
+    t.type({
+      streamId: t.string,
+      licenceNumber: asString(LicenceNumber),
+      /** Masked, like a verification's. */
+      holderName: t.string,
+      applicationId: asString(Id),
+      stage: oneOf(['pending-review', 'awaiting-photo']),
+      appliedAt: asString(Instant),
+      /** Null while a photo is awaited. */
+      reviewDueAt: t.union([asString(Instant), t.null]),
+      photoRejections: Count,
+    }),
+  ),
+  'ReviewQueueEntry',
+)
+export type ReviewQueueEntry = t.TypeOf<typeof ReviewQueueEntry>
 
 /** The queue entry a licence's view implies, or null when it has no open application. */
 export const reviewQueueEntryOf = (view: ELicenceViewState): ReviewQueueEntry | null => {

@@ -10,17 +10,22 @@
  * // { eLicence: 'valid', driving: 'allowed', holderName: '张**', licenceNumber: '110105********002X', … }
  */
 import {
+  asString,
   barsDriving,
   dayOfLocalDate,
+  Instant,
   impliedClasses,
   isAbnormal,
   isExpiredAt,
   isRevoking,
-  type LicenceClass,
-  type LicenceStatus,
+  LicenceClass,
+  LicenceStatus,
   localDayOf,
-  type ValidUntil,
+  oneOf,
+  ValidUntil,
+  withSchema,
 } from '@elicence/domain'
+import * as t from 'io-ts'
 import type { ELicenceState, ELicenceViewState } from './e-licence.js'
 
 export const verificationReasons = [
@@ -37,22 +42,31 @@ export const verificationReasons = [
 ] as const
 export type VerificationReason = (typeof verificationReasons)[number]
 
-export interface Verification {
-  /** The instant verified, as given. */
-  readonly at: string
-  readonly licenceNumber: string | null
-  readonly holderName: string | null
-  readonly eLicence: 'valid' | 'invalid' | 'none'
-  readonly driving: 'allowed' | 'not-allowed'
-  readonly classes: ReadonlyArray<LicenceClass>
-  /** Held classes plus those they imply: what the holder may drive when driving is allowed. */
-  readonly mayDrive: ReadonlyArray<LicenceClass>
-  readonly validUntil: ValidUntil | null
-  readonly statuses: ReadonlyArray<LicenceStatus>
-  /** Shown red in the app: any status but `A` alone. */
-  readonly abnormal: boolean
-  readonly reasons: ReadonlyArray<VerificationReason>
-}
+const masked = (example: string) =>
+  t.union([withSchema(t.string, { description: `Masked, e.g. ${example}.` }), t.null])
+
+export const Verification = t.readonly(
+  t.exact(
+    t.type({
+      /** The instant verified, as given. */
+      at: asString(Instant),
+      licenceNumber: masked('110105********002X'),
+      holderName: masked('张*'),
+      eLicence: oneOf(['valid', 'invalid', 'none']),
+      driving: oneOf(['allowed', 'not-allowed']),
+      classes: t.readonlyArray(LicenceClass),
+      /** Held classes plus those they imply: what the holder may drive when driving is allowed. */
+      mayDrive: t.readonlyArray(LicenceClass),
+      validUntil: t.union([ValidUntil, t.null]),
+      statuses: t.readonlyArray(LicenceStatus),
+      /** Shown red in the app: any status but `A` alone. */
+      abnormal: t.boolean,
+      reasons: t.readonlyArray(oneOf(verificationReasons)),
+    }),
+  ),
+  'Verification',
+)
+export type Verification = t.TypeOf<typeof Verification>
 
 /** Keeps the first character (the family name, usually) and masks the rest: 张三丰 → 张**. */
 export const maskName = (name: string): string => {

@@ -31,16 +31,44 @@ const contentSecurityPolicy =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+/** Every page and asset, by path: the routes below and their entries in the OpenAPI document. */
+export const webFiles = {
+  '/': {
+    file: 'holder.html',
+    mediaType: 'text/html',
+    summary: 'The holder’s live e-licence (token and licence number in the URL fragment)',
+  },
+  '/verify': {
+    file: 'verifier.html',
+    mediaType: 'text/html',
+    summary: 'The verifier’s page: paste or scan a presentation',
+  },
+  '/assets/style.css': { file: 'style.css', mediaType: 'text/css', summary: 'The pages’ style sheet' },
+  '/assets/holder.js': {
+    file: 'holder.js',
+    mediaType: 'text/javascript',
+    summary: 'The holder’s page script',
+  },
+  '/assets/verifier.js': {
+    file: 'verifier.js',
+    mediaType: 'text/javascript',
+    summary: 'The verifier’s page script',
+  },
+  // Imported by both pages' scripts.
+  '/assets/local-time.js': {
+    file: 'local-time.js',
+    mediaType: 'text/javascript',
+    summary: 'Local time formatting, shared by both scripts',
+  },
+} as const
+
 export const registerPageRoutes = (app: FastifyInstance): void => {
-  const pages: Readonly<Record<string, Asset>> = {
-    '/': load('holder.html', 'text/html; charset=utf-8'),
-    '/verify': load('verifier.html', 'text/html; charset=utf-8'),
-    '/assets/style.css': load('style.css', 'text/css; charset=utf-8'),
-    '/assets/holder.js': load('holder.js', 'text/javascript; charset=utf-8'),
-    '/assets/verifier.js': load('verifier.js', 'text/javascript; charset=utf-8'),
-    // Imported by both pages' scripts.
-    '/assets/local-time.js': load('local-time.js', 'text/javascript; charset=utf-8'),
-  }
+  const pages: Readonly<Record<string, Asset>> = Object.fromEntries(
+    Object.entries(webFiles).map(([path, { file, mediaType }]) => [
+      path,
+      load(file, `${mediaType}; charset=utf-8`),
+    ]),
+  )
   for (const [path, asset] of Object.entries(pages)) {
     app.get(path, async (_request, reply) =>
       reply

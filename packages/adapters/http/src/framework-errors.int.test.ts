@@ -1,0 +1,208 @@
+// What Fastify and Node answer by themselves — a URL that does not decode, a path parameter over
+// the limit, a body too large or not JSON, header fields too large, a request that is not HTTP, a
+// request too slow to arrive, a route that does not exist — is answered in the `Error` shape, with a
+// status the document lists for the route, on a real server over real sockets.
+import { connect } from 'node:net'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  licenceNumber,
+  recordLicenceCommand,
+  startTestServer,
+  type TestServer,
+  testTokens,
+} from './test-support/test-server.js'
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
+
+let running: TestServer
+let port: number
+let isErrorShape: (value: unknown) => boolean
+
+beforeAll(async () => {
+  running = await startTestServer()
+  const address = running.app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no TCP address')
+  port = address.port
+  const document = await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()
+  const ajv = new Ajv2020({ strict: false, allErrors: true })
+  addFormats(ajv)
+  ajv.addSchema(document, 'openapi.json')
+  const validate = ajv.getSchema('openapi.json#/components/schemas/Error')
+  if (validate === undefined) throw new Error('no Error schema')
+  isErrorShape = (value) => validate(value) === true
+})
+afterAll(async () => {
+  await running.app.close()
+})
+
+interface RawResponse {
+  readonly status: number
+  readonly headers: string
+  readonly body: unknown
+}
+
+/** Sends bytes as they are (no client to fix them up) and reads the answer until the server closes. */
+const rawRequest = (bytes: string, beforeSending?: (socket: ReturnType<typeof connect>) => void) =>
+  new Promise<RawResponse>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2)
+      const status = Number(head.split(' ')[1])
+      resolve({ status, headers: head, body: body === '' ? undefined : JSON.parse(body) })
+    })
+    socket.on('connect', () => {
+      beforeSending?.(socket)
+      if (bytes !== '') socket.write(bytes)
+    })
+  })
+
+const expectError = (body: unknown, code: string) => {
+  expect(isErrorShape(body), JSON.stringify(body)).toBe(true)
+  expect((body as { error: { code: string } }).error.code).toBe(code)
+}
+
+describe('Fastify’s and Node’s own answers, in the Error shape', () => {
+  it('a URL that does not decode: 400 invalid-request', async () => {
+    const response = await running.api.request('GET', '/licences/%zz/verification', {
+      token: testTokens.verifier,
+    })
+    expect(response.status).toBe(400)
+    expectError(response.body, 'invalid-request')
+  })
+
+  it('a path parameter over 100 characters: 414 uri-too-long', async () => {
+    const response = await running.api.request('GET', `/licences/${'1'.repeat(101)}`, {
+      token: testTokens.auditor,
+    })
+    expect(response.status).toBe(414)
+    expectError(response.body, 'uri-too-long')
+  })
+
+  it('a body over the limit: 413; a body of a type with no parser: 415; JSON that does not parse: 400', async () => {
+    const large = await running.api.request('POST', '/commands', {
+      token: testTokens.registry,
+      rawBody: JSON.stringify({ ...recordLicenceCommand(), padding: 'x'.repeat(70 * 1024) }),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(large.status).toBe(413)
+    expectError(large.body, 'payload-too-large')
+    for (const path of ['/commands', '/presentations/verify', `/licences/${licenceNumber}/presentations`]) {
+      const text = await running.api.request('POST', path, {
+        token: testTokens.holder,
+        rawBody: '<command/>',
+        headers: { 'content-type': 'application/xml' },
+      })
+      expect(text.status, path).toBe(415)
+      expectError(text.body, 'unsupported-media-type')
+      const broken = await running.api.request('POST', path, {
+        token: testTokens.holder,
+        rawBody: '{"type":',
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(broken.status, path).toBe(400)
+      expectError(broken.body, 'invalid-request')
+    }
+  })
+
+  it('a path or a method with no route: 404 not-found', async () => {
+    for (const [method, path] of [
+      ['GET', '/nowhere'],
+      ['DELETE', '/commands'],
+      ['GET', '/commands/'],
+      ['PUT', `/licences/${licenceNumber}`],
+    ] as const) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method })
+      expect(response.status, `${method} ${path}`).toBe(404)
+      expectError(await response.json(), 'not-found')
+    }
+  })
+
+  it('header fields over Node’s limit: 431 header-fields-too-large', async () => {
+    const response = await rawRequest(
+      `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20 * 1024)}\r\n\r\n`,
+    )
+    expect(response.status).toBe(431)
+    expect(response.headers.toLowerCase()).toContain('content-type: application/json')
+    expectError(response.body, 'header-fields-too-large')
+  })
+
+  it('a URL over Node’s header limit: 431 as well', async () => {
+    const response = await rawRequest(
+      `GET /licences/${'1'.repeat(20 * 1024)} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+    )
+    expect(response.status).toBe(431)
+    expectError(response.body, 'header-fields-too-large')
+  })
+
+  it('a request that is not HTTP: 400 invalid-request', async () => {
+    const response = await rawRequest('HELLO THERE\r\n\r\n')
+    expect(response.status).toBe(400)
+    expectError(response.body, 'invalid-request')
+  })
+
+  it('a request too slow to arrive: 408 request-timeout', async () => {
+    // Node raises this after `requestTimeout` (30 s); the same error, delivered the way Node delivers it.
+    const response = await rawRequest('', (socket) => {
+      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n')
+      setTimeout(() => {
+        const serverSide = [...serverSockets].find((candidate) => candidate.remotePort === socket.localPort)
+        running.app.server.emit(
+          'clientError',
+          Object.assign(new Error('request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }),
+          serverSide,
+        )
+      }, 50)
+    })
+    expect(response.status).toBe(408)
+    expectError(response.body, 'request-timeout')
+  })
+})
+
+const serverSockets = new Set<import('node:net').Socket>()
+beforeAll(() => {
+  running.app.server.on('connection', (socket) => {
+    serverSockets.add(socket)
+    socket.on('close', () => serverSockets.delete(socket))
+  })
+})
+
+describe('while the server shuts down', () => {
+  it('answers a request that arrives then 503 shutting-down, and /healthz in its own shape', async () => {
+    const closingServer = await startTestServer()
+    const address = closingServer.app.server.address()
+    if (address === null || typeof address === 'string') throw new Error('no TCP address')
+    const partial = (path: string) => {
+      const socket = connect({ host: '127.0.0.1', port: address.port })
+      const chunks: Buffer[] = []
+      socket.on('data', (chunk) => chunks.push(chunk))
+      const answered = new Promise<RawResponse>((resolve) =>
+        socket.on('close', () => {
+          const [head = '', body = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n', 2)
+          resolve({ status: Number(head.split(' ')[1]), headers: head, body: JSON.parse(body) })
+        }),
+      )
+      // A request begun before shutdown keeps its connection open; it ends after shutdown began.
+      socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n`))
+      return { finish: () => socket.write(`Authorization: Bearer ${testTokens.auditor}\r\n\r\n`), answered }
+    }
+    const view = partial(`/licences/${licenceNumber}`)
+    const health = partial('/healthz')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const closed = closingServer.app.close()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    view.finish()
+    health.finish()
+    const [viewResponse, healthResponse] = await Promise.all([view.answered, health.answered])
+    await closed
+    expect(viewResponse.status).toBe(503)
+    expectError(viewResponse.body, 'shutting-down')
+    expect(healthResponse.status).toBe(503)
+    expect(healthResponse.body).toMatchObject({ status: 'unavailable' })
+  })
+})

@@ -1,0 +1,131 @@
+/**
+ * Codec builders whose rules are data, so that one statement of a rule gives both the codec's check
+ * and its JSON Schema (`describeCodec`): strings by pattern and length, sets that refuse repeats and
+ * sort into canonical order, members of a fixed list, plain values picked out by a predicate. The
+ * values of DESIGN §2 are built from them in `values.ts`.
+ *
+ * @example
+ * const Id = brandedString<IdBrand, 'Id'>('Id', { minLength: 1, maxLength: 128, description: 'A non-empty id.' })
+ * jsonSchemaOf(Id, { side: 'input' }) // { type: 'string', minLength: 1, maxLength: 128, description: '…' }
+ */
+import * as t from 'io-ts'
+import { describeCodec, type JsonSchema } from './json-schema.js'
+
+/**
+ * What a string must be, stated once: the predicate of its codec and its JSON Schema are both built
+ * from these rules. Patterns are anchored and carry no flags, so a JSON Schema validator reads them
+ * as we do. Lengths count UTF-16 code units, as `String.length` does.
+ */
+interface StringRules {
+  readonly pattern?: RegExp
+  readonly minLength?: number
+  readonly maxLength?: number
+  readonly format?: string
+  /** A check JSON Schema cannot state; `beyondSchema` says what it is, in the schema's description. */
+  readonly check?: { readonly isValid: (value: string) => boolean; readonly beyondSchema: string }
+  readonly description: string
+  readonly examples?: ReadonlyArray<string>
+}
+
+// JSON Schema's maxLength counts code points, String.length UTF-16 code units: said where they differ.
+const utf16Note = (maxLength: number) =>
+  `At most ${maxLength} UTF-16 code units: a character outside the Basic Multilingual Plane counts as two, ` +
+  'which JSON Schema’s maxLength (counting it as one) cannot state.'
+
+const stringRulesSchema = (rules: StringRules): JsonSchema => ({
+  type: 'string',
+  ...(rules.pattern === undefined ? {} : { pattern: rules.pattern.source }),
+  ...(rules.minLength === undefined ? {} : { minLength: rules.minLength }),
+  ...(rules.maxLength === undefined ? {} : { maxLength: rules.maxLength }),
+  ...(rules.format === undefined ? {} : { format: rules.format }),
+  description: [
+    rules.description,
+    rules.check?.beyondSchema,
+    rules.maxLength === undefined ? undefined : utf16Note(rules.maxLength),
+  ]
+    .filter((part) => part !== undefined)
+    .join(' '),
+  ...(rules.examples === undefined ? {} : { examples: rules.examples }),
+})
+
+const satisfiesRules = (rules: StringRules) => (value: string) =>
+  (rules.pattern === undefined || rules.pattern.test(value)) &&
+  (rules.minLength === undefined || value.length >= rules.minLength) &&
+  (rules.maxLength === undefined || value.length <= rules.maxLength) &&
+  (rules.check === undefined || rules.check.isValid(value))
+
+export const brandedString = <B extends { readonly [K in N]: symbol }, N extends string>(
+  name: N,
+  rules: StringRules,
+) => {
+  const isValid = satisfiesRules(rules)
+  return describeCodec(
+    t.brand(t.string, (value): value is t.Branded<string, B> => isValid(value), name),
+    stringRulesSchema(rules),
+  )
+}
+
+const keysOf = <K extends string>(members: ReadonlyArray<K>): { [P in K]: null } =>
+  Object.fromEntries(members.map((member) => [member, null])) as { [P in K]: null }
+
+/** A codec of one member of a fixed list of strings. */
+export const oneOf = <K extends string>(members: ReadonlyArray<K>, name?: string) =>
+  t.keyof(keysOf(members), name)
+
+interface SetRules<K extends string> {
+  readonly nonEmpty: boolean
+  /** A member that may only stand alone (status `A`), and the refusal's message. */
+  readonly alone?: { readonly member: K; readonly message: string }
+  readonly description: string
+}
+
+/**
+ * A set carried as a JSON array. A repeated member is invalid input (DESIGN §3); decoding returns the
+ * members in their canonical order, so equal sets are equal arrays. Its JSON Schema is built from
+ * the same rules: `uniqueItems`, `minItems`, and `alone` as "not: that member and another".
+ */
+export const setOf = <K extends string>(
+  name: string,
+  members: ReadonlyArray<K>,
+  rules: SetRules<K>,
+): t.Type<ReadonlyArray<K>, ReadonlyArray<K>, unknown> => {
+  const member = oneOf(members, members.join(' | '))
+  const array = t.readonlyArray(member)
+  const rank = new Map(members.map((value, index) => [value, index]))
+  const codec = new t.Type<ReadonlyArray<K>, ReadonlyArray<K>, unknown>(
+    name,
+    (input): input is ReadonlyArray<K> => array.is(input),
+    (input, context) => {
+      const decoded = array.validate(input, context)
+      if (decoded._tag === 'Left') return decoded
+      const values = decoded.right
+      if (rules.nonEmpty && values.length === 0) return t.failure(input, context, `${name} must not be empty`)
+      if (new Set(values).size !== values.length)
+        return t.failure(input, context, `${name} has a repeated member`)
+      if (rules.alone !== undefined && values.includes(rules.alone.member) && values.length > 1)
+        return t.failure(input, context, rules.alone.message)
+      return t.success([...values].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0)))
+    },
+    (values) => values,
+  )
+  return describeCodec(codec, {
+    type: 'array',
+    items: { enum: [...members] },
+    uniqueItems: true,
+    ...(rules.nonEmpty ? { minItems: 1 } : {}),
+    ...(rules.alone === undefined ? {} : { not: { contains: { const: rules.alone.member }, minItems: 2 } }),
+    description: `${rules.description} A set: no member twice; the server stores it in the order listed here.`,
+  })
+}
+
+/** A codec of plain TypeScript values (no brand) that `isValid` picks out. */
+export const plain = <A>(name: string, isValid: (input: unknown) => input is A, schema: JsonSchema) =>
+  describeCodec(
+    new t.Type<A, A, unknown>(
+      name,
+      isValid,
+      (input, context) => (isValid(input) ? t.success(input) : t.failure(input, context)),
+      (value) => value,
+    ),
+    schema,
+  )
