@@ -207,6 +207,12 @@ export {
   type UuidBrand,
   ValidUntil,
 } from './licence/values.js'
+export {
+  backoffWindowMs,
+  callDecide,
+  type OptimisticOptions,
+  optimisticDecideAndAppend,
+} from './store/decide-and-append.js'
 export { inMemoryEventStore } from './store/in-memory.js'
 export { partitionOfStream, partitionProblem, streamPartitionKey } from './store/partitions.js'
 export {
@@ -218,13 +224,18 @@ export {
   concurrencyConflictCode,
   corruptEvent,
   corruptEventCode,
+  type DecideAndAppend,
+  type DecideAndAppendRequest,
+  type DecideAndAppendResult,
   type EventMetadataDraft,
   type EventStore,
   type ExpectedVersion,
+  eventsAfter,
   expectedVersionMatches,
   isConcurrencyConflict,
   isCorruptEvent,
   isStoreFailure,
+  type LockedDecision,
   type NewEvent,
   type Partition,
   type ReadAllOptions,
@@ -234,6 +245,7 @@ export {
   type StoreError,
   type StoreFailure,
   type StreamRead,
+  type StreamSince,
   storeFailure,
   storeFailureCode,
 } from './store/port.js'

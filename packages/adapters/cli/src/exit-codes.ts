@@ -43,6 +43,8 @@ const exitCodeByError: Readonly<Record<HandlerErrorCode, ExitCode>> = {
   'photo-date-in-future': exitCodes.refused,
   'statuses-unchanged': exitCodes.refused,
   'calendar-not-covered': exitCodes.refused,
+  'instant-before-history': exitCodes.refused,
+  'instant-in-future': exitCodes.refused,
   // The same id sent with another body: the caller's mistake, refused by the idempotency rule.
   'command-id-reused': exitCodes.refused,
   // The handler retried and still lost the race: nothing was decided, so it is the store's outcome.

@@ -50,6 +50,9 @@ const handlerErrorStatus: Readonly<Record<HandlerErrorCode, number>> = {
   'photo-date-in-future': 422,
   'statuses-unchanged': 422,
   'calendar-not-covered': 422,
+  'instant-before-history': 422,
+  // The command claims a time ahead of the server's clock (rule 10): a refusal, not a race.
+  'instant-in-future': 422,
   'store-failure': 503,
   'corrupt-event': 500,
 }

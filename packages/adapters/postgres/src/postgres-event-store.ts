@@ -48,6 +48,16 @@
  * exact version: another writer got there first. For `any` a conflict would be wrong, so that path
  * reads the head inside a transaction that holds the stream's lock until it commits.
  *
+ * ## Deciding under the stream's lock
+ * `decideAndAppend` (DESIGN §4 "Concurrency") opens a transaction, takes the stream's
+ * transaction-level advisory lock (the one `append_events` takes), reads in one statement the
+ * stream's head, the events after the version the caller has folded and the command's earlier
+ * events (by the `command_id` index), calls the caller's synchronous decision and inserts its events
+ * with `append_events` before COMMIT releases the lock. Another writer of the stream, in this
+ * process or any other, waits at the lock until then and so reads this one's events: it never
+ * conflicts. Neither the lock nor the reads assign a transaction id, so `append_events` is still the
+ * first write of its transaction and the order argument above holds unchanged.
+ *
  * The head of a stream this store has just read or written is remembered (the handler reads a stream
  * right before appending to it), which saves a round trip per command; `no-stream` needs no head at
  * all. A remembered head can only be stale, never wrong, and the function's chain check turns a stale
@@ -62,7 +72,10 @@
 
 import {
   type AppendResult,
+  callDecide,
   concurrencyConflict,
+  type DecideAndAppendRequest,
+  type DecideAndAppendResult,
   type EventStore,
   expectedVersionMatches,
   genesisHash,
@@ -103,6 +116,9 @@ type EventRow = [
   data: unknown,
   metadata: StoredEventMetadata,
 ]
+
+/** A row of the decision read: 'h' the stream's last event, 'e' an event after `after`, 'c' the command's. */
+type TaggedEventRow = [...EventRow, tag: 'h' | 'e' | 'c']
 
 /** The last event of a stream: the version and hash the next append continues from. */
 interface Head {
@@ -173,6 +189,18 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   const headStatement = statement(
     'head',
     `SELECT version, metadata->>'hash' AS hash FROM ${table} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1`,
+  )
+  // Three index lookups in one round trip: the head, what is new since `after`, the command's events.
+  const decisionReadStatement = statement(
+    'decision_read',
+    `(SELECT position, stream_id, version, type, data, metadata, 'h' FROM ${table}
+       WHERE stream_id = $1 ORDER BY version DESC LIMIT 1)
+     UNION ALL
+     (SELECT position, stream_id, version, type, data, metadata, 'e' FROM ${table}
+       WHERE stream_id = $1 AND version > $2 ORDER BY version)
+     UNION ALL
+     (SELECT position, stream_id, version, type, data, metadata, 'c' FROM ${table}
+       WHERE command_id = $3 AND stream_id = $1 ORDER BY version)`,
   )
   const lockStreamStatement = statement(
     'lock_stream',
@@ -393,7 +421,56 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     }
   }
 
+  const decideAndAppend = async <R>(
+    request: DecideAndAppendRequest<R>,
+  ): Promise<DecideAndAppendResult<R>> => {
+    const { streamId, after, commandId } = request
+    const client = await pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      // Held until COMMIT: the read below cannot go stale before the insert.
+      await client.query(lockStreamStatement([streamId]))
+      const rows = (
+        await client.query<TaggedEventRow>({
+          ...decisionReadStatement([streamId, after, commandId]),
+          rowMode: 'array',
+        })
+      ).rows
+      const last = rows.find((row) => row[6] === 'h')
+      const head: Head = last === undefined ? newStream : { version: last[2], hash: last[5].hash }
+      const tagged = (tag: TaggedEventRow[6]) =>
+        rows.flatMap(([position, id, version, type, data, metadata, rowTag]) =>
+          rowTag === tag ? [toStored([position, id, version, type, data, metadata])] : [],
+        )
+      // A caller that folded more than this stream holds does not know this stream's past: all of it.
+      const events =
+        after <= head.version
+          ? tagged('e')
+          : (await client.query<EventRow>({ ...readStreamStatement([streamId]), rowMode: 'array' })).rows.map(
+              toStored,
+            )
+      const decided = callDecide(request, { version: head.version, events, ofCommand: tagged('c') })
+      let result: DecideAndAppendResult<R>
+      if (E.isLeft(decided)) result = decided
+      else if (E.isLeft(decided.right)) result = E.right(decided.right)
+      else result = E.right(E.right(await insertAfter(client, streamId, head, decided.right.right)))
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      heads.delete(streamId)
+      await client.query('ROLLBACK').catch(() => {
+        broken = true
+      })
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
   return {
+    decideAndAppend: (request) => guarded('decideAndAppend', () => decideAndAppend(request)),
+
     readStream: (streamId) =>
       guarded('readStream', async () => {
         const events = await eventsOf(readStreamStatement([streamId]))

@@ -9,8 +9,21 @@
  * savepoint, so concurrent clients of one process share a commit. Positions are the table's rowid,
  * handed out inside the lock, so transactions commit in position order: a reader polling `readAll`
  * by position sees a growing prefix and can never miss an event that commits late with a lower
- * position. Across processes the same lock serialises writers; `busy_timeout` makes a writer wait
- * for another's transaction instead of failing at once.
+ * position. Across processes the same lock serialises writers. A writer that finds the lock taken
+ * waits for it, up to the busy timeout, but not in SQLite's own busy handler: that one sleeps
+ * longer and longer (up to 100 ms a try) and, against several processes that each take the lock
+ * every few milliseconds, almost never finds it free, so under contention it starved writers into
+ * SQLITE_BUSY. Here BEGIN IMMEDIATE tries for a couple of milliseconds, and a group that did not get
+ * the lock is tried again after a random 0–3 ms, with the event loop free meanwhile; writes that
+ * arrive meanwhile join it in call order.
+ *
+ * `decideAndAppend` (DESIGN §4 "Concurrency") joins the same group: inside the write transaction it
+ * reads the stream's head, the events after the version the caller has folded and the command's
+ * earlier events (by the `command_id` index), calls the caller's synchronous decision and inserts
+ * its events, all in the savepoint of that one request. Holding the lock from the read to the
+ * insert is what makes writers on one stream queue instead of conflicting: in one process the
+ * group's requests run one after the other (the second sees the first's events), and another
+ * process cannot begin its transaction until this one commits.
  *
  * The store returns events as stored (JSON bodies parsed, not decoded): decoding is the handler's.
  *
@@ -27,8 +40,11 @@
 
 import {
   type AppendResult,
+  callDecide,
   canonicalJson,
   concurrencyConflict,
+  type DecideAndAppendRequest,
+  type DecideAndAppendResult,
   type EventStore,
   type ExpectedVersion,
   expectedVersionMatches,
@@ -115,12 +131,21 @@ export const sqliteEventStore = (options: SqliteEventStoreOptions | string): Eve
   return opened.right
 }
 
-interface PendingAppend {
-  readonly streamId: string
-  readonly expected: ExpectedVersion
-  readonly events: ReadonlyArray<NewEvent>
-  readonly resolve: (result: E.Either<StoreError, AppendResult>) => void
-}
+/** What waits for the next group commit: a plain append, or a decision to take under the lock. */
+type PendingWrite =
+  | {
+      readonly _tag: 'Append'
+      readonly streamId: string
+      readonly expected: ExpectedVersion
+      readonly events: ReadonlyArray<NewEvent>
+      readonly resolve: (result: E.Either<StoreError, AppendResult>) => void
+    }
+  | {
+      readonly _tag: 'Decide'
+      readonly streamId: string
+      readonly request: DecideAndAppendRequest<unknown>
+      readonly resolve: (result: DecideAndAppendResult<unknown>) => void
+    }
 
 const storeOn = (db: Database.Database): EventStore => {
   const lastOfStream = db
@@ -152,6 +177,18 @@ const storeOn = (db: Database.Database): EventStore => {
     ).run(new Date().toISOString())
   })
   const lastPosition = db.prepare<[], [number | null]>('SELECT max(position) FROM events').raw()
+  const streamEventsAfter = db
+    .prepare<[string, number], EventRow>(
+      `SELECT position, stream_id, version, type, data, metadata FROM events
+       WHERE stream_id = ? AND version > ? ORDER BY version`,
+    )
+    .raw()
+  const commandEvents = db
+    .prepare<[string, string], EventRow>(
+      `SELECT position, stream_id, version, type, data, metadata FROM events
+       WHERE command_id = ? AND stream_id = ? ORDER BY version`,
+    )
+    .raw()
   const pageOfAll = db
     .prepare<[number, number], EventRow>(
       `SELECT position, stream_id, version, type, data, metadata FROM events
@@ -169,8 +206,37 @@ const storeOn = (db: Database.Database): EventStore => {
     )
     .raw()
 
-  // Inside `commitGroup`'s transaction better-sqlite3 runs this one in a SAVEPOINT, so an append that
-  // fails rolls back its own events and no other's.
+  /** Seals `events` after the stream's last event and inserts them; throws for an event with no JSON form. */
+  const insertAfter = (
+    streamId: string,
+    last: [number, string] | undefined,
+    events: ReadonlyArray<NewEvent>,
+  ): AppendResult => {
+    const actual = last?.[0] ?? -1
+    const sealed = sealEvents(
+      { streamId, firstVersion: actual + 1, prevHash: last?.[1] ?? genesisHash, events },
+      nodeSha256Hex,
+    )
+    const partitionKey = streamPartitionKey(streamId)
+    const stored = sealed.map((event): StoredEvent => {
+      // The body is stored in the canonical form that was hashed, so the text on disk is what
+      // the chain covers, whatever key order the caller used.
+      const { lastInsertRowid } = insert.run(
+        streamId,
+        event.version,
+        event.type,
+        canonicalJson(event.data),
+        JSON.stringify(event.metadata),
+        event.metadata.commandId,
+        partitionKey,
+      )
+      return { ...event, position: Number(lastInsertRowid) }
+    })
+    return { events: stored, version: actual + stored.length }
+  }
+
+  // Inside `commitGroup`'s transaction better-sqlite3 runs these in a SAVEPOINT, so a write that
+  // fails (a throw) rolls back its own events and no other's.
   const appendOne = db.transaction(
     (
       streamId: string,
@@ -182,39 +248,39 @@ const storeOn = (db: Database.Database): EventStore => {
       if (!expectedVersionMatches(expected, actual)) {
         return E.left(concurrencyConflict(streamId, expected, actual))
       }
-      // Throws for an event with no JSON form; the savepoint then rolls back with nothing written.
-      const sealed = sealEvents(
-        { streamId, firstVersion: actual + 1, prevHash: last?.[1] ?? genesisHash, events },
-        nodeSha256Hex,
-      )
-      const partitionKey = streamPartitionKey(streamId)
-      const stored = sealed.map((event): StoredEvent => {
-        // The body is stored in the canonical form that was hashed, so the text on disk is what
-        // the chain covers, whatever key order the caller used.
-        const { lastInsertRowid } = insert.run(
-          streamId,
-          event.version,
-          event.type,
-          canonicalJson(event.data),
-          JSON.stringify(event.metadata),
-          event.metadata.commandId,
-          partitionKey,
-        )
-        return { ...event, position: Number(lastInsertRowid) }
-      })
-      return E.right({ events: stored, version: actual + stored.length })
+      return E.right(insertAfter(streamId, last, events))
     },
   )
 
-  const commitGroup = db.transaction((group: ReadonlyArray<PendingAppend>) =>
-    group.map((append): E.Either<StoreError, AppendResult> => {
+  const decideOne = db.transaction(
+    (request: DecideAndAppendRequest<unknown>): DecideAndAppendResult<unknown> => {
+      const { streamId, after, commandId } = request
+      const last = lastOfStream.get(streamId)
+      const version = last?.[0] ?? -1
+      const rows =
+        after < 0 || after > version ? streamEvents.all(streamId) : streamEventsAfter.all(streamId, after)
+      const decided = callDecide(request, {
+        version,
+        events: rows.map(toStoredEvent),
+        ofCommand: commandEvents.all(commandId, streamId).map(toStoredEvent),
+      })
+      if (E.isLeft(decided)) return decided
+      if (E.isLeft(decided.right)) return E.right(decided.right)
+      return E.right(E.right(insertAfter(streamId, last, decided.right.right)))
+    },
+  )
+
+  const commitGroup = db.transaction((group: ReadonlyArray<PendingWrite>) =>
+    group.map((write): E.Either<StoreError, unknown> => {
       try {
-        return appendOne(append.streamId, append.expected, append.events)
+        return write._tag === 'Append'
+          ? appendOne(write.streamId, write.expected, write.events)
+          : decideOne(write.request)
       } catch (cause) {
-        // An I/O error can make SQLite roll the whole transaction back: then no append of the
+        // An I/O error can make SQLite roll the whole transaction back: then no write of the
         // group stands, and rethrowing reports every one of them as failed.
         if (!db.inTransaction) throw cause
-        return E.left(failure(`cannot append to ${append.streamId}`, cause))
+        return E.left(failure(`cannot append to ${write.streamId}`, cause))
       }
     }),
   )
@@ -223,22 +289,56 @@ const storeOn = (db: Database.Database): EventStore => {
   // this process) share one write transaction, so one commit (one fsync with synchronous=full)
   // serves them all. Each keeps its own expected-version check and all-or-none savepoint, and none
   // is reported before the commit that makes it durable.
-  let pending: PendingAppend[] = []
-  const flush = () => {
-    const group = pending
-    pending = []
-    if (group.length === 0) return
-    let results: ReadonlyArray<E.Either<StoreError, AppendResult>>
+  // How long a group waits for the write lock in all (the connection's busy timeout, as opened),
+  // and how long each try may block the event loop.
+  const busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }))
+  const lockTryMs = 2
+  const lockBusy = (cause: unknown): boolean =>
+    !db.inTransaction && String((cause as { code?: unknown } | undefined)?.code).startsWith('SQLITE_BUSY')
+
+  let pending: PendingWrite[] = []
+  let retry:
+    | { readonly timer: NodeJS.Timeout; readonly group: PendingWrite[]; readonly since: number }
+    | undefined
+  const commit = (group: PendingWrite[], since: number, lastTry: boolean) => {
+    let results: ReadonlyArray<E.Either<StoreError, unknown>>
+    db.pragma(`busy_timeout = ${lastTry ? busyTimeoutMs : lockTryMs}`)
     try {
       results = whenFullCheckpointAndRetry(db, () => commitGroup.immediate(group))
       keepLogWithinFreeSpace(db)
     } catch (cause) {
+      if (!lastTry && lockBusy(cause) && Date.now() - since < busyTimeoutMs) {
+        const timer = setTimeout(() => {
+          retry = undefined
+          const merged = [...group, ...pending]
+          pending = []
+          commit(merged, since, false)
+        }, Math.random() * 3)
+        retry = { timer, group, since }
+        return
+      }
       const failed = E.left(failure('cannot commit the appends', cause))
       results = group.map(() => failed)
+    } finally {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     }
-    group.forEach((append, index) => {
-      append.resolve(results[index] ?? E.left(storeFailure('sqlite: an append went missing')))
+    group.forEach((write, index) => {
+      const result = results[index] ?? E.left(storeFailure('sqlite: an append went missing'))
+      // Each result came from the same write's branch of commitGroup, so it has that write's type.
+      if (write._tag === 'Append') write.resolve(result as E.Either<StoreError, AppendResult>)
+      else write.resolve(result as DecideAndAppendResult<unknown>)
     })
+  }
+  const flush = () => {
+    // A group waiting for the lock takes the new writes with it, keeping call order.
+    if (retry !== undefined || pending.length === 0) return
+    const group = pending
+    pending = []
+    commit(group, Date.now(), false)
+  }
+  const enqueue = (write: PendingWrite) => {
+    if (pending.length === 0) setImmediate(flush)
+    pending.push(write)
   }
 
   let closed = false
@@ -263,10 +363,19 @@ const storeOn = (db: Database.Database): EventStore => {
       }),
     appendToStream: (streamId, expected, events) => {
       if (closed) return Promise.resolve(closedFailure)
-      return new Promise((resolve) => {
-        if (pending.length === 0) setImmediate(flush)
-        pending.push({ streamId, expected, events, resolve })
-      })
+      return new Promise((resolve) => enqueue({ _tag: 'Append', streamId, expected, events, resolve }))
+    },
+    decideAndAppend: <R>(request: DecideAndAppendRequest<R>) => {
+      if (closed) return Promise.resolve(closedFailure)
+      return new Promise<DecideAndAppendResult<R>>((resolve) =>
+        enqueue({
+          _tag: 'Decide',
+          streamId: request.streamId,
+          // The decision's Left only passes through the store, back to the caller that chose R.
+          request: request as DecideAndAppendRequest<unknown>,
+          resolve: resolve as (result: DecideAndAppendResult<unknown>) => void,
+        }),
+      )
     },
     readAll: ({ after, limit }) =>
       whileOpen('cannot read the log', () => {
@@ -291,8 +400,14 @@ const storeOn = (db: Database.Database): EventStore => {
     close: async () => {
       if (closed) return
       closed = true
-      // Appends already accepted are committed (or refused) before the file closes.
-      flush()
+      // Appends already accepted are committed (or refused) before the file closes, waiting for
+      // the lock as long as the busy timeout allows.
+      const waiting = retry
+      retry = undefined
+      if (waiting !== undefined) clearTimeout(waiting.timer)
+      const group = [...(waiting?.group ?? []), ...pending]
+      pending = []
+      if (group.length > 0) commit(group, waiting?.since ?? Date.now(), true)
       db.close()
     },
   }

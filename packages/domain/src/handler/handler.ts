@@ -1,9 +1,20 @@
 /**
  * The command handler of DESIGN §4: decode → load the stream → fold → decide → append with the
- * expected version → return the new events. On a version conflict it reloads and decides again, up
- * to `maxAttempts` times. It is idempotent by `commandId`, durably: the id is stored with every
- * event, so a command already on the stream returns its first outcome and appends nothing, after a
- * restart too; the same id with a different body is refused (`command-id-reused`).
+ * expected version → return the new events. It is idempotent by `commandId`, durably: the id is
+ * stored with every event, so a command already on the stream returns its first outcome and appends
+ * nothing, after a restart too; the same id with a different body is refused (`command-id-reused`),
+ * but only to a sender who may act on the licence at all: anyone else gets the refusal of who they
+ * are (`forbidden`, `not-licence-holder`) and learns nothing of the id (DESIGN §3, the error order).
+ *
+ * Concurrency: the load, fold and decision run inside the store's write lock where the store has
+ * one (`decideAndAppend`), so commands on one licence queue instead of conflicting; otherwise on the
+ * optimistic path, which on a conflict backs off for a random while and decides again, up to
+ * `maxAttempts` times. The folded state of recently used streams is kept (`stateCacheSize`), so a
+ * command reads and folds only the events its stream gained since.
+ *
+ * Time (rule 10): a command stated later than the handler's clock plus `maxClockSkewMs` (default two
+ * minutes) is refused with `instant-in-future`, whoever states it, after every rule of the decider,
+ * so no role can reach a later rule (a review before it is due) by claiming a later time.
  *
  * @example
  * const handle = commandHandler({ store: inMemoryEventStore(), decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
@@ -15,23 +26,19 @@ import {
   defaultStoredEventDecoder,
   type StoredEventDecoder,
 } from '../history/decoder.js'
-import { readDecodedStream } from '../history/reader.js'
+import { linkBreakOf } from '../history/reader.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
+import { headAfter, streamStart } from '../integrity/hash-chain.js'
 import { type Digest, sha256Hex } from '../integrity/sha256.js'
 import { parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
 import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
-import {
-  type ConcurrencyConflict,
-  concurrencyConflict,
-  type EventStore,
-  isConcurrencyConflict,
-  type NewEvent,
-  type StoredEvent,
-} from '../store/port.js'
+import { optimisticDecideAndAppend } from '../store/decide-and-append.js'
+import type { EventStore, NewEvent, StoredEvent, StreamSince } from '../store/port.js'
 import { streamIdFor } from '../store/streams.js'
 import type { HandlerError } from './errors.js'
+import { type FoldedStream, streamStateCache } from './stream-cache.js'
 
 export interface CommandOutcome {
   readonly events: ReadonlyArray<StoredEvent>
@@ -46,9 +53,17 @@ export type CommandHandler = (json: unknown) => Promise<E.Either<HandlerError, C
 export interface CommandHandlerOptions {
   readonly store: EventStore
   readonly decider: LicenceDecider
-  /** Attempts before a conflict is reported; each reloads the stream and decides again. */
+  /**
+   * On a store without a write lock: attempts before a conflict is reported; each waits a random
+   * while (exponential, capped), reloads the stream and decides again. Default 8.
+   */
   readonly maxAttempts?: number
+  /** "Now", for `recordedAt` and rule 10's bound on `at`. */
   readonly clock?: () => Date
+  /** How far a command's `at` may run ahead of `clock` (rule 10), in ms; default 120000 (2 minutes). */
+  readonly maxClockSkewMs?: number
+  /** How many streams' folded states are kept (least recently used forgotten first); 0 keeps none. Default 10000. */
+  readonly stateCacheSize?: number
   readonly newEventId?: () => string
   /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
   readonly decoder?: StoredEventDecoder
@@ -59,13 +74,45 @@ export interface CommandHandlerOptions {
   readonly digest?: Digest
 }
 
+export const defaultMaxClockSkewMs = 2 * 60 * 1000
+
+/** What a decision under the lock hands back without appending. */
+type Unappended =
+  | { readonly _tag: 'Refused'; readonly error: HandlerError }
+  | { readonly _tag: 'Replayed'; readonly events: ReadonlyArray<StoredEvent>; readonly version: number }
+
+const refusedWith = (error: HandlerError) => E.left<Unappended>({ _tag: 'Refused', error })
+
 export const commandHandler = (options: CommandHandlerOptions): CommandHandler => {
   const { store, decider } = options
-  const maxAttempts = options.maxAttempts ?? 5
   const clock = options.clock ?? (() => new Date())
+  const maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs
   const newEventId = options.newEventId ?? (() => crypto.randomUUID())
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const digest = options.digest ?? sha256Hex
+  const cache = streamStateCache(options.stateCacheSize ?? 10_000)
+  const decideAndAppend =
+    store.decideAndAppend ?? optimisticDecideAndAppend(store, { maxAttempts: options.maxAttempts ?? 8 })
+
+  /**
+   * The state at `since.version`: the kept state and what came after it, or the whole stream. Every
+   * event read goes through the one decoder, and its links (version, prevHash) are checked from the
+   * kept head, as the one stream reader checks them from the start.
+   */
+  const foldSince = (from: FoldedStream, since: StreamSince): E.Either<HandlerError, FoldedStream> => {
+    const startsOver = from.version === -1 || since.version < from.version
+    let state: LicenceState = startsOver ? decider.initialState : from.state
+    let head = startsOver ? streamStart : from.head
+    for (const stored of since.events) {
+      const decoded = decoder.decode(stored)
+      if (E.isLeft(decoded)) return decoded
+      const broken = linkBreakOf(head, decoded.right)
+      if (broken !== undefined) return E.left(broken)
+      head = headAfter(decoded.right)
+      state = decider.evolve(state, decoded.right)
+    }
+    return E.right({ version: since.version, state, head })
+  }
 
   return async (json) => {
     const parsed = parseCommand(json)
@@ -75,64 +122,88 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     const streamId = streamIdFor(command.data.licenceNumber)
     // `at` is left out: a transport that stamps the time may re-send the same command later.
     const commandHash = digest(canonicalJson({ type: command.type, data: command.data, actor }))
+    const from = cache.get(streamId) ?? { version: -1, state: decider.initialState, head: streamStart }
+    let folded: FoldedStream | undefined
+    let decided: FoldedStream | undefined
 
-    let conflict: ConcurrencyConflict | undefined
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const read = await readDecodedStream(store, streamId, decoder)
-      if (E.isLeft(read)) return read
-
-      let state: LicenceState = decider.initialState
-      const earlier: StoredEvent[] = []
-      for (const [index, decoded] of read.right.events.entries()) {
-        const stored = read.right.stored[index] as StoredEvent
-        if (stored.metadata.commandId === commandId) earlier.push(stored)
-        state = decider.evolve(state, decoded)
-      }
-      if (earlier.length > 0) {
-        if (earlier.some((event) => event.metadata.commandHash !== commandHash)) {
-          return E.left(
+    const outcome = await decideAndAppend<Unappended>({
+      streamId,
+      after: from.version,
+      commandId,
+      decide: (since) => {
+        decided = undefined
+        folded = undefined
+        const current = foldSince(from, since)
+        if (E.isLeft(current)) return refusedWith(current.left)
+        folded = current.right
+        const { state } = current.right
+        if (since.ofCommand.length > 0) {
+          const mayNotAct = decider.authorise(command, state)
+          if (mayNotAct !== undefined) return refusedWith(mayNotAct)
+          if (since.ofCommand.some((event) => event.metadata.commandHash !== commandHash)) {
+            return refusedWith(
+              licenceError(
+                'command-id-reused',
+                `command ${commandId} was already used for a different command`,
+              ),
+            )
+          }
+          const last = since.ofCommand[since.ofCommand.length - 1]
+          return E.left({
+            _tag: 'Replayed',
+            events: since.ofCommand,
+            version: last?.version ?? since.version,
+          })
+        }
+        const decision = decider.decide(command, state)
+        if (E.isLeft(decision)) return refusedWith(decision.left)
+        const now = clock()
+        if (Date.parse(at) > now.getTime() + maxClockSkewMs) {
+          return refusedWith(
             licenceError(
-              'command-id-reused',
-              `command ${commandId} was already used for a different command`,
+              'instant-in-future',
+              `the command is stated at ${at}, later than ${now.toISOString()} plus the allowed skew of ${maxClockSkewMs} ms`,
             ),
           )
         }
-        return E.right({
-          events: earlier,
-          version: earlier[earlier.length - 1]?.version ?? read.right.version,
-          replayed: true,
-        })
-      }
-
-      const decision = decider.decide(command, state)
-      if (E.isLeft(decision)) return decision
-
-      const recordedAt = clock().toISOString()
-      const events: NewEvent[] = decision.right.map((event) => ({
-        type: event.type,
-        data: event.data,
-        metadata: {
-          eventId: newEventId(),
-          commandId,
-          commandHash,
-          actor,
-          at,
-          recordedAt,
-          schemaVersion: currentSchemaVersion,
-          rulesVersion: decider.rulesVersion,
-        },
-      }))
-      const expected = read.right.version === -1 ? 'no-stream' : read.right.version
-      const appended = await store.appendToStream(streamId, expected, events)
-      if (E.isRight(appended)) return E.right({ ...appended.right, replayed: false })
-      if (!isConcurrencyConflict(appended.left)) return appended
-      conflict = appended.left
-    }
-    // The last conflict's versions, so the sender learns where the stream stood.
-    const last = conflict ?? concurrencyConflict(streamId, 'any', -1)
-    return E.left({
-      ...last,
-      message: `stream ${streamId} kept changing: gave up after ${maxAttempts} attempts (last expected ${String(last.expected)}, found ${last.actual})`,
+        const recordedAt = now.toISOString()
+        const events: NewEvent[] = decision.right.map((event) => ({
+          type: event.type,
+          data: event.data,
+          metadata: {
+            eventId: newEventId(),
+            commandId,
+            commandHash,
+            actor,
+            at,
+            recordedAt,
+            schemaVersion: currentSchemaVersion,
+            rulesVersion: decider.rulesVersion,
+          },
+        }))
+        let after = state
+        for (const event of events) after = decider.evolve(after, event)
+        decided = { version: since.version + events.length, state: after, head: current.right.head }
+        return E.right(events)
+      },
     })
+
+    if (E.isLeft(outcome)) {
+      cache.forget(streamId)
+      return outcome
+    }
+    if (E.isLeft(outcome.right)) {
+      if (folded !== undefined) cache.keep(streamId, folded)
+      const unappended = outcome.right.left
+      return unappended._tag === 'Refused'
+        ? E.left(unappended.error)
+        : E.right({ events: unappended.events, version: unappended.version, replayed: true })
+    }
+    const appended = outcome.right.right
+    const last = appended.events[appended.events.length - 1]
+    if (decided !== undefined && last !== undefined) {
+      cache.keep(streamId, { version: appended.version, state: decided.state, head: headAfter(last) })
+    }
+    return E.right({ ...appended, replayed: false })
   }
 }

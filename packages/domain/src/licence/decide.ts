@@ -2,7 +2,11 @@
  * `decide`: the rules of DESIGN §3 as a pure function of a decoded command and the folded state.
  * No clock (now is `command.metadata.at`), no random, no I/O; every refusal is a `LicenceError` in
  * `Left`, so `decide` is total (rule 8). Checks run in the order DESIGN §3 fixes: `forbidden`,
- * `licence-not-found`, then rule 1's conditions in their listed order, then the calendar.
+ * `licence-not-found`, then rule 1's conditions in their listed order, then the calendar, then
+ * `instant-before-history` (rule 10), which so only refuses a command that would otherwise apply.
+ * Who may act (`authorise`: the role, the licence, its holder) is one function, so the handler can
+ * ask it first of a command whose id it has seen: a sender who may not act on a licence learns
+ * that, never that an id was used there.
  *
  * @example
  * const { decide, evolve, initialState } = licenceDecider({ calendar: chinaMainlandCalendar() })
@@ -86,8 +90,6 @@ const decideApply = (
   const found = recorded(state, data.licenceNumber)
   if (E.isLeft(found)) return found
   const licence = found.right
-  const holderError = notHolder(licence, metadata.actor.id)
-  if (holderError !== undefined) return E.left(holderError)
   if (!data.faceCheck.passed) return refuse('face-check-failed', 'the face check did not pass')
   if (data.declaredValidFrom !== licence.licence.validFrom) {
     return refuse(
@@ -219,8 +221,6 @@ const decideSubmitPhoto = (
   const { data, metadata } = command
   const found = recorded(state, data.licenceNumber)
   if (E.isLeft(found)) return found
-  const holderError = notHolder(found.right, metadata.actor.id)
-  if (holderError !== undefined) return E.left(holderError)
   const application = openApplication(found.right, data.applicationId)
   if (E.isLeft(application)) return application
   if (application.right.stage !== 'awaiting-photo') {
@@ -268,8 +268,6 @@ const decideWithdraw = (command: WithdrawApplication, state: LicenceState): Deci
   const { data, metadata } = command
   const found = recorded(state, data.licenceNumber)
   if (E.isLeft(found)) return found
-  const holderError = notHolder(found.right, metadata.actor.id)
-  if (holderError !== undefined) return E.left(holderError)
   const application = openApplication(found.right, data.applicationId)
   if (E.isLeft(application)) return application
   return E.right([
@@ -362,33 +360,70 @@ const decideChangeStatus = (command: ChangeLicenceStatus, state: LicenceState): 
   return E.right(events)
 }
 
+/**
+ * Whether the command's actor may act on this licence at all: the role (`forbidden`), then a licence
+ * to act on (`licence-not-found`, except for recording one), then, for the holder's commands, the
+ * holder (`not-licence-holder`). `undefined` when it may; the first refusal of `decide` otherwise.
+ */
+export const authorise = (command: LicenceCommand, state: LicenceState): LicenceError | undefined => {
+  const roles = commandRoles[command.type]
+  if (roles === undefined)
+    return licenceError('invalid-command', `unknown command type ${String(command.type)}`)
+  const { actor } = command.metadata
+  if (!roles.includes(actor.role)) return licenceError('forbidden', `a ${actor.role} may not ${command.type}`)
+  if (command.type === 'RecordLicence') return undefined
+  if (state._tag !== 'Recorded') {
+    return licenceError('licence-not-found', `no licence ${command.data.licenceNumber} is recorded`)
+  }
+  return roles.length === 1 && roles[0] === 'holder' ? notHolder(state, actor.id) : undefined
+}
+
+/** Rule 10: a command stated earlier than the stream's last event would rewrite its past. */
+const beforeHistory = (command: LicenceCommand, state: LicenceState): LicenceError | undefined =>
+  state._tag === 'Recorded' &&
+  state.lastAt !== null &&
+  Date.parse(command.metadata.at) < Date.parse(state.lastAt)
+    ? licenceError(
+        'instant-before-history',
+        `the command is stated at ${command.metadata.at}, before the licence's last event at ${state.lastAt}`,
+      )
+    : undefined
+
+const decideCommand = (
+  command: LicenceCommand,
+  state: LicenceState,
+  calendar: WorkingDayCalendar,
+): Decision => {
+  switch (command.type) {
+    case 'RecordLicence':
+      return decideRecord(command, state)
+    case 'ApplyForELicence':
+      return decideApply(command, state, calendar)
+    case 'ReviewApplication':
+      return decideReview(command, state)
+    case 'RejectPhoto':
+      return decideRejectPhoto(command, state)
+    case 'SubmitPhoto':
+      return decideSubmitPhoto(command, state, calendar)
+    case 'WithdrawApplication':
+      return decideWithdraw(command, state)
+    case 'RenewLicence':
+      return decideRenew(command, state)
+    case 'ChangeLicenceStatus':
+      return decideChangeStatus(command, state)
+    default:
+      return absurd(command)
+  }
+}
+
 /** `decide` for one calendar. */
 export const decideWith =
   (calendar: WorkingDayCalendar) =>
   (command: LicenceCommand, state: LicenceState): Decision => {
-    const roles = commandRoles[command.type]
-    if (roles === undefined) return refuse('invalid-command', `unknown command type ${String(command.type)}`)
-    if (!roles.includes(command.metadata.actor.role)) {
-      return refuse('forbidden', `a ${command.metadata.actor.role} may not ${command.type}`)
-    }
-    switch (command.type) {
-      case 'RecordLicence':
-        return decideRecord(command, state)
-      case 'ApplyForELicence':
-        return decideApply(command, state, calendar)
-      case 'ReviewApplication':
-        return decideReview(command, state)
-      case 'RejectPhoto':
-        return decideRejectPhoto(command, state)
-      case 'SubmitPhoto':
-        return decideSubmitPhoto(command, state, calendar)
-      case 'WithdrawApplication':
-        return decideWithdraw(command, state)
-      case 'RenewLicence':
-        return decideRenew(command, state)
-      case 'ChangeLicenceStatus':
-        return decideChangeStatus(command, state)
-      default:
-        return absurd(command)
-    }
+    const refused = authorise(command, state)
+    if (refused !== undefined) return E.left(refused)
+    const decision = decideCommand(command, state, calendar)
+    if (E.isLeft(decision)) return decision
+    const rewritesHistory = beforeHistory(command, state)
+    return rewritesHistory === undefined ? decision : E.left(rewritesHistory)
   }

@@ -27,6 +27,8 @@ export const licenceErrorCodes = [
   'photo-date-in-future',
   'statuses-unchanged',
   'calendar-not-covered',
+  'instant-before-history',
+  'instant-in-future',
   'command-id-reused',
 ] as const
 export type LicenceErrorCode = (typeof licenceErrorCodes)[number]

@@ -65,6 +65,11 @@ export interface RecordedLicence {
     readonly changes: ReadonlyArray<ChangeKind>
     readonly at: string
   } | null
+  /**
+   * The `at` of the stream's last event (rule 10: business time never runs backwards): its
+   * `metadata.at`, or for an event given without metadata the instant its data records.
+   */
+  readonly lastAt: string | null
 }
 
 export type LicenceState = { readonly _tag: 'Unrecorded' } | RecordedLicence
@@ -88,6 +93,7 @@ const recordedState = (
     readonly fileRejected?: boolean
     readonly acceptedPhoto?: Photo | null
     readonly lastInvalidation?: RecordedLicence['lastInvalidation']
+    readonly lastAt?: string | null
   },
 ): RecordedLicence => ({
   _tag: 'Recorded',
@@ -98,6 +104,7 @@ const recordedState = (
   fileRejected: change.fileRejected ?? from.fileRejected,
   acceptedPhoto: change.acceptedPhoto === undefined ? from.acceptedPhoto : change.acceptedPhoto,
   lastInvalidation: change.lastInvalidation === undefined ? from.lastInvalidation : change.lastInvalidation,
+  lastAt: change.lastAt === undefined ? from.lastAt : change.lastAt,
 })
 
 const licenceWith = (licence: LicenceRecord, terms: Partial<LicenceRecord>): LicenceRecord => ({
@@ -111,10 +118,48 @@ const licenceWith = (licence: LicenceRecord, terms: Partial<LicenceRecord>): Lic
   photoOnFile: licence.photoOnFile,
 })
 
+/** The instant an event happened at: its metadata's `at`, else the instant in its data (none for LicenceRecorded). */
+const instantOf = (input: EvolvableEvent): string | null => {
+  const at = (input.metadata as { readonly at?: unknown } | undefined)?.at
+  if (typeof at === 'string') return at
+  const event = input as LicenceEvent
+  switch (event.type) {
+    case 'LicenceRecorded':
+      return null
+    case 'ELicenceApplied':
+      return event.data.appliedAt
+    case 'PhotoRejected':
+      return event.data.rejectedAt
+    case 'PhotoSubmitted':
+      return event.data.submittedAt
+    case 'ELicenceIssued':
+      return event.data.issuedAt
+    case 'ApplicationWithdrawn':
+      return event.data.withdrawnAt
+    case 'ApplicationVoided':
+      return event.data.voidedAt
+    case 'LicenceRenewed':
+      return event.data.renewedAt
+    case 'ELicenceInvalidated':
+      return event.data.invalidatedAt
+    case 'LicenceStatusChanged':
+      return event.data.changedAt
+    default:
+      return null
+  }
+}
+
 export const evolve = (state: LicenceState, input: EvolvableEvent): LicenceState => {
   if (typeof input !== 'object' || input === null || typeof input.data !== 'object' || input.data === null)
     return state
-  const event = input as LicenceEvent
+  const next = evolveTerms(state, input as LicenceEvent)
+  if (next._tag !== 'Recorded') return next
+  const at = instantOf(input)
+  return typeof at !== 'string' || at === next.lastAt ? next : recordedState(next, { lastAt: at })
+}
+
+/** What an event changes in the licence and its applications; `evolve` adds the instant. */
+const evolveTerms = (state: LicenceState, event: LicenceEvent): LicenceState => {
   if (state._tag === 'Unrecorded') {
     if (event.type !== 'LicenceRecorded') return state
     const { data } = event
@@ -136,6 +181,7 @@ export const evolve = (state: LicenceState, input: EvolvableEvent): LicenceState
       fileRejected: false,
       acceptedPhoto: null,
       lastInvalidation: null,
+      lastAt: null,
     }
   }
   switch (event.type) {

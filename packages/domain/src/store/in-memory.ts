@@ -1,6 +1,8 @@
 /**
  * The in-memory EventStore: for tests and for embedders that keep history elsewhere. Appends run one
- * at a time (a promise queue), so the expected-version check and the hash chain see a stable stream.
+ * at a time (a promise queue), so the expected-version check and the hash chain see a stable stream,
+ * and `decideAndAppend` decides in that queue: the queue is its write lock. A map per stream from
+ * command id to events answers the command-id lookup without a scan.
  * It reads partitions (`readPartition`) by scanning the log from `after` with each event's stream
  * partition key kept beside it.
  *
@@ -10,12 +12,14 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { genesisHash, type SealedEvent, sealEvents } from '../integrity/hash-chain.js'
+import { callDecide } from './decide-and-append.js'
 import { partitionProblem, streamPartitionKey } from './partitions.js'
 import {
   type AppendResult,
   concurrencyConflict,
   type EventStore,
   type ExpectedVersion,
+  eventsAfter,
   expectedVersionMatches,
   type NewEvent,
   type StoredEvent,
@@ -36,8 +40,16 @@ export const inMemoryEventStore = (): EventStore => {
   /** `partitionKeys[i]` is the partition key of the stream of `all[i]`. */
   const partitionKeys: number[] = []
   const streams = new Map<string, StoredEvent[]>()
+  /** Per stream, the events of each command id. */
+  const commands = new Map<string, Map<string, StoredEvent[]>>()
   let queue: Promise<unknown> = Promise.resolve()
   let closed = false
+  const closedFailure = E.left(storeFailure('the store is closed'))
+  const enqueue = <A>(run: () => Promise<A>): Promise<A> => {
+    const result = queue.then(run)
+    queue = result.catch(() => undefined)
+    return result
+  }
 
   const append = async (
     streamId: string,
@@ -70,6 +82,13 @@ export const inMemoryEventStore = (): EventStore => {
     const partitionKey = streamPartitionKey(streamId)
     for (let n = 0; n < stored.length; n++) partitionKeys.push(partitionKey)
     streams.set(streamId, [...stream, ...stored])
+    const ofStream = commands.get(streamId) ?? new Map<string, StoredEvent[]>()
+    commands.set(streamId, ofStream)
+    for (const event of stored) {
+      const ofCommand = ofStream.get(event.metadata.commandId)
+      if (ofCommand === undefined) ofStream.set(event.metadata.commandId, [event])
+      else ofCommand.push(event)
+    }
     return E.right({ events: stored, version: actual + stored.length })
   }
 
@@ -79,12 +98,28 @@ export const inMemoryEventStore = (): EventStore => {
       const stream = streams.get(streamId) ?? []
       return E.right({ events: stream, version: stream.length - 1 })
     },
-    appendToStream: (streamId, expected, events) => {
-      if (closed) return Promise.resolve(E.left(storeFailure('the store is closed')))
-      const result = queue.then(() => append(streamId, expected, events))
-      queue = result.catch(() => undefined)
-      return result
-    },
+    appendToStream: (streamId, expected, events) =>
+      closed ? Promise.resolve(closedFailure) : enqueue(() => append(streamId, expected, events)),
+    decideAndAppend: (request) =>
+      closed
+        ? Promise.resolve(closedFailure)
+        : enqueue(async () => {
+            const stream = streams.get(request.streamId) ?? []
+            const version = stream.length - 1
+            const decided = callDecide(request, {
+              version,
+              events: eventsAfter(stream, request.after),
+              ofCommand: [...(commands.get(request.streamId)?.get(request.commandId) ?? [])],
+            })
+            if (E.isLeft(decided)) return decided
+            if (E.isLeft(decided.right)) return E.right(decided.right)
+            const appended = await append(
+              request.streamId,
+              version === -1 ? 'no-stream' : version,
+              decided.right.right,
+            )
+            return E.isLeft(appended) ? appended : E.right(E.right(appended.right))
+          }),
     readAll: async ({ after, limit }) => {
       if (closed) return E.left(storeFailure('the store is closed'))
       const events = all.slice(Math.max(0, after), Math.max(0, after) + limit)

@@ -17,6 +17,15 @@
  * const appended = await store.appendToStream('licence-11010519491231002X', 'no-stream', [event])
  * if (isLeft(appended) && isConcurrencyConflict(appended.left)) { ... reload and decide again ... }
  * const page = await store.readPartition?.({ after: 0, limit: 500, partition: { index: 0, count: 2 } })
+ *
+ * Deciding inside the write lock (DESIGN §4 "Concurrency") is the optional `decideAndAppend`: a
+ * store that holds a write lock per stream (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory lock,
+ * the in-memory store's queue) reads what is new on the stream, calls the caller's synchronous
+ * `decide` and appends its events while no other writer can touch the stream, so writers on one
+ * stream queue instead of conflicting. A store without such a lock (EventStoreDB) leaves it out and
+ * the handler keeps the optimistic path (`optimisticDecideAndAppend`): read, decide, append with the
+ * expected version, and on a conflict back off and decide again. Optional, not emulated inside each
+ * adapter, so a store that cannot hold a lock never pretends to.
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { Actor } from '../licence/values.js'
@@ -91,6 +100,40 @@ export interface ReadPartitionOptions extends ReadAllOptions {
   readonly partition: Partition
 }
 
+/** What a store read, under its write lock, for one decision on one stream. */
+export interface StreamSince {
+  /** The stream's version now, -1 when it does not exist. */
+  readonly version: number
+  /**
+   * The stream's events with a version above the request's `after`, in order; the whole stream when
+   * `after` is above `version` (what the caller folded is not this stream's past): `eventsAfter`.
+   */
+  readonly events: ReadonlyArray<StoredEvent>
+  /** The stream's events recorded for the request's `commandId`, in order: found by index, not a scan. */
+  readonly ofCommand: ReadonlyArray<StoredEvent>
+}
+
+/** `Left`: nothing is appended and the value is handed back; `Right`: the events to append. */
+export type LockedDecision<R> = Either<R, ReadonlyArray<NewEvent>>
+
+export interface DecideAndAppendRequest<R> {
+  readonly streamId: string
+  /** The last version the caller has already folded (-1: none); events up to it are not read again. */
+  readonly after: number
+  readonly commandId: string
+  /**
+   * Called while the stream's write lock is held, synchronously, so the lock is never held across an
+   * await of the caller's. It may be called again (after a conflict, by the optimistic path); it must
+   * not throw (a throw is reported as a `store-failure`, with nothing appended).
+   */
+  readonly decide: (since: StreamSince) => LockedDecision<R>
+}
+
+/** The appended events, or the decision's `Left` when it appended nothing. */
+export type DecideAndAppendResult<R> = Either<StoreError, Either<R, AppendResult>>
+
+export type DecideAndAppend = <R>(request: DecideAndAppendRequest<R>) => Promise<DecideAndAppendResult<R>>
+
 export interface EventStore {
   readonly readStream: (streamId: string) => Promise<Either<StoreError, StreamRead>>
   /** Atomic: all events are appended, with consecutive versions, or none. */
@@ -122,6 +165,12 @@ export interface EventStore {
    * readiness falls back on the outcome of the last append.
    */
   readonly probeWrite?: () => Promise<Either<StoreError, void>>
+  /**
+   * Optional: read what is new on a stream, decide and append, all under the stream's write lock, so
+   * no two decisions on one stream ever run at once, in one process or several (never a
+   * `concurrency-conflict`). See the module comment.
+   */
+  readonly decideAndAppend?: DecideAndAppend
   readonly close: () => Promise<void>
 }
 
@@ -181,6 +230,10 @@ export const corruptEvent = (streamId: string, version: number, reason: string):
   streamId,
   version,
 })
+
+/** The part of a stream (all its events, in order) a `decideAndAppend` after `after` hands its caller. */
+export const eventsAfter = (stream: ReadonlyArray<StoredEvent>, after: number): ReadonlyArray<StoredEvent> =>
+  after < 0 || after >= stream.length ? stream : stream.slice(after + 1)
 
 /** Whether an append with `expected` may go ahead on a stream whose last version is `actual` (-1: none). */
 export const expectedVersionMatches = (expected: ExpectedVersion, actual: number): boolean =>

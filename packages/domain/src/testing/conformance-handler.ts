@@ -155,7 +155,7 @@ export const registerHandlerCases = ({ open, reopen, tamper }: ConformanceContex
     expectSoundStream(succeeded(await store.readStream(streamIdFor(licenceNumber))).events)
   })
 
-  it('handler: a commandId reused for a different command is refused with command-id-reused', async () => {
+  it('handler: a commandId reused for a different command is refused with command-id-reused, after who may act', async () => {
     const store = await open()
     const handle = handlerOn(store)
     const licenceNumber = licenceNumberFor(2)
@@ -168,9 +168,23 @@ export const registerHandlerCases = ({ open, reopen, tamper }: ConformanceContex
       data: { ...record.data, holder: { accountId: 'acct-other', name: '李四' } },
     }
     expect(refused(await handle(otherHolder)).code).toBe('command-id-reused')
-    const otherCommand = { ...applyForELicence(licenceNumber, 'app-1'), metadata: record.metadata }
-    expect(refused(await handle(otherCommand)).code).toBe('command-id-reused')
-    expect(await readWholeLog(store, 100)).toEqual(log)
+    const apply = applyForELicence(licenceNumber, 'app-1')
+    // The holder may act on the licence, so learns that the id is taken.
+    const holderReusing = { ...apply, metadata: { ...apply.metadata, commandId: record.metadata.commandId } }
+    expect(refused(await handle(holderReusing)).code).toBe('command-id-reused')
+    // The error order holds for reused ids: who may not act learns that, not that the id was used.
+    const registryApplying = { ...apply, metadata: record.metadata }
+    expect(refused(await handle(registryApplying)).code).toBe('forbidden')
+    const holderRecording = { ...record, metadata: { ...record.metadata, actor: apply.metadata.actor } }
+    expect(refused(await handle(holderRecording)).code).toBe('forbidden')
+    handled(await handle(apply))
+    const strangerResending = {
+      ...apply,
+      metadata: { ...apply.metadata, actor: { role: 'holder', id: 'acct-stranger' } },
+    }
+    expect(refused(await handle(strangerResending)).code).toBe('not-licence-holder')
+    expect(handled(await handle(apply)).replayed).toBe(true)
+    expect((await readWholeLog(store, 100)).length).toBe(log.length + 1)
   })
 
   it('handler: the same command sent several times at once is appended once', async () => {

@@ -1,0 +1,58 @@
+/**
+ * The folded state of recently used streams (DESIGN §4): the handler keeps, per stream, the state
+ * and the version it was folded up to, so the next command on that stream reads and folds only the
+ * events after that version. Bounded: past `capacity` streams the least recently used is forgotten.
+ * An entry is only ever a starting point: the store reports the stream's version under its lock and
+ * hands over what came after (another process's events too), so a stale entry costs a longer read,
+ * never a wrong decision.
+ *
+ * @example
+ * const cache = streamStateCache(10_000)
+ * cache.keep('licence-…', { version: 4, state, head })
+ */
+import type { ChainHead } from '../integrity/hash-chain.js'
+import type { LicenceState } from '../licence/state.js'
+
+export interface FoldedStream {
+  /** The version of the last event folded into `state`. */
+  readonly version: number
+  readonly state: LicenceState
+  /** That event's version and hash: where the next event read must link on. */
+  readonly head: ChainHead
+}
+
+export interface StreamStateCache {
+  readonly get: (streamId: string) => FoldedStream | undefined
+  /** Keeps `folded` unless a later version of the stream is already kept (commands finish out of order). */
+  readonly keep: (streamId: string, folded: FoldedStream) => void
+  readonly forget: (streamId: string) => void
+}
+
+export const streamStateCache = (capacity: number): StreamStateCache => {
+  // A Map iterates in insertion order: re-inserting on use makes the first key the least recently used.
+  const entries = new Map<string, FoldedStream>()
+  return {
+    get: (streamId) => {
+      const entry = entries.get(streamId)
+      if (entry !== undefined) {
+        entries.delete(streamId)
+        entries.set(streamId, entry)
+      }
+      return entry
+    },
+    keep: (streamId, folded) => {
+      if (capacity < 1) return
+      const kept = entries.get(streamId)
+      if (kept !== undefined && kept.version > folded.version) return
+      entries.delete(streamId)
+      entries.set(streamId, folded)
+      if (entries.size > capacity) {
+        const oldest = entries.keys().next()
+        if (oldest.done !== true) entries.delete(oldest.value)
+      }
+    },
+    forget: (streamId) => {
+      entries.delete(streamId)
+    },
+  }
+}
