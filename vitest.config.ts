@@ -2,7 +2,11 @@ import { configDefaults, defineConfig } from 'vitest/config'
 
 // PostgreSQL integration tests run in their own project, whose global setup starts one server for
 // them; vitest calls a project's global setup only when one of its files is queued.
-const postgresIntegrationTests = 'packages/adapters/postgres/src/**/*.int.test.ts'
+const postgresIntegrationTests = [
+  'packages/adapters/postgres/src/**/*.int.test.ts',
+  // Tests of other packages (the CLI's processes) on the same server.
+  'packages/**/src/**/*.postgres.int.test.ts',
+]
 
 // Tests run against the TypeScript sources of sibling packages (the "@elicence/source"
 // export condition), so a stale dist/ can never make a test pass or fail.
@@ -19,14 +23,14 @@ export default defineConfig({
         test: {
           name: 'elicence',
           include: ['packages/**/src/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, postgresIntegrationTests],
+          exclude: [...configDefaults.exclude, ...postgresIntegrationTests],
         },
       },
       {
         extends: true,
         test: {
           name: 'postgres',
-          include: [postgresIntegrationTests],
+          include: postgresIntegrationTests,
           globalSetup: ['packages/adapters/postgres/src/testing/global-setup.ts'],
         },
       },

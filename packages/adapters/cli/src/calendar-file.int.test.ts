@@ -28,18 +28,29 @@ const yearEndApplication = () => {
   ])
 }
 
+/** The handler's "now" on the day of the applications, so the test means the same on any day it runs. */
+const onNewYearsEve = () => new Date('2026-12-31T10:00:00+08:00')
+
 describe('exec --calendar', () => {
   it('refuses a review date in a year the calendar does not cover (exit 1)', async () => {
-    const run = await runInProcess(['exec', '--store', 'memory:'], yearEndApplication())
+    const run = await runInProcess(['exec', '--store', 'memory:'], yearEndApplication(), {}, onNewYearsEve)
     expect(run.exitCode).toBe(1)
     expect((jsonLines(run.stdout)[1] as { error: { code: string } }).error.code).toBe('calendar-not-covered')
   })
   it('decides with a year added as data, and the event names the data that decided it', async () => {
     for (const run of [
-      await runInProcess(['exec', '--store', 'memory:', '--calendar', schedule2027], yearEndApplication()),
-      await runInProcess(['exec', '--store', 'memory:'], yearEndApplication(), {
-        ELICENCE_CALENDAR: schedule2027,
-      }),
+      await runInProcess(
+        ['exec', '--store', 'memory:', '--calendar', schedule2027],
+        yearEndApplication(),
+        {},
+        onNewYearsEve,
+      ),
+      await runInProcess(
+        ['exec', '--store', 'memory:'],
+        yearEndApplication(),
+        { ELICENCE_CALENDAR: schedule2027 },
+        onNewYearsEve,
+      ),
     ]) {
       expect(run.exitCode).toBe(0)
       const applied = jsonLines(run.stdout)[1] as { events: ReadonlyArray<{ data: Record<string, unknown> }> }

@@ -18,6 +18,12 @@ export interface CliIo {
   readonly stdout: Writable
   readonly stderr: Writable & { readonly isTTY?: boolean }
   readonly env: Readonly<Record<string, string | undefined>>
+  /**
+   * "Now" for the command handler (recordedAt, and rule 10's bound on a command's `at`); the
+   * system clock when absent. Tests of commands stated at a fixed date pass one, so they never
+   * depend on the day they run.
+   */
+  readonly clock?: () => Date
 }
 
 export interface Line {

@@ -252,7 +252,8 @@ describe('GET /licences/:licenceNumber/events', () => {
 
 describe('conflicts, store failures and health', () => {
   it('answers 409 after the handler’s bounded retries when the stream keeps changing', async () => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, the in-memory store takes the optimistic path this test is about.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     let appendAttempts = 0
     const racing: EventStore = {
       ...inner,
@@ -307,7 +308,8 @@ describe('conflicts, store failures and health', () => {
   })
 
   it('reports the store in /healthz: 200 when it answers, 503 when it fails', async () => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, commands go through the readStream this test makes fail.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     let failing = false
     const flaky: EventStore = {
       ...inner,

@@ -175,7 +175,8 @@ describe('startService', () => {
     const appendStarted = new Promise<void>((resolve) => {
       appendEntered = resolve
     })
-    const inner = inMemoryEventStore()
+    // Without its write lock, the command goes through the appendToStream this test holds back.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     let gated = false
     const store: EventStore = {
       ...inner,

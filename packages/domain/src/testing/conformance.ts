@@ -4,7 +4,8 @@
  * expected versions, all-or-none appends, one winner under concurrency, global order and paging,
  * the hash chain, the command handler's idempotency (after a restart too), corrupt events, a
  * polling reader that never misses nor repeats an event while writers commit, and, for stores that
- * offer it, reading by partition (the cases are reported as skipped for the others).
+ * offer them, deciding under the write lock and reading by partition (the cases are reported as
+ * skipped for the others).
  *
  * Call it at the top level of a test file; it registers one `describe` block. Each case opens its
  * own store on fresh storage, and the suite closes whatever a case left open.
@@ -40,6 +41,7 @@ import {
   succeeded,
   type TamperTarget,
 } from './conformance-context.js'
+import { registerDecideCases } from './conformance-decide.js'
 import { registerHandlerCases } from './conformance-handler.js'
 import { registerPartitionCases } from './conformance-partitions.js'
 
@@ -88,6 +90,7 @@ export const eventStoreConformance = (name: string, harness: EventStoreHarness):
     registerExpectedVersionCases(context)
     registerOrderCases(context)
     registerConcurrencyCases(context)
+    registerDecideCases(context)
     registerHandlerCases(context)
     registerPartitionCases(context)
   })

@@ -136,7 +136,8 @@ describe('elicence exec', () => {
 describe('execCommands against a failing store', () => {
   /** Reads work, appends fail: what a full disk or a lost connection looks like through the port. */
   const failingStore = (): EventStore => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, the handler appends through the failing appendToStream.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     return { ...inner, appendToStream: async () => E.left(storeFailure('disk I/O error')) }
   }
 

@@ -137,6 +137,7 @@ export const execCommands = async (
     store,
     decider: licenceDecider({ calendar }),
     digest: nodeSha256Hex,
+    ...(io.clock === undefined ? {} : { clock: io.clock }),
   })
   let exitCode: ExitCode = exitCodes.ok
   let commands = 0
