@@ -106,6 +106,55 @@ describe('POST /commands', () => {
     expect(await storedEventCount(running.store)).toBe(1)
   })
 
+  it('keeps the error order for reused ids: a holder re-sending the registry’s command gets 403, not 409', async () => {
+    await withServer({}, async (fresh) => {
+      const record = recordLicence()
+      expect((await postCommand(fresh, tokens.registry, record)).status).toBe(201)
+      const resent = await postCommand(fresh, tokens.holder, record)
+      expect([resent.status, resent.body.error.code]).toEqual([403, 'forbidden'])
+      const stranger = await postCommand(fresh, tokens.otherHolder, { ...apply(), metadata: record.metadata })
+      expect([stranger.status, stranger.body.error.code]).toEqual([403, 'not-licence-holder'])
+      // The holder may act on the licence, so is told the id is taken.
+      const holder = await postCommand(fresh, tokens.holder, { ...apply(), metadata: record.metadata })
+      expect([holder.status, holder.body.error.code]).toEqual([409, 'command-id-reused'])
+      expect(await storedEventCount(fresh.store)).toBe(1)
+    })
+  })
+
+  it('refuses, for every role that may state its time, an `at` ahead of the server’s clock (422 instant-in-future)', async () => {
+    await withServer({}, async (fresh) => {
+      fresh.setNow('2026-10-15T10:00:00+08:00')
+      const ahead = (body: { readonly metadata: object }, at: string) => ({
+        ...body,
+        metadata: { ...body.metadata, at },
+      })
+      const early = await postCommand(
+        fresh,
+        tokens.registry,
+        ahead(recordLicence(), '2026-10-15T10:05:00+08:00'),
+      )
+      expect([early.status, early.body.error.code]).toEqual([422, 'instant-in-future'])
+      expect(await storedEventCount(fresh.store)).toBe(0)
+      // Within the two minutes of skew it applies.
+      const skewed = await postCommand(
+        fresh,
+        tokens.registry,
+        ahead(recordLicence(), '2026-10-15T10:01:30+08:00'),
+      )
+      expect(skewed.status).toBe(201)
+      fresh.setNow('2026-10-15T10:02:00+08:00')
+      expect((await postCommand(fresh, tokens.holder, apply())).status).toBe(201)
+      // A scheduled job claiming the due time a day early cannot issue the e-licence.
+      const review = await postCommand(fresh, tokens.system, {
+        type: 'ReviewApplication',
+        data: { licenceNumber, applicationId: 'app-1' },
+        metadata: { commandId: nextCommandId(), at: '2026-10-16T10:02:00+08:00' },
+      })
+      expect([review.status, review.body.error.code]).toEqual([422, 'instant-in-future'])
+      expect(await storedEventCount(fresh.store)).toBe(2)
+    })
+  })
+
   it('refuses a body that claims another actor (403) and accepts one that repeats the token’s', async () => {
     const claimed = recordLicence(otherLicenceNumber, 'acct-other')
     const impostor = await postCommand(running, tokens.registry, {
