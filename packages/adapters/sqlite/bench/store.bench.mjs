@@ -114,6 +114,8 @@ const timed = (store) => {
       ...store,
       readStream: measure('read', store.readStream),
       appendToStream: measure('append', store.appendToStream),
+      // The handler decides inside this one: its read, decision and append, under the write lock.
+      decideAndAppend: measure('append', store.decideAndAppend),
     },
   }
 }
@@ -150,7 +152,7 @@ const benchCommands = async (label, clients, licencesPerClient, options) => {
   if (clients === 1) {
     const micros = (part) => ((part / total) * 1000).toFixed(0).padStart(4)
     console.log(
-      `${''.padEnd(4)}per command: ${micros(ms)} µs = store append ${micros(spent.append)} µs` +
+      `${''.padEnd(4)}per command: ${micros(ms)} µs = store (read, decide, append) ${micros(spent.append)} µs` +
         ` + store read ${micros(spent.read)} µs + handler ${micros(ms - spent.append - spent.read)} µs`,
     )
   }
