@@ -91,9 +91,17 @@ import {
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
-import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg'
+import {
+  DatabaseError,
+  escapeLiteral,
+  Pool,
+  type PoolClient,
+  type QueryConfig,
+  type QueryResultRow,
+} from 'pg'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
 import { postgresErrorMessage } from './error-message.js'
+import { checkOut, release } from './pool-client.js'
 import {
   chainMismatchState,
   defaultSchema,
@@ -190,18 +198,6 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     'head',
     `SELECT version, metadata->>'hash' AS hash FROM ${table} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1`,
   )
-  // Three index lookups in one round trip: the head, what is new since `after`, the command's events.
-  const decisionReadStatement = statement(
-    'decision_read',
-    `(SELECT position, stream_id, version, type, data, metadata, 'h' FROM ${table}
-       WHERE stream_id = $1 ORDER BY version DESC LIMIT 1)
-     UNION ALL
-     (SELECT position, stream_id, version, type, data, metadata, 'e' FROM ${table}
-       WHERE stream_id = $1 AND version > $2 ORDER BY version)
-     UNION ALL
-     (SELECT position, stream_id, version, type, data, metadata, 'c' FROM ${table}
-       WHERE command_id = $3 AND stream_id = $1 ORDER BY version)`,
-  )
   const lockStreamStatement = statement(
     'lock_stream',
     `SELECT pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || $1, 0))`,
@@ -261,7 +257,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
         ),
       )
     }
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     let broken = false
     try {
       await client.query('BEGIN')
@@ -277,7 +273,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       })
       throw error
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 
@@ -329,6 +325,46 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     return head
   }
 
+  /** The batch sealed after `head`, and the arguments of `append_events` for it. */
+  const sealAfter = (streamId: string, head: Head, events: ReadonlyArray<NewEvent>) => {
+    const sealed = sealEvents(
+      { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
+      nodeSha256Hex,
+    )
+    const data = sealed.map((event) => JSON.stringify(event.data))
+    const metadata = sealed.map((event) => JSON.stringify(event.metadata))
+    const values = [
+      streamId,
+      streamPartitionKey(streamId),
+      head.version + 1,
+      head.hash,
+      sealed.map((event) => event.type),
+      data,
+      metadata,
+      sealed.map((event) => event.metadata.commandId),
+    ] as const
+    /** What `append_events` returned, as the stored events. */
+    const stored = (appended: ReadonlyArray<AppendedRow>): AppendResult => {
+      const positions = new Map(appended.map((row) => [row.appended_version, Number(row.appended_position)]))
+      const events = sealed.map((event, index): StoredEvent => {
+        const position = positions.get(event.version)
+        if (position === undefined)
+          throw new Error(`append_events returned no position for version ${event.version}`)
+        // Parsed from the very text stored, so what an append returns equals what a read gives back.
+        return {
+          ...event,
+          position,
+          data: JSON.parse(data[index] ?? 'null'),
+          metadata: JSON.parse(metadata[index] ?? 'null') as StoredEventMetadata,
+        }
+      })
+      const last = sealed[sealed.length - 1]
+      if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
+      return { events, version: head.version + events.length }
+    }
+    return { values, stored }
+  }
+
   /** Seals and inserts after `head`; append_events refuses the batch if the head has moved. */
   const insertAfter = async (
     on: Queryable,
@@ -336,41 +372,8 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     head: Head,
     events: ReadonlyArray<NewEvent>,
   ): Promise<AppendResult> => {
-    const sealed = sealEvents(
-      { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
-      nodeSha256Hex,
-    )
-    const data = sealed.map((event) => JSON.stringify(event.data))
-    const metadata = sealed.map((event) => JSON.stringify(event.metadata))
-    const appended = await rowsOf<AppendedRow>(
-      on,
-      appendStatement([
-        streamId,
-        streamPartitionKey(streamId),
-        head.version + 1,
-        head.hash,
-        sealed.map((event) => event.type),
-        data,
-        metadata,
-        sealed.map((event) => event.metadata.commandId),
-      ]),
-    )
-    const positions = new Map(appended.map((row) => [row.appended_version, Number(row.appended_position)]))
-    const stored = sealed.map((event, index): StoredEvent => {
-      const position = positions.get(event.version)
-      if (position === undefined)
-        throw new Error(`append_events returned no position for version ${event.version}`)
-      // Parsed from the very text stored, so what an append returns equals what a read gives back.
-      return {
-        ...event,
-        position,
-        data: JSON.parse(data[index] ?? 'null'),
-        metadata: JSON.parse(metadata[index] ?? 'null') as StoredEventMetadata,
-      }
-    })
-    const last = sealed[sealed.length - 1]
-    if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
-    return { events: stored, version: head.version + stored.length }
+    const { values, stored } = sealAfter(streamId, head, events)
+    return stored(await rowsOf<AppendedRow>(on, appendStatement([...values])))
   }
 
   const appendExpecting = async (
@@ -396,7 +399,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     streamId: string,
     events: ReadonlyArray<NewEvent>,
   ): Promise<E.Either<StoreError, AppendResult>> => {
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     let broken = false
     try {
       await client.query('BEGIN')
@@ -417,26 +420,48 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       })
       throw error
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
+  }
+
+  // The locked path in two round trips instead of five: BEGIN, the lock and the read go as one
+  // simple-protocol message, and so do the insert and COMMIT. Simple-protocol statements take no
+  // parameters, so the values are quoted with pg's escapeLiteral (the standard string quoting).
+  const text = (value: string) => escapeLiteral(value)
+  const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(text).join(', ')}]::text[]`
+  const beginLockAndReadSql = (streamId: string, after: number, commandId: string) => {
+    const stream = text(streamId)
+    const columns = 'position, stream_id, version, type, data, metadata'
+    return `BEGIN;
+      SELECT pg_advisory_xact_lock(hashtextextended(${text(`${schema}.events:stream:`)} || ${stream}, 0));
+      (SELECT ${columns}, 'h' FROM ${table} WHERE stream_id = ${stream} ORDER BY version DESC LIMIT 1)
+      UNION ALL
+      (SELECT ${columns}, 'e' FROM ${table} WHERE stream_id = ${stream} AND version > ${Math.trunc(after)} ORDER BY version)
+      UNION ALL
+      (SELECT ${columns}, 'c' FROM ${table} WHERE command_id = ${text(commandId)} AND stream_id = ${stream} ORDER BY version)`
+  }
+  const appendAndCommitSql = (values: ReturnType<typeof sealAfter>['values']) => {
+    const [streamId, partitionKey, firstVersion, prevHash, types, data, metadata, commandIds] = values
+    return `SELECT appended_version, appended_position FROM "${schema}".append_events(${text(streamId)},
+      ${Math.trunc(partitionKey)}, ${Math.trunc(firstVersion)}, ${text(prevHash)}, ${textArray(types)},
+      ${textArray(data)}, ${textArray(metadata)}, ${textArray(commandIds)}); COMMIT`
   }
 
   const decideAndAppend = async <R>(
     request: DecideAndAppendRequest<R>,
   ): Promise<DecideAndAppendResult<R>> => {
     const { streamId, after, commandId } = request
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     let broken = false
+    let open = false
     try {
-      await client.query('BEGIN')
-      // Held until COMMIT: the read below cannot go stale before the insert.
-      await client.query(lockStreamStatement([streamId]))
-      const rows = (
-        await client.query<TaggedEventRow>({
-          ...decisionReadStatement([streamId, after, commandId]),
-          rowMode: 'array',
-        })
-      ).rows
+      open = true
+      const results = (await client.query({
+        text: beginLockAndReadSql(streamId, after, commandId),
+        rowMode: 'array',
+      })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<TaggedEventRow> }>
+      // Held until COMMIT: what was read cannot go stale before the insert.
+      const rows = results[2]?.rows ?? []
       const last = rows.find((row) => row[6] === 'h')
       const head: Head = last === undefined ? newStream : { version: last[2], hash: last[5].hash }
       const tagged = (tag: TaggedEventRow[6]) =>
@@ -451,20 +476,32 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
               toStored,
             )
       const decided = callDecide(request, { version: head.version, events, ofCommand: tagged('c') })
-      let result: DecideAndAppendResult<R>
-      if (E.isLeft(decided)) result = decided
-      else if (E.isLeft(decided.right)) result = E.right(decided.right)
-      else result = E.right(E.right(await insertAfter(client, streamId, head, decided.right.right)))
-      await client.query('COMMIT')
-      return result
+      if (E.isLeft(decided)) {
+        await client.query('COMMIT')
+        open = false
+        return decided
+      }
+      if (E.isLeft(decided.right)) {
+        await client.query('COMMIT')
+        open = false
+        return E.right(decided.right)
+      }
+      const { values, stored } = sealAfter(streamId, head, decided.right.right)
+      const appended = (await client.query(appendAndCommitSql(values))) as unknown as ReadonlyArray<{
+        readonly rows: ReadonlyArray<AppendedRow>
+      }>
+      open = false
+      return E.right(E.right(stored(appended[0]?.rows ?? [])))
     } catch (error) {
       heads.delete(streamId)
-      await client.query('ROLLBACK').catch(() => {
-        broken = true
-      })
+      if (open) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true
+        })
+      }
       throw error
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 

@@ -122,16 +122,22 @@ export const registerDecideCases = ({ open }: ConformanceContext): void => {
     const store = await open()
     const decide = decider(store, skip)
     const commandId = crypto.randomUUID()
+    // Quotes and a backslash: a store that builds SQL text must quote the id, not paste it.
+    const quoted = `stream-f'"\\ 流`
     const mine = [newEvent('Mine', { n: 1 }, { commandId }), newEvent('Mine', { n: 2 }, { commandId })]
-    succeeded(await store.appendToStream('stream-f', 'no-stream', [newEvent('Other', {}), ...mine]))
+    succeeded(await store.appendToStream(quoted, 'no-stream', [newEvent('Other', {}), ...mine]))
     succeeded(await store.appendToStream('stream-g', 'no-stream', [newEvent('Elsewhere', {}, { commandId })]))
     const ofCommand = (streamId: string, id: string) =>
       decide({ streamId, after: 2, commandId: id, decide: (since) => E.left(since.ofCommand) })
-    const found = succeeded(await ofCommand('stream-f', commandId))
+    const found = succeeded(await ofCommand(quoted, commandId))
     expect(E.isLeft(found) ? eventIds(found.left) : []).toEqual(eventIds(mine))
-    const stored = succeeded(await store.readStream('stream-f')).events
+    const stored = succeeded(await store.readStream(quoted)).events
     expect(found).toEqual(E.left(stored.slice(1)))
-    expect(succeeded(await ofCommand('stream-f', crypto.randomUUID()))).toEqual(E.left([]))
+    expect(succeeded(await ofCommand(quoted, crypto.randomUUID()))).toEqual(E.left([]))
+    appendedBy(
+      await decide({ streamId: quoted, after: 2, commandId, decide: () => E.right([newEvent('More', {})]) }),
+    )
+    expect(succeeded(await store.readStream(quoted)).version).toBe(3)
     const elsewhere = succeeded(await ofCommand('stream-g', commandId))
     expect(E.isLeft(elsewhere) ? elsewhere.left.map((event) => event.type) : []).toEqual(['Elsewhere'])
   })
