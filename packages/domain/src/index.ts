@@ -163,6 +163,7 @@ export {
   evolve,
   fold,
   initialState,
+  instantInData,
   type LicenceRecord,
   type LicenceState,
   type OpenApplication,

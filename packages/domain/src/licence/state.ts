@@ -118,14 +118,11 @@ const licenceWith = (licence: LicenceRecord, terms: Partial<LicenceRecord>): Lic
   photoOnFile: licence.photoOnFile,
 })
 
-/** The instant an event happened at: its metadata's `at`, else the instant in its data (none for LicenceRecorded). */
-const instantOf = (input: EvolvableEvent): string | null => {
-  const at = (input.metadata as { readonly at?: unknown } | undefined)?.at
-  if (typeof at === 'string') return at
-  const event = input as LicenceEvent
+/** The instant an event's data records (the decider copies it from `metadata.at`); a LicenceRecorded has none. */
+export const instantInData = (event: LicenceEvent): string | undefined => {
   switch (event.type) {
     case 'LicenceRecorded':
-      return null
+      return undefined
     case 'ELicenceApplied':
       return event.data.appliedAt
     case 'PhotoRejected':
@@ -145,8 +142,15 @@ const instantOf = (input: EvolvableEvent): string | null => {
     case 'LicenceStatusChanged':
       return event.data.changedAt
     default:
-      return null
+      // `evolve` takes events it does not know (it leaves the state as it was): they have no instant.
+      return undefined
   }
+}
+
+/** The instant an event happened at: its metadata's `at`, else the instant in its data. */
+const instantOf = (input: EvolvableEvent): string | undefined => {
+  const at = (input.metadata as { readonly at?: unknown } | undefined)?.at
+  return typeof at === 'string' ? at : instantInData(input as LicenceEvent)
 }
 
 export const evolve = (state: LicenceState, input: EvolvableEvent): LicenceState => {

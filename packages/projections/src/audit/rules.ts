@@ -12,6 +12,7 @@ import {
   changesBetween,
   type DecodedStoredEvent,
   eLicenceIdFor,
+  instantInData,
   isEligibleToApply,
   isExpiredAt,
   isRevoking,
@@ -49,34 +50,6 @@ export interface RuleFinding {
 
 const finding = (kind: RuleFindingKind, message: string): RuleFinding => ({ kind, message })
 
-/** The instant the event's data records; the decider copies it from `metadata.at`. */
-const instantOf = (event: DecodedStoredEvent): string | undefined => {
-  switch (event.type) {
-    case 'LicenceRecorded':
-      return undefined
-    case 'ELicenceApplied':
-      return event.data.appliedAt
-    case 'PhotoRejected':
-      return event.data.rejectedAt
-    case 'PhotoSubmitted':
-      return event.data.submittedAt
-    case 'ELicenceIssued':
-      return event.data.issuedAt
-    case 'ApplicationWithdrawn':
-      return event.data.withdrawnAt
-    case 'LicenceRenewed':
-      return event.data.renewedAt
-    case 'ELicenceInvalidated':
-      return event.data.invalidatedAt
-    case 'ApplicationVoided':
-      return event.data.voidedAt
-    case 'LicenceStatusChanged':
-      return event.data.changedAt
-    default:
-      return absurd(event)
-  }
-}
-
 const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean =>
   a.length === b.length && a.every((value, index) => value === b[index])
 
@@ -87,7 +60,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
   if (!rolesCausing(event).includes(actor.role)) {
     findings.push(finding('unauthorised-actor', `a ${actor.role} cannot cause ${event.type}`))
   }
-  const instant = instantOf(event)
+  const instant = instantInData(event)
   if (instant !== undefined && instant !== at) {
     findings.push(finding('instant-mismatch', `${event.type} records ${instant} but happened at ${at}`))
   }
