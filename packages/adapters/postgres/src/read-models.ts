@@ -24,6 +24,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { Pool, type PoolClient } from 'pg'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
 import { postgresErrorMessage } from './error-message.js'
+import { checkOut, release } from './pool-client.js'
 import { defaultSchema, isValidSchemaName } from './schema.js'
 
 export type PostgresReadModelStoreOptions = PostgresConnectionOptions
@@ -107,7 +108,7 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
       absent = found.rows[0]?.present !== true
       return
     }
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     try {
       await client.query('BEGIN')
       await client.query('SELECT pg_advisory_xact_lock($1)', [schemaLockKey])
@@ -117,7 +118,7 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
       await client.query('ROLLBACK').catch(() => undefined)
       throw error
     } finally {
-      client.release()
+      release(client, false)
     }
   }
 
@@ -144,7 +145,7 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
   }
 
   const inTransaction = async <A>(body: (client: PoolClient) => Promise<E.Either<StoreError, A>>) => {
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     let broken = false
     try {
       await client.query('BEGIN')
@@ -158,7 +159,7 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
       })
       throw error
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 
