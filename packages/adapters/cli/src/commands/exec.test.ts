@@ -156,7 +156,8 @@ describe('execCommands against a failing store', () => {
   })
 
   it('keeps a conflict’s stream and versions on its line', async () => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, the in-memory store takes the optimistic path, which can conflict.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     const racing: EventStore = {
       ...inner,
       appendToStream: async (streamId, expected) => E.left(concurrencyConflict(streamId, expected, 4)),
