@@ -147,6 +147,8 @@ const licenceStateOf = (view: ELicenceView): RecordedLicence => ({
   fileRejected: false,
   acceptedPhoto: null,
   lastInvalidation: view.lastInvalidation,
+  // The view's last update is the stream's last event, whose `at` evolve records here anyway.
+  lastAt: view.updatedAt,
 })
 
 const stateOf = (licence: RecordedLicence): ELicenceState => {
