@@ -41,7 +41,8 @@ const serve = async (store: EventStore, healthDeadlineMs?: number) => {
 
 describe('/healthz', () => {
   it('is 503 while appends fail with a store failure, reads notwithstanding, and 200 after one succeeds', async () => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, the handler writes through the appendToStream this test makes fail.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     let full = false
     const store: EventStore = {
       ...inner,
@@ -80,7 +81,8 @@ describe('/healthz', () => {
   })
 
   it('offers the service again once a failure is older than the failure memory, with no new one', async () => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, the handler writes through the appendToStream this test makes fail.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     const store: EventStore = {
       ...inner,
       appendToStream: async () => E.left(storeFailure('disk on fire')),
@@ -100,7 +102,8 @@ describe('/healthz', () => {
   })
 
   it('answers 503 within its deadline when the store never answers', async () => {
-    const inner = inMemoryEventStore()
+    // Without its write lock, the handler writes through the appendToStream this test makes fail.
+    const { decideAndAppend: _locked, ...inner } = inMemoryEventStore()
     const hanging: EventStore = { ...inner, readAll: () => new Promise(() => undefined) }
     const running = await serve(hanging, 200)
     try {

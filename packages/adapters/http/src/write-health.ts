@@ -8,7 +8,12 @@
  * commandHandler({ store: watched.store, decider })
  * watched.lastFailure() // undefined, or { message, at } of the last append that failed
  */
-import { type EventStore, isStoreFailure } from '@elicence/domain'
+import {
+  type DecideAndAppendRequest,
+  type EventStore,
+  isStoreFailure,
+  type StoreError,
+} from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 
 export interface WriteFailure {
@@ -25,17 +30,32 @@ export interface WatchedWrites {
 
 export const watchWrites = (store: EventStore, clock: () => Date): WatchedWrites => {
   let failure: WriteFailure | undefined
+  // A conflict or a corrupt event says nothing of whether the store can write; a failure does.
+  const failed = (error: StoreError) => {
+    if (isStoreFailure(error)) failure = { message: error.message, at: clock().toISOString() }
+  }
+  const { decideAndAppend } = store
   return {
     store: {
       ...store,
       appendToStream: async (streamId, expected, events) => {
         const appended = await store.appendToStream(streamId, expected, events)
-        // A conflict or a corrupt event says nothing of whether the store can write; a failure does.
         if (E.isRight(appended)) failure = undefined
-        else if (isStoreFailure(appended.left))
-          failure = { message: appended.left.message, at: clock().toISOString() }
+        else failed(appended.left)
         return appended
       },
+      // The handler writes through this one where the store has it; a decision that appended
+      // nothing (a refusal) says nothing of the store either.
+      ...(decideAndAppend === undefined
+        ? {}
+        : {
+            decideAndAppend: async <R>(request: DecideAndAppendRequest<R>) => {
+              const outcome = await decideAndAppend(request)
+              if (E.isLeft(outcome)) failed(outcome.left)
+              else if (E.isRight(outcome.right)) failure = undefined
+              return outcome
+            },
+          }),
     },
     lastFailure: () => failure,
   }

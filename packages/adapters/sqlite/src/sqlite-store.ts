@@ -305,7 +305,6 @@ const storeOn = (db: Database.Database): EventStore => {
     db.pragma(`busy_timeout = ${lastTry ? busyTimeoutMs : lockTryMs}`)
     try {
       results = whenFullCheckpointAndRetry(db, () => commitGroup.immediate(group))
-      keepLogWithinFreeSpace(db)
     } catch (cause) {
       if (!lastTry && lockBusy(cause) && Date.now() - since < busyTimeoutMs) {
         const timer = setTimeout(() => {
@@ -322,6 +321,8 @@ const storeOn = (db: Database.Database): EventStore => {
     } finally {
       db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     }
+    // With the connection's own busy timeout back: a checkpoint may wait for readers.
+    keepLogWithinFreeSpace(db)
     group.forEach((write, index) => {
       const result = results[index] ?? E.left(storeFailure('sqlite: an append went missing'))
       // Each result came from the same write's branch of commitGroup, so it has that write's type.
