@@ -17,13 +17,21 @@
 //   ELICENCE_BENCH_AUDIT_EVENTS (default 200 000) — events/s;
 // - audit, partitioned: `auditPartitioned`, the same checks in ELICENCE_BENCH_PARTITIONS worker
 //   threads over the whole history — events/s, peak RSS.
+// - audit, partitioned, with the transparency log's tree (DESIGN §9): the same, while this thread
+//   reads the global order and builds the RFC 9162 tree of the events' hashes beside the workers —
+//   events/s of the whole; then the tree alone, split into reading the hashes and hashing the tree,
+//   to show what bounds it.
+// - the `elicence` binary on a copy of the history: `log checkpoint` (the log projection written
+//   into the SQLite file, then signed) and `audit --store … --checkpoint … --partitions N` (chains,
+//   rules, views and the tree against the signed root) — events/s of each whole process.
 // Everything reads through the store's API; nothing here reads the SQLite file behind its back.
 // The history is generated once per size and kept in the temporary directory for later runs (a file
 // of an older event store schema is migrated when first opened, before any section is timed).
 //
 // Example: ELICENCE_BENCH_EVENTS=100000 node --expose-gc packages/projections/bench/replay.bench.mjs
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,7 +41,14 @@ import {
   defaultStoredEventDecoder,
   rulesVersion,
 } from '@elicence/domain'
-import { auditHistory, projectionRunner, readModelQueries, replayReadModels } from '@elicence/projections'
+import {
+  auditHistory,
+  leafHash,
+  merkleAccumulator,
+  projectionRunner,
+  readModelQueries,
+  replayReadModels,
+} from '@elicence/projections'
 import { auditPartitioned, nodeSha256Hex, replayPartitioned } from '@elicence/projections/node'
 import { sqliteEventStore, sqliteReadModelStore } from '../../adapters/sqlite/dist/index.js'
 
@@ -382,12 +397,113 @@ const partitionedAudit = async () => {
   )
 }
 
+const sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())
+
+/** The global order's leaf data, page by page, through the store's API. */
+async function* leafData(store) {
+  for (let after = 0; ; ) {
+    const page = unwrap(await store.readAll({ after, limit: 2000 }), 'readAll')
+    if (page.events.length === 0) return
+    for (const event of page.events) yield Buffer.from(event.metadata.hash, 'hex')
+    after = page.lastPosition
+  }
+}
+
+const partitionedAuditWithTree = async () => {
+  const started = performance.now()
+  const store = sqliteEventStore({ path: historyPath })
+  const tree = merkleAccumulator(sha256)
+  const treeBuilt = (async () => {
+    for await (const data of leafData(store)) tree.append(leafHash(sha256, data))
+    return performance.now()
+  })()
+  const [audited, treeDone] = await Promise.all([
+    auditPartitioned({
+      store: { module: sqliteModule, open: 'openSqliteEventStore', location: historyPath },
+      partitions,
+      pageSize,
+    }),
+    treeBuilt,
+  ])
+  const report = unwrap(audited, 'auditPartitioned')
+  const seconds = (performance.now() - started) / 1000
+  await store.close()
+  console.log(
+    `  audit, ${partitions} partitions, with the tree of ${tree.size().toLocaleString('en')} leaves built beside them: ${rate(report.counts.events, seconds)} (the tree done after ${((treeDone - started) / 1000).toFixed(2)} s), ${report.counts.anomalies} anomalies`,
+  )
+  console.log(`    peak rss ${mib(peakRss())} (process, all threads)`)
+}
+
+const treeAlone = async () => {
+  const store = sqliteEventStore({ path: historyPath })
+  let started = performance.now()
+  const leaves = []
+  for await (const data of leafData(store)) leaves.push(data)
+  const readSeconds = (performance.now() - started) / 1000
+  await store.close()
+  started = performance.now()
+  const tree = merkleAccumulator(sha256)
+  for (const data of leaves) tree.append(leafHash(sha256, data))
+  tree.root()
+  const hashSeconds = (performance.now() - started) / 1000
+  console.log(
+    `  the tree alone: reading the hashes in global order ${rate(leaves.length, readSeconds)}; hashing the tree (leaf + node SHA-256) ${rate(leaves.length, hashSeconds)}`,
+  )
+}
+
+const cliBinary = fileURLToPath(new URL('../../adapters/cli/dist/main.js', import.meta.url))
+
+const cliAudit = async () => {
+  const copy = join(dir, `cli-audit-${process.pid}.db`)
+  const keys = join(dir, `cli-keys-${process.pid}`)
+  const checkpoint = join(dir, `cli-checkpoint-${process.pid}.txt`)
+  copyFileSync(historyPath, copy)
+  const cli = (...args) => {
+    const started = performance.now()
+    const run = spawnSync(process.execPath, [cliBinary, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    if (run.status !== 0 && run.status !== 1) throw new Error(`elicence ${args[0]}: ${run.stderr}`)
+    return { ...run, seconds: (performance.now() - started) / 1000 }
+  }
+  try {
+    cli('keys', '--out', keys, '--origin', 'bench.example/elicence/log')
+    const signed = cli('log', 'checkpoint', '--store', `sqlite:${copy}`, '--keys', keys)
+    writeFileSync(checkpoint, signed.stdout)
+    console.log(
+      `  elicence log checkpoint (the log projection into the file, then signed): ${rate(totalEvents, signed.seconds)}`,
+    )
+    for (const count of [...new Set([partitions, 1])]) {
+      const audited = cli(
+        'audit',
+        '--store',
+        `sqlite:${copy}`,
+        '--json',
+        '--partitions',
+        String(count),
+        '--checkpoint',
+        checkpoint,
+        '--log-key',
+        join(keys, 'log.vkey'),
+      )
+      const report = JSON.parse(audited.stdout)
+      console.log(
+        `  elicence audit --store --checkpoint --partitions ${count} (chains, rules, views, tree): ${rate(report.counts.events, audited.seconds)}, ${report.counts.anomalies} anomalies`,
+      )
+    }
+  } finally {
+    for (const path of [copy, `${copy}-wal`, `${copy}-shm`, checkpoint, keys])
+      rmSync(path, { recursive: true, force: true })
+  }
+}
+
 const sections = {
   partitioned: partitionedReplay,
   single: singleReader,
   runner,
   audit,
   'audit-partitioned': partitionedAudit,
+  'audit-partitioned-tree': partitionedAuditWithTree,
+  tree: treeAlone,
+  'cli-audit': cliAudit,
 }
 const section = process.argv[2]
 

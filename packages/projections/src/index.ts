@@ -19,6 +19,69 @@ export {
 } from './audit/audit.js'
 export type { StoredReadModels } from './audit/compare-stored.js'
 export {
+  type Cosignature,
+  checkpointBody,
+  cosignatureLine,
+  defaultLogOrigin,
+  openCheckpoint,
+  parseCheckpointBody,
+  type SignedCheckpoint,
+  verifyCosignatures,
+  withSignatureLine,
+} from './log/checkpoint.js'
+export {
+  type HistoryTreeCheck,
+  historyTreeCheck,
+  type LogFinding,
+  type LogFindingKind,
+  logFindingKinds,
+  type ReferenceNodes,
+} from './log/log-audit.js'
+export {
+  logCollections,
+  logProjection,
+  type StoredCheckpoint,
+  type TransparencyLog,
+  type TransparencyLogOptions,
+  type TreeHead,
+  transparencyLog,
+} from './log/log-projection.js'
+export { isLogRangeError, type LogError, type LogProof, type LogRangeError } from './log/log-proofs.js'
+export {
+  consistencyProofPlan,
+  emptyRoot,
+  equalBytes,
+  hashBytesOfHex,
+  hashesOfPlan,
+  hashSize,
+  inclusionProofPlan,
+  type LeafRange,
+  leafHash,
+  type MerkleAccumulator,
+  merkleAccumulator,
+  type NodeId,
+  nodeHash,
+  nodeKey,
+  perfectSubtrees,
+  rootOfLeafHashes,
+  type Sha256,
+  type StoredNode,
+} from './log/merkle.js'
+export { verifyConsistency, verifyInclusion } from './log/merkle-verify.js'
+export { type NoteSignature, openNote, type ParsedNote, parseNote, signNote } from './log/note.js'
+export {
+  fromBase64,
+  generateNoteKey,
+  isNoteKeyName,
+  type NoteKeyType,
+  type NoteSigner,
+  type NoteVerifier,
+  noteKeyTypes,
+  parseSignerKey,
+  parseVerifierKey,
+  toBase64,
+} from './log/note-keys.js'
+export {
   type GeneratedKeys,
   generatePresentationKeys,
   importReferenceKey,

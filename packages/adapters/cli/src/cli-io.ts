@@ -9,7 +9,6 @@
  */
 import { once } from 'node:events'
 import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import * as E from 'fp-ts/lib/Either.js'
 
@@ -30,15 +29,81 @@ export interface Line {
   /** 1-based, counting every line of the input, so it matches what an editor shows. */
   readonly number: number
   readonly text: string
+  /**
+   * Why the line could not be read as text — longer than the limit, or not UTF-8 — with `text`
+   * empty. Readers report it as the line's problem, never as what the line says.
+   */
+  readonly problem?: string
 }
 
-/** Non-blank lines; a trailing `\r` (a file written on Windows) is dropped. */
-export async function* readLines(input: Readable): AsyncGenerator<Line> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+/**
+ * The longest line read: a stored event or a command is a few kilobytes (HTTP bodies stop at
+ * 64 KiB), and a line is held in memory whole, so an endless one must end in an error, not a crash.
+ */
+export const maxLineBytes = 1024 * 1024
+
+const newline = 0x0a
+
+/**
+ * Non-blank lines of UTF-8 text; a trailing `\r` (a file written on Windows) is dropped. A line
+ * over `limit` bytes is skipped without being held, and one that is not UTF-8 is not decoded with
+ * replacement characters: each comes as a line with a `problem` that names it.
+ */
+export async function* readLines(input: Readable, limit: number = maxLineBytes): AsyncGenerator<Line> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let overlong = false
   let number = 0
-  for await (const text of lines) {
+  const lineOf = (bytes: Buffer): Line | undefined => {
     number++
-    if (text.trim() !== '') yield { number, text }
+    if (overlong || bytes.length > limit)
+      return {
+        number,
+        text: '',
+        problem: `line ${number} is longer than ${limit} bytes, the most a line may have: it cannot be a stored event or a command`,
+      }
+    let text: string
+    try {
+      text = decoder.decode(bytes)
+    } catch {
+      return { number, text: '', problem: `line ${number} is not UTF-8 text` }
+    }
+    if (text.endsWith('\r')) text = text.slice(0, -1)
+    return text.trim() === '' ? undefined : { number, text }
+  }
+  const keep = (piece: Buffer) => {
+    if (overlong) return
+    if (pendingBytes + piece.length > limit) {
+      overlong = true
+      pending = []
+      pendingBytes = 0
+    } else {
+      pending.push(piece)
+      pendingBytes += piece.length
+    }
+  }
+  const take = (piece: Buffer): Line | undefined => {
+    keep(piece)
+    const line = lineOf(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending))
+    pending = []
+    pendingBytes = 0
+    overlong = false
+    return line
+  }
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer)
+    let start = 0
+    for (let end = bytes.indexOf(newline, start); end >= 0; end = bytes.indexOf(newline, start)) {
+      const line = take(bytes.subarray(start, end))
+      if (line !== undefined) yield line
+      start = end + 1
+    }
+    if (start < bytes.length) keep(bytes.subarray(start))
+  }
+  if (pendingBytes > 0 || overlong) {
+    const line = take(Buffer.alloc(0))
+    if (line !== undefined) yield line
   }
 }
 

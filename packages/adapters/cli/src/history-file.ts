@@ -35,6 +35,7 @@ export const historyLineOf = (event: StoredEvent): string =>
  * refused here, before the codecs, the hash checks and the replay, which recurse into it.
  */
 export const parseHistoryJson = (line: Line): E.Either<string, unknown> => {
+  if (line.problem !== undefined) return E.left(line.problem)
   let json: unknown
   try {
     json = JSON.parse(line.text)

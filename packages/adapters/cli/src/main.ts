@@ -17,9 +17,11 @@ import { execCommand } from './commands/exec.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { keysCommand } from './commands/keys.js'
+import { logCommand } from './commands/log.js'
 import { serveCommand } from './commands/serve.js'
 import { verifyCommand } from './commands/verify.js'
 import { viewCommand } from './commands/view.js'
+import { witnessCommand } from './commands/witness.js'
 import { type ExitCode, exitCodes } from './exit-codes.js'
 
 /** In the order `elicence --help` lists them. */
@@ -32,6 +34,8 @@ export const commands: ReadonlyArray<CliCommand> = [
   importCommand,
   auditCommand,
   keysCommand,
+  logCommand,
+  witnessCommand,
 ]
 
 const overview = (available: ReadonlyArray<CliCommand>): string => {

@@ -19,6 +19,19 @@ export {
   presentationReferenceKeyFile,
 } from './dev-credentials.js'
 export { type ErrorBody, statusOfHandlerError, type TransportErrorCode } from './errors.js'
+export {
+  defaultPublicUrl,
+  loadLogSigner,
+  logKeyFile,
+  logVerifierKeyFile,
+  type NoteKeyFiles,
+  newNoteKeyFiles,
+  readSignerKeyFile,
+  readVerifierKeyFile,
+  witnessKeyFile,
+  witnessVerifierKeyFile,
+} from './log-keys.js'
 export { openApiDocument } from './openapi.js'
+export { defaultCheckpointIntervalMs } from './routes/log.js'
 export { createServer, type PresentationKeys, type ServerOptions } from './server.js'
 export { type RunningService, type ServiceError, type ServiceOptions, startService } from './service.js'

@@ -266,6 +266,18 @@ export const componentSchemas = {
     },
   }),
   ...presentationSchemas,
+  LogProof: closed(
+    {
+      treeSize: schemaOf(Count, 'output'),
+      leafIndex: { ...schemaOf(Count, 'output'), description: 'Inclusion proofs only: the leaf proven.' },
+      hashes: {
+        type: 'array',
+        items: { type: 'string', contentEncoding: 'base64', minLength: 44, maxLength: 44 },
+        description: 'RFC 9162 §2.1.3–2.1.4 proof hashes, in the order the RFC verifies them.',
+      },
+    },
+    ['leafIndex'],
+  ),
   Health: closed(
     {
       status: { enum: ['ok', 'unavailable'] },

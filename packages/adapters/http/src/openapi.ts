@@ -224,6 +224,52 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: 'get',
+    path: '/log/checkpoint',
+    operationId: 'getLogCheckpoint',
+    summary: 'The latest signed checkpoint of the transparency log',
+    description:
+      'A C2SP tlog-checkpoint (origin, tree size, base64 root hash) in a C2SP signed note, signed by the ' +
+      'log’s Ed25519 key; verify it with the log’s verifier key (`log.vkey`), e.g. with Go’s sumdb/note.',
+    access: 'public',
+    responses: {
+      '200': { description: 'The signed note.', content: { 'text/plain': { schema: { type: 'string' } } } },
+      ...storeTrouble,
+    },
+  },
+  {
+    method: 'get',
+    path: '/log/proof/inclusion',
+    operationId: 'getLogInclusionProof',
+    summary: 'Inclusion proof of a leaf (an event, by its index in the global order) in a tree size',
+    access: 'public',
+    parameters: [
+      { name: 'index', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+      { name: 'size', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+    ],
+    responses: {
+      '200': response('The proof.', ref('LogProof')),
+      '400': failure('index or size is not a whole number, or not a leaf and size of the tree.'),
+      ...storeTrouble,
+    },
+  },
+  {
+    method: 'get',
+    path: '/log/proof/consistency',
+    operationId: 'getLogConsistencyProof',
+    summary: 'Consistency proof between two tree sizes',
+    access: 'public',
+    parameters: [
+      { name: 'from', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+      { name: 'to', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+    ],
+    responses: {
+      '200': response('The proof.', ref('LogProof')),
+      '400': failure('from or to is not a whole number, or not sizes of the tree with from ≤ to.'),
+      ...storeTrouble,
+    },
+  },
+  {
+    method: 'get',
     path: '/healthz',
     operationId: 'getHealth',
     summary: 'Readiness: the store answers reads and takes writes, each probe within 2 s',

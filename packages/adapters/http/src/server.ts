@@ -26,11 +26,13 @@ import {
 import {
   defaultPresentationSeconds,
   inMemoryReadModelStore,
+  type NoteSigner,
   projectionRunner,
   type ReadModelStore,
   readModelQueries,
+  transparencyLog,
 } from '@elicence/projections'
-import { nodeSha256Hex } from '@elicence/projections/node'
+import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
 import {
@@ -44,6 +46,7 @@ import { maxPathParameterLength, openApiDocument } from './openapi.js'
 import { readModelFreshness } from './read-model-freshness.js'
 import { registerCommandRoutes } from './routes/commands.js'
 import { registerLicenceRoutes } from './routes/licences.js'
+import { registerLogRoutes } from './routes/log.js'
 import {
   defaultHealthDeadlineMs,
   defaultWriteFailureMemoryMs,
@@ -104,6 +107,16 @@ export interface ServerOptions {
    * catch up (default 500); further behind, it answers from the last checkpoint at once.
    */
   readonly inlineCatchUpLimit?: number
+  /**
+   * The transparency log (DESIGN §9): its signing key (`loadLogSigner`), the checkpoints' origin
+   * (default the key's name) and the least time between two signed checkpoints (default 3 s).
+   * Without it the `/log` routes are absent. Its tree is kept in `readModels`.
+   */
+  readonly log?: {
+    readonly signer: NoteSigner
+    readonly origin?: string
+    readonly checkpointIntervalMs?: number
+  }
 }
 
 /**
@@ -228,6 +241,17 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   app.addHook('onReady', async () => freshness.start())
   app.addHook('preClose', () => freshness.stop())
   registerReviewQueueRoutes(app, { tokens: options.tokens, freshness, queries })
+  if (options.log !== undefined) {
+    registerLogRoutes(app, {
+      // The server's clock dates each signed checkpoint as kept (`signedAt`).
+      log: transparencyLog({ events: options.store, readModels, sha256: nodeSha256, clock }),
+      signer: options.log.signer,
+      ...(options.log.origin === undefined ? {} : { origin: options.log.origin }),
+      ...(options.log.checkpointIntervalMs === undefined
+        ? {}
+        : { checkpointIntervalMs: options.log.checkpointIntervalMs }),
+    })
+  }
   registerOperationsRoutes(app, {
     store: options.store,
     storeName: options.storeName ?? 'event store',

@@ -25,7 +25,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { TokenTable } from './auth.js'
 import { recordDemoLicence } from './demo-licence.js'
 import { devTokensFile, loadOrCreateDevCredentials, writeDevTokensFile } from './dev-credentials.js'
-import { createServer, type PresentationKeys } from './server.js'
+import { loadLogSigner } from './log-keys.js'
+import { createServer, type PresentationKeys, type ServerOptions } from './server.js'
 
 export interface ServiceOptions {
   /** e.g. `sqlite:./data/elicence.db`, `memory:`, `postgres://…` */
@@ -55,6 +56,11 @@ export interface ServiceOptions {
   readonly presentationKeys?: PresentationKeys
   readonly calendar?: WorkingDayCalendar
   readonly clock?: () => Date
+  /**
+   * The transparency log's key and origin (`loadLogSigner`); without, a dev log key is made in
+   * `dataDir`, named by `ELICENCE_PUBLIC_URL`'s host (default localhost:3000) + `/elicence/log`.
+   */
+  readonly log?: ServerOptions['log']
 }
 
 export interface RunningService {
@@ -128,6 +134,16 @@ export const startService = async (
     return failure('invalid-configuration', 'no bearer tokens or presentation keys')
   }
 
+  let log = options.log
+  if (log === undefined) {
+    const signer = await loadLogSigner(dataDir, {
+      create: true,
+      ...(env.ELICENCE_PUBLIC_URL === undefined ? {} : { publicUrl: env.ELICENCE_PUBLIC_URL }),
+    })
+    if (E.isLeft(signer)) return failure('invalid-configuration', signer.left)
+    log = { signer: signer.right }
+  }
+
   const opened = await options.openStore(options.storeUrl)
   if (E.isLeft(opened)) return failure('store-unavailable', opened.left.message)
   const store = opened.right
@@ -148,6 +164,7 @@ export const startService = async (
     clock,
     storeName: options.storeUrl.split(':')[0] ?? 'store',
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },
+    log,
     ...(readModels.right === undefined ? {} : { readModels: readModels.right }),
   })
   // Runs once the HTTP server has stopped and every request in flight has been answered.

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import { readModelStoreConformance } from '@elicence/projections/testing'
+import { createHash, randomUUID } from 'node:crypto'
+import { readModelStoreConformance, transparencyLogConformance } from '@elicence/projections/testing'
 import { Pool } from 'pg'
 import { afterAll, inject } from 'vitest'
 import { postgresReadModelStore } from './read-models.js'
@@ -19,4 +19,12 @@ readModelStoreConformance(
   {
     numRuns: 10,
   },
+)
+
+// The transparency log keeps its nodes and checkpoints in the same tables, beside the views.
+transparencyLogConformance(
+  'postgres',
+  async () => postgresReadModelStore({ connectionString: url, schema, poolSize: 2 }),
+  (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  { numRuns: 5 },
 )

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,7 @@ import {
   historyScriptArbitrary,
   readModelStoreConformance,
   runHistoryScript,
+  transparencyLogConformance,
 } from '@elicence/projections/testing'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -21,6 +23,15 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }))
 // One file for the whole suite: every test uses projections of its own, as real deployments share one file.
 readModelStoreConformance('sqlite', async () =>
   sqliteReadModelStore({ path: join(directory, 'read-models.db'), synchronous: 'normal' }),
+)
+
+const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest())
+
+// The transparency log keeps its nodes and checkpoints in the same tables, beside the views.
+transparencyLogConformance(
+  'sqlite',
+  async () => sqliteReadModelStore({ path: join(directory, 'read-models.db'), synchronous: 'normal' }),
+  sha256,
 )
 
 // The runner process runs this workspace's TypeScript sources, like the tests, through module hooks.

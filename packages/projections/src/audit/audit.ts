@@ -29,6 +29,7 @@ import {
   type Terms,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
+import { logFindingKinds } from '../log/log-audit.js'
 import type { TimeAxis } from '../views/as-of.js'
 import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
 import { emptyStatistics, type Statistics, statisticsStep } from '../views/statistics.js'
@@ -47,6 +48,8 @@ export const auditAnomalyKinds = [
   'view-unexpected',
   'statistics-mismatch',
   'checkpoint-mismatch',
+  // Against a signed checkpoint of the transparency log (log-audit.ts).
+  ...logFindingKinds,
 ] as const
 export type AuditAnomalyKind = (typeof auditAnomalyKinds)[number]
 

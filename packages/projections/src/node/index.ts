@@ -18,4 +18,4 @@ export {
   type PartitionOutcome,
   replayPartitioned,
 } from './partitioned.js'
-export { nodeSha256Hex } from './sha256.js'
+export { nodeSha256, nodeSha256Hex } from './sha256.js'

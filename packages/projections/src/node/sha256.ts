@@ -9,5 +9,9 @@
  */
 import { createHash } from 'node:crypto'
 import type { Digest } from '@elicence/domain'
+import type { Sha256 } from '../log/merkle.js'
 
 export const nodeSha256Hex: Digest = (text) => createHash('sha256').update(text).digest('hex')
+
+/** SHA-256 of bytes through node:crypto, for the transparency log's tree (two hashes per event). */
+export const nodeSha256: Sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())

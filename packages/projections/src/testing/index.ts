@@ -19,3 +19,4 @@ export {
   readModelStoreConformance,
 } from './read-model-store-conformance.js'
 export { type HistoryRun, runHistoryScript } from './run-history.js'
+export { transparencyLogConformance } from './transparency-log-conformance.js'

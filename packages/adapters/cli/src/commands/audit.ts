@@ -15,7 +15,6 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { type EventStore, type StoredEvent, type StoreError, storedPages } from '@elicence/domain'
 import {
-  type AuditAnomaly,
   type AuditOptions,
   type AuditReport,
   auditHistory,
@@ -23,18 +22,25 @@ import {
   readModelQueries,
   type StoredReadModels,
 } from '@elicence/projections'
-import { nodeSha256Hex } from '@elicence/projections/node'
+import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
-import { type ExitCode, exitCodes } from '../exit-codes.js'
-import { parseHistoryJson } from '../history-file.js'
+import { type ExitCode, exitCodes, worst } from '../exit-codes.js'
+import { parseHistoryLine } from '../history-file.js'
 import { type OpenStoreError, openReadModelStore, redactStoreUrl } from '../store-url.js'
+import {
+  type CheckpointAudit,
+  checkpointAudit,
+  storeLogAnomalies,
+  withAnomalies,
+} from './audit-checkpoint.js'
 import { progressLine, textReport } from './audit-report.js'
 import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnlyStore } from './command.js'
 import { asOfArguments, asOfFlags, parseCommandArguments } from './command-arguments.js'
 import { exportPageSize } from './export.js'
 
 const usage = `Usage: elicence audit (--store URL | --history FILE|-) [--as-of INSTANT [--axis record|business]] [--json]
+                      [--checkpoint FILE --log-key FILE [--witness-key FILE …]] [--partitions N]
 
 Replays a whole history in global order and reports: counts, and every anomaly with its stream,
 version and position — a broken hash chain (an edited, deleted or reordered event), an event out of
@@ -43,6 +49,9 @@ history (e.g. an e-licence issued before its review was due, or left active acro
 class, expiry or authority). With --store, read models stored beside the events (the SQLite file's)
 are compared with the rebuilt ones as of their checkpoint: a view that differs, is missing or has
 no licence, and a checkpoint whose hash the history does not have (a cut-off history).
+With --checkpoint, the history is also checked against a signed checkpoint of the transparency
+log: the tree of its first events must have the signed root, so a history rewritten and re-sealed,
+truncated or reordered after the checkpoint is an anomaly, even with every hash chain intact.
 
 Options:
 ${storeOptionUsage}
@@ -51,6 +60,13 @@ ${storeOptionUsage}
   --axis AXIS      record: events stored by then (metadata.recordedAt; the default)
                    business: events that happened by then (metadata.at)
   --json           print the report as one JSON object instead of text
+  --checkpoint FILE  a signed checkpoint (\`elicence log checkpoint\`, GET /log/checkpoint)
+  --log-key FILE     the log's verifier key string (log.vkey)
+  --witness-key FILE a witness's verifier key string: its cosignature must be on the checkpoint
+                     (repeatable)
+  --partitions N     with --store (SQLite, PostgreSQL): replay the streams in N worker threads, one
+                     partition each, and build the log's tree beside them (default 1, this thread);
+                     read models stored beside the events are compared in one reader all the same
   -h, --help       show this text
 
 Exit status: 0 no anomaly; 1 anomalies found; 2 bad arguments; 3 the store failed (no report).`
@@ -69,22 +85,33 @@ async function* eventsOfStore(
   }
 }
 
+/** What the partition workers import to open the store of a URL themselves. */
+const storeUrlModule = new URL('../store-url.js', import.meta.url).href
+
+/** Stores every worker can open by the same URL: not `memory:`, which each would see empty. */
+const isPartitionable = (url: string): boolean => /^(sqlite:|postgres(ql)?:\/\/)/.test(url)
+
+/** Problems kept for display; the rest are counted. */
+const keptInputProblems = 20
+
 /**
- * Each line's JSON goes to the replay as it is: `auditHistory` treats entries as untrusted and
- * reports one without a stored event's shape. A line that is not JSON at all, or nests deeper than
- * `maxJsonDepth`, is reported here, where its line number is known.
+ * The lines of a history file as stored events, read as `import` reads them (`parseHistoryLine`:
+ * the shape of every field, no unknown field, the event decodes). A line that is not a stored
+ * event is invalid input, not an anomaly of the history: it is kept in `invalid` (the first few,
+ * each naming its line, and a count), and the audit goes on with the others.
  */
 async function* eventsOfFile(
   lines: AsyncIterable<Line>,
-  unreadable: AuditAnomaly[],
-): AsyncGenerator<unknown> {
+  invalid: { messages: string[]; count: number },
+): AsyncGenerator<StoredEvent> {
   for await (const line of lines) {
-    const entry = parseHistoryJson(line)
-    if (E.isLeft(entry)) {
-      unreadable.push({ streamId: '', version: -1, position: null, kind: 'undecodable', message: entry.left })
+    const parsed = parseHistoryLine(line)
+    if (E.isRight(parsed)) {
+      yield parsed.right
       continue
     }
-    yield entry.right
+    invalid.count++
+    if (invalid.messages.length < keptInputProblems) invalid.messages.push(...parsed.left)
   }
 }
 
@@ -111,23 +138,6 @@ const storedReadModels = async (
   }
 }
 
-/** Unreadable lines join the replay's anomalies, so counts and exit status cover them. */
-const withUnreadable = (report: AuditReport, unreadable: ReadonlyArray<AuditAnomaly>): AuditReport =>
-  unreadable.length === 0
-    ? report
-    : {
-        ...report,
-        counts: {
-          ...report.counts,
-          anomalies: report.counts.anomalies + unreadable.length,
-          anomaliesByKind: {
-            ...report.counts.anomaliesByKind,
-            undecodable: (report.counts.anomaliesByKind.undecodable ?? 0) + unreadable.length,
-          },
-        },
-        anomalies: [...unreadable, ...report.anomalies],
-      }
-
 /** `readModels`: the checkpoint compared, null when none was stored, undefined when not looked for. */
 const printReport = async (
   io: CliIo,
@@ -151,7 +161,15 @@ export const auditCommand: CliCommand = {
   usage,
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, auditCommand, args, {
-      flags: { history: 'string', ...asOfFlags, json: 'boolean' },
+      flags: {
+        history: 'string',
+        ...asOfFlags,
+        json: 'boolean',
+        checkpoint: 'string',
+        'log-key': 'string',
+        'witness-key': 'strings',
+        partitions: 'string',
+      },
       positionals: false,
     })
     if (E.isLeft(parsed)) return parsed.left
@@ -161,6 +179,37 @@ export const auditCommand: CliCommand = {
     }
     const asOfOptions = asOfArguments(values)
     if (E.isLeft(asOfOptions)) return usageError(io, auditCommand, asOfOptions.left)
+    if ((values.checkpoint === undefined) !== (values['log-key'] === undefined))
+      return usageError(io, auditCommand, '--checkpoint FILE and --log-key FILE go together')
+    if (values['witness-key'] !== undefined && values.checkpoint === undefined)
+      return usageError(io, auditCommand, '--witness-key goes with --checkpoint')
+    const partitions = values.partitions === undefined ? 1 : Number(values.partitions)
+    if (!/^[1-9][0-9]{0,2}$/.test(values.partitions ?? '1'))
+      return usageError(
+        io,
+        auditCommand,
+        `--partitions ${values.partitions}: expected a whole number from 1 to 999`,
+      )
+    if (partitions > 1 && values.history !== undefined)
+      return usageError(
+        io,
+        auditCommand,
+        '--partitions goes with --store: a history file is read in one pass',
+      )
+    const againstCheckpoint = async (
+      keepLeaves: boolean,
+    ): Promise<E.Either<ExitCode, CheckpointAudit | undefined>> => {
+      if (values.checkpoint === undefined || values['log-key'] === undefined) return E.right(undefined)
+      const check = await checkpointAudit(
+        {
+          checkpoint: values.checkpoint,
+          logKey: values['log-key'],
+          witnessKeys: values['witness-key'] ?? [],
+        },
+        { keepLeaves },
+      )
+      return E.isLeft(check) ? E.left(usageError(io, auditCommand, check.left)) : E.right(check.right)
+    }
     const json = values.json === true
     const options = (progress: ReturnType<typeof progressLine>): AuditOptions => ({
       digest: nodeSha256Hex,
@@ -192,22 +241,35 @@ export const auditCommand: CliCommand = {
           ? undefined
           : () => Number(stream.bytesRead) / size,
       )
-      const unreadable: AuditAnomaly[] = []
+      const invalid = { messages: [] as string[], count: 0 }
+      const check = await againstCheckpoint(false)
+      if (E.isLeft(check)) return check.left
       try {
-        const report = await auditHistory(eventsOfFile(readLines(stream), unreadable), options(progress))
+        const events = eventsOfFile(readLines(stream), invalid)
+        const report = await auditHistory(check.right?.observed(events) ?? events, options(progress))
         progress.clear()
-        return await printReport(
+        const logAnomalies = (await check.right?.anomalies()) ?? []
+        const source = fromStdin ? 'standard input' : history
+        const printed = await printReport(io, source, withAnomalies(report, logAnomalies), json)
+        if (report.counts.events === 0 && invalid.count === 0)
+          complain(io, auditCommand.name, `${source} holds no events: an empty history`)
+        if (invalid.count === 0) return printed
+        for (const message of invalid.messages) complain(io, auditCommand.name, message)
+        const more = invalid.count - Math.min(invalid.count, keptInputProblems)
+        complain(
           io,
-          fromStdin ? 'standard input' : history,
-          withUnreadable(report, unreadable),
-          json,
+          auditCommand.name,
+          `${invalid.count} line${invalid.count === 1 ? ' is' : 's are'} not a stored event${more > 0 ? ` (${more} not shown)` : ''}: invalid input, audited without ${invalid.count === 1 ? 'it' : 'them'}`,
         )
+        return worst(printed, exitCodes.invalidInput)
       } finally {
         if (!fromStdin) stream.destroy()
       }
     }
 
     const url = storeUrlOf(values.store, io)
+    const check = await againstCheckpoint(true)
+    if (E.isLeft(check)) return check.left
     return withReadOnlyStore(io, auditCommand, url, async (store) => {
       // As of an instant, the rebuild stops before the stored read models' checkpoint: nothing to compare.
       const stored =
@@ -218,17 +280,46 @@ export const auditCommand: CliCommand = {
       }
       const failure: { error?: StoreError } = {}
       const progress = progressLine(io, undefined)
-      const report = await auditHistory(eventsOfStore(store, failure), {
-        ...options(progress),
-        ...(stored.right === undefined ? {} : { storedViews: stored.right }),
-      })
+      const partitioned = partitions > 1 && stored.right === undefined && isPartitionable(url ?? '')
+      let report: AuditReport
+      if (partitioned) {
+        // The workers read their partitions; this thread reads the global order for the tree.
+        const treeOfStore = async () => {
+          if (check.right === undefined) return
+          for await (const _ of check.right.observed(eventsOfStore(store, failure)));
+        }
+        const [audited] = await Promise.all([
+          auditPartitioned({
+            store: { module: storeUrlModule, open: 'openEventStore', location: url ?? '' },
+            partitions,
+            progressEvery: 5_000,
+            onProgress: progress.update,
+            ...asOfOptions.right,
+          }),
+          treeOfStore(),
+        ])
+        if (E.isLeft(audited)) {
+          progress.clear()
+          complain(io, auditCommand.name, `${audited.left.message}; the audit is incomplete`)
+          return exitCodes.storeFailure
+        }
+        report = audited.right
+      } else {
+        const events = eventsOfStore(store, failure)
+        report = await auditHistory(check.right?.observed(events) ?? events, {
+          ...options(progress),
+          ...(stored.right === undefined ? {} : { storedViews: stored.right }),
+        })
+      }
       progress.clear()
       if (failure.error !== undefined) {
         complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
         return exitCodes.storeFailure
       }
+      const logAnomalies =
+        check.right === undefined ? [] : await storeLogAnomalies(check.right, store, url ?? '')
       const readModels = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
-      return printReport(io, redactStoreUrl(url ?? ''), report, json, readModels)
+      return printReport(io, redactStoreUrl(url ?? ''), withAnomalies(report, logAnomalies), json, readModels)
     })
   },
 }

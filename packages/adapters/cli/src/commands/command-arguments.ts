@@ -22,12 +22,19 @@ import type { CliIo } from '../cli-io.js'
 import type { ExitCode } from '../exit-codes.js'
 import { type CliCommand, showUsage, usageError } from './command.js'
 
-/** A command's own flags by name: each takes a value (`string`) or is a switch (`boolean`). */
-export type FlagTypes = Readonly<Record<string, 'string' | 'boolean'>>
+/**
+ * A command's own flags by name: each takes a value (`string`), a value each time it is given
+ * (`strings`), or is a switch (`boolean`).
+ */
+export type FlagTypes = Readonly<Record<string, 'string' | 'strings' | 'boolean'>>
 
 /** What the flags were given as; an absent flag is absent. */
 export type FlagValues<Flags extends FlagTypes> = {
-  readonly [Name in keyof Flags]?: Flags[Name] extends 'string' ? string : boolean
+  readonly [Name in keyof Flags]?: Flags[Name] extends 'string'
+    ? string
+    : Flags[Name] extends 'strings'
+      ? ReadonlyArray<string>
+      : boolean
 }
 
 /** The flags every command takes. */
@@ -49,11 +56,15 @@ export const parseCommandArguments = <const Flags extends FlagTypes>(
   args: ReadonlyArray<string>,
   spec: { readonly flags: Flags; readonly positionals: boolean },
 ): E.Either<ExitCode, CommandArguments<Flags>> => {
-  const options: Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }> = {
+  const options: Record<
+    string,
+    { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }
+  > = {
     store: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }
-  for (const [name, type] of Object.entries(spec.flags)) options[name] = { type }
+  for (const [name, type] of Object.entries(spec.flags))
+    options[name] = type === 'strings' ? { type: 'string', multiple: true } : { type }
   let parsed: CommandArguments<Flags>
   try {
     const { values, positionals } = parseArgs({

@@ -74,13 +74,17 @@ const parseJson = (text: string): E.Either<string, unknown> => {
  * fails too, each line gets its own result, so a broken first line of an NDJSON batch does not hide
  * the others.
  */
+/** A line that could not be read as text (too long, not UTF-8) keeps its problem. */
+const jsonOfLine = (line: Line): E.Either<string, unknown> =>
+  line.problem === undefined ? parseJson(line.text) : E.left(line.problem)
+
 async function* commandsOf(lines: AsyncGenerator<Line>): AsyncGenerator<ReadCommand> {
   const first = await lines.next()
   if (first.done === true) return
-  const firstJson = parseJson(first.value.text)
+  const firstJson = jsonOfLine(first.value)
   if (E.isRight(firstJson)) {
     yield { line: first.value.number, json: firstJson }
-    for await (const line of lines) yield { line: line.number, json: parseJson(line.text) }
+    for await (const line of lines) yield { line: line.number, json: jsonOfLine(line) }
     return
   }
   const all: Line[] = [first.value]
@@ -90,7 +94,7 @@ async function* commandsOf(lines: AsyncGenerator<Line>): AsyncGenerator<ReadComm
     yield { line: first.value.number, json: document }
     return
   }
-  for (const line of all) yield { line: line.number, json: parseJson(line.text) }
+  for (const line of all) yield { line: line.number, json: jsonOfLine(line) }
 }
 
 const commandIdOf = (json: unknown): string | undefined => {

@@ -174,6 +174,10 @@ export const importHistory = async (
     )
     return check.verdict === 'unreadable' ? exitCodes.invalidInput : exitCodes.refused
   }
+  if (check.events === 0) {
+    complain(io, importCommand.name, 'the history holds no events: an empty history, nothing was imported')
+    return exitCodes.ok
+  }
   const written = await writeHistory(store, openLines(), options)
   if (E.isLeft(written)) {
     complain(io, importCommand.name, `${written.left}; the events before it were written`)

@@ -1,7 +1,7 @@
 // Keys and tokens from configuration: `elicence keys` writes a key set in one command, and
 // `elicence serve --tokens FILE --keys DIR` runs on them instead of dev credentials.
 import { spawn } from 'node:child_process'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertBuildIsFresh, builtBinary, runInProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
@@ -31,6 +31,29 @@ describe('elicence keys', () => {
     expect(again.exitCode).toBe(2)
     expect(again.stderr).toMatch(/already exist; not overwritten/)
     expect(readFileSync(`${out}/presentation-reference.key`, 'utf8')).toBe(before)
+  })
+
+  it("writes the log's key and its verifier key string; a folder from before the log gets the log's alone", async () => {
+    const out = files.path('log-keys')
+    expect(
+      (await runInProcess(['keys', '--out', out, '--public-url', 'https://licences.example.cn:8443/x']))
+        .exitCode,
+    ).toBe(0)
+    expect(statSync(`${out}/log.key`).mode & 0o777).toBe(0o600)
+    expect(readFileSync(`${out}/log.key`, 'utf8')).toMatch(
+      /^PRIVATE\+KEY\+licences\.example\.cn:8443\/elicence\/log\+[0-9a-f]{8}\+\S+\n$/,
+    )
+    expect(readFileSync(`${out}/log.vkey`, 'utf8')).toMatch(
+      /^licences\.example\.cn:8443\/elicence\/log\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}\n$/,
+    )
+    const presentation = readFileSync(`${out}/presentation-key.pem`, 'utf8')
+    rmSync(`${out}/log.key`)
+    rmSync(`${out}/log.vkey`)
+    const again = await runInProcess(['keys', '--out', out, '--origin', 'licences.example.cn/elicence/log'])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(again.stdout).toBe(`${out}/log.key\n${out}/log.vkey\n`)
+    expect(readFileSync(`${out}/presentation-key.pem`, 'utf8')).toBe(presentation)
+    expect(readFileSync(`${out}/log.vkey`, 'utf8')).toMatch(/^licences\.example\.cn\/elicence\/log\+/)
   })
 })
 

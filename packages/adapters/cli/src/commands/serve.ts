@@ -11,12 +11,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import {
+  loadLogSigner,
   loadPresentationKeys,
   type PresentationKeys,
   parseTokenTable,
   startService,
   type TokenTable,
 } from '@elicence/http'
+import type { NoteSigner } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
@@ -40,12 +42,13 @@ Options:
   --demo           record a demo licence with an issued e-licence, unless already there
   --tokens FILE    bearer tokens: { "<token>": { "role": …, "id": … } } (default: $ELICENCE_TOKENS;
                    without, a dev token per role is made in DIR and printed)
-  --keys DIR       presentation keys written by \`elicence keys\` (default: $ELICENCE_KEYS; without,
-                   dev keys are made in DIR)
+  --keys DIR       presentation and log keys written by \`elicence keys\` (default: $ELICENCE_KEYS;
+                   without, dev keys are made in DIR)
 ${calendarOptionUsage}
   -h, --help       show this text
 
-Environment: PORT (default 3000), HOST (default 127.0.0.1), LOG_LEVEL (default info).
+Environment: PORT (default 3000), HOST (default 127.0.0.1), LOG_LEVEL (default info),
+ELICENCE_PUBLIC_URL (names a dev log key: its host + /elicence/log).
 
 Exit status: 0 stopped by a signal; 2 bad arguments or configuration; 3 the store could not be
 opened or the port could not be bound.`
@@ -61,7 +64,12 @@ const keysEnvironmentVariable = 'ELICENCE_KEYS'
 const configuredCredentials = async (
   tokensFile: string | undefined,
   keysDirectory: string | undefined,
-): Promise<E.Either<string, { tokens?: TokenTable; presentationKeys?: PresentationKeys }>> => {
+): Promise<
+  E.Either<
+    string,
+    { tokens?: TokenTable; presentationKeys?: PresentationKeys; log?: { readonly signer: NoteSigner } }
+  >
+> => {
   let tokens: TokenTable | undefined
   if (tokensFile !== undefined) {
     const json = readJsonFile(tokensFile, 'tokens')
@@ -76,9 +84,16 @@ const configuredCredentials = async (
     if (E.isLeft(keys)) return E.left(`keys: ${keys.left}`)
     presentationKeys = keys.right
   }
+  let log: { readonly signer: NoteSigner } | undefined
+  if (keysDirectory !== undefined) {
+    const signer = await loadLogSigner(keysDirectory, { create: false })
+    if (E.isLeft(signer)) return E.left(`keys: ${signer.left}`)
+    log = { signer: signer.right }
+  }
   return E.right({
     ...(tokens === undefined ? {} : { tokens }),
     ...(presentationKeys === undefined ? {} : { presentationKeys }),
+    ...(log === undefined ? {} : { log }),
   })
 }
 

@@ -134,7 +134,9 @@ export interface TestServer {
 export const testStart = '2026-10-15T10:00:00+08:00'
 
 export const startTestServer = async (
-  options: Partial<Pick<ServerOptions, 'store' | 'maxAttempts' | 'presentationKeys' | 'logger'>> = {},
+  options: Partial<
+    Pick<ServerOptions, 'store' | 'maxAttempts' | 'presentationKeys' | 'logger' | 'log' | 'readModels'>
+  > = {},
 ): Promise<TestServer> => {
   const tokens = testTokenTable()
   let now = new Date(testStart)
@@ -149,6 +151,8 @@ export const startTestServer = async (
     storeName: 'memory',
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.readModels === undefined ? {} : { readModels: options.readModels }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

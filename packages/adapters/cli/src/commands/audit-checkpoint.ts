@@ -1,0 +1,184 @@
+/**
+ * `elicence audit … --checkpoint FILE --log-key FILE [--witness-key FILE …]`: the history checked
+ * against a signed checkpoint of the transparency log (DESIGN §9). The checkpoint must verify with
+ * the log key and carry a valid cosignature of every witness key given; the history's tree at the
+ * checkpoint's size must have the signed root. Each failure is an anomaly of the audit (exit 1).
+ * With a store whose log projection is kept beside it and still has the signed root, the first
+ * event that differs is named by stream, version and position.
+ *
+ * @example
+ * const check = await checkpointAudit({ checkpoint: 'cp.txt', logKey: 'log.vkey', witnessKeys: [] }, { keepLeaves: false })
+ * for await (const event of check.observed(events)) …
+ * const anomalies = await check.anomalies(reference, eventAt)
+ */
+import { readFileSync } from 'node:fs'
+import { type EventStore, type StoredEvent, storedPages } from '@elicence/domain'
+import { readVerifierKeyFile } from '@elicence/http'
+import {
+  type AuditAnomaly,
+  type AuditReport,
+  type HistoryTreeCheck,
+  historyTreeCheck,
+  noteKeyTypes,
+  openCheckpoint,
+  type ReferenceNodes,
+  transparencyLog,
+  verifyCosignatures,
+} from '@elicence/projections'
+import { nodeSha256 } from '@elicence/projections/node'
+import * as E from 'fp-ts/lib/Either.js'
+import { openReadModelStore } from '../store-url.js'
+
+export interface CheckpointAuditFiles {
+  readonly checkpoint: string
+  readonly logKey: string
+  readonly witnessKeys: ReadonlyArray<string>
+}
+
+export interface CheckpointAudit {
+  /** The events, passed through to the audit, each a leaf of the rebuilt tree. */
+  readonly observed: <Entry>(entries: AsyncIterable<Entry> | Iterable<Entry>) => AsyncGenerator<Entry>
+  /** What the check found; `eventAt` names the event of a leaf index. */
+  readonly anomalies: (
+    reference?: ReferenceNodes,
+    eventAt?: (
+      leafIndex: number,
+    ) => Promise<Pick<StoredEvent, 'streamId' | 'version' | 'position'> | undefined>,
+  ) => Promise<ReadonlyArray<AuditAnomaly>>
+}
+
+const anomalyOf = (
+  kind: AuditAnomaly['kind'],
+  message: string,
+  at?: Pick<StoredEvent, 'streamId' | 'version' | 'position'>,
+): AuditAnomaly => ({
+  streamId: at?.streamId ?? '',
+  version: at?.version ?? -1,
+  position: at?.position ?? null,
+  kind,
+  message,
+})
+
+/**
+ * Reads the files; a file that cannot be read or a key that is not a key is the caller's input
+ * (Left, exit 2). A checkpoint that does not verify is an anomaly of the audit, not an input error.
+ */
+export const checkpointAudit = async (
+  files: CheckpointAuditFiles,
+  options: { readonly keepLeaves: boolean },
+): Promise<E.Either<string, CheckpointAudit>> => {
+  let note: string
+  try {
+    note = readFileSync(files.checkpoint, 'utf8')
+  } catch (error) {
+    return E.left(
+      `cannot read ${files.checkpoint}: ${error instanceof Error ? error.message : String(error)}`,
+    )
+  }
+  const logKey = await readVerifierKeyFile(files.logKey)
+  if (E.isLeft(logKey)) return logKey
+  if (logKey.right.type !== noteKeyTypes.ed25519) return E.left(`${files.logKey}: not a log key (type 0x01)`)
+  const witnesses = []
+  for (const file of files.witnessKeys) {
+    const key = await readVerifierKeyFile(file)
+    if (E.isLeft(key)) return key
+    if (key.right.type !== noteKeyTypes.cosignatureV1) return E.left(`${file}: not a witness key (type 0x04)`)
+    witnesses.push(key.right)
+  }
+
+  const problems: AuditAnomaly[] = []
+  const opened = await openCheckpoint(note, logKey.right)
+  if (E.isLeft(opened)) problems.push(anomalyOf('checkpoint-invalid', `${files.checkpoint}: ${opened.left}`))
+  else {
+    const cosigned = await verifyCosignatures(note, witnesses)
+    if (E.isLeft(cosigned))
+      problems.push(anomalyOf('checkpoint-invalid', `${files.checkpoint}: ${cosigned.left}`))
+    else
+      for (const witness of witnesses)
+        if (!cosigned.right.some((found) => found.witness === witness.name))
+          problems.push(
+            anomalyOf(
+              'checkpoint-invalid',
+              `${files.checkpoint}: no cosignature of the witness ${witness.name}`,
+            ),
+          )
+  }
+  // A root that no valid signature vouches for says nothing about the history: not compared.
+  const check: HistoryTreeCheck | undefined = E.isRight(opened)
+    ? historyTreeCheck(nodeSha256, opened.right, { keepLeaves: options.keepLeaves })
+    : undefined
+
+  return E.right({
+    observed: async function* (events) {
+      for await (const event of events) {
+        check?.observe(event)
+        yield event
+      }
+    },
+    anomalies: async (reference, eventAt) => {
+      if (check === undefined) return problems
+      const found = await check.finish(reference)
+      const named: AuditAnomaly[] = []
+      for (const finding of found) {
+        const at =
+          finding.leafIndex === null || eventAt === undefined ? undefined : await eventAt(finding.leafIndex)
+        named.push(anomalyOf(finding.kind, finding.message, at))
+      }
+      return [...problems, ...named]
+    },
+  })
+}
+
+/** The anomalies join the report, so its counts and exit status cover them. */
+export const withAnomalies = (report: AuditReport, anomalies: ReadonlyArray<AuditAnomaly>): AuditReport => {
+  if (anomalies.length === 0) return report
+  const anomaliesByKind = { ...report.counts.anomaliesByKind }
+  for (const anomaly of anomalies) anomaliesByKind[anomaly.kind] = (anomaliesByKind[anomaly.kind] ?? 0) + 1
+  return {
+    ...report,
+    counts: { ...report.counts, anomalies: report.counts.anomalies + anomalies.length, anomaliesByKind },
+    anomalies: [...anomalies, ...report.anomalies],
+  }
+}
+
+/** The event at a leaf index: the index-th event of the store's global order. */
+const eventAtLeaf = async (store: EventStore, leafIndex: number): Promise<StoredEvent | undefined> => {
+  let seen = 0
+  for await (const page of storedPages(store, { pageSize: 1000 })) {
+    if (E.isLeft(page)) return undefined
+    const event = page.right.events[leafIndex - seen]
+    if (event !== undefined) return event
+    seen += page.right.events.length
+  }
+  return undefined
+}
+
+/**
+ * The checkpoint's findings over a store; the log projection kept beside it, when its root is the
+ * signed one, tells which event differs first.
+ */
+export const storeLogAnomalies = async (
+  check: CheckpointAudit,
+  store: EventStore,
+  url: string,
+): Promise<ReadonlyArray<AuditAnomaly>> => {
+  const opened = await openReadModelStore(url)
+  const readModels = E.isRight(opened) ? opened.right : undefined
+  try {
+    const log =
+      readModels === undefined
+        ? undefined
+        : transparencyLog({ events: store, readModels, sha256: nodeSha256 })
+    return await check.anomalies(
+      log === undefined
+        ? undefined
+        : async (nodes) => {
+            const found = await log.nodes(nodes)
+            return E.isRight(found) ? found.right : nodes.map(() => undefined)
+          },
+      (leafIndex) => eventAtLeaf(store, leafIndex),
+    )
+  } finally {
+    await readModels?.close()
+  }
+}

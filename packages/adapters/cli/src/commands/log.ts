@@ -1,0 +1,166 @@
+/**
+ * `elicence log`: the transparency log of a store (DESIGN §9). `checkpoint` brings the log
+ * projection up to date (kept beside the read models: the SQLite file, the PostgreSQL database;
+ * rebuilt in memory for other stores) and prints a checkpoint of the whole tree signed with the
+ * log key — exactly the signed note on stdout, anything else on stderr, so it can be saved and
+ * handed to any verifier. `prove` prints an RFC 9162 inclusion or consistency proof as JSON.
+ *
+ * @example
+ * $ elicence log checkpoint --store sqlite:./data/elicence.db --keys ./keys > checkpoint.txt
+ * $ elicence log prove --store sqlite:./data/elicence.db --index 41 --size 100
+ * $ elicence log prove --store sqlite:./data/elicence.db --from 100 --to 250 > proof.json
+ */
+import type { EventStore } from '@elicence/domain'
+import { loadLogSigner, logKeyFile } from '@elicence/http'
+import {
+  inMemoryReadModelStore,
+  isLogRangeError,
+  type LogError,
+  type TransparencyLog,
+  transparencyLog,
+} from '@elicence/projections'
+import { nodeSha256 } from '@elicence/projections/node'
+import * as E from 'fp-ts/lib/Either.js'
+import { type CliIo, complain, writeLine } from '../cli-io.js'
+import { type ExitCode, exitCodes } from '../exit-codes.js'
+import { openReadModelStore } from '../store-url.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { parseCommandArguments } from './command-arguments.js'
+
+const usage = `Usage: elicence log checkpoint --store URL --keys DIR [--origin ORIGIN]
+       elicence log prove --store URL --index N [--size M]
+       elicence log prove --store URL --from M --to N
+
+checkpoint: brings the store's transparency log up to date and prints a signed checkpoint of its
+  whole tree (a C2SP signed note: origin, tree size, root hash), signed with DIR/${logKeyFile}.
+  Only the note goes to standard output; every checkpoint signed is also kept with the log.
+prove: prints, as JSON { treeSize, leafIndex?, hashes: [base64…] }, the proof that leaf N (the
+  N-th event in global order, from 0) is in the tree of M leaves (default: the whole tree), or that
+  the tree of M leaves is a prefix of the tree of N.
+
+Options:
+${storeOptionUsage}
+  --keys DIR       the folder \`elicence keys\` wrote (default: $ELICENCE_KEYS)
+  --origin ORIGIN  the checkpoint's origin line (default: the log key's name)
+  --index N, --size M, --from M, --to N   as above
+  -h, --help       show this text
+
+Exit status: 0 printed; 2 bad arguments, or sizes the tree does not have; 3 the store failed.`
+
+const wholeNumber = (value: string | undefined, flag: string): E.Either<string, number | undefined> =>
+  value === undefined
+    ? E.right(undefined)
+    : /^(0|[1-9][0-9]{0,15})$/.test(value) && Number.isSafeInteger(Number(value))
+      ? E.right(Number(value))
+      : E.left(`${flag} ${value} is not a whole number ≥ 0`)
+
+/** The log of the store at `url`, kept where its read models are (or in memory), brought up to date. */
+const withLog = async (
+  io: CliIo,
+  url: string | undefined,
+  use: (log: TransparencyLog) => Promise<ExitCode>,
+): Promise<ExitCode> =>
+  withStore(io, logCommand, url, async (store: EventStore) => {
+    const opened = await openReadModelStore(url ?? '')
+    if (E.isLeft(opened)) {
+      complain(io, logCommand.name, opened.left.message)
+      return exitCodes.storeFailure
+    }
+    const readModels = opened.right ?? inMemoryReadModelStore()
+    try {
+      const log = transparencyLog({ events: store, readModels, sha256: nodeSha256 })
+      const head = await log.catchUp()
+      if (E.isLeft(head)) {
+        complain(io, logCommand.name, `${head.left.message}; the log is not up to date`)
+        return exitCodes.storeFailure
+      }
+      return await use(log)
+    } finally {
+      await readModels.close()
+    }
+  })
+
+const failed = (io: CliIo, error: LogError): ExitCode => {
+  complain(io, logCommand.name, error.message)
+  return isLogRangeError(error) ? exitCodes.invalidInput : exitCodes.storeFailure
+}
+
+export const logCommand: CliCommand = {
+  name: 'log',
+  summary: 'print a signed checkpoint of the transparency log, or an inclusion or consistency proof',
+  usage,
+  run: async (args, io) => {
+    const parsed = parseCommandArguments(io, logCommand, args, {
+      flags: {
+        keys: 'string',
+        origin: 'string',
+        index: 'string',
+        size: 'string',
+        from: 'string',
+        to: 'string',
+      },
+      positionals: true,
+    })
+    if (E.isLeft(parsed)) return parsed.left
+    const { values, positionals } = parsed.right
+    const [action, ...extra] = positionals
+    if (extra.length > 0) return usageError(io, logCommand, `unexpected arguments: ${extra.join(' ')}`)
+    const url = storeUrlOf(values.store, io)
+
+    if (action === 'checkpoint') {
+      const keys = values.keys ?? io.env.ELICENCE_KEYS
+      if (keys === undefined)
+        return usageError(io, logCommand, '--keys DIR is required (or set ELICENCE_KEYS)')
+      const signer = await loadLogSigner(keys, { create: false })
+      if (E.isLeft(signer)) return usageError(io, logCommand, signer.left)
+      return withLog(io, url, async (log) => {
+        const signed = await log.signCheckpoint(signer.right, values.origin ?? signer.right.name)
+        if (E.isLeft(signed)) return failed(io, signed.left)
+        io.stderr.write(
+          `elicence log: checkpoint of ${signed.right.size} events, signed by ${signer.right.name}\n`,
+        )
+        io.stdout.write(signed.right.note)
+        return exitCodes.ok
+      })
+    }
+
+    if (action === 'prove') {
+      const numbers = [
+        wholeNumber(values.index, '--index'),
+        wholeNumber(values.size, '--size'),
+        wholeNumber(values.from, '--from'),
+        wholeNumber(values.to, '--to'),
+      ] as const
+      const bad = numbers.find(E.isLeft)
+      if (bad !== undefined && E.isLeft(bad)) return usageError(io, logCommand, bad.left)
+      const [index, size, from, to] = numbers.map((number) => (E.isRight(number) ? number.right : undefined))
+      const inclusion = index !== undefined || size !== undefined
+      const consistency = from !== undefined || to !== undefined
+      if (inclusion === consistency)
+        return usageError(
+          io,
+          logCommand,
+          'give --index N [--size M] for an inclusion proof, or --from M --to N',
+        )
+      if (inclusion && index === undefined) return usageError(io, logCommand, '--size goes with --index N')
+      if (consistency && (from === undefined || to === undefined))
+        return usageError(io, logCommand, '--from M and --to N go together')
+      return withLog(io, url, async (log) => {
+        const head = await log.head()
+        if (E.isLeft(head)) return failed(io, head.left)
+        const proof = inclusion
+          ? await log.inclusionProof(index ?? 0, size ?? head.right.size)
+          : await log.consistencyProof(from ?? 0, to ?? 0)
+        if (E.isLeft(proof)) return failed(io, proof.left)
+        await writeLine(io.stdout, JSON.stringify(proof.right))
+        return exitCodes.ok
+      })
+    }
+
+    return usageError(
+      io,
+      logCommand,
+      action === undefined ? 'say checkpoint or prove' : `unknown action '${action}': checkpoint or prove`,
+    )
+  },
+}
