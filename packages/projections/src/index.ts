@@ -1,5 +1,5 @@
 // @elicence/projections: read models over the licence event history (DESIGN §5) — pure views, the
-// projection runner and its storage port, as-of replay — signed presentations (DESIGN §6) and the
+// projection runner and its storage port, as-of replay — the SD-JWT VC credential with its status lists and presentation verifier (DESIGN §6) — and the
 // auditor's replay. The ReadModelStore conformance suite and history generators live in
 // `@elicence/projections/testing`.
 //
@@ -18,6 +18,71 @@ export {
   auditHistory,
 } from './audit/audit.js'
 export type { StoredReadModels } from './audit/compare-stored.js'
+export {
+  birthDateOf,
+  type CredentialClaims,
+  credentialClaims,
+  type DisclosableClaim,
+  type DrivingPrivilege,
+  defaultDisclosures,
+  disclosableClaims,
+  eLicenceCredentialType,
+} from './credential/claims.js'
+export {
+  Base64UrlCoordinate,
+  CredentialRequest,
+  confirmationKeyOf,
+  Ed25519PublicJwk,
+  HolderKey,
+  P256PublicJwk,
+} from './credential/holder-key.js'
+export {
+  type CredentialIssuer,
+  type CredentialIssuerOptions,
+  credentialIssuer,
+  credentialRefusal,
+  defaultCredentialLifetimeSeconds,
+  type IssueRequest,
+  type StatusReference,
+} from './credential/issue.js'
+export {
+  generateIssuerKey,
+  type IssuerJwks,
+  type IssuerKeys,
+  type IssuerSigningKey,
+  importIssuerKeys,
+  issuerKeyId,
+  issuerPublicJwk,
+} from './credential/issuer-keys.js'
+export { type PresentOptions, presentCredential } from './credential/present.js'
+export {
+  type CredentialStatus,
+  credentialStatusAt,
+  credentialStatuses,
+  statusCodes,
+} from './credential/status.js'
+export { type StatusCheck, type StatusListFetch, statusReasons } from './credential/status-check.js'
+export {
+  defaultStatusListTtlSeconds,
+  type StatusListError,
+  type StatusLists,
+  type StatusListsOptions,
+  statusIndexProjection,
+  statusListCapacity,
+  statusLists,
+} from './credential/status-lists.js'
+export {
+  defaultPresentationMaxAgeSeconds,
+  type KeyBindingSummary,
+  type PresentationCheck,
+  type PresentationReason,
+  type PresentationVerification,
+  type PresentationVerifier,
+  type PresentationVerifierOptions,
+  presentationReasons,
+  presentationVerifier,
+  sdHashOf,
+} from './credential/verify.js'
 export {
   type Cosignature,
   checkpointBody,
@@ -81,29 +146,6 @@ export {
   parseVerifierKey,
   toBase64,
 } from './log/note-keys.js'
-export {
-  type GeneratedKeys,
-  generatePresentationKeys,
-  importReferenceKey,
-  importSigningKey,
-  importVerificationKey,
-  publicKeyPemOf,
-} from './presentation/keys.js'
-export {
-  defaultPresentationSeconds,
-  type ELicenceLookup,
-  type OnlineCheck,
-  type PresentationError,
-  type PresentationErrorCode,
-  type PresentationPayload,
-  presentationErrorCodes,
-  type SignedPresentation,
-  type SignOptions,
-  signPresentation,
-  type VerifiedPresentation,
-  type VerifyOptions,
-  verifyPresentation,
-} from './presentation/presentation.js'
 export { collections } from './read-models/apply.js'
 export { inMemoryReadModelStore } from './read-models/in-memory.js'
 export { replayPartition } from './read-models/partition-replay.js'

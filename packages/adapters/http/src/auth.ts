@@ -73,7 +73,7 @@ export type Capability =
   | 'read-licence'
   | 'read-events'
   | 'read-verification'
-  | 'present'
+  | 'obtain-credential'
   | 'verify-presentation'
   | 'read-review-queue'
 
@@ -96,13 +96,13 @@ const operatorCapabilities: ReadonlyArray<Capability> = [
  * licence only (checked against the licence's holder account by the routes).
  */
 const capabilities: Readonly<Record<ActorRole, ReadonlySet<Capability>>> = {
-  holder: new Set(['send-commands', 'read-licence', 'read-events', 'read-verification', 'present']),
+  holder: new Set(['send-commands', 'read-licence', 'read-events', 'read-verification', 'obtain-credential']),
   registry: new Set(operatorCapabilities),
   reviewer: new Set(operatorCapabilities),
   system: new Set(operatorCapabilities),
   // "a verifier only verifies": a police terminal, a car-rental company or an insurer.
   verifier: new Set(['read-verification', 'verify-presentation']),
-  // "reads everything, changes nothing": no commands, and no presentations, which only a holder shows.
+  // "reads everything, changes nothing": no commands, and no credentials, which only a holder obtains.
   auditor: new Set(operatorCapabilities.filter((capability) => capability !== 'send-commands')),
 }
 
@@ -139,7 +139,7 @@ const describe: Readonly<Record<Capability, string>> = {
   'read-licence': 'read licences',
   'read-events': 'read event histories',
   'read-verification': 'verify licences',
-  present: 'create presentations',
+  'obtain-credential': 'obtain credentials',
   'verify-presentation': 'verify presentations',
   'read-review-queue': 'read the review queue',
 }

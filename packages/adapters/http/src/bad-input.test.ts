@@ -14,12 +14,7 @@ import * as fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer } from './server.js'
-import {
-  licenceNumber,
-  testPresentationKeys,
-  testTokens,
-  testTokenTable,
-} from './test-support/test-server.js'
+import { licenceNumber, testIssuerKeys, testTokens, testTokenTable } from './test-support/test-server.js'
 
 let app: FastifyInstance
 let store: EventStore
@@ -41,7 +36,7 @@ beforeAll(async () => {
     decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
     // Not the system's nor the other holder's: sent among the random tokens, those two stay unknown.
     tokens: testTokenTable(['registry', 'holder', 'reviewer', 'auditor', 'verifier']),
-    presentationKeys: await testPresentationKeys(),
+    issuerKeys: await testIssuerKeys(),
   })
   await app.ready()
 })
@@ -157,7 +152,7 @@ describe('malformed requests never get a 5xx nor store an event', () => {
     const urlArb = fc.constantFrom(
       '/commands',
       '/presentations/verify',
-      `/licences/${licenceNumber}/presentations`,
+      `/licences/${licenceNumber}/credentials`,
     )
     await fc.assert(
       fc.asyncProperty(
@@ -197,7 +192,8 @@ describe('malformed requests never get a 5xx nor store an event', () => {
         (s: string) => `/licences/${s}`,
         (s: string) => `/licences/${s}/events`,
         (s: string) => `/licences/${s}/verification`,
-        (s: string) => `/licences/${s}/presentations`,
+        (s: string) => `/licences/${s}/credentials`,
+        (s: string) => `/status-lists/${s}`,
         (s: string) => `/${s}`,
         () => '/review-queue',
       ),

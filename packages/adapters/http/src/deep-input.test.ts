@@ -13,12 +13,7 @@ import * as fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer } from './server.js'
-import {
-  licenceNumber,
-  testPresentationKeys,
-  testTokens,
-  testTokenTable,
-} from './test-support/test-server.js'
+import { licenceNumber, testIssuerKeys, testTokens, testTokenTable } from './test-support/test-server.js'
 
 const bodyLimit = 64 * 1024
 
@@ -38,7 +33,7 @@ beforeAll(async () => {
     store,
     decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
     tokens: testTokenTable(),
-    presentationKeys: await testPresentationKeys(),
+    issuerKeys: await testIssuerKeys(),
     bodyLimit,
   })
   await app.ready()
@@ -106,7 +101,7 @@ describe('deeply nested and wide bodies', () => {
     const urlArb = fc.constantFrom(
       '/commands',
       '/presentations/verify',
-      `/licences/${licenceNumber}/presentations`,
+      `/licences/${licenceNumber}/credentials`,
     )
     await fc.assert(
       fc.asyncProperty(urlArb, placeArb, nestArb(12_000), tokenArb, async (url, place, nest, token) => {

@@ -1,10 +1,10 @@
 /**
  * Credentials of a development service, kept in its data folder so a restart keeps them: a random
- * bearer token per role (`dev-tokens.json`, which also names the demo licence), the Ed25519 key that
- * signs presentations (`presentation-key.pem`) and the AES-256 key that seals the e-licence id into
- * their reference (`presentation-reference.key`, base64url). Each file is created on first start
- * (a data folder from before the reference key gains one), readable by its owner only. Production
- * configuration passes tokens and keys instead.
+ * bearer token per role (`dev-tokens.json`, which also names the demo licence) and the issuer's
+ * Ed25519 key that signs credentials and status lists (`issuer-key.jwk`, a private JWK with its
+ * RFC 7638 `kid`). Each file is created on first start, readable by its owner only. Production
+ * configuration passes tokens and keys instead (`elicence keys` writes a key folder; a folder may
+ * also hold `previous-issuer-keys.json`, a JWKS of retired keys that stay published).
  *
  * @example
  * const credentials = await loadOrCreateDevCredentials('./data', '11010519491231002X')
@@ -14,23 +14,15 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Actor, type ActorRole, actorRoles } from '@elicence/domain'
-import {
-  type GeneratedKeys,
-  generatePresentationKeys,
-  importReferenceKey,
-  importSigningKey,
-  importVerificationKey,
-  publicKeyPemOf,
-} from '@elicence/projections'
+import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { parseTokenTable, type TokenTable } from './auth.js'
-import type { PresentationKeys } from './server.js'
 
 export const devTokensFile = 'dev-tokens.json'
-export const presentationKeyFile = 'presentation-key.pem'
-export const presentationReferenceKeyFile = 'presentation-reference.key'
-/** The public key alone, for verifiers that check presentations offline. */
-export const presentationPublicKeyFile = 'presentation-public.pem'
+/** The current issuer key: a private Ed25519 JWK with its `kid`. */
+export const issuerKeyFile = 'issuer-key.jwk'
+/** Retired issuer keys, `{ "keys": [JWK, …] }`: published while credentials they signed live. */
+export const previousIssuerKeysFile = 'previous-issuer-keys.json'
 
 /** The account of the demo licence's holder: the holder token acts as this account. */
 export const demoHolderAccountId = 'demo-holder'
@@ -43,7 +35,7 @@ export interface DevTokensFile {
 export interface DevCredentials {
   readonly tokens: TokenTable
   readonly tokensByRole: Readonly<Record<ActorRole, string>>
-  readonly keys: PresentationKeys
+  readonly keys: IssuerKeys
 }
 
 const actorFor = (role: ActorRole): Actor =>
@@ -88,47 +80,42 @@ const readOrCreate = async (
   return text
 }
 
+const parseJson = (text: string, path: string): E.Either<string, unknown> => {
+  try {
+    return E.right(JSON.parse(text))
+  } catch {
+    return E.left(`${path}: not JSON`)
+  }
+}
+
 /**
- * The presentation keys in a folder: `presentation-key.pem` (Ed25519, PKCS#8 PEM) and
- * `presentation-reference.key` (AES-256, base64url), as `elicence keys` writes them. With `create`,
- * missing files are generated (a dev service's data folder); without, a missing file is an error.
+ * The issuer keys in a folder: `issuer-key.jwk` and, when present, `previous-issuer-keys.json`, as
+ * `elicence keys` writes them. With `create`, a missing current key is generated (a dev service's
+ * data folder); without, it is an error.
  */
-export const loadPresentationKeys = async (
+export const loadIssuerKeys = async (
   directory: string,
   options: { readonly create: boolean },
-): Promise<E.Either<string, PresentationKeys>> => {
-  const path = join(directory, presentationKeyFile)
-  const referencePath = join(directory, presentationReferenceKeyFile)
-  let generated: Promise<GeneratedKeys> | undefined
-  const fresh = () => {
-    generated ??= generatePresentationKeys()
-    return generated
-  }
-  const privateKeyPem = await readOrCreate(
+): Promise<E.Either<string, IssuerKeys>> => {
+  const path = join(directory, issuerKeyFile)
+  const text = await readOrCreate(
     path,
-    options.create ? async () => (await fresh()).privateKeyPem : undefined,
+    options.create ? async () => `${JSON.stringify(await generateIssuerKey(), null, 2)}\n` : undefined,
   )
-  if (privateKeyPem === undefined) return E.left(`${path}: no such file (elicence keys --out DIR writes one)`)
-  const signingKey = await importSigningKey(privateKeyPem)
-  if (E.isLeft(signingKey)) return E.left(`${path}: ${signingKey.left}`)
-  const publicKeyPem = await publicKeyPemOf(privateKeyPem)
-  if (E.isLeft(publicKeyPem)) return E.left(`${path}: ${publicKeyPem.left}`)
-  const verificationKey = await importVerificationKey(publicKeyPem.right)
-  if (E.isLeft(verificationKey)) return E.left(`${path}: ${verificationKey.left}`)
-  const referenceText = await readOrCreate(
-    referencePath,
-    options.create ? async () => `${(await fresh()).referenceKey}\n` : undefined,
-  )
-  if (referenceText === undefined) {
-    return E.left(`${referencePath}: no such file (elicence keys --out DIR writes one)`)
+  if (text === undefined) return E.left(`${path}: no such file (elicence keys --out DIR writes one)`)
+  const current = parseJson(text, path)
+  if (E.isLeft(current)) return current
+  const previousPath = join(directory, previousIssuerKeysFile)
+  let previous: ReadonlyArray<unknown> = []
+  if (existsSync(previousPath)) {
+    const set = parseJson(readFileSync(previousPath, 'utf8'), previousPath)
+    if (E.isLeft(set)) return set
+    const keys = (set.right as { keys?: unknown }).keys
+    if (!Array.isArray(keys)) return E.left(`${previousPath}: expected a JWK Set { "keys": [ … ] }`)
+    previous = keys
   }
-  const referenceKey = await importReferenceKey(referenceText)
-  if (E.isLeft(referenceKey)) return E.left(`${referencePath}: ${referenceKey.left}`)
-  return E.right({
-    signingKey: signingKey.right,
-    verificationKey: verificationKey.right,
-    referenceKey: referenceKey.right,
-  })
+  const imported = await importIssuerKeys(current.right, previous)
+  return E.isLeft(imported) ? E.left(`${directory}: ${imported.left}`) : imported
 }
 
 /**
@@ -146,7 +133,7 @@ export const loadOrCreateDevCredentials = async (
     Object.fromEntries(actorRoles.map((role) => [tokensByRole[role], actorFor(role)])),
   )
   if (E.isLeft(tokens)) return E.left(`${join(dataDir, devTokensFile)}: ${tokens.left}`)
-  const keys = await loadPresentationKeys(dataDir, { create: true })
+  const keys = await loadIssuerKeys(dataDir, { create: true })
   if (E.isLeft(keys)) return keys
   return E.right({ tokens: tokens.right, tokensByRole, keys: keys.right })
 }

@@ -25,7 +25,7 @@ import {
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { createServer } from './server.js'
-import { testPresentationKeys, testTokens, testTokenTable } from './test-support/test-server.js'
+import { testIssuerKeys, testTokens, testTokenTable } from './test-support/test-server.js'
 
 const licenceNumber = '11010519491231002X'
 const streamId = `licence-${licenceNumber}`
@@ -150,7 +150,7 @@ const readers: ReadonlyArray<
             store: await storeWithOldHistory(),
             decider,
             tokens: testTokenTable(),
-            presentationKeys: await testPresentationKeys(),
+            issuerKeys: await testIssuerKeys(),
             ...(decoder && { decoder }),
           })
           try {

@@ -92,7 +92,7 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     })
     expect(large.status).toBe(413)
     expectError(large.body, 'payload-too-large')
-    for (const path of ['/commands', '/presentations/verify', `/licences/${licenceNumber}/presentations`]) {
+    for (const path of ['/commands', '/presentations/verify', `/licences/${licenceNumber}/credentials`]) {
       const text = await running.api.request('POST', path, {
         token: testTokens.holder,
         rawBody: '<command/>',

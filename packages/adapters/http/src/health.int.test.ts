@@ -15,7 +15,7 @@ import { createServer } from './server.js'
 import { apiClient } from './test-support/api-client.js'
 import {
   recordLicenceCommand,
-  testPresentationKeys,
+  testIssuerKeys,
   testStart,
   testTokens,
   testTokenTable,
@@ -27,7 +27,7 @@ const serve = async (store: EventStore, healthDeadlineMs?: number) => {
     store,
     decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
     tokens: testTokenTable(),
-    presentationKeys: await testPresentationKeys(),
+    issuerKeys: await testIssuerKeys(),
     clock: () => now,
     storeName: 'memory',
     ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),

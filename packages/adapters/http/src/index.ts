@@ -13,10 +13,9 @@ export { demoLicenceNumber } from './demo-licence.js'
 export {
   type DevTokensFile,
   devTokensFile,
-  loadPresentationKeys,
-  presentationKeyFile,
-  presentationPublicKeyFile,
-  presentationReferenceKeyFile,
+  issuerKeyFile,
+  loadIssuerKeys,
+  previousIssuerKeysFile,
 } from './dev-credentials.js'
 export { type ErrorBody, statusOfHandlerError, type TransportErrorCode } from './errors.js'
 export {
@@ -33,5 +32,6 @@ export {
 } from './log-keys.js'
 export { openApiDocument } from './openapi.js'
 export { defaultCheckpointIntervalMs } from './routes/log.js'
-export { createServer, type PresentationKeys, type ServerOptions } from './server.js'
+export { PresentationToVerify } from './routes/presentations.js'
+export { createServer, type ServerOptions } from './server.js'
 export { type RunningService, type ServiceError, type ServiceOptions, startService } from './service.js'

@@ -2,7 +2,8 @@
  * The `components.schemas` of the OpenAPI document, derived from the io-ts codecs wherever the
  * shape is the domain's or a read model's (`jsonSchemaOf`): every command type's body, every event's
  * data, every view. What is left by hand is the transport's own envelope (errors, outcomes, health)
- * and the signed presentation of DESIGN §6, whose payload has no codec.
+ * and the credential's responses (DESIGN §6), which the issuer and the verifier build and nothing
+ * decodes.
  *
  * Named values (a licence number, an instant, a set of classes…) are components of their own and
  * referenced, so a client generator names them once; objects are inlined, because what the decoder
@@ -40,12 +41,17 @@ import {
   ValidUntil,
 } from '@elicence/domain'
 import {
+  Base64UrlCoordinate,
+  CredentialRequest,
+  credentialStatuses,
+  disclosableClaims,
   ELicenceView,
-  presentationErrorCodes,
+  HolderKey,
+  presentationReasons,
   ReviewQueueEntry,
   Verification,
-  verificationReasons,
 } from '@elicence/projections'
+import { PresentationToVerify } from './routes/presentations.js'
 
 /** Values referenced by name; every other codec is inlined where it is used. */
 const namedValues = {
@@ -64,6 +70,7 @@ const namedValues = {
   RejectionReasons,
   Changes,
   Sha256Hex,
+  HolderKey,
 } as const
 
 const nameOf = new Map<unknown, string>(Object.entries(namedValues).map(([name, codec]) => [codec, name]))
@@ -178,50 +185,64 @@ const errorSchema = closed({
   ),
 })
 
-// DESIGN §6 retires these presentations; they have no codec, so they stay written out here.
-const presentationSchemas = {
-  PresentationPayload: closed({
-    reference: {
+/** The JWK members of a 256-bit curve coordinate or Ed25519 key, as the issuer's keys carry them. */
+const coordinate = schemaOf(Base64UrlCoordinate, 'output')
+
+// The credential's responses are built by the issuer and the verifier, not decoded: no codec.
+const credentialSchemas = {
+  CredentialRequest: schemaOf(CredentialRequest, 'input'),
+  Credential: closed({
+    credential: {
       type: 'string',
-      pattern: '^[A-Za-z0-9_-]+$',
-      description:
-        'The e-licence, opaque: its id sealed (AES-256-GCM, base64url) under a key only the issuing service holds, which opens it for the online check.',
+      pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+~([A-Za-z0-9_-]+~)*$',
+      description: 'The SD-JWT VC (typ dc+sd-jwt), with every disclosure; the holder presents a subset.',
     },
-    holder: { type: 'string', description: 'Masked' },
-    licenceNumber: { type: 'string', description: 'Masked' },
-    classes: ref('LicenceClasses'),
-    validUntil: ref('ValidUntil'),
-    statuses: ref('LicenceStatuses'),
-    signedAt: ref('Instant'),
-    presentation: closed({ validFrom: ref('Instant'), validUntil: ref('Instant') }),
-  }),
-  Presentation: closed({
-    presentation: {
-      type: 'string',
-      pattern: '^EP1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
-      description: 'The signed presentation, EP1.<payload>.<signature> (base64url): what the QR code holds.',
+    status: closed({ idx: { type: 'integer', minimum: 0 }, uri: { type: 'string', format: 'uri' } }),
+    defaultDisclosures: {
+      type: 'array',
+      items: { enum: [...disclosableClaims] },
+      description: 'What the holder’s page discloses unless told otherwise: never the licence number.',
     },
-    payload: ref('PresentationPayload'),
-    qrSvg: { type: 'string', description: 'The QR code of `presentation`, as an SVG document.' },
   }),
-  PresentationToVerify: closed({ presentation: { type: 'string', minLength: 1, maxLength: 8192 } }),
-  PresentationVerification: {
-    oneOf: [
+  IssuerMetadata: closed({
+    issuer: { type: 'string', format: 'uri' },
+    jwks: closed({
+      keys: {
+        type: 'array',
+        minItems: 1,
+        items: closed({
+          kty: { const: 'OKP' },
+          crv: { const: 'Ed25519' },
+          x: coordinate,
+          kid: { type: 'string' },
+          alg: { const: 'EdDSA' },
+          use: { const: 'sig' },
+        }),
+      },
+    }),
+  }),
+  PresentationToVerify: schemaOf(PresentationToVerify, 'input'),
+  PresentationVerification: closed({
+    valid: { type: 'boolean' },
+    reasons: { type: 'array', items: { enum: [...presentationReasons] } },
+    disclosed: { type: 'object', description: 'The claims disclosed, as the issuer signed them.' },
+    status: { enum: [...credentialStatuses, 'unchecked'] },
+    keyBinding: nullable(
       closed({
-        valid: { const: true },
-        checkedAt: ref('Instant'),
-        payload: ref('PresentationPayload'),
-        verification: nullable(ref('Verification')),
+        iat: { type: 'integer' },
+        aud: nullable({ type: 'string' }),
+        nonce: nullable({ type: 'string' }),
+        ageSeconds: { type: 'integer' },
       }),
-      closed({
-        valid: { const: false },
-        checkedAt: ref('Instant'),
-        code: { enum: [...presentationErrorCodes] },
-        message: { type: 'string' },
-        reasons: { type: 'array', items: { enum: [...verificationReasons] } },
-      }),
-    ],
-  },
+    ),
+    credential: closed({
+      issuer: nullable({ type: 'string' }),
+      issuedAt: nullable({ type: 'integer' }),
+      expiresAt: nullable({ type: 'integer' }),
+      kid: nullable({ type: 'string' }),
+    }),
+    checkedAt: ref('Instant'),
+  }),
 }
 
 export const componentSchemas = {
@@ -265,7 +286,7 @@ export const componentSchemas = {
         'head − checkpoint: how many positions the answer may lack (0: up to date). Far behind (after a restart) the queue answers at once from its last checkpoint while it catches up in the background. Also the header Elicence-Read-Model-Behind.',
     },
   }),
-  ...presentationSchemas,
+  ...credentialSchemas,
   LogProof: closed(
     {
       treeSize: schemaOf(Count, 'output'),

@@ -152,21 +152,47 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: 'post',
-    path: '/licences/{licenceNumber}/presentations',
-    operationId: 'presentLicence',
-    summary: 'Sign a fresh short-lived presentation of the holder’s own e-licence',
+    path: '/licences/{licenceNumber}/credentials',
+    operationId: 'issueCredential',
+    summary: 'Issue an SD-JWT VC of the holder’s own e-licence, bound to their device key',
     description:
-      'Only the licence’s holder. The presentation is valid for 60 seconds by default: the page shows it as a QR ' +
-      'code with the current time and re-issues it before it expires, so a screenshot is soon refused.',
+      'Only the licence’s holder, only while the e-licence is issued and valid. Each credential gets a fresh ' +
+      'random index in a Token Status List; a re-issue after an invalidation is a new credential with a new index.',
     access: 'bearer',
     parameters: [licenceNumberParameter],
+    body: ref('CredentialRequest'),
     responses: {
-      '201': response('Signed.', ref('Presentation')),
+      '201': response('Issued.', ref('Credential')),
       ...badInput,
       ...unauthorised,
       ...forbidden,
       ...notFound,
-      '422': failure('No valid e-licence to present: `reasons` says why (e.g. never-issued, expired).'),
+      '422': failure('No valid e-licence: `reasons` says why (e.g. never-issued, invalidated, expired).'),
+      ...storeTrouble,
+    },
+  },
+  {
+    method: 'get',
+    path: '/.well-known/jwt-vc-issuer',
+    operationId: 'getIssuerMetadata',
+    summary: 'JWT VC Issuer Metadata: the issuer and its public keys (JWKS), current and retired',
+    access: 'public',
+    responses: { '200': response('The metadata.', ref('IssuerMetadata')) },
+  },
+  {
+    method: 'get',
+    path: '/status-lists/{id}',
+    operationId: 'getStatusList',
+    summary: 'A Token Status List JWT (bits 2: 0 valid, 1 invalid, 2 suspended), cacheable for its ttl',
+    access: 'public',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+    responses: {
+      '200': {
+        description: 'The signed list (typ statuslist+jwt).',
+        content: { 'application/statuslist+jwt': { schema: { type: 'string' } } },
+      },
+      ...badInput,
+      '404': failure('No such list.'),
       ...storeTrouble,
     },
   },
@@ -174,18 +200,17 @@ const routes: ReadonlyArray<RouteDoc> = [
     method: 'post',
     path: '/presentations/verify',
     operationId: 'verifyPresentation',
-    summary: 'Verify a presentation (scanned or pasted), online against the current e-licence',
+    summary: 'Verify an SD-JWT VC presentation (scanned or pasted): every check, every reason',
     access: 'bearer',
     body: ref('PresentationToVerify'),
     responses: {
       '200': response(
-        'Verified: `valid` says whether to accept it, and if not why (bad-signature, presentation-expired, e-licence-invalidated, …).',
+        'Verified: `valid` says whether to accept it, `reasons` lists every check that failed (presentation-stale, status-invalid, …).',
         ref('PresentationVerification'),
       ),
       ...badInput,
       ...unauthorised,
       ...forbidden,
-      ...storeTrouble,
     },
   },
   {
@@ -382,8 +407,9 @@ export const openApiDocument = {
     title: 'elicence',
     version: '0.1.0',
     description:
-      'The lifecycle of Chinese electronic driving licences: commands, e-licence views, verification ' +
-      'and signed short-lived presentations (a screenshot is not valid). Every failure is the `Error` ' +
+      'The lifecycle of Chinese electronic driving licences: commands, e-licence views, verification, ' +
+      'and the e-licence as an SD-JWT VC with device-bound presentations and a Token Status List (a ' +
+      'screenshot is not valid). Every failure is the `Error` ' +
       'shape; a path or method not in this document is answered 404 `not-found`.',
     license: { name: 'MIT', identifier: 'MIT' },
   },

@@ -1,18 +1,16 @@
-// Reads over a real listening server: the e-licence view (now and as of an instant), verification,
-// signed presentations (the anti-screenshot e-licence of DESIGN §6) and the review queue. The clock is
-// the server's own, set by the test: a presentation two minutes old is the screenshot case.
+// Reads over a real listening server: the e-licence view (now and as of an instant), verification
+// and the review queue. The clock is the server's own, set by the test. Credentials and their
+// presentations are in credentials.int.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   applyCommand,
   licenceNumber,
-  nextCommandId,
   otherLicenceNumber,
   recordLicenceCommand,
   reviewCommand,
   sendCommand,
   startTestServer,
   type TestServer,
-  testPresentationKeys,
   testStart,
   testTokens as tokens,
 } from './test-support/test-server.js'
@@ -114,182 +112,6 @@ describe('the e-licence view and verification', () => {
       token: tokens.verifier,
     })
     expect(missing.status).toBe(404)
-  })
-})
-
-describe('presentations', () => {
-  let running: TestServer
-  beforeAll(async () => {
-    running = await startWithBothLicences()
-    await sendCommand(running, tokens.holder, applyCommand())
-    running.setNow('2026-10-16T10:00:00+08:00')
-    await sendCommand(running, tokens.reviewer, reviewCommand())
-  })
-  afterAll(async () => {
-    await running.app.close()
-  })
-
-  const present = () =>
-    running.api.request('POST', `/licences/${licenceNumber}/presentations`, { token: tokens.holder })
-  const verify = (presentation: string) =>
-    running.api.request('POST', '/presentations/verify', { token: tokens.verifier, body: { presentation } })
-
-  it('signs a presentation for the holder only, with its QR code', async () => {
-    const signed = await present()
-    expect(signed.status).toBe(201)
-    expect(signed.body.payload).toMatchObject({
-      reference: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
-      holder: '张*',
-      licenceNumber: '110105********002X',
-      classes: ['C1'],
-    })
-    expect(signed.body.payload.presentation).toEqual({
-      validFrom: '2026-10-16T02:00:00.000Z',
-      validUntil: '2026-10-16T02:01:00.000Z',
-    })
-    expect(signed.body.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/)
-    for (const token of [tokens.otherHolder, tokens.verifier, tokens.auditor, tokens.registry]) {
-      const refused = await running.api.request('POST', `/licences/${licenceNumber}/presentations`, { token })
-      expect(refused.status).toBe(403)
-    }
-  })
-
-  it('puts neither the licence number nor the e-licence id in the QR text', async () => {
-    const signed = await present()
-    expect(signed.status).toBe(201)
-    const token: string = signed.body.presentation
-    const payloadText = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')
-    expect(JSON.parse(payloadText)).toEqual(signed.body.payload)
-    for (const secret of [licenceNumber, `EL-${licenceNumber}-1`, licenceNumber.slice(6, 14)]) {
-      expect(token).not.toContain(secret)
-      expect(payloadText).not.toContain(secret)
-      expect(JSON.stringify(signed.body.payload)).not.toContain(secret)
-    }
-    expect(signed.body.payload).not.toHaveProperty('eLicenceId')
-  })
-
-  it('refuses to present an e-licence that is not valid (422, with why)', async () => {
-    const refused = await running.api.request('POST', `/licences/${otherLicenceNumber}/presentations`, {
-      token: tokens.otherHolder,
-    })
-    expect(refused.status).toBe(422)
-    expect(refused.body.error).toMatchObject({ code: 'e-licence-not-valid', reasons: ['never-issued'] })
-  })
-
-  it('accepts a fresh presentation and refuses the same one shown two minutes later (a screenshot)', async () => {
-    running.setNow('2026-10-16T10:30:00+08:00')
-    const signed = await present()
-    const fresh = await verify(signed.body.presentation)
-    expect(fresh.status).toBe(200)
-    expect(fresh.body).toMatchObject({ valid: true, payload: signed.body.payload })
-    expect(fresh.body.verification).toMatchObject({ eLicence: 'valid', driving: 'allowed' })
-    // What the verifier hears names the holder no more than the QR code does.
-    expect(fresh.body.verification).not.toHaveProperty('eLicenceId')
-    expect(JSON.stringify(fresh.body)).not.toContain(licenceNumber)
-
-    running.setNow('2026-10-16T10:32:00+08:00')
-    const screenshot = await verify(signed.body.presentation)
-    expect(screenshot.status).toBe(200)
-    expect(screenshot.body).toMatchObject({ valid: false, code: 'presentation-expired' })
-  })
-
-  it('refuses a tampered presentation, one signed with another key, and text that is none', async () => {
-    running.setNow('2026-10-16T11:00:00+08:00')
-    const signed = await present()
-    const [prefix, payload, signature] = signed.body.presentation.split('.')
-    const altered = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-    altered.classes = ['A1']
-    const tampered = `${prefix}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${signature}`
-    expect((await verify(tampered)).body).toMatchObject({ valid: false, code: 'bad-signature' })
-    // A genuine reference from another presentation, put into this one: the signature covers it.
-    const otherSigned = await running.api.request('POST', `/licences/${licenceNumber}/presentations`, {
-      token: tokens.holder,
-    })
-    const swapped = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-    swapped.reference = otherSigned.body.payload.reference
-    expect(swapped.reference).not.toBe(signed.body.payload.reference)
-    const swappedToken = `${prefix}.${Buffer.from(JSON.stringify(swapped)).toString('base64url')}.${signature}`
-    expect((await verify(swappedToken)).body).toMatchObject({ valid: false, code: 'bad-signature' })
-
-    // The same licence history on a server with other keys: its presentation is genuine there only.
-    const forger = await startTestServer({ presentationKeys: await testPresentationKeys() })
-    try {
-      await sendCommand(forger, tokens.registry, recordLicenceCommand())
-      await sendCommand(forger, tokens.holder, applyCommand())
-      forger.setNow('2026-10-16T11:00:00+08:00')
-      await sendCommand(forger, tokens.reviewer, reviewCommand())
-      const forged = await forger.api.request('POST', `/licences/${licenceNumber}/presentations`, {
-        token: tokens.holder,
-      })
-      expect(forged.status).toBe(201)
-      expect((await verify(forged.body.presentation)).body).toMatchObject({
-        valid: false,
-        code: 'bad-signature',
-      })
-    } finally {
-      await forger.app.close()
-    }
-
-    expect((await verify('a photo of a licence')).body).toMatchObject({
-      valid: false,
-      code: 'malformed-presentation',
-    })
-    const notText = await running.api.request('POST', '/presentations/verify', {
-      token: tokens.verifier,
-      body: { presentation: 42 },
-    })
-    expect(notText.status).toBe(400)
-    expect(notText.body.error.issues[0].path).toBe('presentation')
-    const holderVerifying = await running.api.request('POST', '/presentations/verify', {
-      token: tokens.holder,
-      body: { presentation: signed.body.presentation },
-    })
-    expect(holderVerifying.status).toBe(403)
-  })
-
-  it('refuses, online, a genuinely signed presentation whose reference another reference key sealed', async () => {
-    running.setNow('2026-10-16T11:30:00+08:00')
-    // The same signing key, another reference key: another deployment sharing the key, or one rotated.
-    const other = await startTestServer({
-      presentationKeys: { ...running.keys, referenceKey: (await testPresentationKeys()).referenceKey },
-    })
-    try {
-      await sendCommand(other, tokens.registry, recordLicenceCommand())
-      await sendCommand(other, tokens.holder, applyCommand())
-      other.setNow('2026-10-16T11:30:00+08:00')
-      await sendCommand(other, tokens.reviewer, reviewCommand())
-      const signed = await other.api.request('POST', `/licences/${licenceNumber}/presentations`, {
-        token: tokens.holder,
-      })
-      expect(signed.status).toBe(201)
-      expect((await verify(signed.body.presentation)).body).toMatchObject({
-        valid: false,
-        code: 'unknown-reference',
-      })
-      // Its own service opens it.
-      const there = await other.api.request('POST', '/presentations/verify', {
-        token: tokens.verifier,
-        body: { presentation: signed.body.presentation },
-      })
-      expect(there.body).toMatchObject({ valid: true })
-    } finally {
-      await other.app.close()
-    }
-  })
-
-  it('refuses, online, a presentation whose e-licence was invalidated since it was signed', async () => {
-    running.setNow('2026-10-19T12:00:00+08:00')
-    const signed = await present()
-    expect(signed.status).toBe(201)
-    await sendCommand(running, tokens.registry, {
-      type: 'ChangeLicenceStatus',
-      data: { licenceNumber, statuses: ['F'] },
-      metadata: { commandId: nextCommandId() },
-    })
-    const revoked = await verify(signed.body.presentation)
-    expect(revoked.body).toMatchObject({ valid: false, code: 'e-licence-invalidated' })
-    expect(revoked.body.reasons).toContain('revoked')
-    expect(JSON.stringify(revoked.body)).not.toContain(licenceNumber)
   })
 })
 

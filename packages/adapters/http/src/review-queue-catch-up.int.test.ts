@@ -19,7 +19,7 @@ import { createServer } from './server.js'
 import {
   applyCommand,
   recordLicenceCommand,
-  testPresentationKeys,
+  testIssuerKeys,
   testStart,
   testTokens,
   testTokenTable,
@@ -74,7 +74,7 @@ describe('the review queue after a restart', () => {
       store,
       decider,
       tokens: testTokenTable(),
-      presentationKeys: await testPresentationKeys(),
+      issuerKeys: await testIssuerKeys(),
       clock,
       readModels: inMemoryReadModelStore(),
       inlineCatchUpLimit: 100,

@@ -8,10 +8,12 @@
  *   store: inMemoryEventStore(),
  *   decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
  *   tokens: new Map([['a-long-random-token', { role: 'registry', id: 'registry-1' }]]),
- *   presentationKeys: { signingKey, verificationKey, referenceKey }, // see PresentationKeys
+ *   issuerKeys, // importIssuerKeys(privateJwk, retiredJwks) from @elicence/projections
+ *   publicUrl: 'https://elicence.example', // `iss` of credentials; default: where it listens
  * })
  * await app.listen({ host: '127.0.0.1', port: 0 })
  */
+import { KeyObject, sign } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
@@ -24,16 +26,20 @@ import {
   type StoredEventDecoder,
 } from '@elicence/domain'
 import {
-  defaultPresentationSeconds,
+  credentialIssuer,
+  type IssuerKeys,
   inMemoryReadModelStore,
   type NoteSigner,
+  presentationVerifier,
   projectionRunner,
   type ReadModelStore,
   readModelQueries,
+  statusLists,
   transparencyLog,
 } from '@elicence/projections'
 import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import * as E from 'fp-ts/lib/Either.js'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
 import {
   fromClientError,
@@ -42,9 +48,11 @@ import {
   sendFailure,
   transportFailure,
 } from './errors.js'
+import { withoutQueryStrings } from './logging.js'
 import { maxPathParameterLength, openApiDocument } from './openapi.js'
 import { readModelFreshness } from './read-model-freshness.js'
 import { registerCommandRoutes } from './routes/commands.js'
+import { registerCredentialRoutes } from './routes/credentials.js'
 import { registerLicenceRoutes } from './routes/licences.js'
 import { registerLogRoutes } from './routes/log.js'
 import {
@@ -57,15 +65,11 @@ import { registerPresentationRoutes } from './routes/presentations.js'
 import { registerReviewQueueRoutes } from './routes/review-queue.js'
 import { watchWrites } from './write-health.js'
 
-/**
- * The keys of presentations: the Ed25519 pair that signs and verifies them (`importSigningKey`,
- * `importVerificationKey`) and the AES-256-GCM key that seals the e-licence id into their opaque
- * reference and opens it for the online check (`importReferenceKey`). The last two stay secret.
- */
-export interface PresentationKeys {
-  readonly signingKey: CryptoKey
-  readonly verificationKey: CryptoKey
-  readonly referenceKey: CryptoKey
+/** Ed25519 signing with node:crypto, synchronous, with the issuer's (non-extractable) key. */
+const ed25519Signer = (key: CryptoKey) => {
+  const keyObject = KeyObject.from(key)
+  return (signingInput: string): string =>
+    sign(null, Buffer.from(signingInput), keyObject).toString('base64url')
 }
 
 export interface ServerOptions {
@@ -73,12 +77,23 @@ export interface ServerOptions {
   readonly decider: LicenceDecider
   /** Bearer token → actor; see `parseTokenTable` for reading one from configuration. */
   readonly tokens: TokenTable
-  readonly presentationKeys: PresentationKeys
-  /** How long a presentation stays valid, in seconds (default 60). */
-  readonly presentationSeconds?: number
+  /** The issuer's keys: the current one signs credentials and status lists; all are published. */
+  readonly issuerKeys: IssuerKeys
   /**
-   * Where the review queue's read model lives; by default in memory, rebuilt from the event store
-   * on the first request. The server runs the projection runner over it.
+   * The service's public URL (no trailing slash): `iss` of credentials and the base of status list
+   * URIs. Default: the address it listens on, which only suits a service on loopback.
+   */
+  readonly publicUrl?: string
+  /** Oldest Key Binding JWT the verify route accepts, in seconds (default 60). */
+  readonly presentationMaxAgeSeconds?: number
+  /** How long a status list is reused and may be cached, in seconds (default 60). */
+  readonly statusListTtlSeconds?: number
+  /** How long a credential lives unless the licence expires first, in seconds (default 30 days). */
+  readonly credentialLifetimeSeconds?: number
+  /**
+   * Where the read models (review queue, e-licence views, status indexes) live; by default in
+   * memory, rebuilt from the event store on the first request. The server runs the projection
+   * runner over it.
    */
   readonly readModels?: ReadModelStore
   /** Fastify's logger option: `false` (the default) for none, `true` or pino options for JSON logs. */
@@ -141,7 +156,7 @@ const defaultBodyLimit = 64 * 1024
 export const createServer = (options: ServerOptions): FastifyInstance => {
   const clock = options.clock ?? (() => new Date())
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withoutQueryStrings(options.logger ?? false),
     bodyLimit: options.bodyLimit ?? defaultBodyLimit,
     // On close, idle keep-alive sockets are dropped at once; requests in flight still finish.
     forceCloseConnections: 'idle',
@@ -185,6 +200,10 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   // keep-alive socket left open would hold `close()` until the keep-alive timeout.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    // Answers carry licence data, credentials and presentations: never cached unless a route says
+    // so (the public status lists and issuer metadata), never sniffed into another type.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+    reply.header('x-content-type-options', 'nosniff')
     done(null, payload)
   })
 
@@ -206,28 +225,73 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     clock,
     clockTrustedRoles: options.clockTrustedRoles ?? defaultClockTrustedRoles,
   })
-  registerLicenceRoutes(app, {
-    tokens: options.tokens,
-    store: options.store,
-    decoder,
-    clock,
-    presentations: {
-      signingKey: options.presentationKeys.signingKey,
-      referenceKey: options.presentationKeys.referenceKey,
-      validForSeconds: options.presentationSeconds ?? defaultPresentationSeconds,
-    },
-  })
-  registerPresentationRoutes(app, {
-    tokens: options.tokens,
-    store: options.store,
-    decoder,
-    clock,
-    verificationKey: options.presentationKeys.verificationKey,
-    referenceKey: options.presentationKeys.referenceKey,
-  })
+  registerLicenceRoutes(app, { tokens: options.tokens, store: options.store, decoder, clock })
+
   const readModels = options.readModels ?? inMemoryReadModelStore()
   // Read models the server made are the server's to close; given ones are the caller's.
   if (options.readModels === undefined) app.addHook('onClose', () => readModels.close())
+  const runner = projectionRunner({ events: options.store, readModels, decoder })
+  // The status lists' own catch-ups run one after another: concurrent ones would only race for the
+  // same checkpoint (the review queue's runner may still commit first: then this one re-reads).
+  let previous: Promise<unknown> = Promise.resolve()
+  const catchUp = () => {
+    const next = previous.then(() => runner.catchUp())
+    previous = next.catch(() => undefined)
+    return next
+  }
+
+  const issuer = () => options.publicUrl ?? app.listeningOrigin
+  const lists = statusLists({
+    readModels,
+    catchUp,
+    keys: options.issuerKeys,
+    issuer,
+    clock,
+    ...(options.statusListTtlSeconds === undefined ? {} : { ttlSeconds: options.statusListTtlSeconds }),
+  })
+  const issue = credentialIssuer({
+    keys: options.issuerKeys,
+    issuer,
+    sha256: nodeSha256,
+    sign: ed25519Signer(options.issuerKeys.signingKey),
+    ...(options.credentialLifetimeSeconds === undefined
+      ? {}
+      : { lifetimeSeconds: options.credentialLifetimeSeconds }),
+  })
+  registerCredentialRoutes(app, {
+    tokens: options.tokens,
+    store: options.store,
+    decoder,
+    clock,
+    issue,
+    statusLists: lists,
+    issuer,
+    jwks: options.issuerKeys.jwks,
+  })
+  let verify: ReturnType<typeof presentationVerifier> | undefined
+  registerPresentationRoutes(app, {
+    tokens: options.tokens,
+    clock,
+    // Made on first use: the issuer URL is known once the server listens.
+    verify: (text, check) => {
+      verify ??= presentationVerifier({
+        jwks: options.issuerKeys.jwks,
+        issuer: issuer(),
+        sha256: nodeSha256,
+        ...(options.presentationMaxAgeSeconds === undefined
+          ? {}
+          : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
+        // The service's own lists, read as any verifier would read them, without an HTTP round trip.
+        statusList: async (uri) => {
+          const id = lists.listIdOf(uri)
+          if (id === undefined) return E.left(`${uri} is not a status list of this service`)
+          const list = await lists.listJwt(id)
+          return E.isLeft(list) ? E.left(list.left.message) : list
+        },
+      })
+      return verify(text, check)
+    },
+  })
   const queries = readModelQueries(readModels)
   const freshness = readModelFreshness({
     store: options.store,

@@ -1,20 +1,17 @@
 // `startService` on a real SQLite file in a temporary data folder: the demo licence, the printed
-// URLs and dev tokens, `dev-tokens.json` and the presentation key files, a restart that keeps tokens
+// URLs and dev tokens, `dev-tokens.json` and the issuer key file, a restart that keeps tokens
 // and keys and does not record the demo twice, and a graceful shutdown that answers the request in
 // flight before the store closes.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EventStore, inMemoryEventStore } from '@elicence/domain'
-import { sqliteEventStore } from '@elicence/sqlite'
+import { defaultDisclosures, presentCredential } from '@elicence/projections'
+import { openSqliteReadModelStore, sqliteEventStore } from '@elicence/sqlite'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { demoLicenceNumber } from './demo-licence.js'
-import {
-  loadOrCreateDevCredentials,
-  presentationKeyFile,
-  presentationReferenceKeyFile,
-} from './dev-credentials.js'
+import { issuerKeyFile, loadOrCreateDevCredentials, previousIssuerKeysFile } from './dev-credentials.js'
 import { type RunningService, startService } from './service.js'
 import { apiClient } from './test-support/api-client.js'
 
@@ -37,10 +34,14 @@ const start = async (dataDir: string, printed: string[], openStore = openSqlite(
   const service = await startService({
     storeUrl: 'sqlite:elicence.db',
     openStore,
+    // Status indexes live with the read models: on SQLite they survive the restart.
+    openReadModels: async () => openSqliteReadModelStore({ path: join(dataDir, 'read-models.db') }),
     dataDir,
     port: 0,
     host: '127.0.0.1',
     demo: true,
+    // Fixed, so credentials issued before a restart (on another port) name this service still.
+    publicUrl: 'http://elicence.test',
     logger: false,
     out: { write: (text: string) => printed.push(text) },
   })
@@ -54,9 +55,22 @@ describe('startService', () => {
     const printed: string[] = []
     let service: RunningService = await start(dataDir, printed)
     const tokensFile = JSON.parse(readFileSync(join(dataDir, 'dev-tokens.json'), 'utf8'))
-    const keyFiles = [presentationKeyFile, presentationReferenceKeyFile].map((name) => join(dataDir, name))
+    const keyFiles = [issuerKeyFile].map((name) => join(dataDir, name))
     const keysBefore = keyFiles.map((path) => readFileSync(path, 'utf8'))
-    let presentation = ''
+    const device = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair
+    const present = (credential: string, audience: string) =>
+      presentCredential(credential, {
+        disclose: defaultDisclosures,
+        deviceKey: device.privateKey,
+        algorithm: 'ES256',
+        audience,
+        nonce: 'n',
+        now: Date.now(),
+      })
+    let credential = ''
     try {
       expect(tokensFile.licenceNumber).toBe(demoLicenceNumber)
       expect(Object.keys(tokensFile.tokens).sort()).toEqual(
@@ -78,16 +92,17 @@ describe('startService', () => {
       })
       expect(view.status).toBe(200)
       expect(view.body).toMatchObject({ state: 'issued', holder: { accountId: 'demo-holder' }, version: 2 })
-      const signed = await api.request('POST', `/licences/${demoLicenceNumber}/presentations`, {
+      const issued = await api.request('POST', `/licences/${demoLicenceNumber}/credentials`, {
         token: tokensFile.tokens.holder,
+        body: { holderKey: await crypto.subtle.exportKey('jwk', device.publicKey) },
       })
-      expect(signed.status).toBe(201)
+      expect(issued.status).toBe(201)
+      credential = issued.body.credential
       const verified = await api.request('POST', '/presentations/verify', {
         token: tokensFile.tokens.verifier,
-        body: { presentation: signed.body.presentation },
+        body: { presentation: await present(credential, 'http://elicence.test') },
       })
-      expect(verified.body.valid).toBe(true)
-      presentation = signed.body.presentation
+      expect(verified.body).toMatchObject({ valid: true, reasons: [] })
       const health = await api.request('GET', '/healthz')
       expect(health.body).toEqual({
         status: 'ok',
@@ -98,8 +113,8 @@ describe('startService', () => {
       await service.close()
     }
 
-    // A restart: the same tokens, the same keys (an earlier presentation still verifies, its
-    // reference still opens), no second demo.
+    // A restart: the same tokens, the same key (a credential issued before still verifies), no
+    // second demo.
     const printedAgain: string[] = []
     service = await start(dataDir, printedAgain)
     try {
@@ -108,9 +123,9 @@ describe('startService', () => {
       const api = await apiClient(service.url)
       const verified = await api.request('POST', '/presentations/verify', {
         token: tokensFile.tokens.verifier,
-        body: { presentation },
+        body: { presentation: await present(credential, 'http://elicence.test') },
       })
-      expect(verified.body).toMatchObject({ valid: true })
+      expect(verified.body).toMatchObject({ valid: true, reasons: [], status: 'valid' })
       const events = await api.request('GET', `/licences/${demoLicenceNumber}/events`, {
         token: tokensFile.tokens.auditor,
       })
@@ -124,21 +139,25 @@ describe('startService', () => {
     }
   })
 
-  it('gives a data folder from before the reference key one, keeps its signing key, and names a bad key file', async () => {
+  it('keeps the issuer key with its kid across loads, lists retired keys, and names a bad key file', async () => {
     const dataDir = newDataDir()
     const first = await loadOrCreateDevCredentials(dataDir)
-    expect(E.isRight(first)).toBe(true)
-    const signingKeyPem = readFileSync(join(dataDir, presentationKeyFile), 'utf8')
-    rmSync(join(dataDir, presentationReferenceKeyFile))
+    if (E.isLeft(first)) throw new Error(first.left)
+    const jwk = JSON.parse(readFileSync(join(dataDir, issuerKeyFile), 'utf8'))
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: first.right.keys.kid, alg: 'EdDSA' })
+    expect(statSync(join(dataDir, issuerKeyFile)).mode & 0o077).toBe(0)
+    const again = await loadOrCreateDevCredentials(dataDir)
+    expect(E.isRight(again) && again.right.keys.kid).toBe(first.right.keys.kid)
 
-    expect(E.isRight(await loadOrCreateDevCredentials(dataDir))).toBe(true)
-    expect(readFileSync(join(dataDir, presentationKeyFile), 'utf8')).toBe(signingKeyPem)
-    expect(readFileSync(join(dataDir, presentationReferenceKeyFile), 'utf8')).toMatch(/^[A-Za-z0-9_-]{43}\n$/)
-    expect(statSync(join(dataDir, presentationReferenceKeyFile)).mode & 0o077).toBe(0)
+    const retired = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }
+    writeFileSync(join(dataDir, previousIssuerKeysFile), JSON.stringify({ keys: [retired] }))
+    const withRetired = await loadOrCreateDevCredentials(dataDir)
+    if (E.isLeft(withRetired)) throw new Error(withRetired.left)
+    expect(withRetired.right.keys.jwks.keys.map((key) => key.x)).toEqual([jwk.x, retired.x])
 
-    writeFileSync(join(dataDir, presentationReferenceKeyFile), 'too short\n')
+    writeFileSync(join(dataDir, issuerKeyFile), '{"kty":"RSA"}\n')
     const refused = await loadOrCreateDevCredentials(dataDir)
-    expect(E.isLeft(refused) && refused.left).toContain(presentationReferenceKeyFile)
+    expect(E.isLeft(refused) && refused.left).toContain('not an Ed25519 JWK')
   })
 
   it('refuses a PORT that is not a port, and reports a store that cannot be opened', async () => {

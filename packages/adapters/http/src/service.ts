@@ -19,14 +19,14 @@ import {
   licenceDecider,
   type WorkingDayCalendar,
 } from '@elicence/domain'
-import type { ReadModelStore } from '@elicence/projections'
+import type { IssuerKeys, ReadModelStore } from '@elicence/projections'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TokenTable } from './auth.js'
 import { recordDemoLicence } from './demo-licence.js'
 import { devTokensFile, loadOrCreateDevCredentials, writeDevTokensFile } from './dev-credentials.js'
 import { loadLogSigner } from './log-keys.js'
-import { createServer, type PresentationKeys, type ServerOptions } from './server.js'
+import { createServer, type ServerOptions } from './server.js'
 
 export interface ServiceOptions {
   /** e.g. `sqlite:./data/elicence.db`, `memory:`, `postgres://…` */
@@ -39,7 +39,7 @@ export interface ServiceOptions {
   readonly openReadModels?: (
     url: string,
   ) => Promise<E.Either<{ readonly message: string }, ReadModelStore | undefined>>
-  /** Dev tokens and the presentation key live here; default `./data`. */
+  /** Dev tokens and the issuer key live here; default `./data`. */
   readonly dataDir?: string
   /** Default: `PORT` from `env`, else 3000. 0 picks a free port. */
   readonly port?: number
@@ -53,12 +53,14 @@ export interface ServiceOptions {
   readonly out?: { readonly write: (text: string) => unknown }
   /** Production configuration; without them dev credentials are created in `dataDir`. */
   readonly tokens?: TokenTable
-  readonly presentationKeys?: PresentationKeys
+  readonly issuerKeys?: IssuerKeys
+  /** The public URL (`iss` of credentials); default `ELICENCE_PUBLIC_URL` from `env`, else the listening URL. */
+  readonly publicUrl?: string
   readonly calendar?: WorkingDayCalendar
   readonly clock?: () => Date
   /**
    * The transparency log's key and origin (`loadLogSigner`); without, a dev log key is made in
-   * `dataDir`, named by `ELICENCE_PUBLIC_URL`'s host (default localhost:3000) + `/elicence/log`.
+   * `dataDir`, named by the public URL's host (`publicUrl`, else `ELICENCE_PUBLIC_URL`, default localhost:3000) + `/elicence/log`.
    */
   readonly log?: ServerOptions['log']
 }
@@ -123,22 +125,26 @@ export const startService = async (
   const host = options.host ?? (env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST)
 
   const credentials =
-    options.tokens !== undefined && options.presentationKeys !== undefined
+    options.tokens !== undefined && options.issuerKeys !== undefined
       ? E.right(undefined)
       : await loadOrCreateDevCredentials(dataDir)
   if (E.isLeft(credentials)) return failure('invalid-configuration', credentials.left)
   const dev = credentials.right
   const tokens = options.tokens ?? dev?.tokens
-  const keys = options.presentationKeys ?? dev?.keys
+  const keys = options.issuerKeys ?? dev?.keys
   if (tokens === undefined || keys === undefined) {
-    return failure('invalid-configuration', 'no bearer tokens or presentation keys')
+    return failure('invalid-configuration', 'no bearer tokens or issuer keys')
+  }
+  const publicUrl = (options.publicUrl ?? env.ELICENCE_PUBLIC_URL)?.replace(/\/+$/, '')
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    return failure('invalid-configuration', `public URL ${JSON.stringify(publicUrl)} is not an http(s) URL`)
   }
 
   let log = options.log
   if (log === undefined) {
     const signer = await loadLogSigner(dataDir, {
       create: true,
-      ...(env.ELICENCE_PUBLIC_URL === undefined ? {} : { publicUrl: env.ELICENCE_PUBLIC_URL }),
+      ...(publicUrl === undefined || publicUrl === '' ? {} : { publicUrl }),
     })
     if (E.isLeft(signer)) return failure('invalid-configuration', signer.left)
     log = { signer: signer.right }
@@ -160,7 +166,8 @@ export const startService = async (
     store,
     decider,
     tokens,
-    presentationKeys: keys,
+    issuerKeys: keys,
+    ...(publicUrl === undefined || publicUrl === '' ? {} : { publicUrl }),
     clock,
     storeName: options.storeUrl.split(':')[0] ?? 'store',
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },

@@ -1,9 +1,13 @@
 // The holder's live e-licence (the seed: shown live with the current time; a screenshot is not
-// valid). It reads `licence` and `token` from the URL fragment, which never reaches a server, then
-// polls the licence's view and, while the e-licence is issued, shows a QR code of a freshly signed
-// presentation, re-issued before it expires. Black when the status is normal, red when abnormal.
+// valid). It reads `licence` and `token` from the URL fragment, which never reaches a server, and
+// takes them out of the address bar at once (so neither a bookmark nor a screenshot of the page
+// carries the token); then it polls the licence's view and, while the e-licence is issued, obtains
+// an SD-JWT VC bound to this phone's device key and shows a QR code of a presentation that the
+// device key re-signs every few seconds. Black when the status is normal, red when abnormal.
 
+import { credentialClaims, deviceKey, presentation, readRecord, writeRecord } from './credential-wallet.js'
 import { localTime } from './local-time.js'
+import { encode } from './vendor/uqr.mjs'
 
 const statusNames = {
   A: '正常 normal',
@@ -34,6 +38,8 @@ const $ = (id) => document.getElementById(id)
 
 const credentials = () => {
   const fragment = new URLSearchParams(location.hash.slice(1))
+  // Read once, then gone from the address bar and the history entry.
+  if (location.hash !== '') history.replaceState(null, '', `${location.pathname}${location.search}`)
   const licence = fragment.get('licence') ?? sessionStorage.getItem('licence')
   const token = fragment.get('token') ?? sessionStorage.getItem('token')
   if (licence && token) {
@@ -44,8 +50,14 @@ const credentials = () => {
   return null
 }
 
-const api = async (method, path, token) => {
-  const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}` } })
+const api = async (method, path, token, json) => {
+  const headers = { authorization: `Bearer ${token}` }
+  if (json !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(path, {
+    method,
+    headers,
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+  })
   const body = await response.json().catch(() => null)
   return { status: response.status, body }
 }
@@ -122,39 +134,92 @@ const renderView = (view) => {
   }
 }
 
+/** How often the device key re-signs the presentation: a verifier accepts one at most 60 s old. */
+const presentationRefreshMs = 5_000
+/** The standard quiet zone around a QR code, in modules. */
+const quietZoneModules = 4
+
 let presentationTimer
 let presenting = false
+/** The `issuedAt` of the e-licence presented: a new one needs a new credential. */
+let presentedFor = null
 
 const hidePresentation = () => {
   clearTimeout(presentationTimer)
   presenting = false
   $('presentation').hidden = true
-  $('qr').removeAttribute('src')
   $('presentation-text').value = ''
 }
 
+/** Draws the QR code with whole device pixels per module, so no module is blurred across two. */
+const drawQr = (text) => {
+  const qr = encode(text, { ecc: 'L', border: quietZoneModules })
+  const canvas = $('qr')
+  const cssSize = Math.min(360, document.documentElement.clientWidth - 32)
+  const modulePixels = Math.max(1, Math.floor((cssSize * devicePixelRatio) / qr.size))
+  canvas.width = canvas.height = qr.size * modulePixels
+  canvas.style.width = canvas.style.height = `${(qr.size * modulePixels) / devicePixelRatio}px`
+  canvas.dataset.version = String((qr.size - 2 * quietZoneModules - 17) / 4)
+  canvas.dataset.modules = String(qr.size)
+  const context = canvas.getContext('2d')
+  context.fillStyle = '#fff'
+  context.fillRect(0, 0, canvas.width, canvas.height)
+  context.fillStyle = '#000'
+  for (const [y, row] of qr.data.entries()) {
+    for (const [x, dark] of row.entries()) {
+      if (dark) context.fillRect(x * modulePixels, y * modulePixels, modulePixels, modulePixels)
+    }
+  }
+}
+
 /**
- * Signs a fresh presentation and schedules the next one at three quarters of its lifetime, measured
- * by the server's own validity window, so a clock difference with the server does not matter.
+ * The credential for this device key: the stored one while it is for the e-licence now issued and
+ * not close to its `exp`, else a new one from the service.
  */
-const present = async ({ licence, token }) => {
-  clearTimeout(presentationTimer)
-  const { status, body } = await api('POST', `/licences/${encodeURIComponent(licence)}/presentations`, token)
+const credentialFor = async ({ licence, token }, view, device) => {
+  const key = `credential:${licence}`
+  const stored = await readRecord(key)
+  const dayAhead = Date.now() / 1000 + 24 * 3600
+  if (stored && stored.issuedAt === view.issuedAt && credentialClaims(stored.credential).exp > dayAhead)
+    return stored
+  const { status, body } = await api('POST', `/licences/${encodeURIComponent(licence)}/credentials`, token, {
+    holderKey: device.publicJwk,
+  })
   if (status !== 201) {
+    const reasons = body?.error?.reasons?.join(', ')
+    throw new Error(`No code can be shown now${reasons ? `: ${reasons}` : ''}. ${body?.error?.message ?? ''}`)
+  }
+  const record = { credential: body.credential, disclose: body.defaultDisclosures, issuedAt: view.issuedAt }
+  await writeRecord(key, record)
+  return record
+}
+
+/** Shows a presentation re-signed by the device key now, and again every few seconds. */
+const present = async (auth, view) => {
+  clearTimeout(presentationTimer)
+  let held
+  let device
+  try {
+    device = await deviceKey(auth.licence)
+    held = await credentialFor(auth, view, device)
+  } catch (error) {
     // Tried again with the next refresh of the view, which also shows why (say, now expired).
     hidePresentation()
-    const reasons = body?.error?.reasons?.join(', ')
-    showProblem(`No code can be shown now${reasons ? `: ${reasons}` : ''}. ${body?.error?.message ?? ''}`)
+    showProblem(error instanceof Error ? error.message : String(error))
     return
   }
   presenting = true
-  const { validFrom, validUntil } = body.payload.presentation
-  const lifetimeMs = Date.parse(validUntil) - Date.parse(validFrom)
-  $('qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(body.qrSvg)}`
-  $('presentation-text').value = body.presentation
-  $('presentation-expiry').textContent = `Code valid until ${localTime(new Date(validUntil))}`
-  $('presentation').hidden = false
-  presentationTimer = setTimeout(() => present({ licence, token }), Math.max(1000, lifetimeMs * 0.75))
+  presentedFor = view.issuedAt
+  const redraw = async () => {
+    const text = await presentation(held.credential, held.disclose, device.privateKey, location.origin)
+    drawQr(text)
+    $('presentation-text').value = text
+    $('presentation-expiry').textContent = `Signed by this phone at ${localTime(new Date())}`
+    $('disclosed').textContent = `Shows: ${held.disclose.join(', ').replaceAll('_', ' ')}`
+    $('presentation').hidden = false
+    presentationTimer = setTimeout(redraw, presentationRefreshMs)
+  }
+  await redraw()
 }
 
 const refresh = async (auth) => {
@@ -170,7 +235,7 @@ const refresh = async (auth) => {
   }
   showProblem('')
   renderView(body)
-  if (body.state === 'issued' && !presenting) await present(auth)
+  if (body.state === 'issued' && (!presenting || presentedFor !== body.issuedAt)) await present(auth, body)
   if (body.state !== 'issued') hidePresentation()
 }
 

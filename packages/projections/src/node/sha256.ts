@@ -13,5 +13,5 @@ import type { Sha256 } from '../log/merkle.js'
 
 export const nodeSha256Hex: Digest = (text) => createHash('sha256').update(text).digest('hex')
 
-/** SHA-256 of bytes through node:crypto, for the transparency log's tree (two hashes per event). */
+/** SHA-256 of bytes through node:crypto: the transparency log's tree (two hashes per event), SD-JWT disclosure digests and `sd_hash` (`credentialIssuer`'s `sha256`). */
 export const nodeSha256: Sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())

@@ -8,9 +8,13 @@
  * readModelStoreConformance('sqlite', async () => sqliteReadModelStore({ path: ':memory:' }))
  */
 import { type EventStore, isConcurrencyConflict, type StoredEvent } from '@elicence/domain'
+import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import { generateIssuerKey, importIssuerKeys } from '../credential/issuer-keys.js'
+import { statusCodes } from '../credential/status.js'
+import { statusLists } from '../credential/status-lists.js'
 import { collections } from '../read-models/apply.js'
 import { type Checkpoint, initialCheckpoint, type ReadModelStore } from '../read-models/port.js'
 import { projectionRunner } from '../read-models/runner.js'
@@ -298,6 +302,65 @@ export const readModelStoreConformance = (
         }),
         { numRuns: Math.max(1, Math.floor(numRuns / 2)) },
       )
+      await store.close()
+    })
+
+    it('given status lists over the store, when credentials are allocated concurrently, then each gets its own index and the list shows its status', async () => {
+      const store = await open()
+      const views = fresh()
+      const indexes = fresh()
+      const view = (streamId: string, statuses: ReadonlyArray<string>) => ({
+        streamId,
+        state: 'issued',
+        eLicenceId: `EL-${streamId}-1`,
+        validUntil: 'long-term',
+        statuses,
+      })
+      const normal = view('licence-a', ['A'])
+      const abnormal = view('licence-b', ['B'])
+      await store.commit(
+        views,
+        [normal, abnormal].map((doc) => ({
+          collection: collections.eLicence,
+          key: doc.streamId,
+          doc,
+          sortKey: null,
+        })),
+        { expected: 0, next: checkpointAt(1) },
+      )
+      const keys = await importIssuerKeys(await generateIssuerKey())
+      if (E.isLeft(keys)) throw new Error(keys.left)
+      // Picks that collide: a taken index is drawn again until a free one comes.
+      const picks = [5, 5, 9, 9, 9, 12, 5, 12, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53]
+      let drawn = 0
+      const lists = statusLists({
+        readModels: store,
+        catchUp: async () => E.right(undefined),
+        keys: keys.right,
+        issuer: () => 'https://elicence.example',
+        clock: () => new Date('2026-10-16T10:00:00+08:00'),
+        projection: views,
+        indexProjection: indexes,
+        randomIndex: () => picks[drawn++ % picks.length] ?? 0,
+      })
+      const allocated = await Promise.all(
+        [normal, normal, normal, abnormal, normal, abnormal, normal, normal].map((doc) =>
+          lists.allocate(doc as unknown as Parameters<typeof lists.allocate>[0]),
+        ),
+      )
+      const references = allocated.map((result) => {
+        if (E.isLeft(result)) throw new Error(result.left.message)
+        return result.right
+      })
+      expect(new Set(references.map((reference) => reference.idx)).size).toBe(references.length)
+      expect(await store.loadCheckpoint(indexes)).toMatchObject(E.right({ position: references.length }))
+      const jwt = await lists.listJwt(1)
+      if (E.isLeft(jwt)) throw new Error(jwt.left.message)
+      const list = getListFromStatusListJWT(jwt.right)
+      references.forEach((reference, index) => {
+        const expected = [3, 5].includes(index) ? statusCodes.suspended : statusCodes.valid
+        expect(list.getStatus(reference.idx)).toBe(expected)
+      })
       await store.close()
     })
   })

@@ -2,6 +2,7 @@
 // `elicence serve --tokens FILE --keys DIR` runs on them instead of dev credentials.
 import { spawn } from 'node:child_process'
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { calculateJwkThumbprint } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertBuildIsFresh, builtBinary, runInProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
@@ -15,22 +16,32 @@ const tokensFile = files.path('tokens.json')
 writeFileSync(tokensFile, JSON.stringify({ [auditorToken]: { role: 'auditor', id: 'audit-office-1' } }))
 
 describe('elicence keys', () => {
-  it('writes the signing, public and reference keys, secrets owner-only, and never overwrites them', async () => {
+  it('writes the issuer key with its thumbprint kid, owner-only, and never overwrites it', async () => {
     const out = files.path('keys')
     const first = await runInProcess(['keys', '--out', out])
     expect(first.exitCode).toBe(0)
-    const modeOf = (name: string) => statSync(`${out}/${name}`).mode & 0o777
-    expect([
-      modeOf('presentation-key.pem'),
-      modeOf('presentation-public.pem'),
-      modeOf('presentation-reference.key'),
-    ]).toEqual([0o600, 0o644, 0o600])
-    expect(readFileSync(`${out}/presentation-key.pem`, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/)
-    const before = readFileSync(`${out}/presentation-reference.key`, 'utf8')
+    expect(statSync(`${out}/issuer-key.jwk`).mode & 0o777).toBe(0o600)
+    const jwk = JSON.parse(readFileSync(`${out}/issuer-key.jwk`, 'utf8'))
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
+    expect(jwk.kid).toBe(await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: jwk.x }))
+    expect(first.stdout).toContain(`kid ${jwk.kid}`)
     const again = await runInProcess(['keys', '--out', out])
     expect(again.exitCode).toBe(2)
-    expect(again.stderr).toMatch(/already exist; not overwritten/)
-    expect(readFileSync(`${out}/presentation-reference.key`, 'utf8')).toBe(before)
+    expect(again.stderr).toMatch(/already exists; not overwritten/)
+    expect(JSON.parse(readFileSync(`${out}/issuer-key.jwk`, 'utf8'))).toEqual(jwk)
+  })
+
+  it('rotates: the retired key stays listed, the new one signs', async () => {
+    const out = files.path('rotated')
+    expect((await runInProcess(['keys', '--out', out, '--rotate'])).exitCode).toBe(2)
+    expect((await runInProcess(['keys', '--out', out])).exitCode).toBe(0)
+    const old = JSON.parse(readFileSync(`${out}/issuer-key.jwk`, 'utf8'))
+    expect((await runInProcess(['keys', '--out', out, '--rotate'])).exitCode).toBe(0)
+    const current = JSON.parse(readFileSync(`${out}/issuer-key.jwk`, 'utf8'))
+    expect(current.kid).not.toBe(old.kid)
+    const previous = JSON.parse(readFileSync(`${out}/previous-issuer-keys.json`, 'utf8'))
+    expect(previous.keys.map((key: { kid: string }) => key.kid)).toEqual([old.kid])
+    expect(previous.keys[0].d).toBeUndefined()
   })
 
   it("writes the log's key and its verifier key string; a folder from before the log gets the log's alone", async () => {
@@ -46,13 +57,13 @@ describe('elicence keys', () => {
     expect(readFileSync(`${out}/log.vkey`, 'utf8')).toMatch(
       /^licences\.example\.cn:8443\/elicence\/log\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}\n$/,
     )
-    const presentation = readFileSync(`${out}/presentation-key.pem`, 'utf8')
+    const issuer = readFileSync(`${out}/issuer-key.jwk`, 'utf8')
     rmSync(`${out}/log.key`)
     rmSync(`${out}/log.vkey`)
     const again = await runInProcess(['keys', '--out', out, '--origin', 'licences.example.cn/elicence/log'])
     expect(again.exitCode, again.stderr).toBe(0)
     expect(again.stdout).toBe(`${out}/log.key\n${out}/log.vkey\n`)
-    expect(readFileSync(`${out}/presentation-key.pem`, 'utf8')).toBe(presentation)
+    expect(readFileSync(`${out}/issuer-key.jwk`, 'utf8')).toBe(issuer)
     expect(readFileSync(`${out}/log.vkey`, 'utf8')).toMatch(/^licences\.example\.cn\/elicence\/log\+/)
   })
 })
@@ -74,6 +85,8 @@ describe('elicence serve --tokens --keys', () => {
         tokensFile,
         '--keys',
         keys,
+        '--public-url',
+        'https://elicence.example/',
       ],
       { env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
@@ -96,6 +109,13 @@ describe('elicence serve --tokens --keys', () => {
         headers: { authorization: 'Bearer not-a-configured-token' },
       })
       expect(unknown.status).toBe(401)
+      // The configured key is the one published, under the configured public URL.
+      const metadata = await (await fetch(`${url}/.well-known/jwt-vc-issuer`)).json()
+      const jwk = JSON.parse(readFileSync(`${keys}/issuer-key.jwk`, 'utf8'))
+      expect(metadata).toEqual({
+        issuer: 'https://elicence.example',
+        jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: jwk.kid, alg: 'EdDSA', use: 'sig' }] },
+      })
     } finally {
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
       child.kill('SIGTERM')
@@ -105,7 +125,7 @@ describe('elicence serve --tokens --keys', () => {
   it('refuses a missing key folder and a token table with a guessable token (exit 2)', async () => {
     const missing = await runInProcess(['serve', '--store', 'memory:', '--keys', files.path('nowhere')])
     expect(missing.exitCode).toBe(2)
-    expect(missing.stderr).toMatch(/presentation-key\.pem: no such file/)
+    expect(missing.stderr).toMatch(/issuer-key\.jwk: no such file/)
     const weak = files.path('weak.json')
     writeFileSync(weak, JSON.stringify({ short: { role: 'auditor', id: 'a' } }))
     const refused = await runInProcess(['serve', '--store', 'memory:', '--tokens', weak])

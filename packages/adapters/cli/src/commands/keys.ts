@@ -1,30 +1,34 @@
 /**
- * `elicence keys`: generates the keys of a service in one command: the presentation keys (DESIGN
- * §6) — the Ed25519 signing key, its public key for verifiers that check offline, and the AES-256
- * key that seals the e-licence id into a presentation's reference — and the transparency log's
+ * `elicence keys`: generates the keys of a service in one command: the issuer key (DESIGN §6), the
+ * Ed25519 key that signs credentials and status lists, as a private JWK whose `kid` is its RFC 7638
+ * thumbprint, so the id never changes wherever the key is loaded; and the transparency log's
  * Ed25519 note key (DESIGN §9) with its verifier key string `log.vkey`, named by the log's origin.
- * `elicence serve --keys DIR` reads them. With `--witness NAME` it makes a witness's cosigning key
- * pair instead. Secrets are written readable by their owner only; existing files are never overwritten.
+ * `--rotate` retires the current issuer key into `previous-issuer-keys.json` (public members only),
+ * where it stays published in the issuer metadata while credentials it signed are alive, and writes a
+ * new current key. With `--witness NAME` it makes a witness's cosigning key pair instead.
+ * `elicence serve --keys DIR` reads them. Secrets are written readable by their owner only, and an
+ * existing key is never overwritten: a folder that has one group of keys gets the missing group alone.
  *
  * @example
  * $ elicence keys --out ./keys --public-url https://licences.example.cn
+ * $ elicence keys --out ./keys --rotate
  * $ elicence keys --witness witness.example.org/w1 --out ./witness
  * $ elicence serve --keys ./keys --tokens ./tokens.json
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   defaultPublicUrl,
+  issuerKeyFile,
+  loadIssuerKeys,
   logKeyFile,
   logVerifierKeyFile,
   newNoteKeyFiles,
-  presentationKeyFile,
-  presentationPublicKeyFile,
-  presentationReferenceKeyFile,
+  previousIssuerKeysFile,
   witnessKeyFile,
   witnessVerifierKeyFile,
 } from '@elicence/http'
-import { defaultLogOrigin, generatePresentationKeys, noteKeyTypes } from '@elicence/projections'
+import { defaultLogOrigin, generateIssuerKey, noteKeyTypes } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
@@ -32,49 +36,98 @@ import { type CliCommand, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence keys [--out DIR] [--public-url URL | --origin ORIGIN]
+       elicence keys --rotate [--out DIR]
        elicence keys --witness NAME [--out DIR]
 
 Generates a service's keys into DIR (default ./keys):
-  ${presentationKeyFile}          Ed25519 private key, PKCS#8 PEM (secret, mode 600)
-  ${presentationPublicKeyFile}       its public key, for verifiers that check presentations offline
-  ${presentationReferenceKeyFile}   AES-256 key sealing the e-licence id (secret, mode 600)
+  ${issuerKeyFile}               Ed25519 private JWK with its RFC 7638 kid, signs credentials (secret, mode 600)
+  ${previousIssuerKeysFile}   retired issuer keys (public JWKs), still published; written by --rotate
   ${logKeyFile}                     the transparency log's Ed25519 note key (secret, mode 600)
   ${logVerifierKeyFile}                    its verifier key string <origin>+<key id>+<key>, for auditors and witnesses
 With --witness NAME, a witness's cosigning key pair instead:
   ${witnessKeyFile} (secret, mode 600) and ${witnessVerifierKeyFile} (its verifier key string).
-Existing files are never overwritten; a folder that has the presentation keys gets the log's alone.
-\`elicence serve --keys DIR\` uses them.
+Existing keys are never overwritten; a folder that has the issuer key gets the log's alone, and one
+that has the log's gets the issuer key alone. \`elicence serve --keys DIR\` uses them and publishes
+every public issuer key at /.well-known/jwt-vc-issuer.
 
 Options:
   --out DIR          where to write the keys (created when missing)
   --public-url URL   the service's public URL: the log's origin is its host + /elicence/log
                      (default: $ELICENCE_PUBLIC_URL, else ${defaultPublicUrl})
   --origin ORIGIN    the log's origin (and its key's name) as given, e.g. licences.example.cn/elicence/log
+  --rotate           retire the current issuer key (it stays published) and write a new one
   --witness NAME     make a witness key named NAME (e.g. witness.example.org/w1)
   -h, --help         show this text
 
-Exit status: 0 written; 2 bad arguments or a key file already there; 3 the files could not be written.`
+Exit status: 0 written; 2 bad arguments, a key already there, or none to rotate; 3 the files could
+not be written.`
+
+const writeNewIssuerKey = async (path: string): Promise<string> => {
+  const jwk = await generateIssuerKey()
+  // `wx`: fails instead of overwriting a file that appeared since the check.
+  writeFileSync(path, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+  return jwk.kid ?? ''
+}
+
+const cannotWrite = (io: Parameters<CliCommand['run']>[1], error: unknown) => {
+  complain(io, 'keys', `cannot write the keys: ${error instanceof Error ? error.message : String(error)}`)
+  return exitCodes.storeFailure
+}
 
 export const keysCommand: CliCommand = {
   name: 'keys',
-  summary: 'generate the presentation and transparency log keys, or a witness key',
+  summary: 'generate the issuer and transparency log keys, rotate the issuer key, or make a witness key',
   usage,
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, keysCommand, args, {
-      flags: { out: 'string', witness: 'string', origin: 'string', 'public-url': 'string' },
+      flags: {
+        out: 'string',
+        witness: 'string',
+        origin: 'string',
+        'public-url': 'string',
+        rotate: 'boolean',
+      },
       positionals: false,
     })
     if (E.isLeft(parsed)) return parsed.left
     const { values } = parsed.right
     const directory = values.out ?? './keys'
-    if (values.witness !== undefined && (values.origin !== undefined || values['public-url'] !== undefined))
+    const rotate = values.rotate === true
+    const logOptionGiven = values.origin !== undefined || values['public-url'] !== undefined
+    if (values.witness !== undefined && (logOptionGiven || rotate))
       return usageError(
         io,
         keysCommand,
-        '--witness makes a witness key: --origin and --public-url are for the log key',
+        '--witness makes a witness key: --origin, --public-url and --rotate are for the service keys',
+      )
+    if (rotate && logOptionGiven)
+      return usageError(
+        io,
+        keysCommand,
+        '--rotate rotates the issuer key: --origin and --public-url are for the log key',
       )
     if (values.origin !== undefined && values['public-url'] !== undefined)
       return usageError(io, keysCommand, 'give --origin or --public-url, not both')
+    const keyPath = join(directory, issuerKeyFile)
+    const previousPath = join(directory, previousIssuerKeysFile)
+    if (rotate) {
+      const current = await loadIssuerKeys(directory, { create: false })
+      if (E.isLeft(current)) return usageError(io, keysCommand, `nothing to rotate: ${current.left}`)
+      try {
+        // Retired first: a crash between the two steps leaves the old key both current and listed.
+        const staging = `${previousPath}.new`
+        writeFileSync(staging, `${JSON.stringify({ keys: current.right.jwks.keys }, null, 2)}\n`, {
+          mode: 0o644,
+        })
+        renameSync(staging, previousPath)
+        renameSync(keyPath, `${keyPath}.retired-${Date.now()}`)
+        const kid = await writeNewIssuerKey(keyPath)
+        io.stdout.write(`${keyPath} (kid ${kid})\n${previousPath}\n`)
+        return exitCodes.ok
+      } catch (error) {
+        return cannotWrite(io, error)
+      }
+    }
     const noteKey =
       values.witness === undefined
         ? {
@@ -91,50 +144,28 @@ export const keysCommand: CliCommand = {
           }
     const noteKeyFiles = await newNoteKeyFiles(noteKey.name, noteKey.type)
     if (E.isLeft(noteKeyFiles)) return usageError(io, keysCommand, noteKeyFiles.left)
-    const presentationFiles = [presentationKeyFile, presentationPublicKeyFile, presentationReferenceKeyFile]
-    // A folder written before the log had keys gets the log's alone, its presentation keys kept.
-    const logKeyOnly =
-      values.witness === undefined && presentationFiles.every((name) => existsSync(join(directory, name)))
-    const names =
-      values.witness === undefined && !logKeyOnly ? [...presentationFiles, ...noteKey.files] : noteKey.files
-    const files = names.map((name) => join(directory, name))
-    const existing = files.filter((file) => existsSync(file))
-    if (existing.length > 0)
-      return usageError(io, keysCommand, `${existing.join(', ')} already exist; not overwritten`)
+    const notePaths = noteKey.files.map((name) => join(directory, name))
+    // Each group is written whole or not at all; a group already there is kept.
+    const writeIssuer = values.witness === undefined && !existsSync(keyPath)
+    const noteExisting = notePaths.filter((file) => existsSync(file))
+    const writeNote = noteExisting.length === 0
+    if (values.witness === undefined && !writeIssuer && !writeNote)
+      return usageError(io, keysCommand, `${keyPath} already exists; not overwritten`)
+    if (!writeNote && (values.witness !== undefined || noteExisting.length < notePaths.length))
+      return usageError(io, keysCommand, `${noteExisting.join(', ')} already exist; not overwritten`)
     try {
       mkdirSync(directory, { recursive: true })
-      // `wx`: fails instead of overwriting a file that appeared since the check above.
-      writeFileSync(join(directory, noteKey.files[0]), noteKeyFiles.right.signerKey, {
-        mode: 0o600,
-        flag: 'wx',
-      })
-      writeFileSync(join(directory, noteKey.files[1]), noteKeyFiles.right.verifierKey, {
-        mode: 0o644,
-        flag: 'wx',
-      })
-      if (values.witness !== undefined || logKeyOnly) {
-        io.stdout.write(`${files.join('\n')}\n`)
-        return exitCodes.ok
+      if (writeNote) {
+        // `wx`: fails instead of overwriting a file that appeared since the check above.
+        writeFileSync(notePaths[0] ?? '', noteKeyFiles.right.signerKey, { mode: 0o600, flag: 'wx' })
+        writeFileSync(notePaths[1] ?? '', noteKeyFiles.right.verifierKey, { mode: 0o644, flag: 'wx' })
       }
-      const keys = await generatePresentationKeys()
-      writeFileSync(join(directory, presentationKeyFile), keys.privateKeyPem, { mode: 0o600, flag: 'wx' })
-      writeFileSync(join(directory, presentationPublicKeyFile), keys.publicKeyPem, {
-        mode: 0o644,
-        flag: 'wx',
-      })
-      writeFileSync(join(directory, presentationReferenceKeyFile), `${keys.referenceKey}\n`, {
-        mode: 0o600,
-        flag: 'wx',
-      })
+      const lines = writeNote ? [...notePaths] : []
+      if (writeIssuer) lines.unshift(`${keyPath} (kid ${await writeNewIssuerKey(keyPath)})`)
+      io.stdout.write(`${lines.join('\n')}\n`)
     } catch (error) {
-      complain(
-        io,
-        keysCommand.name,
-        `cannot write the keys: ${error instanceof Error ? error.message : String(error)}`,
-      )
-      return exitCodes.storeFailure
+      return cannotWrite(io, error)
     }
-    io.stdout.write(`${files.join('\n')}\n`)
     return exitCodes.ok
   },
 }

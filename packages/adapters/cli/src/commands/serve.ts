@@ -10,15 +10,8 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import {
-  loadLogSigner,
-  loadPresentationKeys,
-  type PresentationKeys,
-  parseTokenTable,
-  startService,
-  type TokenTable,
-} from '@elicence/http'
-import type { NoteSigner } from '@elicence/projections'
+import { loadIssuerKeys, loadLogSigner, parseTokenTable, startService, type TokenTable } from '@elicence/http'
+import type { IssuerKeys, NoteSigner } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
@@ -28,22 +21,24 @@ import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--tokens FILE] [--keys DIR]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--tokens FILE] [--keys DIR] [--public-url URL]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
-writes them to DIR/dev-tokens.json; tokens and the presentation keys (signing and reference) are
-kept in DIR, so a restart keeps them.
+writes them to DIR/dev-tokens.json; tokens and the issuer key are kept in DIR, so a restart keeps
+them.
 
 Options:
   --store URL      memory:, sqlite:PATH, postgres://…, esdb://… (default: $${storeEnvironmentVariable},
                    else sqlite:DIR/elicence.db)
-  --data DIR       where dev tokens and the presentation keys live (default: ./data)
+  --data DIR       where dev tokens and the dev issuer key live (default: ./data)
   --demo           record a demo licence with an issued e-licence, unless already there
   --tokens FILE    bearer tokens: { "<token>": { "role": …, "id": … } } (default: $ELICENCE_TOKENS;
                    without, a dev token per role is made in DIR and printed)
-  --keys DIR       presentation and log keys written by \`elicence keys\` (default: $ELICENCE_KEYS;
-                   without, dev keys are made in DIR)
+  --keys DIR       the issuer key (and retired ones) and the log key written by \`elicence keys\`
+                   (default: $ELICENCE_KEYS; without, dev keys are made in DIR)
+  --public-url URL the service's public URL, the \`iss\` of its credentials (default:
+                   $ELICENCE_PUBLIC_URL, else the address it listens on)
 ${calendarOptionUsage}
   -h, --help       show this text
 
@@ -58,17 +53,14 @@ const keysEnvironmentVariable = 'ELICENCE_KEYS'
 
 /**
  * Production credentials from configuration: a token table file (`{ "<token>": { role, id } }`) and
- * a folder of presentation keys (`elicence keys`). Either may be absent: the service then makes dev
+ * a folder of issuer keys (`elicence keys`). Either may be absent: the service then makes dev
  * ones in its data folder.
  */
 const configuredCredentials = async (
   tokensFile: string | undefined,
   keysDirectory: string | undefined,
 ): Promise<
-  E.Either<
-    string,
-    { tokens?: TokenTable; presentationKeys?: PresentationKeys; log?: { readonly signer: NoteSigner } }
-  >
+  E.Either<string, { tokens?: TokenTable; issuerKeys?: IssuerKeys; log?: { readonly signer: NoteSigner } }>
 > => {
   let tokens: TokenTable | undefined
   if (tokensFile !== undefined) {
@@ -78,11 +70,11 @@ const configuredCredentials = async (
     if (E.isLeft(table)) return E.left(`tokens ${tokensFile}: ${table.left}`)
     tokens = table.right
   }
-  let presentationKeys: PresentationKeys | undefined
+  let issuerKeys: IssuerKeys | undefined
   if (keysDirectory !== undefined) {
-    const keys = await loadPresentationKeys(keysDirectory, { create: false })
+    const keys = await loadIssuerKeys(keysDirectory, { create: false })
     if (E.isLeft(keys)) return E.left(`keys: ${keys.left}`)
-    presentationKeys = keys.right
+    issuerKeys = keys.right
   }
   let log: { readonly signer: NoteSigner } | undefined
   if (keysDirectory !== undefined) {
@@ -92,7 +84,7 @@ const configuredCredentials = async (
   }
   return E.right({
     ...(tokens === undefined ? {} : { tokens }),
-    ...(presentationKeys === undefined ? {} : { presentationKeys }),
+    ...(issuerKeys === undefined ? {} : { issuerKeys }),
     ...(log === undefined ? {} : { log }),
   })
 }
@@ -116,7 +108,14 @@ export const serveCommand: CliCommand = {
   usage,
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, serveCommand, args, {
-      flags: { data: 'string', demo: 'boolean', calendar: 'string', tokens: 'string', keys: 'string' },
+      flags: {
+        data: 'string',
+        demo: 'boolean',
+        calendar: 'string',
+        tokens: 'string',
+        keys: 'string',
+        'public-url': 'string',
+      },
       positionals: false,
     })
     if (E.isLeft(parsed)) return parsed.left
@@ -146,6 +145,7 @@ export const serveCommand: CliCommand = {
       demo: values.demo === true,
       calendar: calendar.right,
       ...configured.right,
+      ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
       env: io.env,
       out: io.stdout,
     })

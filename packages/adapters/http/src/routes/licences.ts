@@ -6,8 +6,6 @@
  * - `GET /licences/:licenceNumber/events`: the stored history with its hash chain.
  * - `GET /licences/:licenceNumber/verification`: what a verifier may see, `?at=` an instant
  *   (default now; a past instant is judged on what had happened by then), name and number masked.
- * - `POST /licences/:licenceNumber/presentations`: a fresh signed presentation of the holder's own
- *   e-licence (DESIGN §6), with its QR code as SVG.
  * A holder reaches only their own licence; a verifier only verifies.
  *
  * @example
@@ -19,26 +17,15 @@ import {
   eLicenceAsOf,
   eLicenceView,
   foldView,
-  type SignedPresentation,
-  signPresentation,
   type TimeAxis,
   timeAxes,
   verifyAt,
 } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import QRCode from 'qrcode'
 import { authorise, type Capability, type TokenTable } from '../auth.js'
-import { errorBody, type HttpFailure, sendFailure, transportFailure } from '../errors.js'
+import { type HttpFailure, sendFailure, transportFailure } from '../errors.js'
 import { type LicenceStream, parseLicenceNumber, readLicenceStreamAs } from '../licence-stream.js'
-
-export interface PresentationSigning {
-  readonly signingKey: CryptoKey
-  /** Seals the e-licence id into the presentation's opaque reference. */
-  readonly referenceKey: CryptoKey
-  /** How long a presentation stays valid; the page re-issues one before then. */
-  readonly validForSeconds: number
-}
 
 export interface LicenceRouteContext {
   readonly tokens: TokenTable
@@ -46,7 +33,6 @@ export interface LicenceRouteContext {
   /** The server's one decoder of stored events. */
   readonly decoder: StoredEventDecoder
   readonly clock: () => Date
-  readonly presentations: PresentationSigning
 }
 
 interface LicenceParams {
@@ -95,10 +81,6 @@ const bothQueries = (
   )
   return E.left(transportFailure(400, 'invalid-request', 'invalid query', issues))
 }
-
-/** The QR code the holder's page shows: the presentation token itself, nothing else. */
-const qrSvgOf = (presentation: SignedPresentation): Promise<string> =>
-  QRCode.toString(presentation.token, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
 
 export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRouteContext): void => {
   /**
@@ -171,32 +153,4 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
       return reply.send(verifyAt(E.isRight(then) ? then.right : null, at))
     },
   )
-
-  app.post<{ Params: LicenceParams }>('/licences/:licenceNumber/presentations', async (request, reply) => {
-    const read = await readFor(request, 'present', noQuery)
-    if (E.isLeft(read)) return sendFailure(reply, read.left)
-    const view = foldView(eLicenceView, read.right.stream.events)
-    const signed = await signPresentation(view, {
-      privateKey: context.presentations.signingKey,
-      referenceKey: context.presentations.referenceKey,
-      now: context.clock().toISOString(),
-      validForSeconds: context.presentations.validForSeconds,
-    })
-    if (E.isLeft(signed)) {
-      if (signed.left.code !== 'e-licence-not-valid') {
-        request.log.error({ error: signed.left }, 'signing a presentation failed')
-        return sendFailure(
-          reply,
-          transportFailure(500, 'internal-error', 'the presentation could not be signed'),
-        )
-      }
-      const { code, message, reasons } = signed.left
-      return reply.code(422).send(errorBody({ code, message, reasons }))
-    }
-    return reply.code(201).send({
-      presentation: signed.right.token,
-      payload: signed.right.payload,
-      qrSvg: await qrSvgOf(signed.right),
-    })
-  })
 }

@@ -8,6 +8,8 @@
  * // GET / → 200 text/html (the holder's e-licence); GET /assets/holder.js → 200 text/javascript
  */
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 
 /** `web/` sits beside `src/` and `dist/`, so the same relative URL works from either. */
@@ -23,6 +25,18 @@ const load = (name: string, contentType: string): Asset => ({
   contentType,
 })
 
+const require = createRequire(import.meta.url)
+
+/**
+ * The QR libraries the pages use, served from the installed packages (never a CDN): `uqr` encodes
+ * on the holder's page (its ES module build sits beside the CommonJS entry `require` resolves) and
+ * `jsqr` decodes camera frames on the verifier's page.
+ */
+const vendored = (resolved: string, contentType: string): Asset => ({
+  body: readFileSync(resolved, 'utf8'),
+  contentType,
+})
+
 /**
  * Only the page's own scripts and styles, plus `data:` images (the QR codes). Inline script is
  * never needed, so an injected one would not run.
@@ -30,6 +44,12 @@ const load = (name: string, contentType: string): Asset => ({
 const contentSecurityPolicy =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+/** A page or asset: a file of `web/`, or a file of an installed package (resolved when served). */
+type WebFile = { readonly mediaType: string; readonly summary: string } & (
+  | { readonly file: string }
+  | { readonly vendored: () => string }
+)
 
 /** Every page and asset, by path: the routes below and their entries in the OpenAPI document. */
 export const webFiles = {
@@ -54,20 +74,35 @@ export const webFiles = {
     mediaType: 'text/javascript',
     summary: 'The verifier’s page script',
   },
+  '/assets/credential-wallet.js': {
+    file: 'credential-wallet.js',
+    mediaType: 'text/javascript',
+    summary: 'The holder’s device key and presentations of the credential',
+  },
   // Imported by both pages' scripts.
   '/assets/local-time.js': {
     file: 'local-time.js',
     mediaType: 'text/javascript',
     summary: 'Local time formatting, shared by both scripts',
   },
-} as const
+  '/assets/vendor/uqr.mjs': {
+    vendored: () => join(dirname(require.resolve('uqr')), 'index.mjs'),
+    mediaType: 'text/javascript',
+    summary: 'QR encoder (the installed `uqr` package)',
+  },
+  '/assets/vendor/jsqr.js': {
+    vendored: () => require.resolve('jsqr'),
+    mediaType: 'text/javascript',
+    summary: 'QR decoder for camera frames (the installed `jsqr` package)',
+  },
+} as const satisfies Readonly<Record<string, WebFile>>
 
 export const registerPageRoutes = (app: FastifyInstance): void => {
   const pages: Readonly<Record<string, Asset>> = Object.fromEntries(
-    Object.entries(webFiles).map(([path, { file, mediaType }]) => [
-      path,
-      load(file, `${mediaType}; charset=utf-8`),
-    ]),
+    Object.entries(webFiles).map(([path, entry]: [string, WebFile]) => {
+      const contentType = `${entry.mediaType}; charset=utf-8`
+      return [path, 'file' in entry ? load(entry.file, contentType) : vendored(entry.vendored(), contentType)]
+    }),
   )
   for (const [path, asset] of Object.entries(pages)) {
     app.get(path, async (_request, reply) =>

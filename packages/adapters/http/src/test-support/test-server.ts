@@ -1,6 +1,6 @@
 /**
  * A server for tests: `createServer` over a given store, listening on loopback port 0, with a token
- * per role read through `parseTokenTable` (as configuration would be), fresh presentation keys, a
+ * per role read through `parseTokenTable` (as configuration would be), a fresh issuer key, a
  * clock the test sets, and an `apiClient` that checks every response against the OpenAPI document.
  * Test-only: excluded from the build.
  *
@@ -16,17 +16,12 @@ import {
   inMemoryEventStore,
   licenceDecider,
 } from '@elicence/domain'
-import {
-  generatePresentationKeys,
-  importReferenceKey,
-  importSigningKey,
-  importVerificationKey,
-} from '@elicence/projections'
+import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { expect } from 'vitest'
 import { parseTokenTable, type TokenTable } from '../auth.js'
-import { createServer, type PresentationKeys, type ServerOptions } from '../server.js'
+import { createServer, type ServerOptions } from '../server.js'
 import { type ApiClient, apiClient } from './api-client.js'
 
 export const licenceNumber = '11010519491231002X'
@@ -67,18 +62,10 @@ export const testTokenTable = (
   return table.right
 }
 
-export const testPresentationKeys = async (): Promise<PresentationKeys> => {
-  const generated = await generatePresentationKeys()
-  const signingKey = await importSigningKey(generated.privateKeyPem)
-  const verificationKey = await importVerificationKey(generated.publicKeyPem)
-  const referenceKey = await importReferenceKey(generated.referenceKey)
-  if (E.isLeft(signingKey) || E.isLeft(verificationKey) || E.isLeft(referenceKey))
-    throw new Error('could not import fresh presentation keys')
-  return {
-    signingKey: signingKey.right,
-    verificationKey: verificationKey.right,
-    referenceKey: referenceKey.right,
-  }
+export const testIssuerKeys = async (): Promise<IssuerKeys> => {
+  const keys = await importIssuerKeys(await generateIssuerKey())
+  if (E.isLeft(keys)) throw new Error(keys.left)
+  return keys.right
 }
 
 let commandCount = 0
@@ -116,6 +103,31 @@ export const applyCommand = (number: string = licenceNumber) => ({
   metadata: { commandId: nextCommandId() },
 })
 
+/** A renewal to other classes: the active e-licence is invalidated with it (`changes: ['class']`). */
+export const renewToClassesCommand = (classes: ReadonlyArray<string>, number: string = licenceNumber) => ({
+  type: 'RenewLicence',
+  data: {
+    licenceNumber: number,
+    classes,
+    validFrom: '2020-01-01',
+    validUntil: '2030-01-01',
+    authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
+  },
+  metadata: { commandId: nextCommandId() },
+})
+
+/** Debian's Chromium as the tests run it: headless, nothing fetched from the network. */
+export const chromiumArgs: ReadonlyArray<string> = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+export const chromiumPath = '/usr/bin/chromium'
+
 export const reviewCommand = (number: string = licenceNumber) => ({
   type: 'ReviewApplication',
   data: { licenceNumber: number, applicationId: 'app-1' },
@@ -126,8 +138,10 @@ export interface TestServer {
   readonly app: FastifyInstance
   readonly api: ApiClient
   readonly store: EventStore
-  readonly keys: PresentationKeys
+  readonly keys: IssuerKeys
   readonly setNow: (iso: string) => void
+  /** Moves the clock by this much from where it stands. */
+  readonly advance: (seconds: number) => void
 }
 
 /** A Thursday, a working day: an application then falls due at the same time on Friday. */
@@ -135,30 +149,53 @@ export const testStart = '2026-10-15T10:00:00+08:00'
 
 export const startTestServer = async (
   options: Partial<
-    Pick<ServerOptions, 'store' | 'maxAttempts' | 'presentationKeys' | 'logger' | 'log' | 'readModels'>
-  > = {},
+    Pick<
+      ServerOptions,
+      'store' | 'maxAttempts' | 'issuerKeys' | 'logger' | 'log' | 'statusListTtlSeconds' | 'readModels'
+    >
+  > & {
+    /** The clock runs in real time from this instant rather than standing still. */
+    readonly running?: boolean
+  } = {},
 ): Promise<TestServer> => {
   const tokens = testTokenTable()
   let now = new Date(testStart)
+  let offsetMs = 0
   const store = options.store ?? inMemoryEventStore()
-  const keys = options.presentationKeys ?? (await testPresentationKeys())
+  const keys = options.issuerKeys ?? (await testIssuerKeys())
   const app = createServer({
     store,
     decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
     tokens,
-    presentationKeys: keys,
-    clock: () => now,
+    issuerKeys: keys,
+    clock: options.running === true ? () => new Date(Date.now() + offsetMs) : () => now,
     storeName: 'memory',
+    ...(options.statusListTtlSeconds === undefined
+      ? {}
+      : { statusListTtlSeconds: options.statusListTtlSeconds }),
+    ...(options.readModels === undefined ? {} : { readModels: options.readModels }),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.log === undefined ? {} : { log: options.log }),
-    ...(options.readModels === undefined ? {} : { readModels: options.readModels }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
   const api = await apiClient(`http://127.0.0.1:${address.port}`)
-  return { app, api, store, keys, setNow: (iso) => (now = new Date(iso)) }
+  return {
+    app,
+    api,
+    store,
+    keys,
+    setNow: (iso) => {
+      now = new Date(iso)
+      offsetMs = Date.parse(iso) - Date.now()
+    },
+    advance: (seconds) => {
+      now = new Date(now.getTime() + seconds * 1000)
+      offsetMs += seconds * 1000
+    },
+  }
 }
 
 /** Sends a command that must be applied (201): a test's set-up, which fails loudly, with the body. */

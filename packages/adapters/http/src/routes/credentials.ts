@@ -1,0 +1,127 @@
+/**
+ * The credential routes of DESIGN §6/§7:
+ * - `POST /licences/:licenceNumber/credentials` (the licence's holder only) with
+ *   `{ "holderKey": <public JWK> }` → `201 { "credential": "<SD-JWT VC>", … }`, bound to that device
+ *   key, with a fresh random status index; 422 `e-licence-not-valid` (with the reasons) unless the
+ *   e-licence is issued and valid now. A re-issue after an invalidation is a new credential with a
+ *   new index: the old one's index turns INVALID with its e-licence.
+ * - `GET /.well-known/jwt-vc-issuer`: the issuer metadata `{ issuer, jwks }`, no token needed.
+ * - `GET /status-lists/:id`: the Token Status List JWT, `application/statuslist+jwt`, no token
+ *   needed, cacheable for its `ttl`.
+ *
+ * @example
+ * // POST /licences/11010519491231002X/credentials  Authorization: Bearer <holder token>
+ * //   { "holderKey": { "kty": "EC", "crv": "P-256", "x": "…", "y": "…" } }
+ * // → 201 { "credential": "eyJ…~WyJ…~", "status": { "idx": 40417, "uri": "…/status-lists/1" }, "defaultDisclosures": [ … ] }
+ */
+import { createPublicKey } from 'node:crypto'
+import type { EventStore, StoredEventDecoder } from '@elicence/domain'
+import {
+  type CredentialIssuer,
+  CredentialRequest,
+  confirmationKeyOf,
+  credentialRefusal,
+  defaultDisclosures,
+  eLicenceView,
+  foldView,
+  type IssuerJwks,
+  type StatusLists,
+} from '@elicence/projections'
+import type { FastifyInstance } from 'fastify'
+import * as E from 'fp-ts/lib/Either.js'
+import { authorise, type TokenTable } from '../auth.js'
+import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
+import { parseLicenceNumber, readLicenceStreamAs } from '../licence-stream.js'
+import { decodeRequestBody } from './request-body.js'
+
+export interface CredentialRouteContext {
+  readonly tokens: TokenTable
+  readonly store: EventStore
+  /** The server's one decoder of stored events. */
+  readonly decoder: StoredEventDecoder
+  readonly clock: () => Date
+  readonly issue: CredentialIssuer
+  readonly statusLists: StatusLists
+  readonly issuer: () => string
+  readonly jwks: IssuerJwks
+}
+
+interface LicenceParams {
+  readonly licenceNumber: string
+}
+
+/** The issuer metadata may be cached briefly; a new key is listed before it signs anything. */
+const metadataMaxAgeSeconds = 300
+
+export const registerCredentialRoutes = (app: FastifyInstance, context: CredentialRouteContext): void => {
+  app.post<{ Params: LicenceParams }>('/licences/:licenceNumber/credentials', async (request, reply) => {
+    const authorised = authorise(context.tokens, request.headers.authorization, 'obtain-credential')
+    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
+    const licenceNumber = parseLicenceNumber(request.params.licenceNumber, 'params.licenceNumber')
+    if (E.isLeft(licenceNumber)) return sendFailure(reply, licenceNumber.left)
+    const body = decodeRequestBody(CredentialRequest, request.body, 'expected { "holderKey": <public JWK> }')
+    if (E.isLeft(body)) return sendFailure(reply, body.left)
+    const { holderKey } = body.right
+    try {
+      // The coordinates must be a point of the curve, or no signature could ever verify. Node's
+      // import is synchronous: Web Crypto's would cost a thread-pool round trip per credential.
+      createPublicKey({ key: confirmationKeyOf(holderKey), format: 'jwk' })
+    } catch {
+      return sendFailure(
+        reply,
+        transportFailure(400, 'invalid-request', 'holderKey is not a usable public key', [
+          { path: 'body.holderKey', message: `not a point of ${holderKey.crv}` },
+        ]),
+      )
+    }
+    const stream = await readLicenceStreamAs(context, authorised.right, licenceNumber.right)
+    if (E.isLeft(stream)) return sendFailure(reply, stream.left)
+    const now = context.clock().getTime()
+    const issuable = credentialRefusal(foldView(eLicenceView, stream.right.events), now)
+    if (issuable.view === null) {
+      return reply.code(422).send(
+        errorBody({
+          code: 'e-licence-not-valid',
+          message: 'there is no valid e-licence to issue a credential for',
+          reasons: issuable.reasons,
+        }),
+      )
+    }
+    const status = await context.statusLists.allocate(issuable.view)
+    if (E.isLeft(status)) {
+      request.log.error({ error: status.left }, 'allocating a status index failed')
+      return sendFailure(reply, fromHandlerError(status.left))
+    }
+    const credential = await context.issue(issuable.view, { holderKey, status: status.right, now })
+    return reply.code(201).send({ credential, status: status.right, defaultDisclosures })
+  })
+
+  app.get('/.well-known/jwt-vc-issuer', async (_request, reply) =>
+    reply
+      .header('cache-control', `public, max-age=${metadataMaxAgeSeconds}`)
+      .send({ issuer: context.issuer(), jwks: context.jwks }),
+  )
+
+  app.get<{ Params: { id: string } }>('/status-lists/:id', async (request, reply) => {
+    const id = /^[1-9][0-9]{0,5}$/.test(request.params.id) ? Number(request.params.id) : undefined
+    if (id === undefined) {
+      return sendFailure(
+        reply,
+        transportFailure(400, 'invalid-request', 'invalid status list id', [
+          { path: 'params.id', message: 'expected a positive integer' },
+        ]),
+      )
+    }
+    const list = await context.statusLists.listJwt(id)
+    if (E.isLeft(list)) {
+      if (list.left.code === 'not-found')
+        return sendFailure(reply, transportFailure(404, 'not-found', list.left.message))
+      request.log.error({ error: list.left }, 'building a status list failed')
+      return sendFailure(reply, fromHandlerError(list.left))
+    }
+    return reply
+      .header('content-type', 'application/statuslist+jwt')
+      .header('cache-control', `public, max-age=${context.statusLists.ttlSeconds}`)
+      .send(list.right)
+  })
+}

@@ -1,0 +1,353 @@
+// The credential end to end inside the library: issued from a real history's e-licence view,
+// presented with a device key's Key Binding JWT, verified by our verifier and by the OpenWallet
+// Foundation library's own `verify` (a verifier we did not write), and refused for each way a
+// presentation can be wrong — with every reason at once.
+import { createHash } from 'node:crypto'
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc'
+import fc from 'fast-check'
+import * as E from 'fp-ts/lib/Either.js'
+import { base64url, compactVerify, createLocalJWKSet, exportJWK, importJWK, type JWK } from 'jose'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
+import { runHistoryScript } from '../testing/run-history.js'
+import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
+import { foldView } from '../views/view.js'
+import { defaultDisclosures, disclosableClaims } from './claims.js'
+import { HolderKey } from './holder-key.js'
+import { credentialIssuer, credentialRefusal } from './issue.js'
+import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from './issuer-keys.js'
+import { presentCredential } from './present.js'
+import { sdJwtHasher } from './sd-jwt.js'
+import { type PresentationVerification, presentationVerifier, sdHashOf } from './verify.js'
+
+const issuerUrl = 'https://elicence.example'
+const statusUri = `${issuerUrl}/status-lists/1`
+const sha256 = (data: string | Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest())
+
+const right = <A>(either: E.Either<unknown, A>): A => {
+  if (E.isLeft(either)) throw new Error(`expected Right, got ${JSON.stringify(either.left)}`)
+  return either.right
+}
+
+let keys: IssuerKeys
+let view: ELicenceView
+let issuedAt: number
+let device: CryptoKeyPair
+let holderKey: HolderKey
+let credential: string
+
+const p256 = async (): Promise<CryptoKeyPair> =>
+  (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair
+
+const holderKeyOf = async (pair: CryptoKeyPair): Promise<HolderKey> =>
+  right(HolderKey.decode(await crypto.subtle.exportKey('jwk', pair.publicKey)))
+
+beforeAll(async () => {
+  keys = right(await importIssuerKeys(await generateIssuerKey()))
+  const { events } = await runHistoryScript({
+    licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
+    steps: [
+      { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
+      { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
+    ],
+  })
+  const folded = foldView(eLicenceView, decodeHistory(events))
+  if (folded === null || folded.state !== 'issued') throw new Error('the history did not issue an e-licence')
+  view = folded
+  issuedAt = Date.parse(folded.updatedAt) + 60_000
+  device = await p256()
+  holderKey = await holderKeyOf(device)
+  credential = await credentialIssuer({ keys, issuer: issuerUrl, sha256 })(view, {
+    holderKey,
+    status: { idx: 7, uri: statusUri },
+    now: issuedAt,
+  })
+})
+
+const present = (options: { readonly at?: number; readonly key?: CryptoKey; readonly nonce?: string } = {}) =>
+  presentCredential(credential, {
+    disclose: defaultDisclosures,
+    deviceKey: options.key ?? device.privateKey,
+    algorithm: 'ES256',
+    audience: issuerUrl,
+    nonce: options.nonce ?? 'nonce-1',
+    now: options.at ?? issuedAt,
+    sha256,
+  })
+
+const verifier = (statusCode?: number) =>
+  presentationVerifier({
+    jwks: keys.jwks,
+    issuer: issuerUrl,
+    sha256,
+    ...(statusCode === undefined ? {} : { statusList: async () => E.right(statusListJwtWith(statusCode)) }),
+  })
+
+let statusLists: Map<number, string>
+const statusListJwtWith = (code: number): string => statusLists.get(code) ?? ''
+
+beforeAll(async () => {
+  const { StatusList, createHeaderAndPayload } = await import('@sd-jwt/jwt-status-list')
+  const { SignJWT } = await import('jose')
+  statusLists = new Map()
+  for (const code of [0, 1, 2]) {
+    const list = new StatusList(new Array<number>(16).fill(0), 2)
+    list.setStatus(7, code)
+    const { header, payload } = createHeaderAndPayload(
+      list,
+      {
+        iss: issuerUrl,
+        sub: statusUri,
+        iat: Math.floor(issuedAt / 1000),
+        exp: Math.floor(issuedAt / 1000) + 100 * 86_400,
+        ttl: 60,
+      },
+      { alg: 'EdDSA', typ: 'statuslist+jwt', kid: keys.kid },
+    )
+    statusLists.set(code, await new SignJWT(payload).setProtectedHeader(header).sign(keys.signingKey))
+  }
+})
+
+/** Replaces the KB-JWT of a presentation with one the device key signs over its new content. */
+const rebind = async (
+  withoutKb: string,
+  key: CryptoKey = device.privateKey,
+  iat = issuedAt,
+): Promise<string> => {
+  const header = base64url.encode(JSON.stringify({ alg: 'ES256', typ: 'kb+jwt' }))
+  const payload = base64url.encode(
+    JSON.stringify({
+      iat: Math.floor(iat / 1000),
+      aud: issuerUrl,
+      nonce: 'nonce-1',
+      sd_hash: await sdHashOf(withoutKb, sha256),
+    }),
+  )
+  const signature = await crypto.subtle.sign(
+    { name: 'ECDSA', hash: 'SHA-256' },
+    key,
+    new TextEncoder().encode(`${header}.${payload}`),
+  )
+  return `${withoutKb}${header}.${payload}.${base64url.encode(new Uint8Array(signature))}`
+}
+
+const withoutKb = (presentation: string) => presentation.slice(0, presentation.lastIndexOf('~') + 1)
+
+/** The library's own verifier, configured only from the JWKS, the device key and the status list. */
+const libraryVerifier = (statusCode = 0) => {
+  const jwks = createLocalJWKSet({ keys: keys.jwks.keys.map((key) => ({ ...key })) })
+  return new SDJwtVcInstance({
+    hasher: sdJwtHasher(sha256),
+    verifier: async (data, signature) => {
+      try {
+        await compactVerify(`${data}.${signature}`, jwks)
+        return true
+      } catch {
+        return false
+      }
+    },
+    kbVerifier: async (data, signature, payload) => {
+      const jwk = payload.cnf?.jwk as JWK
+      try {
+        await compactVerify(`${data}.${signature}`, await importJWK(jwk, 'ES256'))
+        return true
+      } catch {
+        return false
+      }
+    },
+    statusListFetcher: async () => statusListJwtWith(statusCode),
+  })
+}
+
+const decodedParts = (presentation: string): string =>
+  presentation
+    .split(/[~.]/)
+    .filter((part) => part !== '')
+    .map((part) => new TextDecoder().decode(base64url.decode(part)))
+    .join('\n')
+
+describe('issuing', () => {
+  it('issues a dc+sd-jwt signed EdDSA by the kid, with cnf, status and every claim disclosable', async () => {
+    const [jwt = '', ...disclosures] = credential.split('~')
+    const verified = await compactVerify(
+      jwt,
+      createLocalJWKSet({ keys: keys.jwks.keys.map((key) => ({ ...key })) }),
+    )
+    expect(verified.protectedHeader).toMatchObject({ typ: 'dc+sd-jwt', alg: 'EdDSA', kid: keys.kid })
+    const payload = JSON.parse(new TextDecoder().decode(verified.payload))
+    expect(payload).toMatchObject({
+      iss: issuerUrl,
+      vct: 'urn:elicence:e-licence:1',
+      cnf: { jwk: { kty: 'EC', crv: 'P-256', x: holderKey.x } },
+      status: { status_list: { idx: 7, uri: statusUri } },
+      _sd_alg: 'sha-256',
+    })
+    expect(payload._sd).toHaveLength(disclosableClaims.length)
+    expect(payload.exp).toBeGreaterThan(payload.iat)
+    // Nothing about the licence in the clear: every claim is behind a digest.
+    expect(JSON.stringify(payload)).not.toContain(view.licenceNumber)
+    expect(JSON.stringify(payload)).not.toContain(view.eLicenceId ?? 'none')
+    expect(disclosures.filter((part) => part !== '')).toHaveLength(disclosableClaims.length)
+  })
+
+  it('refuses to issue for a licence whose e-licence is not valid, naming why', () => {
+    expect(credentialRefusal({ ...view, state: 'invalidated' }, issuedAt).reasons).toContain('invalidated')
+    expect(credentialRefusal(null, issuedAt).reasons).toEqual(['licence-not-found'])
+    expect(credentialRefusal(view, issuedAt).reasons).toBeNull()
+  })
+
+  it('decodes holder keys: P-256 and Ed25519 public JWKs, never a private one', async () => {
+    const ed = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair
+    expect(E.isRight(HolderKey.decode(await exportJWK(ed.publicKey)))).toBe(true)
+    expect(E.isLeft(HolderKey.decode(await exportJWK(ed.privateKey)))).toBe(true)
+    expect(E.isLeft(HolderKey.decode({ kty: 'RSA', n: 'AQAB', e: 'AQAB' }))).toBe(true)
+    expect(E.isLeft(HolderKey.decode({ kty: 'EC', crv: 'P-256', x: 'short', y: 'short' }))).toBe(true)
+  })
+})
+
+describe('verifying', () => {
+  it('accepts a fresh presentation and shows only the chosen claims, never the licence number', async () => {
+    const result = await verifier(0)(await present(), {
+      now: issuedAt + 5_000,
+      nonce: 'nonce-1',
+      audience: issuerUrl,
+    })
+    expect(result).toMatchObject({ valid: true, reasons: [], status: 'valid' })
+    expect(Object.keys(result.disclosed).sort()).toEqual([...defaultDisclosures].sort())
+    expect(result.disclosed.masked_name).toBe('张**')
+    expect(result.keyBinding).toMatchObject({ aud: issuerUrl, nonce: 'nonce-1', ageSeconds: 5 })
+  })
+
+  it('is accepted by the @sd-jwt/sd-jwt-vc verifier itself, and refused by it once the status says invalid', async () => {
+    const presentation = await present()
+    const options = { keyBindingNonce: 'nonce-1', currentDate: Math.floor(issuedAt / 1000) + 5 }
+    const verified = await libraryVerifier(0).verify(presentation, options)
+    expect(verified.kb?.payload.aud).toBe(issuerUrl)
+    await expect(libraryVerifier(1).verify(presentation, options)).rejects.toThrow(/Status is not valid/)
+  })
+
+  it('rejects a disclosure that matches no digest, which the library silently ignores (RFC 9901 §7.1)', async () => {
+    const stray = base64url.encode(
+      JSON.stringify(['c2FsdHNhbHRzYWx0c2FsdA', 'document_number', '110105194912310038']),
+    )
+    const forged = await rebind(`${withoutKb(await present())}${stray}~`)
+    const options = { keyBindingNonce: 'nonce-1', currentDate: Math.floor(issuedAt / 1000) + 5 }
+    // The library accepts it, and does not show the stray claim either.
+    const library = await libraryVerifier(0).verify(forged, options)
+    expect((library.payload as Record<string, unknown>).document_number).toBeUndefined()
+    const ours = await verifier(0)(forged, { now: issuedAt + 5_000 })
+    expect(ours.valid).toBe(false)
+    expect(ours.reasons).toEqual(['unreferenced-disclosure'])
+  })
+
+  it('rejects a repeated disclosure and names each problem', async () => {
+    const presentation = withoutKb(await present())
+    const first = presentation.split('~')[1] ?? ''
+    const result = await verifier(0)(await rebind(`${presentation}${first}~`), { now: issuedAt + 5_000 })
+    expect(result.reasons).toEqual(['duplicate-disclosure'])
+  })
+
+  it('refuses a screenshot: the same presentation two minutes later is stale', async () => {
+    const result = await verifier(0)(await present(), { now: issuedAt + 120_000 })
+    expect(result).toMatchObject({ valid: false, reasons: ['presentation-stale'], status: 'valid' })
+  })
+
+  it('refuses a presentation signed by another device key, and one for another nonce or audience', async () => {
+    const other = await p256()
+    const signedElsewhere = await verifier(0)(await present({ key: other.privateKey }), { now: issuedAt })
+    expect(signedElsewhere.reasons).toEqual(['key-binding-signature-invalid'])
+    const replayed = await verifier(0)(await present(), {
+      now: issuedAt,
+      nonce: 'nonce-2',
+      audience: 'https://rental.example',
+    })
+    expect(replayed.reasons).toEqual(['nonce-mismatch', 'audience-mismatch'])
+  })
+
+  it('refuses a presentation without key binding, or with a KB-JWT over other disclosures', async () => {
+    const bare = await verifier(0)(withoutKb(await present()), { now: issuedAt })
+    expect(bare.reasons).toEqual(['key-binding-missing'])
+    const full = await present()
+    const kb = full.slice(full.lastIndexOf('~') + 1)
+    const fewer = withoutKb(full).split('~').slice(0, -2).join('~')
+    const moved = await verifier(0)(`${fewer}~${kb}`, { now: issuedAt })
+    expect(moved.reasons).toEqual(['key-binding-sd-hash-mismatch'])
+  })
+
+  it('reports every failing check at once: expired credential, stale KB-JWT and an invalid status', async () => {
+    const result = await verifier(1)(await present(), { now: issuedAt + 40 * 24 * 3600_000 })
+    expect(result.reasons).toEqual(['credential-expired', 'presentation-stale', 'status-invalid'])
+    expect(result.status).toBe('invalid')
+  })
+
+  it('says suspended for an abnormal licence and unchecked when offline', async () => {
+    expect((await verifier(2)(await present(), { now: issuedAt })).reasons).toEqual(['status-suspended'])
+    expect(await verifier()(await present(), { now: issuedAt })).toMatchObject({
+      valid: true,
+      status: 'unchecked',
+    })
+  })
+
+  it('refuses a credential signed by a key not in the JWKS, and an altered issuer-signed part', async () => {
+    const stranger = right(await importIssuerKeys(await generateIssuerKey()))
+    const foreign = await credentialIssuer({ keys: stranger, issuer: issuerUrl, sha256 })(view, {
+      holderKey,
+      status: { idx: 7, uri: statusUri },
+      now: issuedAt,
+    })
+    const presented = await presentCredential(foreign, {
+      disclose: defaultDisclosures,
+      deviceKey: device.privateKey,
+      algorithm: 'ES256',
+      audience: issuerUrl,
+      nonce: 'n',
+      now: issuedAt,
+    })
+    const unknown: PresentationVerification = await verifier(0)(presented, { now: issuedAt })
+    expect(unknown.reasons).toEqual(['unknown-issuer-key'])
+    expect(unknown.disclosed).toEqual({})
+    const [jwt = '', ...rest] = (await present()).split('~')
+    const [header, payload, signature] = jwt.split('.')
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? '')))
+    const altered = `${header}.${base64url.encode(JSON.stringify({ ...claims, exp: claims.exp + 1 }))}.${signature}`
+    const tampered = await rebind(`${[altered, ...rest.slice(0, -1)].join('~')}~`)
+    expect((await verifier(0)(tampered, { now: issuedAt })).reasons).toEqual(['issuer-signature-invalid'])
+  })
+
+  it('refuses text that is not a presentation as malformed', async () => {
+    for (const text of ['', 'EP1.abc.def', 'not~a~presentation', '@@@.@@@.@@@~']) {
+      expect((await verifier(0)(text, { now: issuedAt })).reasons).toEqual(['malformed-presentation'])
+    }
+  })
+})
+
+describe('disclosure property', () => {
+  it('no subset of disclosures reveals the licence number unless document_number is chosen', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray([...disclosableClaims]), async (chosen) => {
+        const presentation = await presentCredential(credential, {
+          disclose: chosen,
+          deviceKey: device.privateKey,
+          algorithm: 'ES256',
+          audience: issuerUrl,
+          nonce: 'n',
+          now: issuedAt,
+          sha256,
+        })
+        const revealed = decodedParts(presentation)
+        expect(revealed.includes(view.licenceNumber)).toBe(chosen.includes('document_number'))
+        expect(revealed).not.toContain(view.eLicenceId ?? 'none')
+        const result = await verifier(0)(presentation, { now: issuedAt })
+        expect(result.valid).toBe(true)
+        expect(Object.keys(result.disclosed).sort()).toEqual([...chosen].sort())
+      }),
+      { numRuns: 60 },
+    )
+  })
+})

@@ -1,0 +1,83 @@
+/**
+ * The holder device's public key, as a client sends it to obtain a credential: a P-256 key (what a
+ * browser's Web Crypto makes) or an Ed25519 key, as a JWK with its public members only. It becomes
+ * the credential's `cnf.jwk`, which only its minimal members enter (they keep the QR code small).
+ * A key carrying private members (`d`, or RSA's) is refused: the device never sends its secret.
+ *
+ * @example
+ * HolderKey.decode({ kty: 'EC', crv: 'P-256', x: '…43 chars…', y: '…43 chars…' }) // Right(…)
+ * CredentialRequest.decode({ holderKey: { kty: 'OKP', crv: 'Ed25519', x: '…', d: '…' } }) // Left: holderKey.d
+ */
+import { describeCodec } from '@elicence/domain'
+import * as t from 'io-ts'
+
+interface Base64UrlCoordinateBrand {
+  readonly Base64UrlCoordinate: unique symbol
+}
+
+// 42 characters and a last one whose unused low bits are zero: exactly 32 bytes, canonical.
+const coordinatePattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+
+/** A 256-bit curve coordinate or Ed25519 public key: 32 bytes, unpadded base64url (43 characters). */
+export const Base64UrlCoordinate = describeCodec(
+  t.brand(
+    t.string,
+    (text): text is t.Branded<string, Base64UrlCoordinateBrand> => coordinatePattern.test(text),
+    'Base64UrlCoordinate',
+  ),
+  { pattern: coordinatePattern.source, description: '32 bytes, unpadded base64url.' },
+)
+
+const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const
+
+/** Members that only a private key has (RFC 7518 §6): none may be sent. */
+const NoPrivateMembers = describeCodec(
+  t.partial(
+    Object.fromEntries(privateMembers.map((member) => [member, t.undefined])) as Record<
+      (typeof privateMembers)[number],
+      t.UndefinedC
+    >,
+  ),
+  {
+    // `not: {}` matches nothing: the member may not be present.
+    properties: Object.fromEntries(privateMembers.map((member) => [member, { not: {} }])),
+    description: 'A public key only: no private member (d, p, q, dp, dq, qi).',
+  },
+)
+
+export const P256PublicJwk = t.intersection(
+  [
+    t.type({ kty: t.literal('EC'), crv: t.literal('P-256'), x: Base64UrlCoordinate, y: Base64UrlCoordinate }),
+    NoPrivateMembers,
+  ],
+  'P256PublicJwk',
+)
+
+export const Ed25519PublicJwk = t.intersection(
+  [t.type({ kty: t.literal('OKP'), crv: t.literal('Ed25519'), x: Base64UrlCoordinate }), NoPrivateMembers],
+  'Ed25519PublicJwk',
+)
+
+export const HolderKey = t.union([P256PublicJwk, Ed25519PublicJwk], 'HolderKey')
+export type HolderKey = t.TypeOf<typeof HolderKey>
+
+/** The body of `POST /licences/:licenceNumber/credentials`. */
+export const CredentialRequest = t.type({ holderKey: HolderKey }, 'CredentialRequest')
+export type CredentialRequest = t.TypeOf<typeof CredentialRequest>
+
+/** The members that enter `cnf.jwk`, in RFC 7638 order: nothing else the client sent. */
+export const confirmationKeyOf = (key: HolderKey): Record<string, string> =>
+  key.kty === 'EC'
+    ? { crv: key.crv, kty: key.kty, x: key.x, y: key.y }
+    : { crv: key.crv, kty: key.kty, x: key.x }
+
+/** The JWS algorithm a holder key signs Key Binding JWTs with. */
+export const keyBindingAlgorithmOf = (key: {
+  readonly kty?: unknown
+  readonly crv?: unknown
+}): string | undefined =>
+  key.kty === 'EC' && key.crv === 'P-256'
+    ? 'ES256'
+    : key.kty === 'OKP' && key.crv === 'Ed25519'
+      ? 'EdDSA'
+      : undefined

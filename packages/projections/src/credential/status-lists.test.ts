@@ -1,0 +1,159 @@
+// The Token Status List as a projection of the events: for random reachable histories, run through
+// the real handler and the projection runner, every credential issued along the way has, in the
+// signed list, the status its e-licence view says now. Also: indexes are random and distinct, the
+// list is the draft's format (read back by `@sd-jwt/jwt-status-list`), and it is reused within ttl.
+import { inMemoryEventStore, streamIdFor } from '@elicence/domain'
+import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list'
+import fc from 'fast-check'
+import * as E from 'fp-ts/lib/Either.js'
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { inMemoryReadModelStore } from '../read-models/in-memory.js'
+import { projectionRunner } from '../read-models/runner.js'
+import { historyScriptArbitrary } from '../testing/histories.js'
+import { runHistoryScript } from '../testing/run-history.js'
+import type { ELicenceView } from '../views/e-licence.js'
+import { verifyAt } from '../views/verification.js'
+import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from './issuer-keys.js'
+import { statusCodes } from './status.js'
+import { statusLists } from './status-lists.js'
+
+const issuer = 'https://elicence.example'
+let keys: IssuerKeys
+
+beforeAll(async () => {
+  const imported = await importIssuerKeys(await generateIssuerKey())
+  if (E.isLeft(imported)) throw new Error(imported.left)
+  keys = imported.right
+})
+
+const right = <A>(either: E.Either<unknown, A>): A => {
+  if (E.isLeft(either)) throw new Error(`expected Right, got ${JSON.stringify(either.left)}`)
+  return either.right
+}
+
+/** What the list must say, from the verification view rather than from `credentialStatusAt`. */
+const expectedCode = (view: ELicenceView | undefined, eLicenceId: string, atMs: number): number => {
+  const verification = verifyAt(view ?? null, atMs)
+  if (view?.eLicenceId !== eLicenceId || verification.eLicence !== 'valid') return statusCodes.invalid
+  return verification.abnormal ? statusCodes.suspended : statusCodes.valid
+}
+
+describe('status lists', () => {
+  it('for random histories, each credential’s status in the list equals its e-licence view’s state', async () => {
+    // Which statuses the runs reached: the property must have met each of them.
+    const seen = new Set<number>()
+    await fc.assert(
+      fc.asyncProperty(historyScriptArbitrary({ maxSteps: 30 }), async (random) => {
+        // Every history first issues an e-licence to the first licence, so there is a credential
+        // whose fate the random steps decide.
+        const script = {
+          ...random,
+          steps: [
+            { licence: 0, advanceMinutes: 1, recordLagMinutes: 0, action: { kind: 'apply' } as const },
+            {
+              licence: 0,
+              advanceMinutes: 3 * 24 * 60,
+              recordLagMinutes: 0,
+              action: { kind: 'review' } as const,
+            },
+            ...random.steps,
+          ],
+        }
+        const { store, events } = await runHistoryScript(script)
+        // The runner applies the history one event at a time, and a credential is issued whenever
+        // an e-licence is, so credentials of e-licences invalidated later are in the list too.
+        const readModels = inMemoryReadModelStore()
+        const runner = projectionRunner({ events: store, readModels, batchSize: 1 })
+        let nowMs = 0
+        const lists = statusLists({
+          readModels,
+          catchUp: runner.catchUp,
+          keys,
+          issuer: () => issuer,
+          clock: () => new Date(nowMs),
+        })
+        const issued: Array<{ idx: number; streamId: string; eLicenceId: string }> = []
+        for (const event of events) {
+          expect(right(await runner.step()).applied).toBe(1)
+          nowMs = Date.parse(event.metadata.at)
+          if (event.type !== 'ELicenceIssued') continue
+          const views = right(await readModels.load('elicence', 'e-licence', [event.streamId]))
+          const view = views.get(event.streamId) as ELicenceView
+          const reference = right(await lists.allocate(view))
+          expect(reference.uri).toBe(`${issuer}/status-lists/1`)
+          issued.push({ idx: reference.idx, streamId: event.streamId, eLicenceId: view.eLicenceId ?? '' })
+        }
+        expect(new Set(issued.map((entry) => entry.idx)).size).toBe(issued.length)
+        if (issued.length === 0) return
+        const jwt = right(await lists.listJwt(1))
+        const list = getListFromStatusListJWT(jwt)
+        const finalViews = right(
+          await readModels.load(
+            'elicence',
+            'e-licence',
+            script.licences.map((licence) => streamIdFor(licence.licenceNumber)),
+          ),
+        )
+        for (const entry of issued) {
+          const view = finalViews.get(entry.streamId) as ELicenceView | undefined
+          expect(list.getStatus(entry.idx)).toBe(expectedCode(view, entry.eLicenceId, nowMs))
+          seen.add(list.getStatus(entry.idx))
+        }
+      }),
+      { numRuns: 60 },
+    )
+    expect([...seen].sort()).toEqual([0, 1, 2])
+  })
+
+  it('publishes a signed statuslist+jwt with bits 2, sub, iat, exp and ttl, reused within its ttl', async () => {
+    const store = inMemoryEventStore()
+    const readModels = inMemoryReadModelStore()
+    let nowMs = Date.parse('2026-10-16T10:00:00+08:00')
+    let builds = 0
+    const runner = projectionRunner({ events: store, readModels })
+    const lists = statusLists({
+      readModels,
+      catchUp: () => {
+        builds++
+        return runner.catchUp()
+      },
+      keys,
+      issuer: () => issuer,
+      clock: () => new Date(nowMs),
+      ttlSeconds: 30,
+    })
+    expect(
+      right(await lists.allocate({ streamId: 'licence-x', eLicenceId: 'EL-x-1' } as ELicenceView)).uri,
+    ).toBe(`${issuer}/status-lists/1`)
+    const jwt = right(await lists.listJwt(1))
+    expect(decodeProtectedHeader(jwt)).toEqual({ alg: 'EdDSA', typ: 'statuslist+jwt', kid: keys.kid })
+    const verified = await compactVerify(
+      jwt,
+      createLocalJWKSet({ keys: keys.jwks.keys.map((key) => ({ ...key })) }),
+    )
+    const payload = JSON.parse(new TextDecoder().decode(verified.payload))
+    expect(payload).toMatchObject({
+      iss: issuer,
+      sub: `${issuer}/status-lists/1`,
+      iat: nowMs / 1000,
+      ttl: 30,
+    })
+    expect(payload.exp).toBeGreaterThan(payload.iat)
+    expect(payload.status_list.bits).toBe(2)
+    expect(payload.status_list.lst).toMatch(/^[A-Za-z0-9_-]+$/)
+    // Fails closed: an index the service never handed out reads INVALID, like one whose view is gone.
+    const list = getListFromStatusListJWT(jwt)
+    expect(list.getStatus(0) === statusCodes.invalid && list.getStatus(65_535) === statusCodes.invalid).toBe(
+      true,
+    )
+    nowMs += 29_000
+    expect(right(await lists.listJwt(1))).toBe(jwt)
+    nowMs += 2_000
+    expect(right(await lists.listJwt(1))).not.toBe(jwt)
+    expect(builds).toBe(2)
+    expect(await lists.listJwt(2)).toMatchObject({ _tag: 'Left', left: { code: 'not-found' } })
+    expect(lists.listIdOf(`${issuer}/status-lists/1`)).toBe(1)
+    expect(lists.listIdOf('https://elsewhere.example/status-lists/1')).toBeUndefined()
+  })
+})

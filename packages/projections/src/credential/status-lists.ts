@@ -1,0 +1,271 @@
+/**
+ * The service's Token Status Lists (draft-ietf-oauth-status-list): where each credential's status
+ * index comes from, and the signed list JWTs that publish the statuses.
+ *
+ * Indexes. Each credential gets a random free index in the current list, so an index says nothing
+ * about the licence, the holder or the order of issue (the draft's herd privacy). Which e-licence
+ * an index belongs to is not derivable from the events, so it is kept as documents of their own
+ * projection (`statusIndexProjection`) in the same read-model store as the views, on every store
+ * that implements the port. That projection's checkpoint position counts the indexes handed out:
+ * an allocation commits its documents and moves the count in one transaction, so two allocations
+ * racing for one count conflict, and the loser retries with other indexes. Concurrent requests in
+ * one service share a batch: one commit (one fsync) for all of them. A list takes indexes
+ * until half full, so a random pick rarely hits a taken one; then the next list starts. These
+ * documents are never rebuilt from the events (nothing could rebuild them): never `reset` them.
+ *
+ * Lists. A list is built from the e-licence views that the projection runner keeps (DESIGN §5),
+ * after it catches up: the status at each allocated index is `credentialStatusAt` of its view now;
+ * an index this service does not know (not handed out, or lost with read models kept in memory) is
+ * INVALID: the list fails closed. Handing out an index drops the service's own built copy of its
+ * list, so a credential is VALID here at once (a verifier that cached the list before may say
+ * INVALID for a new credential until its copy's `ttl` ends). A built list is signed by
+ * the issuer key (`typ: statuslist+jwt`, `sub` its own URI, `iat`, `exp`, `ttl`) and reused for
+ * `ttl` seconds by the service clock, the time verifiers may cache it too.
+ *
+ * @example
+ * const lists = statusLists({ readModels, catchUp, keys, issuer: () => url, clock })
+ * await lists.allocate(view)   // Right({ idx: 40417, uri: 'https://…/status-lists/1' })
+ * await lists.listJwt(1)       // Right('eyJ…') or Left({ code: 'not-found' … })
+ */
+import { concurrencyConflict, isConcurrencyConflict, type StoreError, storeFailure } from '@elicence/domain'
+import { createHeaderAndPayload, StatusList } from '@sd-jwt/jwt-status-list'
+import * as E from 'fp-ts/lib/Either.js'
+import { SignJWT } from 'jose'
+import { collections } from '../read-models/apply.js'
+import type { ReadModelStore } from '../read-models/port.js'
+import { defaultProjection } from '../read-models/runner.js'
+import type { ELicenceView } from '../views/e-licence.js'
+import type { StatusReference } from './issue.js'
+import { type IssuerSigningKey, issuerAlgorithm } from './issuer-keys.js'
+import { credentialStatusAt, statusCodes } from './status.js'
+
+export const statusIndexProjection = 'credential-status'
+const indexCollection = 'status-index'
+
+/** Entries per list: 2 bits each, 16 KiB before compression. */
+export const statusListCapacity = 65_536
+/** A list takes indexes until this many are handed out. */
+const allocationsPerList = statusListCapacity / 2
+const maxAttempts = 32
+
+export const defaultStatusListTtlSeconds = 60
+/** A list's `exp`: a verifier never uses one older than this. */
+const listValiditySeconds = 24 * 60 * 60
+
+/** Which e-licence a status index belongs to. */
+export interface StatusIndexEntry {
+  readonly streamId: string
+  readonly eLicenceId: string
+  readonly issuedAt: string
+}
+
+export type StatusListError = StoreError | { readonly code: 'not-found'; readonly message: string }
+
+export interface StatusListsOptions {
+  readonly readModels: ReadModelStore
+  /** Brings the e-licence views up to the events (the projection runner's catch-up). */
+  readonly catchUp: () => Promise<E.Either<StoreError, unknown>>
+  readonly keys: IssuerSigningKey
+  /** The service's public URL; list URIs are `<issuer>/status-lists/<id>`. */
+  readonly issuer: () => string
+  readonly clock: () => Date
+  readonly ttlSeconds?: number
+  /** The projection whose e-licence views the lists read; default `elicence`. */
+  readonly projection?: string
+  /** The projection the status indexes are kept under; default `credential-status`. */
+  readonly indexProjection?: string
+  /** Random integers below a bound (tests pin it); default Web Crypto. */
+  readonly randomIndex?: (bound: number) => number
+}
+
+export interface StatusLists {
+  /** A fresh index for a credential of the view's issued e-licence. */
+  readonly allocate: (view: ELicenceView) => Promise<E.Either<StoreError, StatusReference>>
+  /** The signed list with this id, built now or reused within its ttl. */
+  readonly listJwt: (id: number) => Promise<E.Either<StatusListError, string>>
+  /** The list id a status-list URI of this service names, if it is one. */
+  readonly listIdOf: (uri: string) => number | undefined
+  readonly ttlSeconds: number
+}
+
+const indexKey = (listId: number, idx: number): string =>
+  `${String(listId).padStart(6, '0')}/${String(idx).padStart(5, '0')}`
+
+const webCryptoRandomIndex = (bound: number): number => {
+  // Rejection sampling keeps every index equally likely.
+  const limit = Math.floor(0x1_0000_0000 / bound) * bound
+  for (;;) {
+    const [value = 0] = crypto.getRandomValues(new Uint32Array(1))
+    if (value < limit) return value % bound
+  }
+}
+
+export const statusLists = (options: StatusListsOptions): StatusLists => {
+  const { readModels } = options
+  const projection = options.projection ?? defaultProjection
+  const indexProjection = options.indexProjection ?? statusIndexProjection
+  const ttlSeconds = options.ttlSeconds ?? defaultStatusListTtlSeconds
+  const randomIndex = options.randomIndex ?? webCryptoRandomIndex
+  const uriOf = (listId: number) => `${options.issuer()}/status-lists/${listId}`
+  const built = new Map<number, { readonly jwt: string; readonly at: number }>()
+  // One build per list at a time: requests arriving while it runs share its result.
+  const building = new Map<number, Promise<E.Either<StatusListError, string>>>()
+  // Bumped by each index handed out: a build that began before it is not kept, nor shared after it.
+  const generations = new Map<number, number>()
+
+  /**
+   * Hands out indexes for a batch of views in one commit: requests that arrive while a commit runs
+   * wait for the next one, so concurrent issues share a transaction (and its fsync) instead of
+   * queueing one commit each. A batch stays within one list: the rest waits for the next batch.
+   */
+  const allocateBatch = async (
+    batch: ReadonlyArray<ELicenceView>,
+  ): Promise<E.Either<StoreError, ReadonlyArray<StatusReference>>> => {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const checkpoint = await readModels.loadCheckpoint(indexProjection)
+      if (E.isLeft(checkpoint)) return checkpoint
+      const count = checkpoint.right.position
+      const listId = Math.floor(count / allocationsPerList) + 1
+      const picked = new Set<number>()
+      while (picked.size < batch.length) picked.add(randomIndex(statusListCapacity))
+      const indexes = [...picked]
+      const keys = indexes.map((idx) => indexKey(listId, idx))
+      const taken = await readModels.load(indexProjection, indexCollection, keys)
+      if (E.isLeft(taken)) return taken
+      if (keys.some((key) => taken.right.has(key))) continue
+      const issuedAt = options.clock().toISOString()
+      const committed = await readModels.commit(
+        indexProjection,
+        batch.map((view, position) => ({
+          collection: indexCollection,
+          key: keys[position] ?? '',
+          doc: {
+            streamId: view.streamId,
+            eLicenceId: view.eLicenceId ?? '',
+            issuedAt,
+          } satisfies StatusIndexEntry,
+          sortKey: null,
+        })),
+        {
+          expected: count,
+          next: { position: count + batch.length, streamId: null, version: null, hash: null },
+        },
+      )
+      if (E.isRight(committed)) {
+        generations.set(listId, (generations.get(listId) ?? 0) + 1)
+        built.delete(listId)
+        building.delete(listId)
+        return E.right(indexes.map((idx) => ({ idx, uri: uriOf(listId) })))
+      }
+      if (!isConcurrencyConflict(committed.left)) return committed
+    }
+    return E.left(concurrencyConflict(indexProjection, 0, 0))
+  }
+
+  interface Waiting {
+    readonly view: ELicenceView
+    readonly resolve: (reference: E.Either<StoreError, StatusReference>) => void
+  }
+  let waiting: Waiting[] = []
+  let committing = false
+  const maxBatch = 256
+  const flush = async (): Promise<void> => {
+    committing = true
+    while (waiting.length > 0) {
+      // A synchronous store (SQLite) blocks the event loop while it commits: one turn of it lets
+      // the requests that arrived meanwhile join this batch instead of each waiting for their own.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      // Never more than the current list still takes: a batch never spans two lists.
+      const checkpoint = await readModels.loadCheckpoint(indexProjection)
+      const room = E.isRight(checkpoint)
+        ? allocationsPerList - (checkpoint.right.position % allocationsPerList)
+        : maxBatch
+      const batch = waiting.slice(0, Math.min(maxBatch, room))
+      waiting = waiting.slice(batch.length)
+      let allocated: E.Either<StoreError, ReadonlyArray<StatusReference>>
+      try {
+        allocated = await allocateBatch(batch.map((entry) => entry.view))
+      } catch (error) {
+        allocated = E.left(storeFailure('allocating status indexes failed', error))
+      }
+      for (const [position, entry] of batch.entries()) {
+        if (E.isLeft(allocated)) entry.resolve(allocated)
+        else {
+          const reference = allocated.right[position]
+          entry.resolve(
+            reference === undefined ? E.left(storeFailure('no status index')) : E.right(reference),
+          )
+        }
+      }
+    }
+    committing = false
+  }
+
+  const allocate = (view: ELicenceView): Promise<E.Either<StoreError, StatusReference>> =>
+    new Promise((resolve) => {
+      waiting.push({ view, resolve })
+      if (!committing) void flush()
+    })
+
+  const build = async (listId: number, nowMs: number): Promise<E.Either<StatusListError, string>> => {
+    const caughtUp = await options.catchUp()
+    if (E.isLeft(caughtUp)) return caughtUp
+    const entries = await readModels.list(indexProjection, indexCollection, {
+      prefix: `${String(listId).padStart(6, '0')}/`,
+    })
+    if (E.isLeft(entries)) return entries
+    const streamIds = [...new Set(entries.right.map((row) => (row.doc as StatusIndexEntry).streamId))]
+    const views = await readModels.load(projection, collections.eLicence, streamIds)
+    if (E.isLeft(views)) return views
+    const list = new StatusList(new Array<number>(statusListCapacity).fill(statusCodes.invalid), 2)
+    for (const row of entries.right) {
+      const entry = row.doc as StatusIndexEntry
+      const view = (views.right.get(entry.streamId) as ELicenceView | undefined) ?? null
+      list.setStatus(Number(row.key.slice(7)), statusCodes[credentialStatusAt(view, entry.eLicenceId, nowMs)])
+    }
+    const iat = Math.floor(nowMs / 1000)
+    const uri = uriOf(listId)
+    const { header, payload } = createHeaderAndPayload(
+      list,
+      { iss: options.issuer(), sub: uri, iat, exp: iat + listValiditySeconds, ttl: ttlSeconds },
+      { alg: issuerAlgorithm, typ: 'statuslist+jwt', kid: options.keys.kid },
+    )
+    const jwt = await new SignJWT(payload).setProtectedHeader(header).sign(options.keys.signingKey)
+    return E.right(jwt)
+  }
+
+  const listJwt = async (id: number): Promise<E.Either<StatusListError, string>> => {
+    const count = await readModels.loadCheckpoint(indexProjection)
+    if (E.isLeft(count)) return count
+    const lists = Math.floor(Math.max(0, count.right.position - 1) / allocationsPerList) + 1
+    if (!Number.isInteger(id) || id < 1 || id > lists)
+      return E.left({ code: 'not-found', message: `there is no status list ${id}` })
+    const nowMs = options.clock().getTime()
+    const cached = built.get(id)
+    if (cached !== undefined && nowMs - cached.at < ttlSeconds * 1000 && nowMs >= cached.at)
+      return E.right(cached.jwt)
+    const running = building.get(id)
+    if (running !== undefined) return running
+    const generation = generations.get(id) ?? 0
+    const next = build(id, nowMs)
+      .then((jwt) => {
+        if (E.isRight(jwt) && generation === (generations.get(id) ?? 0))
+          built.set(id, { jwt: jwt.right, at: nowMs })
+        return jwt
+      })
+      .finally(() => {
+        if (building.get(id) === next) building.delete(id)
+      })
+    building.set(id, next)
+    return next
+  }
+
+  const listIdOf = (uri: string): number | undefined => {
+    const prefix = `${options.issuer()}/status-lists/`
+    if (!uri.startsWith(prefix)) return undefined
+    const id = uri.slice(prefix.length)
+    return /^[1-9][0-9]{0,5}$/.test(id) ? Number(id) : undefined
+  }
+
+  return { allocate, listJwt, listIdOf, ttlSeconds }
+}
