@@ -218,4 +218,13 @@ describe('malformed requests never get a 5xx nor store an event', () => {
     )
     expect(appended).toBe(0)
   })
+
+  it('a server answering only inject (no socket, no origin) still serves its status lists and metadata', async () => {
+    for (const url of ['/status-lists/1', '/.well-known/jwt-vc-issuer']) {
+      const response = await app.inject({ method: 'GET', url })
+      expect(response.statusCode, url).toBeLessThan(500)
+    }
+    const metadata = await app.inject({ method: 'GET', url: '/.well-known/jwt-vc-issuer' })
+    expect(metadata.json().issuer).toBe('http://localhost')
+  })
 })

@@ -240,7 +240,9 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     return next
   }
 
-  const issuer = () => options.publicUrl ?? app.listeningOrigin
+  // A server answering only `inject` (an embedder's or a test's, no socket) has no origin of its
+  // own, and Fastify's `listeningOrigin` throws there: it names localhost instead of failing 500.
+  const issuer = () => options.publicUrl ?? (app.server.listening ? app.listeningOrigin : 'http://localhost')
   const lists = statusLists({
     readModels,
     catchUp,
