@@ -15,6 +15,7 @@ import {
   type ExpectedVersion,
   type HandlerError,
   type HandlerErrorCode,
+  handlerErrorCodes,
   type InvalidInputIssue,
   isStoreError,
 } from '@elicence/domain'
@@ -59,24 +60,39 @@ const handlerErrorStatus: Readonly<Record<HandlerErrorCode, number>> = {
 
 export const statusOfHandlerError = (code: HandlerErrorCode): number => handlerErrorStatus[code]
 
-/** Codes only the transport produces. */
-export type TransportErrorCode =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'invalid-request'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'request-timeout'
-  | 'payload-too-large'
-  | 'uri-too-long'
-  | 'unsupported-media-type'
-  | 'header-fields-too-large'
-  | 'shutting-down'
-  | 'internal-error'
+/**
+ * Codes only the transport produces: what only HTTP can get wrong, and the credential route's
+ * refusal of a licence without a valid e-licence (a view's state, not a rule of the handler).
+ */
+const transportErrorCodes = [
+  'unauthorized',
+  'forbidden',
+  'invalid-request',
+  'not-found',
+  'method-not-allowed',
+  'request-timeout',
+  'payload-too-large',
+  'uri-too-long',
+  'unsupported-media-type',
+  'header-fields-too-large',
+  'shutting-down',
+  'internal-error',
+  'e-licence-not-valid',
+] as const
+
+export type TransportErrorCode = (typeof transportErrorCodes)[number]
+
+/** Every code an error body can carry; the OpenAPI document lists them as the Error's `code` enum. */
+export type ErrorCode = HandlerErrorCode | TransportErrorCode
+
+// `forbidden` is both the handler's and the transport's (a token without the role): listed once.
+export const errorCodes: ReadonlyArray<ErrorCode> = [
+  ...new Set<ErrorCode>([...handlerErrorCodes, ...transportErrorCodes]),
+]
 
 export interface ErrorBody {
   readonly error: {
-    readonly code: string
+    readonly code: ErrorCode
     readonly message: string
     /** Invalid input: one entry per failing path. */
     readonly issues?: ReadonlyArray<InvalidInputIssue>
@@ -93,7 +109,7 @@ export interface ErrorBody {
 }
 
 export const errorBody = (error: {
-  readonly code: string
+  readonly code: ErrorCode
   readonly message: string
   readonly issues?: ReadonlyArray<InvalidInputIssue> | undefined
   readonly reasons?: ReadonlyArray<string> | undefined

@@ -17,7 +17,13 @@ export {
   loadIssuerKeys,
   previousIssuerKeysFile,
 } from './dev-credentials.js'
-export { type ErrorBody, statusOfHandlerError, type TransportErrorCode } from './errors.js'
+export {
+  type ErrorBody,
+  type ErrorCode,
+  errorCodes,
+  statusOfHandlerError,
+  type TransportErrorCode,
+} from './errors.js'
 export {
   defaultPublicUrl,
   loadLogSigner,

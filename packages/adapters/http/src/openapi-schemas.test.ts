@@ -35,6 +35,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 // Internal to @elicence/projections (its README lists the public surface): imported by path.
 import { reviewQueueEntryOf } from '../../../projections/src/views/review-queue.js'
+import { errorCodes } from './errors.js'
 import { openApiDocument } from './openapi.js'
 
 // ajv-formats is CommonJS with a `default` export; under NodeNext the default import is the module.
@@ -396,6 +397,21 @@ describe('the view and stored-event schemas, derived from the codecs', () => {
         },
       ),
       { numRuns: 40 },
+    )
+  })
+})
+
+describe('the Error schema', () => {
+  const error = componentValidator('Error')
+  const body = (code: string) => ({ error: { code, message: 'refused' } })
+
+  it('lists every code the handler and the transport can answer with, and no other', () => {
+    fc.assert(fc.property(fc.constantFrom(...errorCodes), (code) => error(body(code))))
+    fc.assert(
+      fc.property(
+        fc.string().filter((code) => !(errorCodes as ReadonlyArray<string>).includes(code)),
+        (code) => !error(body(code)),
+      ),
     )
   })
 })

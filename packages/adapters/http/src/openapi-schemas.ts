@@ -51,6 +51,7 @@ import {
   ReviewQueueEntry,
   Verification,
 } from '@elicence/projections'
+import { errorCodes } from './errors.js'
 import { PresentationToVerify } from './routes/presentations.js'
 
 /** Values referenced by name; every other codec is inlined where it is used. */
@@ -166,7 +167,11 @@ const storedEventSchemas = Object.fromEntries(
 const errorSchema = closed({
   error: closed(
     {
-      code: { type: 'string', description: 'kebab-case, e.g. invalid-command, review-not-due, not-found' },
+      code: {
+        type: 'string',
+        enum: errorCodes,
+        description: 'kebab-case; the status tells its kind (DESIGN §7)',
+      },
       message: { type: 'string' },
       issues: {
         type: 'array',
