@@ -37,6 +37,8 @@ import {
   RejectionReasons,
   type SchemaSide,
   Sha256Hex,
+  StoredEventCodec,
+  StoredEventMetadataCodec,
   Uuid,
   ValidUntil,
 } from '@elicence/domain'
@@ -135,18 +137,14 @@ const commandSchemas = Object.fromEntries(
   ]),
 )
 
-const storedEventMetadata = closed({
-  eventId: { type: 'string' },
-  commandId: ref('Uuid'),
-  commandHash: ref('Sha256Hex'),
-  actor: schemaOf(Actor, 'output'),
-  at: ref('Instant'),
-  recordedAt: ref('Instant'),
-  schemaVersion: { type: 'integer', minimum: 1 },
-  rulesVersion: { type: 'string' },
-  prevHash: ref('Sha256Hex'),
-  hash: ref('Sha256Hex'),
-})
+// The stored-event codecs are `t.type`; `decodeStoredEventShape` refuses any field beyond them (a
+// hash covers all of `metadata`), which the closed schema states.
+const storedEventMetadata = { ...schemaOf(StoredEventMetadataCodec, 'output'), additionalProperties: false }
+const storedEventPosition = {
+  streamId: schemaOf(StoredEventCodec.props.streamId, 'output'),
+  version: schemaOf(StoredEventCodec.props.version, 'output'),
+  position: schemaOf(StoredEventCodec.props.position, 'output'),
+}
 
 /** A stored event of one type: the event codec's `{ type, data }` where the store put it. */
 const storedEventSchemas = Object.fromEntries(
@@ -154,9 +152,7 @@ const storedEventSchemas = Object.fromEntries(
     type,
     {
       ...withProperties(schemaOf(eventCodecs[type], 'output'), {
-        streamId: { type: 'string', description: '`licence-<licenceNumber>`' },
-        version: schemaOf(Count, 'output'),
-        position: schemaOf(Count, 'output'),
+        ...storedEventPosition,
         metadata: ref('StoredEventMetadata'),
       }),
       required: ['streamId', 'version', 'position', 'type', 'data', 'metadata'],

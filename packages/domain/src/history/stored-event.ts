@@ -38,31 +38,38 @@ interface LicenceStreamIdBrand {
   readonly LicenceStreamId: unique symbol
 }
 /** `licence-<licenceNumber>` with a valid citizen ID number. */
-export const LicenceStreamId = t.brand(
-  t.string,
-  (value): value is t.Branded<string, LicenceStreamIdBrand> => {
-    const licenceNumber = licenceNumberOfStream(value)
-    return licenceNumber !== undefined && isCitizenIdNumber(licenceNumber)
+export const LicenceStreamId = describeCodec(
+  t.brand(
+    t.string,
+    (value): value is t.Branded<string, LicenceStreamIdBrand> => {
+      const licenceNumber = licenceNumberOfStream(value)
+      return licenceNumber !== undefined && isCitizenIdNumber(licenceNumber)
+    },
+    'LicenceStreamId',
+  ),
+  {
+    pattern: '^licence-[0-9]{17}[0-9X]$',
+    description: '`licence-<licenceNumber>`; the number ends in its GB 11643 check character.',
   },
-  'LicenceStreamId',
 )
 
 interface NonNegativeBrand {
   readonly NonNegative: unique symbol
 }
-const NonNegativeInt = t.brand(
-  t.Int,
-  (value): value is t.Branded<t.Int, NonNegativeBrand> => value >= 0,
-  'NonNegative',
+const NonNegativeInt = describeCodec(
+  t.brand(t.Int, (value): value is t.Branded<t.Int, NonNegativeBrand> => value >= 0, 'NonNegative'),
+  // t.Int states no schema of its own: the integer is said here, over a number's.
+  { type: 'integer', minimum: 0 },
+  t.number,
 )
 
 interface PositiveBrand {
   readonly Positive: unique symbol
 }
-const PositiveInt = t.brand(
-  t.Int,
-  (value): value is t.Branded<t.Int, PositiveBrand> => value >= 1,
-  'Positive',
+const PositiveInt = describeCodec(
+  t.brand(t.Int, (value): value is t.Branded<t.Int, PositiveBrand> => value >= 1, 'Positive'),
+  { type: 'integer', minimum: 1 },
+  t.number,
 )
 
 const metadataFields = {
