@@ -214,7 +214,7 @@ export {
   type OptimisticOptions,
   optimisticDecideAndAppend,
 } from './store/decide-and-append.js'
-export { inMemoryEventStore } from './store/in-memory.js'
+export { type InMemoryEventStoreOptions, inMemoryEventStore } from './store/in-memory.js'
 export { partitionOfStream, partitionProblem, streamPartitionKey } from './store/partitions.js'
 export {
   type AllRead,

@@ -20,6 +20,7 @@ import {
   licenceDecider,
 } from '@elicence/domain'
 import { postgresEventStore } from '@elicence/postgres'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import { startTestPostgres } from '@elicence/postgres/testing'
 import { sqliteEventStore } from '@elicence/sqlite'
 
@@ -150,7 +151,9 @@ const longStream = async (name, store) => {
 }
 
 const stores = [
-  ['memory', async () => inMemoryEventStore()],
+  // As `elicence` opens `memory:` (openEventStore): sealed with node:crypto's SHA-256, which the
+  // handler then takes for the command hash too.
+  ['memory', async () => inMemoryEventStore({ digest: nodeSha256Hex })],
   ['sqlite', async () => sqliteEventStore({ path: join(dir, `${randomUUID()}.db`) })],
 ]
 let postgres

@@ -17,6 +17,7 @@
  */
 import { type EventStore, inMemoryEventStore, type StoreError, storeFailure } from '@elicence/domain'
 import type { ReadModelStore } from '@elicence/projections'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 
 export type StoreLocation =
@@ -159,7 +160,7 @@ const openLocation = async (
         ? E.left(
             storeFailure('memory: is a new, empty store; a command that only reads needs one that exists'),
           )
-        : E.right(inMemoryEventStore())
+        : E.right(inMemoryEventStore({ digest: nodeSha256Hex }))
     case 'sqlite': {
       const { openSqliteEventStore } = await import('@elicence/sqlite')
       return openSqliteEventStore({ path: location.path, readOnly })

@@ -68,8 +68,9 @@ export interface CommandHandlerOptions {
   /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
   readonly decoder?: StoredEventDecoder
   /**
-   * SHA-256 as hex for the command hash; `@noble/hashes` by default. On Node, `nodeSha256Hex` from
-   * `@elicence/projections/node` is faster (about 2 µs against 11 µs for a 700-byte command).
+   * SHA-256 as hex for the command hash; by default the store's (`EventStore.digest`), else
+   * `@noble/hashes`. On Node, `nodeSha256Hex` from `@elicence/projections/node` is faster (about
+   * 2 µs against 11 µs for a 700-byte command): the Node stores offer it.
    */
   readonly digest?: Digest
 }
@@ -89,7 +90,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
   const maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs
   const newEventId = options.newEventId ?? (() => crypto.randomUUID())
   const decoder = options.decoder ?? defaultStoredEventDecoder
-  const digest = options.digest ?? sha256Hex
+  const digest = options.digest ?? store.digest ?? sha256Hex
   const cache = streamStateCache(options.stateCacheSize ?? 10_000)
   const decideAndAppend =
     store.decideAndAppend ?? optimisticDecideAndAppend(store, { maxAttempts: options.maxAttempts ?? 8 })

@@ -41,4 +41,34 @@ describe('canonicalJson (RFC 8785)', () => {
   it('refuses numbers JSON cannot carry', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError)
   })
+  it('refuses values JSON has no form for, rather than hashing the text "undefined"', () => {
+    for (const bad of [() => 1, Symbol('s'), 10n, undefined]) {
+      expect(() => canonicalJson(bad)).toThrow(TypeError)
+      expect(() => canonicalJson([bad === undefined ? () => 1 : bad])).toThrow(TypeError)
+    }
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(TypeError)
+    // An undefined member is no member, as in JSON; an undefined item is null.
+    expect(canonicalJson({ a: undefined, b: [undefined] })).toBe('{"b":[null]}')
+  })
+  it('agrees with the canonicalize package on objects of many members (past the insertion sort)', () => {
+    // Index-like names ("10" before "9" by code units) as well: V8 lists those first, in numeric order.
+    const name = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 4 }), fc.nat(200).map(String))
+    const wide = fc.dictionary(name, fc.jsonValue({ maxDepth: 1 }), {
+      minKeys: 10,
+      maxKeys: 40,
+    })
+    fc.assert(
+      fc.property(wide, (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value))
+      }),
+      { numRuns: 200 },
+    )
+  })
+  it('still agrees once more member names were seen than it quotes once (names from anyone)', () => {
+    const names = Array.from({ length: 5000 }, (_, index) => `name-${index}-${'x'.repeat(index % 80)}`)
+    for (const name of names)
+      expect(canonicalJson({ [name]: 1, a: 2 })).toBe(canonicalize({ [name]: 1, a: 2 }))
+    const value = { é: 1, '\u2028': 2, z: [1, { y: 'q"' }], [names[4999] as string]: 3 }
+    expect(canonicalJson(value)).toBe(canonicalize(value))
+  })
 })

@@ -18,10 +18,55 @@
 // Member names that JSON.stringify would write unchanged between quotes (no escapes needed).
 const plainKey = /^[A-Za-z0-9_$.-]*$/
 
+// Member names recur in every command and event (`metadata`, `commandId`, …): each is quoted once,
+// with its colon, and with the comma before it, so a member costs two concatenations, not five (each
+// one a string to collect). Bounded, in count and length, since names in an event's `data` come
+// from anyone.
+interface MemberPrefix {
+  readonly first: string
+  readonly next: string
+}
+const memberPrefixes = new Map<string, MemberPrefix>()
+const maxMemberPrefixes = 4096
+const maxPrefixedKeyLength = 64
+
+const memberPrefix = (key: string): MemberPrefix => {
+  const kept = memberPrefixes.get(key)
+  if (kept !== undefined) return kept
+  const quoted = plainKey.test(key) ? `"${key}"` : JSON.stringify(key)
+  const prefix = { first: `${quoted}:`, next: `,${quoted}:` }
+  if (memberPrefixes.size < maxMemberPrefixes && key.length <= maxPrefixedKeyLength) {
+    memberPrefixes.set(key, prefix)
+  }
+  return prefix
+}
+
+// Below this many members an insertion sort in place: `Array.prototype.sort` copies the array to
+// sort it, and that garbage was a quarter of all a command allocated.
+const maxInsertionSorted = 16
+
+/** Sorted by UTF-16 code units, as RFC 8785 §3.2.3 asks (what `<` on strings and the default sort compare). */
+const sortedKeys = (keys: string[]): string[] => {
+  if (keys.length > maxInsertionSorted) return keys.sort()
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index] as string
+    let at = index - 1
+    for (; at >= 0 && (keys[at] as string) > key; at--) keys[at + 1] = keys[at] as string
+    keys[at + 1] = key
+  }
+  return keys
+}
+
 export const canonicalJson = (value: unknown): string => {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new TypeError(`RFC 8785 has no form for the number ${value}`)
+    }
+    if (typeof value === 'function' || typeof value === 'symbol' || value === undefined) {
+      // JSON.stringify would give `undefined`, no text at all, and the hash would cover "undefined".
+      throw new TypeError(
+        `RFC 8785 has no form for ${value === undefined ? 'undefined' : `a ${typeof value}`}`,
+      )
     }
     // JSON.stringify on primitives is exactly RFC 8785 §3.2.2 (strings) and §3.2.2.3 (numbers).
     return JSON.stringify(value)
@@ -38,16 +83,17 @@ export const canonicalJson = (value: unknown): string => {
     return `${out}]`
   }
   const record = value as Record<string, unknown>
-  // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
-  const keys = Object.keys(record).sort()
+  const keys = sortedKeys(Object.keys(record))
   let out = '{'
   let first = true
-  for (const key of keys) {
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string
     const member = record[key]
     if (member === undefined) continue
-    if (!first) out += ','
+    const prefix = memberPrefix(key)
+    out += first ? prefix.first : prefix.next
     first = false
-    out += `${plainKey.test(key) ? `"${key}"` : JSON.stringify(key)}:${canonicalJson(member)}`
+    out += canonicalJson(member)
   }
   return `${out}}`
 }

@@ -42,23 +42,32 @@ export interface SealInput {
 export const sealEvents = (input: SealInput, digest: Digest = sha256Hex): ReadonlyArray<SealedEvent> => {
   const sealed: SealedEvent[] = []
   let prevHash = input.prevHash
-  input.events.forEach((event, index) => {
+  for (let index = 0; index < input.events.length; index++) {
+    const event = input.events[index] as NewEvent
     const version = input.firstVersion + index
-    // Events re-appended from a history (an import) still carry their old `hash`: it must not be
-    // hashed, or the new hash would cover a field that `verifyChain` leaves out.
-    const { hash: _previousHash, ...metadata } = event.metadata as EventMetadataDraft & { hash?: unknown }
-    const draft = { ...metadata, prevHash }
+    const draft = draftOf(event.metadata, prevHash)
     const hash = digest(hashInput(input.streamId, version, event.type, event.data, draft))
-    sealed.push({
-      streamId: input.streamId,
-      version,
-      type: event.type,
-      data: event.data,
-      metadata: { ...draft, hash },
-    })
+    // `draft` is this function's own object, hashed already: it becomes the metadata, `hash` added.
+    const metadata = draft as EventMetadataDraft & { prevHash: string; hash: string }
+    metadata.hash = hash
+    sealed.push({ streamId: input.streamId, version, type: event.type, data: event.data, metadata })
     prevHash = hash
-  })
+  }
   return sealed
+}
+
+/**
+ * The metadata that is hashed, as a new object. Events re-appended from a history (an import) still
+ * carry their old `hash`: it must not be hashed, or the new hash would cover a field that
+ * `verifyChain` leaves out.
+ */
+const draftOf = (
+  metadata: EventMetadataDraft,
+  prevHash: string,
+): EventMetadataDraft & { prevHash: string } => {
+  if (!Object.hasOwn(metadata, 'hash')) return { ...metadata, prevHash }
+  const { hash: _previousHash, ...rest } = metadata as EventMetadataDraft & { hash?: unknown }
+  return { ...rest, prevHash }
 }
 
 export interface ChainBreak {

@@ -30,6 +30,15 @@ describe('jsonDepthProblem', () => {
     )
   })
 
+  it('refuses a value that holds itself, as nested too deep, without walking it for ever', () => {
+    const cycle: { self?: unknown; list: unknown[] } = { list: [] }
+    cycle.self = cycle
+    cycle.list.push(cycle)
+    expect(jsonDepthProblem({ data: cycle })).toMatch(
+      /^nested deeper than 64 levels .*, at data\.(self|list)\..*…$/,
+    )
+  })
+
   it('parseCommand refuses a deep value first, as invalid-command at the root', () => {
     fc.assert(
       fc.property(fc.integer({ min: maxJsonDepth, max: 50_000 }), (depth) => {

@@ -4,7 +4,8 @@
  * `JSON.stringify`, canonical JSON for hashes — recurses once per level, and a 64 KiB body of
  * `[[[[…` is 32,000 levels: enough to overflow the stack, which a transport would report as a 5xx
  * and a CLI as a crash. Every command, event and view of DESIGN §2–5 nests fewer than ten levels,
- * so the limit refuses nothing real. The walk keeps its own stack, so it cannot overflow either.
+ * so the limit refuses nothing real. The check recurses at most `limit` levels before it stops, so it
+ * cannot overflow either; only a value that fails is walked again, with paths, for the message.
  *
  * @example
  * jsonDepthProblem({ data: [[[]]] })          // undefined
@@ -18,7 +19,22 @@ export const maxJsonDepth = 64
 const shownSegments = 6
 
 /** Undefined when `value` nests at most `limit` levels; otherwise a message naming the limit and where. */
-export const jsonDepthProblem = (value: unknown, limit: number = maxJsonDepth): string | undefined => {
+export const jsonDepthProblem = (value: unknown, limit: number = maxJsonDepth): string | undefined =>
+  nestsDeeper(value, limit) ? whereTooDeep(value, limit) : undefined
+
+/** Whether `value` holds objects or arrays more than `levels` deep: every command is checked, so no paths. */
+const nestsDeeper = (value: unknown, levels: number): boolean => {
+  if (typeof value !== 'object' || value === null) return false
+  if (levels === 0) return true
+  const record = value as Readonly<Record<string, unknown>>
+  // Own enumerable members, as `Object.entries` below, without its arrays of pairs.
+  for (const key in record) {
+    if (Object.hasOwn(record, key) && nestsDeeper(record[key], levels - 1)) return true
+  }
+  return false
+}
+
+const whereTooDeep = (value: unknown, limit: number): string | undefined => {
   const pending: Array<{
     readonly value: unknown
     readonly depth: number

@@ -1,10 +1,16 @@
 /**
- * The in-memory EventStore: for tests and for embedders that keep history elsewhere. Appends run one
- * at a time (a promise queue), so the expected-version check and the hash chain see a stable stream,
- * and `decideAndAppend` decides in that queue: the queue is its write lock. A map per stream from
- * command id to events answers the command-id lookup without a scan.
+ * The in-memory EventStore: for tests and for embedders that keep history elsewhere. Every method
+ * runs to its end synchronously (a resolved promise carries the answer), so no two appends, and no
+ * append and decision, ever interleave: the expected-version check and the hash chain see a stable
+ * stream, and `decideAndAppend` decides under that run as its write lock, with no queue to wait in.
+ * A map per stream from command id to events answers the command-id lookup without a scan.
  * It reads partitions (`readPartition`) by scanning the log from `after` with each event's stream
  * partition key kept beside it.
+ *
+ * Stored events are frozen JSON copies (`frozenJsonCopy`), made before sealing, so the hash covers
+ * exactly what is kept and no caller can change it, through the objects it appended or those it read.
+ * It seals with `digest` (the domain's portable SHA-256 by default; a Node embedder passes
+ * node:crypto's) and offers it to the command handler for the command hash.
  *
  * @example
  * const store = inMemoryEventStore()
@@ -12,11 +18,15 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { genesisHash, type SealedEvent, sealEvents } from '../integrity/hash-chain.js'
+import { type Digest, sha256Hex } from '../integrity/sha256.js'
 import { callDecide } from './decide-and-append.js'
+import { frozenJsonCopy } from './frozen-json.js'
 import { partitionProblem, streamPartitionKey } from './partitions.js'
 import {
   type AppendResult,
   concurrencyConflict,
+  type DecideAndAppendRequest,
+  type DecideAndAppendResult,
   type EventStore,
   type ExpectedVersion,
   eventsAfter,
@@ -27,106 +37,114 @@ import {
   storeFailure,
 } from './port.js'
 
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) deepFreeze(member)
-  }
-  return value
+export interface InMemoryEventStoreOptions {
+  /** SHA-256 as hex for the hash chain; the domain's `sha256Hex` by default. */
+  readonly digest?: Digest
 }
 
-export const inMemoryEventStore = (): EventStore => {
+const noEvents: ReadonlyArray<StoredEvent> = Object.freeze([])
+
+export const inMemoryEventStore = (options: InMemoryEventStoreOptions = {}): EventStore => {
+  const digest = options.digest ?? sha256Hex
   const all: StoredEvent[] = []
   /** `partitionKeys[i]` is the partition key of the stream of `all[i]`. */
   const partitionKeys: number[] = []
+  /** Appended to in place: what is handed out is a copy (`eventsOf`), never these arrays. */
   const streams = new Map<string, StoredEvent[]>()
   /** Per stream, the events of each command id. */
   const commands = new Map<string, Map<string, StoredEvent[]>>()
-  let queue: Promise<unknown> = Promise.resolve()
   let closed = false
   const closedFailure = E.left(storeFailure('the store is closed'))
-  const enqueue = <A>(run: () => Promise<A>): Promise<A> => {
-    const result = queue.then(run)
-    queue = result.catch(() => undefined)
-    return result
+
+  const eventsOf = (stream: ReadonlyArray<StoredEvent> | undefined, after: number) => {
+    if (stream === undefined) return noEvents
+    const since = eventsAfter(stream, after)
+    return since === stream ? stream.slice() : since
   }
 
-  const append = async (
+  const append = (
     streamId: string,
     expected: ExpectedVersion,
     events: ReadonlyArray<NewEvent>,
-  ): Promise<E.Either<StoreError, AppendResult>> => {
-    const stream = streams.get(streamId) ?? []
-    const actual = stream.length - 1
+  ): E.Either<StoreError, AppendResult> => {
+    const stream = streams.get(streamId)
+    const actual = (stream?.length ?? 0) - 1
     if (!expectedVersionMatches(expected, actual))
       return E.left(concurrencyConflict(streamId, expected, actual))
     let sealed: ReadonlyArray<SealedEvent>
     try {
-      sealed = sealEvents({
-        streamId,
-        firstVersion: actual + 1,
-        prevHash: stream[actual]?.metadata.hash ?? genesisHash,
-        events,
-      })
+      sealed = sealEvents(
+        {
+          streamId,
+          firstVersion: actual + 1,
+          prevHash: stream?.[actual]?.metadata.hash ?? genesisHash,
+          events: events.map(frozenJsonCopy),
+        },
+        digest,
+      )
     } catch (cause) {
-      // An event with no JSON form (NaN, a BigInt, a cycle) cannot be hashed: nothing is appended.
+      // An event with no JSON form (NaN, a BigInt, a cycle) cannot be kept or hashed: nothing is appended.
       return E.left(storeFailure(`cannot store the events for ${streamId}: ${String(cause)}`, cause))
     }
-    // Stored events are copies, frozen: like a database, the store keeps what was appended even if
-    // the caller later changes its objects, and no reader can change what another reads.
+    // `data` and `actor` are the frozen copies already; the objects the seal built around them are new.
     const stored = sealed.map(
       (event, index): StoredEvent =>
-        deepFreeze(structuredClone({ ...event, position: all.length + index + 1 })),
+        Object.freeze({
+          ...event,
+          metadata: Object.freeze(event.metadata),
+          position: all.length + index + 1,
+        }),
     )
-    all.push(...stored)
     const partitionKey = streamPartitionKey(streamId)
-    for (let n = 0; n < stored.length; n++) partitionKeys.push(partitionKey)
-    streams.set(streamId, [...stream, ...stored])
-    const ofStream = commands.get(streamId) ?? new Map<string, StoredEvent[]>()
-    commands.set(streamId, ofStream)
+    const ofStream = stream ?? []
+    if (stream === undefined) streams.set(streamId, ofStream)
+    let ofCommands = commands.get(streamId)
+    if (ofCommands === undefined) {
+      ofCommands = new Map<string, StoredEvent[]>()
+      commands.set(streamId, ofCommands)
+    }
     for (const event of stored) {
-      const ofCommand = ofStream.get(event.metadata.commandId)
-      if (ofCommand === undefined) ofStream.set(event.metadata.commandId, [event])
+      all.push(event)
+      partitionKeys.push(partitionKey)
+      ofStream.push(event)
+      const ofCommand = ofCommands.get(event.metadata.commandId)
+      if (ofCommand === undefined) ofCommands.set(event.metadata.commandId, [event])
       else ofCommand.push(event)
     }
     return E.right({ events: stored, version: actual + stored.length })
   }
 
+  const decideAndAppend = <R>(request: DecideAndAppendRequest<R>): DecideAndAppendResult<R> => {
+    const stream = streams.get(request.streamId)
+    const version = (stream?.length ?? 0) - 1
+    const ofCommand = commands.get(request.streamId)?.get(request.commandId)
+    const decided = callDecide(request, {
+      version,
+      events: eventsOf(stream, request.after),
+      ofCommand: ofCommand === undefined ? noEvents : ofCommand.slice(),
+    })
+    if (E.isLeft(decided)) return decided
+    if (E.isLeft(decided.right)) return E.right(decided.right)
+    const appended = append(request.streamId, version === -1 ? 'no-stream' : version, decided.right.right)
+    return E.isLeft(appended) ? appended : E.right(E.right(appended.right))
+  }
+
   return {
     readStream: async (streamId) => {
-      if (closed) return E.left(storeFailure('the store is closed'))
-      const stream = streams.get(streamId) ?? []
-      return E.right({ events: stream, version: stream.length - 1 })
+      if (closed) return closedFailure
+      const stream = streams.get(streamId)
+      return E.right({ events: eventsOf(stream, -1), version: (stream?.length ?? 0) - 1 })
     },
     appendToStream: (streamId, expected, events) =>
-      closed ? Promise.resolve(closedFailure) : enqueue(() => append(streamId, expected, events)),
-    decideAndAppend: (request) =>
-      closed
-        ? Promise.resolve(closedFailure)
-        : enqueue(async () => {
-            const stream = streams.get(request.streamId) ?? []
-            const version = stream.length - 1
-            const decided = callDecide(request, {
-              version,
-              events: eventsAfter(stream, request.after),
-              ofCommand: [...(commands.get(request.streamId)?.get(request.commandId) ?? [])],
-            })
-            if (E.isLeft(decided)) return decided
-            if (E.isLeft(decided.right)) return E.right(decided.right)
-            const appended = await append(
-              request.streamId,
-              version === -1 ? 'no-stream' : version,
-              decided.right.right,
-            )
-            return E.isLeft(appended) ? appended : E.right(E.right(appended.right))
-          }),
+      Promise.resolve(closed ? closedFailure : append(streamId, expected, events)),
+    decideAndAppend: (request) => Promise.resolve(closed ? closedFailure : decideAndAppend(request)),
     readAll: async ({ after, limit }) => {
-      if (closed) return E.left(storeFailure('the store is closed'))
+      if (closed) return closedFailure
       const events = all.slice(Math.max(0, after), Math.max(0, after) + limit)
       return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
     },
     readPartition: async ({ after, limit, partition }) => {
-      if (closed) return E.left(storeFailure('the store is closed'))
+      if (closed) return closedFailure
       const problem = partitionProblem(partition)
       if (problem !== undefined) return E.left(storeFailure(problem))
       const events: StoredEvent[] = []
@@ -138,9 +156,9 @@ export const inMemoryEventStore = (): EventStore => {
       }
       return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
     },
-    headPosition: async () => (closed ? E.left(storeFailure('the store is closed')) : E.right(all.length)),
+    headPosition: async () => (closed ? closedFailure : E.right(all.length)),
+    digest,
     close: async () => {
-      await queue
       closed = true
     },
   }
