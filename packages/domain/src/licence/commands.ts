@@ -13,6 +13,7 @@ import * as t from 'io-ts'
 import { type InvalidInputIssue, invalidCommand, type LicenceError } from './errors.js'
 import { jsonDepthProblem } from './input-depth.js'
 import { describeCodec } from './json-schema.js'
+import { decodeUnchanged, exactType } from './rule-codecs.js'
 import {
   Actor,
   Authority,
@@ -29,10 +30,7 @@ import {
   ValidUntil,
 } from './values.js'
 
-export const CommandMetadata = t.exact(
-  t.type({ commandId: Uuid, at: Instant, actor: Actor }),
-  'CommandMetadata',
-)
+export const CommandMetadata = exactType({ commandId: Uuid, at: Instant, actor: Actor }, 'CommandMetadata')
 export type CommandMetadata = t.TypeOf<typeof CommandMetadata>
 
 /**
@@ -48,7 +46,7 @@ const satisfying = <A, O>(
   describeCodec(
     new t.Type<A, O, unknown>(
       codec.name,
-      codec.is,
+      (input): input is A => codec.is(input) && problem(input) === undefined,
       (input, context) =>
         pipe(
           codec.validate(input, context),
@@ -71,23 +69,21 @@ const validityInOrderNote =
   'The server also refuses a `validUntil` before `validFrom`, which JSON Schema cannot express.'
 
 const command = <T extends string, D extends t.Mixed>(type: T, data: D) =>
-  t.exact(t.type({ type: t.literal(type), data, metadata: CommandMetadata }), type)
+  exactType({ type: t.literal(type), data, metadata: CommandMetadata }, type)
 
 export const RecordLicence = command(
   'RecordLicence',
   satisfying(
-    t.exact(
-      t.type({
-        licenceNumber: LicenceNumber,
-        holder: Holder,
-        classes: LicenceClasses,
-        validFrom: LocalDate,
-        validUntil: ValidUntil,
-        authority: Authority,
-        statuses: LicenceStatuses,
-        photoOnFile: t.boolean,
-      }),
-    ),
+    exactType({
+      licenceNumber: LicenceNumber,
+      holder: Holder,
+      classes: LicenceClasses,
+      validFrom: LocalDate,
+      validUntil: ValidUntil,
+      authority: Authority,
+      statuses: LicenceStatuses,
+      photoOnFile: t.boolean,
+    }),
     validityInOrder,
     validityInOrderNote,
   ),
@@ -95,31 +91,29 @@ export const RecordLicence = command(
 
 export const ApplyForELicence = command(
   'ApplyForELicence',
-  t.exact(
-    t.type({
-      licenceNumber: LicenceNumber,
-      applicationId: Id,
-      declaredValidFrom: LocalDate,
-      faceCheck: t.exact(t.type({ passed: t.boolean })),
-    }),
-  ),
+  exactType({
+    licenceNumber: LicenceNumber,
+    applicationId: Id,
+    declaredValidFrom: LocalDate,
+    faceCheck: exactType({ passed: t.boolean }),
+  }),
 )
 
-const applicationRef = t.exact(t.type({ licenceNumber: LicenceNumber, applicationId: Id }))
+const applicationRef = exactType({ licenceNumber: LicenceNumber, applicationId: Id })
 
 export const ReviewApplication = command('ReviewApplication', applicationRef)
 
 export const RejectPhoto = command(
   'RejectPhoto',
-  t.exact(t.type({ licenceNumber: LicenceNumber, applicationId: Id, reasons: RejectionReasons })),
+  exactType({ licenceNumber: LicenceNumber, applicationId: Id, reasons: RejectionReasons }),
 )
 
-export const Photo = t.exact(t.type({ id: Id, capturedOn: LocalDate, defects: PhotoDefects }), 'Photo')
+export const Photo = exactType({ id: Id, capturedOn: LocalDate, defects: PhotoDefects }, 'Photo')
 export type Photo = t.TypeOf<typeof Photo>
 
 export const SubmitPhoto = command(
   'SubmitPhoto',
-  t.exact(t.type({ licenceNumber: LicenceNumber, applicationId: Id, photo: Photo })),
+  exactType({ licenceNumber: LicenceNumber, applicationId: Id, photo: Photo }),
 )
 
 export const WithdrawApplication = command('WithdrawApplication', applicationRef)
@@ -127,15 +121,13 @@ export const WithdrawApplication = command('WithdrawApplication', applicationRef
 export const RenewLicence = command(
   'RenewLicence',
   satisfying(
-    t.exact(
-      t.type({
-        licenceNumber: LicenceNumber,
-        classes: LicenceClasses,
-        validFrom: LocalDate,
-        validUntil: ValidUntil,
-        authority: Authority,
-      }),
-    ),
+    exactType({
+      licenceNumber: LicenceNumber,
+      classes: LicenceClasses,
+      validFrom: LocalDate,
+      validUntil: ValidUntil,
+      authority: Authority,
+    }),
     validityInOrder,
     validityInOrderNote,
   ),
@@ -143,7 +135,7 @@ export const RenewLicence = command(
 
 export const ChangeLicenceStatus = command(
   'ChangeLicenceStatus',
-  t.exact(t.type({ licenceNumber: LicenceNumber, statuses: LicenceStatuses })),
+  exactType({ licenceNumber: LicenceNumber, statuses: LicenceStatuses }),
 )
 
 export const commandCodecs = {
@@ -245,7 +237,7 @@ export const parseCommand = (json: unknown): E.Either<LicenceError, LicenceComma
   }
   const codec: t.Type<LicenceCommand, unknown, unknown> = commandCodecs[type] as never
   return pipe(
-    codec.decode(json),
+    decodeUnchanged(codec, json),
     E.mapLeft((errors) => invalidCommand(validationIssues(errors))),
   )
 }

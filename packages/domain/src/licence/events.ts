@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { Photo, validationIssues } from './commands.js'
-import { oneOf } from './rule-codecs.js'
+import { decodeUnchanged, exactType, oneOf } from './rule-codecs.js'
 import {
   Authority,
   CalendarRecord,
@@ -27,7 +27,7 @@ import {
 } from './values.js'
 
 const event = <T extends string, D extends t.Props>(type: T, data: D) =>
-  t.exact(t.type({ type: t.literal(type), data: t.exact(t.type(data)) }), type)
+  exactType({ type: t.literal(type), data: exactType(data) }, type)
 
 export const LicenceRecorded = event('LicenceRecorded', {
   licenceNumber: LicenceNumber,
@@ -176,7 +176,7 @@ export const decodeEvent = (input: {
   if (!isEventType(input.type)) return E.left(`unknown event type ${JSON.stringify(input.type)}`)
   const codec: t.Type<LicenceEvent, unknown, unknown> = eventCodecs[input.type] as never
   return pipe(
-    codec.decode({ type: input.type, data: input.data }),
+    decodeUnchanged(codec, { type: input.type, data: input.data }),
     E.mapLeft((errors) =>
       validationIssues(errors)
         .map((issue) => `${issue.path}: ${issue.message}`)

@@ -4,6 +4,11 @@
  * sort into canonical order, members of a fixed list, plain values picked out by a predicate. The
  * values of DESIGN §2 are built from them in `values.ts`.
  *
+ * Their `is` holds exactly for what their `decode` returns unchanged (a set in canonical order, an
+ * object without unknown members), so `decodeUnchanged` can answer a value that already is one with
+ * `is` alone: no error contexts, no copies. Commands and stored events are decoded on every write and
+ * read, and that was a tenth of a command's time.
+ *
  * @example
  * const Id = brandedString<IdBrand, 'Id'>('Id', { minLength: 1, maxLength: 128, description: 'A non-empty id.' })
  * jsonSchemaOf(Id, { side: 'input' }) // { type: 'string', minLength: 1, maxLength: 128, description: '…' }
@@ -94,7 +99,16 @@ export const setOf = <K extends string>(
   const rank = new Map(members.map((value, index) => [value, index]))
   const codec = new t.Type<ReadonlyArray<K>, ReadonlyArray<K>, unknown>(
     name,
-    (input): input is ReadonlyArray<K> => array.is(input),
+    // What `decode` returns: no repeat, `alone` alone, in canonical order (so strictly increasing rank).
+    (input): input is ReadonlyArray<K> => {
+      if (!array.is(input)) return false
+      if (rules.nonEmpty && input.length === 0) return false
+      if (rules.alone !== undefined && input.length > 1 && input.includes(rules.alone.member)) return false
+      for (let index = 1; index < input.length; index++) {
+        if ((rank.get(input[index - 1] as K) ?? 0) >= (rank.get(input[index] as K) ?? 0)) return false
+      }
+      return true
+    },
     (input, context) => {
       const decoded = array.validate(input, context)
       if (decoded._tag === 'Left') return decoded
@@ -117,6 +131,35 @@ export const setOf = <K extends string>(
     description: `${rules.description} A set: no member twice; the server stores it in the order listed here.`,
   })
 }
+
+/**
+ * `t.exact(t.type(props))` whose `is` also refuses members beyond `props`, as its `decode` strips
+ * them: a value `is` accepts is one `decode` returns unchanged. The same class, so its JSON Schema is
+ * derived as any exact type's.
+ */
+export const exactType = <P extends t.Props>(props: P, name?: string): t.ExactC<t.TypeC<P>> => {
+  const exact = name === undefined ? t.exact(t.type(props)) : t.exact(t.type(props), name)
+  return new t.ExactType(
+    exact.name,
+    (input): input is t.TypeOf<t.TypeC<P>> => exact.is(input) && hasOnlyMembersOf(input, props),
+    exact.validate,
+    exact.encode,
+    exact.type,
+  )
+}
+
+const hasOnlyMembersOf = (value: object, props: t.Props): boolean => {
+  for (const key in value) if (Object.hasOwn(value, key) && !Object.hasOwn(props, key)) return false
+  return true
+}
+
+/**
+ * `codec.decode`, except that a value `codec.is` accepts is the answer as it is. Sound only for codecs
+ * whose `is` holds for exactly what `decode` returns unchanged: those built here, io-ts' primitives,
+ * literals, arrays and unions of them (the property tests of commands and events check it).
+ */
+export const decodeUnchanged = <A>(codec: t.Type<A, unknown, unknown>, value: unknown): t.Validation<A> =>
+  codec.is(value) ? t.success(value) : codec.decode(value)
 
 /** A codec of plain TypeScript values (no brand) that `isValid` picks out. */
 export const plain = <A>(name: string, isValid: (input: unknown) => input is A, schema: JsonSchema) =>

@@ -8,7 +8,7 @@
  * isRight(LicenceNumber.decode('110105194912310021')) // false: wrong check character
  */
 import * as t from 'io-ts'
-import { brandedString, oneOf, plain, setOf } from './rule-codecs.js'
+import { brandedString, exactType, oneOf, plain, setOf } from './rule-codecs.js'
 
 // ── licence numbers (GB 11643 citizen ID, ISO 7064 MOD 11-2 check character) ─────────────────────
 
@@ -223,16 +223,16 @@ export const sortDefects = (defects: Iterable<PhotoDefect>): ReadonlyArray<Photo
 export const ValidUntil = t.union([LocalDate, t.literal('long-term')], 'ValidUntil')
 export type ValidUntil = t.TypeOf<typeof ValidUntil>
 
-export const Authority = t.exact(t.type({ code: Name, name: Name }), 'Authority')
+export const Authority = exactType({ code: Name, name: Name }, 'Authority')
 export type Authority = t.TypeOf<typeof Authority>
 
-export const Holder = t.exact(t.type({ accountId: Id, name: Name }), 'Holder')
+export const Holder = exactType({ accountId: Id, name: Name }, 'Holder')
 export type Holder = t.TypeOf<typeof Holder>
 
 export const actorRoles = ['holder', 'registry', 'reviewer', 'system', 'verifier', 'auditor'] as const
 export type ActorRole = (typeof actorRoles)[number]
 export const ActorRole = oneOf(actorRoles, actorRoles.join(' | '))
-export const Actor = t.exact(t.type({ role: ActorRole, id: Id }), 'Actor')
+export const Actor = exactType({ role: ActorRole, id: Id }, 'Actor')
 export type Actor = t.TypeOf<typeof Actor>
 
 export const changeKinds = ['class', 'expiry', 'authority'] as const
@@ -244,8 +244,8 @@ export const Changes = setOf<ChangeKind>('Changes', changeKinds, {
 })
 
 /** Which calendar computed a `reviewDueAt` (rule 9). */
-export const CalendarRecord = t.exact(
-  t.type({ id: t.string, version: t.string, fallback: t.boolean }),
+export const CalendarRecord = exactType(
+  { id: t.string, version: t.string, fallback: t.boolean },
   'CalendarRecord',
 )
 export type CalendarRecord = t.TypeOf<typeof CalendarRecord>
