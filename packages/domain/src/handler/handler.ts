@@ -205,6 +205,6 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     if (decided !== undefined && last !== undefined) {
       cache.keep(streamId, { version: appended.version, state: decided.state, head: headAfter(last) })
     }
-    return E.right({ ...appended, replayed: false })
+    return E.right({ events: appended.events, version: appended.version, replayed: false })
   }
 }

@@ -78,7 +78,7 @@ export const canonicalJson = (value: unknown): string => {
     for (let index = 0; index < value.length; index++) {
       if (index > 0) out += ','
       const item: unknown = value[index]
-      out += item === undefined ? 'null' : canonicalJson(item)
+      out += item === undefined ? 'null' : memberJson(item)
     }
     return `${out}]`
   }
@@ -93,7 +93,11 @@ export const canonicalJson = (value: unknown): string => {
     const prefix = memberPrefix(key)
     out += first ? prefix.first : prefix.next
     first = false
-    out += canonicalJson(member)
+    out += memberJson(member)
   }
   return `${out}}`
 }
+
+// Most members are strings: written without another pass through the checks above.
+const memberJson = (member: unknown): string =>
+  typeof member === 'string' ? JSON.stringify(member) : canonicalJson(member)

@@ -90,9 +90,12 @@ export const inMemoryEventStore = (options: InMemoryEventStoreOptions = {}): Eve
     const stored = sealed.map(
       (event, index): StoredEvent =>
         Object.freeze({
-          ...event,
-          metadata: Object.freeze(event.metadata),
+          streamId: event.streamId,
+          version: event.version,
           position: all.length + index + 1,
+          type: event.type,
+          data: event.data,
+          metadata: Object.freeze(event.metadata),
         }),
     )
     const partitionKey = streamPartitionKey(streamId)
