@@ -42,7 +42,9 @@ const copyOf = (value: unknown): unknown => {
 
 const copyOfRecord = (record: Readonly<Record<string, unknown>>): unknown => {
   const copy: Record<string, unknown> = {}
-  for (const key of Object.keys(record)) {
+  // Own enumerable members, as `Object.keys` lists them, without allocating its array.
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue
     const member = record[key]
     if (member === undefined) continue
     // An assignment to `__proto__` would set the copy's prototype, not keep the member as JSON does.
