@@ -1,38 +1,25 @@
 // Which SHA-256 the handler hashes commands with: its own option, else the store's, else the
 // domain's; every one gives the same command hash, the SHA-256 of the command's canonical JSON.
+import * as fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { chinaMainlandCalendar } from '../calendar/calendar.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
 import { sha256Hex } from '../integrity/sha256.js'
+import type { RecordLicence } from '../licence/commands.js'
 import { licenceDecider } from '../licence/decider.js'
 import { inMemoryEventStore } from '../store/in-memory.js'
 import type { EventStore } from '../store/port.js'
+import { coveredStartArb, recordLicenceArb } from '../testing/index.js'
 import { commandHandler } from './handler.js'
 
 const decider = licenceDecider({ calendar: chinaMainlandCalendar() })
-const record = {
-  type: 'RecordLicence',
-  data: {
-    licenceNumber: '11010519491231002X',
-    holder: { accountId: 'acct-1', name: '张三' },
-    classes: ['C1'],
-    validFrom: '2020-05-01',
-    validUntil: '2030-05-01',
-    authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
-    statuses: ['A'],
-    photoOnFile: true,
-  },
-  metadata: {
-    commandId: '5b0c3f8e-8a55-4c4b-9d7e-0f6b1c2d3e4f',
-    at: '2026-09-01T09:00:00+08:00',
-    actor: { role: 'registry', id: 'reg-1' },
-  },
-}
+// A valid RecordLicence of the testing arbitraries, sent when the handler's clock reads its instant.
+const [record] = fc.sample(recordLicenceArb(coveredStartArb), { numRuns: 1, seed: 9 }) as [RecordLicence]
 const expectedHash = sha256Hex(
   canonicalJson({ type: record.type, data: record.data, actor: record.metadata.actor }),
 )
-const clock = () => new Date('2026-09-01T01:00:00Z')
+const clock = () => new Date(record.metadata.at)
 
 const recording = () => {
   const texts: string[] = []
