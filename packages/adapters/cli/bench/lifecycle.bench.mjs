@@ -20,8 +20,8 @@ import {
   licenceDecider,
 } from '@elicence/domain'
 import { postgresEventStore } from '@elicence/postgres'
-import { nodeSha256Hex } from '@elicence/projections/node'
 import { startTestPostgres } from '@elicence/postgres/testing'
+import { nodeSha256Hex } from '@elicence/projections/node'
 import { sqliteEventStore } from '@elicence/sqlite'
 
 const n = Number(process.argv[2] ?? 2000)
