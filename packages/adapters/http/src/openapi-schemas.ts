@@ -14,7 +14,6 @@
  * componentSchemas.RecordLicence.properties.data.required // ['licenceNumber', 'holder', 'classes', …]
  */
 import {
-  Actor,
   Changes,
   CommandMetadata,
   Count,
