@@ -94,11 +94,13 @@ export {
   verifyCosignatures,
   withSignatureLine,
 } from './log/checkpoint.js'
+export { type GlobalOrderLeaves, globalOrderLeaves, type PartitionLeaves } from './log/leaf-merge.js'
 export {
   type HistoryTreeCheck,
   historyTreeCheck,
   type LogFinding,
   type LogFindingKind,
+  leafOfEntry,
   logFindingKinds,
   type ReferenceNodes,
 } from './log/log-audit.js'

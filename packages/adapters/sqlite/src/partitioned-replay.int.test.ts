@@ -3,8 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type StoredEvent, type StoreError, streamIdFor } from '@elicence/domain'
-import { type AuditReport, auditHistory, replayReadModels } from '@elicence/projections'
-import { auditPartitioned, type EventStoreLocator, replayPartitioned } from '@elicence/projections/node'
+import {
+  type AuditReport,
+  auditHistory,
+  leafOfEntry,
+  merkleAccumulator,
+  replayReadModels,
+  rootOfLeafHashes,
+} from '@elicence/projections'
+import {
+  auditPartitioned,
+  type EventStoreLocator,
+  nodeSha256,
+  replayPartitioned,
+} from '@elicence/projections/node'
 import {
   decodeHistory,
   historyScriptArbitrary,
@@ -228,9 +240,26 @@ describe('replayPartitioned and auditPartitioned: worker threads over a SQLite s
             db.close()
           }
           const store = sqliteEventStore({ path })
-          const whole = await auditHistory(right(await store.readAll({ after: 0, limit: 10_000 })).events)
+          const log = right(await store.readAll({ after: 0, limit: 10_000 })).events
+          const whole = await auditHistory(log)
           await store.close()
-          const audited = right(await auditPartitioned({ store: located(path), partitions: 2, execArgv }))
+          // The tree beside the workers, from the leaves they hash, is the tree of the log read whole.
+          const tree = merkleAccumulator(nodeSha256)
+          const audited = right(
+            await auditPartitioned({
+              store: located(path),
+              partitions: 2,
+              execArgv,
+              onLeaf: (leaf) => tree.append(leaf),
+            }),
+          )
+          expect(tree.size()).toBe(log.length)
+          expect(tree.root()).toEqual(
+            rootOfLeafHashes(
+              nodeSha256,
+              log.map((event) => leafOfEntry(nodeSha256, event)),
+            ),
+          )
           const canonical = (report: AuditReport) => ({
             ...report,
             anomalies: report.anomalies.map((anomaly) => JSON.stringify(anomaly)).sort(),

@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto'
 import { type EventStore, partitionOfStream, type StoredEvent, type StoreError } from '@elicence/domain'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import { globalOrderLeaves, type PartitionLeaves } from '../log/leaf-merge.js'
+import { leafOfEntry } from '../log/log-audit.js'
+import type { Sha256 } from '../log/merkle.js'
 import { historyScriptArbitrary, licenceNumberFor } from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { type AuditAnomaly, type AuditReport, auditHistory } from './audit.js'
@@ -24,6 +28,9 @@ const serving = (events: ReadonlyArray<StoredEvent>): Pick<EventStore, 'readPart
     return E.right({ events: page, lastPosition: page[page.length - 1]?.position ?? after })
   },
 })
+
+const sha256: Sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())
+const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 
 /** Anomalies in one order whoever found them, for comparing reports as sets. */
 const canonical = (anomalies: ReadonlyArray<AuditAnomaly>) =>
@@ -66,12 +73,26 @@ describe("the auditor's replay by partition", () => {
           const whole = await auditHistory(history, options)
           const store = serving(history)
           const reports: AuditReport[] = []
-          for (let index = 0; index < count; index++)
+          // The partitions' leaves, merged by position, are the leaves of the log read whole.
+          const leaves: string[] = []
+          const merge = globalOrderLeaves(count, (leaf) => leaves.push(hexOf(leaf)))
+          for (let index = 0; index < count; index++) {
+            const onPage = (page: PartitionLeaves) => merge.add(index, page)
             reports.push(
-              right(await auditPartition(store, { ...options, partition: { index, count }, pageSize: 3 })),
+              right(
+                await auditPartition(store, {
+                  ...options,
+                  partition: { index, count },
+                  pageSize: 3,
+                  leaves: { sha256, onPage },
+                }),
+              ),
             )
+            merge.finish(index)
+          }
           const merged = mergeAuditReports(reports)
           expect(comparable(merged)).toEqual(comparable(whole))
+          expect(leaves).toEqual(history.map((event) => hexOf(leafOfEntry(sha256, event))))
           // Anomalies come in position order, those of no one event last.
           const positions = merged.anomalies.map((anomaly) => anomaly.position ?? Number.POSITIVE_INFINITY)
           expect(positions).toEqual([...positions].sort((a, b) => a - b))

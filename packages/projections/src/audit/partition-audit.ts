@@ -25,6 +25,9 @@ import {
   storeFailure,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
+import type { PartitionLeaves } from '../log/leaf-merge.js'
+import { leafOfEntry } from '../log/log-audit.js'
+import { hashSize, type Sha256 } from '../log/merkle.js'
 import { defaultReplayPageSize } from '../read-models/partition-replay.js'
 import { emptyStatistics, mergeStatistics } from '../views/statistics.js'
 import {
@@ -39,6 +42,32 @@ export interface PartitionAuditOptions extends Omit<AuditOptions, 'storedViews'>
   readonly partition: Partition
   /** Events read per `readPartition` call; default 500. */
   readonly pageSize?: number
+  /**
+   * The transparency log's leaves of the partition (`leafOfEntry` of every event read, as the
+   * tree's reader hashes them), a page at a time, to be merged into global order
+   * (`globalOrderLeaves`): the tree of the whole log is built without reading the log again.
+   */
+  readonly leaves?: {
+    readonly sha256: Sha256
+    readonly onPage: (leaves: PartitionLeaves) => void
+  }
+}
+
+/**
+ * A page's leaves. A position that is not a number (no store gives one; the audit reports the
+ * event) takes the one before it, so the leaf stays where it was read among its partition's.
+ */
+const leavesOfPage = (sha256: Sha256, events: ReadonlyArray<StoredEvent>, after: number): PartitionLeaves => {
+  const positions = new Float64Array(events.length)
+  const hashes = new Uint8Array(events.length * hashSize)
+  let previous = after
+  events.forEach((event, index) => {
+    const position: unknown = (event as { position?: unknown } | null)?.position
+    previous = typeof position === 'number' && !Number.isNaN(position) ? position : previous
+    positions[index] = previous
+    hashes.set(leafOfEntry(sha256, event), index * hashSize)
+  })
+  return { positions, hashes }
 }
 
 /** Audits one partition in this thread. A store without `readPartition` is a `store-failure`. */
@@ -46,15 +75,18 @@ export const auditPartition = async (
   store: Pick<EventStore, 'readPartition'>,
   options: PartitionAuditOptions,
 ): Promise<E.Either<StoreError, AuditReport>> => {
-  const { partition, pageSize = defaultReplayPageSize, ...auditOptions } = options
+  const { partition, pageSize = defaultReplayPageSize, leaves, ...auditOptions } = options
   if (store.readPartition === undefined) return E.left(storeFailure('the store does not read partitions'))
   let failure: StoreError | undefined
+  let after = 0
   async function* events(): AsyncGenerator<StoredEvent> {
     for await (const page of storedPages(store, { pageSize, partition })) {
       if (E.isLeft(page)) {
         failure = page.left
         return
       }
+      leaves?.onPage(leavesOfPage(leaves.sha256, page.right.events, after))
+      after = page.right.lastPosition
       yield* page.right.events
     }
   }

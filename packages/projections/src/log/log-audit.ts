@@ -46,10 +46,24 @@ export type ReferenceNodes = (nodes: ReadonlyArray<NodeId>) => Promise<ReadonlyA
 export interface HistoryTreeCheck {
   /** Every entry of the history, in the order read (global order); untrusted, any shape. */
   readonly observe: (entry: unknown) => void
+  /**
+   * `observe` for a reader that hashed the leaf itself (`leafOfEntry`), e.g. a partition worker
+   * whose leaves were merged back into global order (`globalOrderLeaves`).
+   */
+  readonly observeLeaf: (leafHash: Uint8Array) => void
   readonly leaves: () => number
   /** The root the history gives the checkpoint's size, or undefined when it is shorter. */
   readonly rootAtCheckpoint: () => Uint8Array | undefined
   readonly finish: (reference?: ReferenceNodes) => Promise<ReadonlyArray<LogFinding>>
+}
+
+// An entry without a hash (reported by the chain checks) is still a leaf: the tree is the order's.
+const unhashed = new Uint8Array(32)
+
+/** The leaf hash of a history entry: of its `metadata.hash`, or of 32 zero bytes when it has none. */
+export const leafOfEntry = (sha256: Sha256, entry: unknown): Uint8Array => {
+  const hash = (entry as { metadata?: { hash?: unknown } } | null)?.metadata?.hash
+  return leafHash(sha256, hashBytesOfHex(hash) ?? unhashed)
 }
 
 /**
@@ -65,17 +79,16 @@ export const historyTreeCheck = (
   const size = checkpoint.size
   let root: Uint8Array | undefined = size === 0 ? tree.root() : undefined
   const kept = options.keepLeaves === true ? new Uint8Array(32 * size) : undefined
-  // An entry without a hash (reported by the chain checks) is still a leaf: the tree is the order's.
-  const unhashed = new Uint8Array(32)
 
-  const observe = (entry: unknown) => {
+  const observeLeaf = (leaf: Uint8Array) => {
     const index = tree.size()
     if (index >= size) return
-    const hash = (entry as { metadata?: { hash?: unknown } } | null)?.metadata?.hash
-    const leaf = leafHash(sha256, hashBytesOfHex(hash) ?? unhashed)
     kept?.set(leaf, index * 32)
     tree.append(leaf)
     if (index + 1 === size) root = tree.root()
+  }
+  const observe = (entry: unknown) => {
+    if (tree.size() < size) observeLeaf(leafOfEntry(sha256, entry))
   }
 
   /** MTH of the perfect subtree `node` over the kept leaves. */
@@ -138,5 +151,5 @@ export const historyTreeCheck = (
     ]
   }
 
-  return { observe, leaves: () => tree.size(), rootAtCheckpoint: () => root, finish }
+  return { observe, observeLeaf, leaves: () => tree.size(), rootAtCheckpoint: () => root, finish }
 }

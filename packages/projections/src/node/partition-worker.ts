@@ -22,7 +22,7 @@ import {
   type PartitionWorkerData,
   type PartitionWorkerMessage,
 } from './partition-workers.js'
-import { nodeSha256Hex } from './sha256.js'
+import { nodeSha256, nodeSha256Hex } from './sha256.js'
 
 const post = (message: PartitionWorkerMessage) => parentPort?.postMessage(message)
 
@@ -67,6 +67,19 @@ const run = (
         digest: nodeSha256Hex,
         onProgress: progressed,
         decoder,
+        ...(task.leaves
+          ? {
+              leaves: {
+                sha256: nodeSha256,
+                // Transferred, not copied: the worker never touches a page's leaves again.
+                onPage: (leaves) =>
+                  parentPort?.postMessage({ kind: 'leaves', leaves } satisfies PartitionWorkerMessage, [
+                    leaves.positions.buffer,
+                    leaves.hashes.buffer,
+                  ]),
+              },
+            }
+          : {}),
       })
     default:
       return absurd(task)

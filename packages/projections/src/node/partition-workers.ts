@@ -29,6 +29,7 @@ import {
   storeFailure,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
+import type { PartitionLeaves } from '../log/leaf-merge.js'
 import type { TimeAxis } from '../views/as-of.js'
 
 /** Where every thread can open the same store. */
@@ -65,6 +66,8 @@ export type PartitionTask =
       readonly axis: TimeAxis | undefined
       readonly progressEvery: number | undefined
       readonly maxAnomalies: number | undefined
+      /** Post the partition's leaves of the transparency log's tree, a page at a time. */
+      readonly leaves: boolean
     }
 
 export interface PartitionWorkerData {
@@ -76,6 +79,7 @@ export interface PartitionWorkerData {
 
 export type PartitionWorkerMessage =
   | { readonly kind: 'progress'; readonly progress: unknown }
+  | { readonly kind: 'leaves'; readonly leaves: PartitionLeaves }
   | { readonly kind: 'done'; readonly result: unknown; readonly peakHeapBytes: number }
   | { readonly kind: 'failed'; readonly error: StoreError }
 
@@ -172,12 +176,14 @@ const workerUrl = (): URL =>
 
 /**
  * Runs `task` over every partition of `options.partitions`, one worker each, and gives their
- * results in partition order. `R` and `P` are what the worker posts for this task.
+ * results in partition order. `R` and `P` are what the worker posts for this task. `onLeaves` is
+ * told each page of leaves an audit task posts, and `done` when the partition has no more.
  */
 export const runPartitionWorkers = async <R, P>(
   options: PartitionWorkersOptions,
   task: PartitionTask,
   onProgress?: (partition: Partition, progress: P) => void,
+  onLeaves?: (partition: Partition, leaves: PartitionLeaves | 'done') => void,
 ): Promise<E.Either<StoreError, ReadonlyArray<PartitionRun<R>>>> => {
   const count = options.partitions
   const problem = partitionProblem({ index: 0, count })
@@ -210,7 +216,12 @@ export const runPartitionWorkers = async <R, P>(
           case 'progress':
             onProgress?.(partition, message.progress as P)
             return
+          case 'leaves':
+            onLeaves?.(partition, message.leaves)
+            return
           case 'done':
+            // Messages of one port arrive in order: every page of leaves came before this.
+            onLeaves?.(partition, 'done')
             resolve(E.right({ partition, result: message.result as R, peakHeapBytes: message.peakHeapBytes }))
             return
           case 'failed':

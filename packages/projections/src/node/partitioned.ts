@@ -16,6 +16,7 @@ import { type Partition, type StoreError, storeFailure } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import type { AuditOptions, AuditProgress, AuditReport } from '../audit/audit.js'
 import { mergeAuditReports } from '../audit/partition-audit.js'
+import { globalOrderLeaves } from '../log/leaf-merge.js'
 import {
   type MergedReplay,
   mergePartitionReplays,
@@ -77,6 +78,13 @@ export interface PartitionedAuditOptions
   readonly pageSize?: number
   /** Progress of all workers together: events, streams and anomalies summed. */
   readonly onProgress?: (progress: AuditProgress) => void
+  /**
+   * Told the transparency log's leaf hash of every event (`leafOfEntry`), in global order, e.g.
+   * `historyTreeCheck(…).observeLeaf`: the workers hash the leaves of their partitions and this
+   * thread merges them by position (`globalOrderLeaves`), so the tree is built beside the workers
+   * without a reader of the whole log. The hash is a view of bytes never written again.
+   */
+  readonly onLeaf?: (leafHash: Uint8Array) => void
 }
 
 /**
@@ -92,6 +100,8 @@ export const auditPartitioned = async (
   if (options.asOf !== undefined && !Number.isFinite(Date.parse(options.asOf)))
     return E.left(storeFailure(`as-of ${options.asOf} is not an instant`))
   const progress = new Map<number, AuditProgress>()
+  const { onLeaf } = options
+  const merge = onLeaf === undefined ? undefined : globalOrderLeaves(options.partitions, onLeaf)
   const runs = await runPartitionWorkers<AuditReport, AuditProgress>(
     options,
     {
@@ -101,6 +111,7 @@ export const auditPartitioned = async (
       axis: options.axis,
       progressEvery: options.progressEvery,
       maxAnomalies: options.maxAnomalies,
+      leaves: merge !== undefined,
     },
     (partition, reported) => {
       progress.set(partition.index, reported)
@@ -112,6 +123,8 @@ export const auditPartitioned = async (
         position: all.reduce((last, each) => Math.max(last, each.position), 0),
       })
     },
+    (partition, leaves) =>
+      leaves === 'done' ? merge?.finish(partition.index) : merge?.add(partition.index, leaves),
   )
   if (E.isLeft(runs)) return runs
   return E.right({

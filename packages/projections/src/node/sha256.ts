@@ -4,24 +4,37 @@
  * (2 µs against 11 µs for 700 bytes), which counts where every event is hashed (the auditor's
  * replay, an import). Same bytes in, same hex out.
  *
+ * `crypto.hash` (Node ≥ 20.12) hashes in one call; a `createHash` object per digest costs about
+ * as much again as the hashing itself for inputs this small (an event's text: 1.5 µs against 3.5 µs;
+ * a tree node's 65 bytes: 0.6 µs against 2 µs). Older Nodes of the supported range get `createHash`.
+ *
  * @example
  * commandHandler({ store, decider, digest: nodeSha256Hex })
  */
-import * as nodeCrypto from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { Digest } from '@elicence/domain'
 import type { Sha256 } from '../log/merkle.js'
 
-const { createHash } = nodeCrypto
+type OneShotHash = (
+  algorithm: 'sha256',
+  data: string | Uint8Array,
+  outputEncoding: 'hex' | 'buffer',
+) => string | Buffer
 
-// `crypto.hash` (Node 20.12+) hashes in one call, without a Hash object: half the time of
-// `createHash` for a command or an event. The package still runs on 20.10, where it is missing.
-const oneShot: typeof nodeCrypto.hash | undefined =
-  typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined
+// Read off the namespace, not imported by name: on a Node without it the module still loads.
+const oneShot = (crypto as { readonly hash?: OneShotHash }).hash
 
 export const nodeSha256Hex: Digest =
   oneShot === undefined
-    ? (text) => createHash('sha256').update(text).digest('hex')
-    : (text) => oneShot('sha256', text, 'hex')
+    ? (text) => crypto.createHash('sha256').update(text).digest('hex')
+    : (text) => oneShot('sha256', text, 'hex') as string
 
 /** SHA-256 of bytes through node:crypto: the transparency log's tree (two hashes per event), SD-JWT disclosure digests and `sd_hash` (`credentialIssuer`'s `sha256`). */
-export const nodeSha256: Sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())
+export const nodeSha256: Sha256 =
+  oneShot === undefined
+    ? (data) => new Uint8Array(crypto.createHash('sha256').update(data).digest())
+    : (data) => {
+        // A plain Uint8Array over the digest's bytes, as the other branch gives: no copy.
+        const digest = oneShot('sha256', data, 'buffer') as Buffer
+        return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
+      }

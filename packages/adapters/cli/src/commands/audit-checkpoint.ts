@@ -38,6 +38,8 @@ export interface CheckpointAuditFiles {
 export interface CheckpointAudit {
   /** The events, passed through to the audit, each a leaf of the rebuilt tree. */
   readonly observed: <Entry>(entries: AsyncIterable<Entry> | Iterable<Entry>) => AsyncGenerator<Entry>
+  /** The next leaf of the rebuilt tree, hashed by the reader (`auditPartitioned`'s `onLeaf`). */
+  readonly observeLeaf: (leafHash: Uint8Array) => void
   /** What the check found; `eventAt` names the event of a leaf index. */
   readonly anomalies: (
     reference?: ReferenceNodes,
@@ -115,6 +117,7 @@ export const checkpointAudit = async (
         yield event
       }
     },
+    observeLeaf: (leaf) => check?.observeLeaf(leaf),
     anomalies: async (reference, eventAt) => {
       if (check === undefined) return problems
       const found = await check.finish(reference)

@@ -283,21 +283,16 @@ export const auditCommand: CliCommand = {
       const partitioned = partitions > 1 && stored.right === undefined && isPartitionable(url ?? '')
       let report: AuditReport
       if (partitioned) {
-        // The workers read their partitions; this thread reads the global order for the tree.
-        const treeOfStore = async () => {
-          if (check.right === undefined) return
-          for await (const _ of check.right.observed(eventsOfStore(store, failure)));
-        }
-        const [audited] = await Promise.all([
-          auditPartitioned({
-            store: { module: storeUrlModule, open: 'openEventStore', location: url ?? '' },
-            partitions,
-            progressEvery: 5_000,
-            onProgress: progress.update,
-            ...asOfOptions.right,
-          }),
-          treeOfStore(),
-        ])
+        // The workers read their partitions and hash their leaves; this thread merges them into the tree.
+        const tree = check.right
+        const audited = await auditPartitioned({
+          store: { module: storeUrlModule, open: 'openEventStore', location: url ?? '' },
+          partitions,
+          progressEvery: 5_000,
+          onProgress: progress.update,
+          ...(tree === undefined ? {} : { onLeaf: tree.observeLeaf }),
+          ...asOfOptions.right,
+        })
         if (E.isLeft(audited)) {
           progress.clear()
           complain(io, auditCommand.name, `${audited.left.message}; the audit is incomplete`)
