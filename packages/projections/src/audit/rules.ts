@@ -10,6 +10,8 @@
  */
 import {
   changesBetween,
+  commandRoles,
+  commandsDeciding,
   type DecodedStoredEvent,
   eLicenceIdFor,
   instantInData,
@@ -17,7 +19,6 @@ import {
   isExpiredAt,
   isRevoking,
   type LicenceState,
-  rolesCausing,
   type Terms,
 } from '@elicence/domain'
 import { absurd } from 'fp-ts/lib/function.js'
@@ -57,7 +58,9 @@ const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean =>
 export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): ReadonlyArray<RuleFinding> => {
   const findings: RuleFinding[] = []
   const { actor, at } = event.metadata
-  if (!rolesCausing(event).includes(actor.role)) {
+  // Whether some command that decides the event is the actor's role's: `rolesCausing` without
+  // building its set for every event.
+  if (!commandsDeciding(event).some((command) => commandRoles[command].includes(actor.role))) {
     findings.push(finding('unauthorised-actor', `a ${actor.role} cannot cause ${event.type}`))
   }
   const instant = instantInData(event)

@@ -68,6 +68,8 @@ const storedEvent = fc
       commandHash: hex64,
       actor: fc.oneof(
         fc.record({ role: text, id: text }),
+        fc.record({ role: text, id: text }).map((actor) => Object.assign([], actor)),
+        fc.record({ role: text, id: text }).map((actor) => Object.assign(Object.create({ more: 1 }), actor)),
         fc.dictionary(anyKey, value, { maxKeys: 3 }),
         value,
       ),

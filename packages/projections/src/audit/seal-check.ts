@@ -16,6 +16,12 @@
  */
 import { canonicalJson, type Digest, type StoredEvent } from '@elicence/domain'
 
+/** An object as JSON.parse makes them: no members but its own, no array, no class. */
+const isPlainObject = (value: object): boolean => {
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
 /**
  * Whether `JSON.stringify(value)` is its RFC 8785 form: JSON values only (finite numbers, no
  * undefined, no functions, plain objects and arrays), and every object's members enumerated in
@@ -36,8 +42,7 @@ export const inCanonicalOrder = (value: unknown): boolean => {
         return true
       }
       // A class instance may have a toJSON, or members JSON.stringify and RFC 8785 read differently.
-      const prototype = Object.getPrototypeOf(value)
-      if (prototype !== Object.prototype && prototype !== null) return false
+      if (!isPlainObject(value)) return false
       let previous: string | undefined
       for (const key in value) {
         if (previous !== undefined && !(previous < key)) return false
@@ -56,6 +61,15 @@ const canonicalText = (value: unknown): string =>
   inCanonicalOrder(value) ? JSON.stringify(value) : canonicalJson(value)
 
 const json = JSON.stringify
+
+/** The actor as RFC 8785 writes it: `{"id":…,"role":…}` when it is just those two strings. */
+const actorText = (actor: object): string => {
+  const { id, role } = actor as { readonly id?: unknown; readonly role?: unknown }
+  if (typeof id !== 'string' || typeof role !== 'string' || !isPlainObject(actor)) return canonicalText(actor)
+  let fields = 0
+  for (const _ in actor) fields++
+  return fields === 2 ? `{"id":${json(id)},"role":${json(role)}}` : canonicalText(actor)
+}
 
 /** The metadata's fields besides `hash`, as the stored-event shape has them: all strings but one. */
 const metadataFieldCount = 10
@@ -82,7 +96,8 @@ export const sealedText = (event: StoredEvent): string | undefined => {
     typeof recordedAt !== 'string' ||
     typeof rulesVersion !== 'string' ||
     typeof actor !== 'object' ||
-    actor === null
+    actor === null ||
+    !isPlainObject(metadata)
   )
     return undefined
   // Exactly the fields written below and `hash`: a field this does not write would go unhashed.
@@ -92,7 +107,7 @@ export const sealedText = (event: StoredEvent): string | undefined => {
   // RFC 8785 leaves out a member whose value is undefined, as `hashInput` does with a missing data.
   const dataMember = data === undefined ? '' : `"data":${canonicalText(data)},`
   // Members in sorted order: data, metadata, streamId, type, version; the metadata's likewise.
-  return `{${dataMember}"metadata":{"actor":${canonicalText(actor)},"at":${json(at)},"commandHash":${json(commandHash)},"commandId":${json(commandId)},"eventId":${json(eventId)},"prevHash":${json(prevHash)},"recordedAt":${json(recordedAt)},"rulesVersion":${json(rulesVersion)},"schemaVersion":${schemaVersion}},"streamId":${json(streamId)},"type":${json(type)},"version":${version}}`
+  return `{${dataMember}"metadata":{"actor":${actorText(actor)},"at":${json(at)},"commandHash":${json(commandHash)},"commandId":${json(commandId)},"eventId":${json(eventId)},"prevHash":${json(prevHash)},"recordedAt":${json(recordedAt)},"rulesVersion":${json(rulesVersion)},"schemaVersion":${schemaVersion}},"streamId":${json(streamId)},"type":${json(type)},"version":${version}}`
 }
 
 /** Whether the event's `hash` is the digest of its content; false also where only `sealBreak` can tell. */
