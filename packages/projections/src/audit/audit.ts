@@ -13,7 +13,6 @@
 import {
   type ChainHead,
   type DecodedStoredEvent,
-  type Digest,
   decodeStoredEventShape,
   defaultStoredEventDecoder,
   evolve,
@@ -22,7 +21,6 @@ import {
   type LicenceState,
   linkBreaks,
   type StoredEvent,
-  type StoredEventDecoder,
   sealBreak,
   sha256Hex,
   shapeProblems,
@@ -30,89 +28,23 @@ import {
   type Terms,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { logFindingKinds } from '../log/log-audit.js'
-import type { TimeAxis } from '../views/as-of.js'
 import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
-import { emptyStatistics, type Statistics, statisticsStep } from '../views/statistics.js'
-import { compareStored, type RebuiltReadModels, type StoredReadModels } from './compare-stored.js'
-import { eventFindings, invariantFindings, ruleFindingKinds } from './rules.js'
+import { emptyStatistics, statisticsStep } from '../views/statistics.js'
+import type { AuditAnomaly, AuditAnomalyKind, AuditOptions, AuditReport } from './audit-report.js'
+import { compareStored, type RebuiltReadModels } from './compare-stored.js'
+import { eventFindings, invariantFindings } from './rules.js'
 import { sealHolds } from './seal-check.js'
 
-export const auditAnomalyKinds = [
-  'position-out-of-order',
-  'version-gap',
-  'prev-hash-mismatch',
-  'hash-mismatch',
-  'undecodable',
-  ...ruleFindingKinds,
-  'view-mismatch',
-  'view-missing',
-  'view-unexpected',
-  'statistics-mismatch',
-  'checkpoint-mismatch',
-  // Against a signed checkpoint of the transparency log (log-audit.ts).
-  ...logFindingKinds,
-] as const
-export type AuditAnomalyKind = (typeof auditAnomalyKinds)[number]
-
-export interface AuditAnomaly {
-  readonly streamId: string
-  /** -1 for anomalies of a read model as a whole. */
-  readonly version: number
-  readonly position: number | null
-  readonly kind: AuditAnomalyKind
-  readonly message: string
-}
-
-export interface AuditProgress {
-  readonly events: number
-  readonly streams: number
-  readonly anomalies: number
-  readonly position: number
-}
-
-export interface AuditOptions {
-  /**
-   * Re-check rules and rebuild views over the history known at this instant (events after it on
-   * `axis` are skipped); hash chains are checked over every event all the same.
-   */
-  readonly asOf?: string
-  /** Default `record`: the history the store held then. */
-  readonly axis?: TimeAxis
-  readonly storedViews?: StoredReadModels
-  readonly onProgress?: (progress: AuditProgress) => void
-  /** Events between progress reports; default 10 000. */
-  readonly progressEvery?: number
-  /** SHA-256 as hex; default the domain's. On Node, `nodeSha256Hex` (`@elicence/projections/node`) is faster. */
-  readonly digest?: Digest
-  /** How stored events are read: the embedder's upcasters, bound once (`storedEventDecoder`). */
-  readonly decoder?: StoredEventDecoder
-  /** Anomalies kept in the report (all are counted); default 10 000. */
-  readonly maxAnomalies?: number
-}
-
-export interface AuditCounts {
-  /** Every event read (and chain-checked). */
-  readonly events: number
-  /** Events after `asOf`: chain-checked, but not folded into rules and views. */
-  readonly skipped: number
-  readonly streams: number
-  readonly licences: number
-  readonly eLicencesIssued: number
-  readonly byType: Readonly<Record<string, number>>
-  readonly anomalies: number
-  readonly anomaliesByKind: Readonly<Partial<Record<AuditAnomalyKind, number>>>
-}
-
-export interface AuditReport {
-  readonly counts: AuditCounts
-  readonly anomalies: ReadonlyArray<AuditAnomaly>
-  /** Position of the last event audited. */
-  readonly lastPosition: number
-  /** Statistics rebuilt from the audited history. */
-  readonly statistics: Statistics
-  readonly asOf: string | null
-}
+// The report's types live beside the replay; callers import them from here as before.
+export {
+  type AuditAnomaly,
+  type AuditAnomalyKind,
+  type AuditCounts,
+  type AuditOptions,
+  type AuditProgress,
+  type AuditReport,
+  auditAnomalyKinds,
+} from './audit-report.js'
 
 interface StreamAudit {
   head: ChainHead

@@ -13,21 +13,13 @@
 
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { type EventStore, type StoredEvent, type StoreError, storedPages } from '@elicence/domain'
-import {
-  type AuditOptions,
-  type AuditReport,
-  auditHistory,
-  type Checkpoint,
-  readModelQueries,
-  type StoredReadModels,
-} from '@elicence/projections'
+import type { StoreError } from '@elicence/domain'
+import { type AuditOptions, type AuditReport, auditHistory, type Checkpoint } from '@elicence/projections'
 import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
-import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
+import { type CliIo, complain, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes, worst } from '../exit-codes.js'
-import { parseHistoryLine } from '../history-file.js'
-import { type OpenStoreError, openReadModelStore, redactStoreUrl } from '../store-url.js'
+import { redactStoreUrl } from '../store-url.js'
 import {
   type CheckpointAudit,
   checkpointAudit,
@@ -35,9 +27,16 @@ import {
   withAnomalies,
 } from './audit-checkpoint.js'
 import { progressLine, textReport } from './audit-report.js'
+import {
+  eventsOfFile,
+  eventsOfStore,
+  isPartitionable,
+  keptInputProblems,
+  storedReadModels,
+  storeUrlModule,
+} from './audit-sources.js'
 import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnlyStore } from './command.js'
 import { asOfArguments, asOfFlags, parseCommandArguments } from './command-arguments.js'
-import { exportPageSize } from './export.js'
 
 const usage = `Usage: elicence audit (--store URL | --history FILE|-) [--as-of INSTANT [--axis record|business]] [--json]
                       [--checkpoint FILE --log-key FILE [--witness-key FILE …]] [--partitions N]
@@ -70,73 +69,6 @@ ${storeOptionUsage}
   -h, --help       show this text
 
 Exit status: 0 no anomaly; 1 anomalies found; 2 bad arguments; 3 the store failed (no report).`
-
-/** Reads the store page by page; a store error ends the iteration and is kept for the caller. */
-async function* eventsOfStore(
-  store: EventStore,
-  failure: { error?: StoreError },
-): AsyncGenerator<StoredEvent> {
-  for await (const page of storedPages(store, { pageSize: exportPageSize })) {
-    if (E.isLeft(page)) {
-      failure.error = page.left
-      return
-    }
-    yield* page.right.events
-  }
-}
-
-/** What the partition workers import to open the store of a URL themselves. */
-const storeUrlModule = new URL('../store-url.js', import.meta.url).href
-
-/** Stores every worker can open by the same URL: not `memory:`, which each would see empty. */
-const isPartitionable = (url: string): boolean => /^(sqlite:|postgres(ql)?:\/\/)/.test(url)
-
-/** Problems kept for display; the rest are counted. */
-const keptInputProblems = 20
-
-/**
- * The lines of a history file as stored events, read as `import` reads them (`parseHistoryLine`:
- * the shape of every field, no unknown field, the event decodes). A line that is not a stored
- * event is invalid input, not an anomaly of the history: it is kept in `invalid` (the first few,
- * each naming its line, and a count), and the audit goes on with the others.
- */
-async function* eventsOfFile(
-  lines: AsyncIterable<Line>,
-  invalid: { messages: string[]; count: number },
-): AsyncGenerator<StoredEvent> {
-  for await (const line of lines) {
-    const parsed = parseHistoryLine(line)
-    if (E.isRight(parsed)) {
-      yield parsed.right
-      continue
-    }
-    invalid.count++
-    if (invalid.messages.length < keptInputProblems) invalid.messages.push(...parsed.left)
-  }
-}
-
-/** The read models stored beside the events, when there are any to compare. */
-const storedReadModels = async (
-  url: string,
-): Promise<E.Either<OpenStoreError, StoredReadModels | undefined>> => {
-  const opened = await openReadModelStore(url, { readOnly: true })
-  if (E.isLeft(opened)) return opened
-  const readModels = opened.right
-  if (readModels === undefined) return E.right(undefined)
-  try {
-    const queries = readModelQueries(readModels)
-    const checkpoint = await queries.checkpoint()
-    if (E.isLeft(checkpoint)) return checkpoint
-    if (checkpoint.right.position === 0) return E.right(undefined)
-    const views = await queries.views()
-    if (E.isLeft(views)) return views
-    const statistics = await queries.statistics()
-    if (E.isLeft(statistics)) return statistics
-    return E.right({ checkpoint: checkpoint.right, views: views.right, statistics: statistics.right })
-  } finally {
-    await readModels.close()
-  }
-}
 
 /** `readModels`: the checkpoint compared, null when none was stored, undefined when not looked for. */
 const printReport = async (
