@@ -77,14 +77,14 @@ describe("the auditor's replay by partition", () => {
           const leaves: string[] = []
           const merge = globalOrderLeaves(count, (leaf) => leaves.push(hexOf(leaf)))
           for (let index = 0; index < count; index++) {
-            const onPage = (page: PartitionLeaves) => merge.add(index, page)
+            const onBatch = (batch: PartitionLeaves) => merge.add(index, batch)
             reports.push(
               right(
                 await auditPartition(store, {
                   ...options,
                   partition: { index, count },
                   pageSize: 3,
-                  leaves: { sha256, onPage },
+                  leaves: { sha256, onBatch },
                 }),
               ),
             )
@@ -100,6 +100,37 @@ describe("the auditor's replay by partition", () => {
       ),
       { numRuns: 60 },
     )
+  })
+
+  it("hands on a partition's leaves in batches of at most 4096, which merge into the log's order", async () => {
+    // Thousands of events (not stored events at all: the leaves are the order's whatever they hold).
+    const events = Array.from(
+      { length: 9_000 },
+      (_, index) =>
+        ({
+          streamId: `stream-${index % 37}`,
+          version: Math.floor(index / 37),
+          position: 2 * index + 1,
+          metadata: {
+            hash: index % 5 === 0 ? 'not a hash' : hexOf(sha256(Uint8Array.of(index % 256, index >> 8))),
+          },
+        }) as unknown as StoredEvent,
+    )
+    const store = serving(events)
+    const leaves: string[] = []
+    const sizes: number[] = []
+    const merge = globalOrderLeaves(2, (leaf) => leaves.push(hexOf(leaf)))
+    for (let index = 0; index < 2; index++) {
+      const onBatch = (batch: PartitionLeaves) => {
+        sizes.push(batch.positions.length)
+        merge.add(index, batch)
+      }
+      right(await auditPartition(store, { partition: { index, count: 2 }, leaves: { sha256, onBatch } }))
+      merge.finish(index)
+    }
+    expect(Math.max(...sizes)).toBe(4096)
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(events.length)
+    expect(leaves).toEqual(events.map((event) => hexOf(leafOfEntry(sha256, event))))
   })
 
   it('an as-of that is not an instant is one anomaly of the merged report, not one per partition', async () => {

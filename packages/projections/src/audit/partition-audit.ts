@@ -26,7 +26,7 @@ import {
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import type { PartitionLeaves } from '../log/leaf-merge.js'
-import { leafOfEntry } from '../log/log-audit.js'
+import { leafHasher } from '../log/log-audit.js'
 import { hashSize, type Sha256 } from '../log/merkle.js'
 import { defaultReplayPageSize } from '../read-models/partition-replay.js'
 import { emptyStatistics, mergeStatistics } from '../views/statistics.js'
@@ -44,30 +44,53 @@ export interface PartitionAuditOptions extends Omit<AuditOptions, 'storedViews'>
   readonly pageSize?: number
   /**
    * The transparency log's leaves of the partition (`leafOfEntry` of every event read, as the
-   * tree's reader hashes them), a page at a time, to be merged into global order
+   * tree's reader hashes them), a few thousand at a time and the rest at the end, to be merged into global order
    * (`globalOrderLeaves`): the tree of the whole log is built without reading the log again.
    */
   readonly leaves?: {
     readonly sha256: Sha256
-    readonly onPage: (leaves: PartitionLeaves) => void
+    readonly onBatch: (leaves: PartitionLeaves) => void
   }
 }
 
+/** Leaves handed on together: a few thousand, so that a message to another thread carries many. */
+const leavesPerBatch = 4096
+
 /**
- * A page's leaves. A position that is not a number (no store gives one; the audit reports the
+ * Gathers the partition's leaves into batches of `leavesPerBatch` and hands each on when full, the
+ * last when `flush`ed. A position that is not a number (no store gives one; the audit reports the
  * event) takes the one before it, so the leaf stays where it was read among its partition's.
  */
-const leavesOfPage = (sha256: Sha256, events: ReadonlyArray<StoredEvent>, after: number): PartitionLeaves => {
-  const positions = new Float64Array(events.length)
-  const hashes = new Uint8Array(events.length * hashSize)
-  let previous = after
-  events.forEach((event, index) => {
-    const position: unknown = (event as { position?: unknown } | null)?.position
-    previous = typeof position === 'number' && !Number.isNaN(position) ? position : previous
-    positions[index] = previous
-    hashes.set(leafOfEntry(sha256, event), index * hashSize)
-  })
-  return { positions, hashes }
+const leafBatches = (sha256: Sha256, onBatch: (leaves: PartitionLeaves) => void) => {
+  const leafOf = leafHasher(sha256)
+  let positions = new Float64Array(leavesPerBatch)
+  let hashes = new Uint8Array(leavesPerBatch * hashSize)
+  let count = 0
+  let previous = 0
+  const flush = () => {
+    if (count === 0) return
+    onBatch(
+      count === leavesPerBatch
+        ? { positions, hashes }
+        : { positions: positions.slice(0, count), hashes: hashes.slice(0, count * hashSize) },
+    )
+    positions = new Float64Array(leavesPerBatch)
+    hashes = new Uint8Array(leavesPerBatch * hashSize)
+    count = 0
+  }
+  return {
+    add: (events: ReadonlyArray<StoredEvent>) => {
+      for (const event of events) {
+        const position: unknown = (event as { position?: unknown } | null)?.position
+        previous = typeof position === 'number' && !Number.isNaN(position) ? position : previous
+        positions[count] = previous
+        hashes.set(leafOf(event), count * hashSize)
+        count++
+        if (count === leavesPerBatch) flush()
+      }
+    },
+    flush,
+  }
 }
 
 /** Audits one partition in this thread. A store without `readPartition` is a `store-failure`. */
@@ -78,19 +101,19 @@ export const auditPartition = async (
   const { partition, pageSize = defaultReplayPageSize, leaves, ...auditOptions } = options
   if (store.readPartition === undefined) return E.left(storeFailure('the store does not read partitions'))
   let failure: StoreError | undefined
-  let after = 0
+  const batches = leaves === undefined ? undefined : leafBatches(leaves.sha256, leaves.onBatch)
   async function* events(): AsyncGenerator<StoredEvent> {
     for await (const page of storedPages(store, { pageSize, partition })) {
       if (E.isLeft(page)) {
         failure = page.left
         return
       }
-      leaves?.onPage(leavesOfPage(leaves.sha256, page.right.events, after))
-      after = page.right.lastPosition
+      batches?.add(page.right.events)
       yield* page.right.events
     }
   }
   const report = await auditHistory(events(), auditOptions)
+  batches?.flush()
   return failure === undefined ? E.right(report) : E.left(failure)
 }
 

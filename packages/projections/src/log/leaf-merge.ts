@@ -3,7 +3,7 @@
  * each partition of the streams is read in position order, so the leaves of all partitions, merged
  * by position, are the leaves of the whole global order — what one reader of `readAll` would give,
  * without that reader reading and decoding every event a second time. A partition's leaves come in
- * batches (a page each); a leaf is handed on only when every partition still reading has a leaf
+ * batches (a few thousand each); a leaf is handed on only when every partition still reading has a leaf
  * waiting or is done, so nothing after it can come before it. Memory: the batches not yet merged,
  * 40 bytes a leaf, which stay few while the partitions read at about the same pace.
  *

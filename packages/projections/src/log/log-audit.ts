@@ -20,13 +20,13 @@ import type { SignedCheckpoint } from './checkpoint.js'
 import {
   equalBytes,
   foldSubtrees,
-  hashBytesOfHex,
-  leafHash,
+  hashSize,
   merkleAccumulator,
   type NodeId,
   nodeHash,
   perfectSubtrees,
   type Sha256,
+  writeHashBytesOfHex,
 } from './merkle.js'
 import { toBase64 } from './note-keys.js'
 
@@ -57,14 +57,23 @@ export interface HistoryTreeCheck {
   readonly finish: (reference?: ReferenceNodes) => Promise<ReadonlyArray<LogFinding>>
 }
 
-// An entry without a hash (reported by the chain checks) is still a leaf: the tree is the order's.
-const unhashed = new Uint8Array(32)
-
-/** The leaf hash of a history entry: of its `metadata.hash`, or of 32 zero bytes when it has none. */
-export const leafOfEntry = (sha256: Sha256, entry: unknown): Uint8Array => {
-  const hash = (entry as { metadata?: { hash?: unknown } } | null)?.metadata?.hash
-  return leafHash(sha256, hashBytesOfHex(hash) ?? unhashed)
+/**
+ * The leaf hash of a history entry: of its `metadata.hash`, or of 32 zero bytes when it has none
+ * (an entry without a hash, reported by the chain checks, is still a leaf: the tree is the order's).
+ * One input buffer serves every call: a reader hashes one leaf per event.
+ */
+export const leafHasher = (sha256: Sha256): ((entry: unknown) => Uint8Array) => {
+  // RFC 9162's leaf input: 0x00 ‖ the 32 bytes of the hash.
+  const input = new Uint8Array(1 + hashSize)
+  return (entry) => {
+    const hash = (entry as { metadata?: { hash?: unknown } } | null)?.metadata?.hash
+    if (!writeHashBytesOfHex(hash, input, 1)) input.fill(0, 1)
+    return sha256(input)
+  }
 }
+
+/** `leafHasher` for one entry. */
+export const leafOfEntry = (sha256: Sha256, entry: unknown): Uint8Array => leafHasher(sha256)(entry)
 
 /**
  * `keepLeaves`: keep the leaf hashes of the checkpoint's tree (32 bytes each), so that `finish` can
@@ -87,8 +96,9 @@ export const historyTreeCheck = (
     tree.append(leaf)
     if (index + 1 === size) root = tree.root()
   }
+  const leafOf = leafHasher(sha256)
   const observe = (entry: unknown) => {
-    if (tree.size() < size) observeLeaf(leafOfEntry(sha256, entry))
+    if (tree.size() < size) observeLeaf(leafOf(entry))
   }
 
   /** MTH of the perfect subtree `node` over the kept leaves. */

@@ -49,16 +49,24 @@ const hexDigitValues = Int8Array.from({ length: 128 }, (_, code) =>
  * a stored node); undefined for anything else.
  */
 export const hashBytesOfHex = (value: unknown): Uint8Array | undefined => {
-  if (typeof value !== 'string' || value.length !== 2 * hashSize) return undefined
-  // By character code rather than a pattern and parseInt of each pair: the auditor reads one per event.
   const bytes = new Uint8Array(hashSize)
+  return writeHashBytesOfHex(value, bytes, 0) ? bytes : undefined
+}
+
+/**
+ * `hashBytesOfHex` into `target` from `offset`, for a reader that reuses one buffer; false (and
+ * `target` partly written) for anything but 64 lowercase hex digits.
+ */
+export const writeHashBytesOfHex = (value: unknown, target: Uint8Array, offset: number): boolean => {
+  if (typeof value !== 'string' || value.length !== 2 * hashSize) return false
+  // By character code rather than a pattern and parseInt of each pair: the auditor reads one per event.
   for (let at = 0; at < hashSize; at++) {
     const high = hexDigitValues[value.charCodeAt(2 * at)] ?? -1
     const low = hexDigitValues[value.charCodeAt(2 * at + 1)] ?? -1
-    if (high < 0 || low < 0) return undefined
-    bytes[at] = high * 16 + low
+    if (high < 0 || low < 0) return false
+    target[offset + at] = high * 16 + low
   }
-  return bytes
+  return true
 }
 
 const hexDigits = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))

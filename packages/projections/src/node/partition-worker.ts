@@ -71,8 +71,8 @@ const run = (
           ? {
               leaves: {
                 sha256: nodeSha256,
-                // Transferred, not copied: the worker never touches a page's leaves again.
-                onPage: (leaves) =>
+                // Transferred, not copied: the worker never touches a batch of leaves again.
+                onBatch: (leaves) =>
                   parentPort?.postMessage({ kind: 'leaves', leaves } satisfies PartitionWorkerMessage, [
                     leaves.positions.buffer,
                     leaves.hashes.buffer,

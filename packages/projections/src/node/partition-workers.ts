@@ -66,7 +66,7 @@ export type PartitionTask =
       readonly axis: TimeAxis | undefined
       readonly progressEvery: number | undefined
       readonly maxAnomalies: number | undefined
-      /** Post the partition's leaves of the transparency log's tree, a page at a time. */
+      /** Post the partition's leaves of the transparency log's tree, a batch of a few thousand at a time. */
       readonly leaves: boolean
     }
 
@@ -177,7 +177,7 @@ const workerUrl = (): URL =>
 /**
  * Runs `task` over every partition of `options.partitions`, one worker each, and gives their
  * results in partition order. `R` and `P` are what the worker posts for this task. `onLeaves` is
- * told each page of leaves an audit task posts, and `done` when the partition has no more.
+ * told each batch of leaves an audit task posts, and `done` when the partition has no more.
  */
 export const runPartitionWorkers = async <R, P>(
   options: PartitionWorkersOptions,
@@ -220,7 +220,7 @@ export const runPartitionWorkers = async <R, P>(
             onLeaves?.(partition, message.leaves)
             return
           case 'done':
-            // Messages of one port arrive in order: every page of leaves came before this.
+            // Messages of one port arrive in order: every batch of leaves came before this.
             onLeaves?.(partition, 'done')
             resolve(E.right({ partition, result: message.result as R, peakHeapBytes: message.peakHeapBytes }))
             return
