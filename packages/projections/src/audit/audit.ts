@@ -64,9 +64,25 @@ const streamAudit = (): StreamAudit => ({
 })
 
 /** Entries are untrusted (a history file's lines): each is checked against the stored-event codec. */
-export const auditHistory = async (
+export const auditHistory = (
   events: AsyncIterable<unknown> | Iterable<unknown>,
   options: AuditOptions = {},
+): Promise<AuditReport> => runAudit({ events }, options)
+
+/**
+ * `auditHistory` of a history read a page at a time (a store's pages): one await per page rather
+ * than per event, which is a tenth of the replay's time per event where the rest is this quick.
+ */
+export const auditHistoryPages = (
+  pages: AsyncIterable<ReadonlyArray<unknown>> | Iterable<ReadonlyArray<unknown>>,
+  options: AuditOptions = {},
+): Promise<AuditReport> => runAudit({ pages }, options)
+
+const runAudit = async (
+  history:
+    | { readonly events: AsyncIterable<unknown> | Iterable<unknown> }
+    | { readonly pages: AsyncIterable<ReadonlyArray<unknown>> | Iterable<ReadonlyArray<unknown>> },
+  options: AuditOptions,
 ): Promise<AuditReport> => {
   const maxAnomalies = options.maxAnomalies ?? 10_000
   const progressEvery = options.progressEvery ?? 10_000
@@ -117,7 +133,7 @@ export const auditHistory = async (
     })
   }
 
-  for await (const entry of events) {
+  const auditEntry = (entry: unknown): void => {
     const shaped = decodeStoredEventShape(entry)
     if (E.isLeft(shaped)) {
       count++
@@ -129,7 +145,7 @@ export const auditHistory = async (
         kind: 'undecodable',
         message: `not a stored event: ${shapeProblems(shaped.left)}`,
       })
-      continue
+      return
     }
     const event = shaped.right
     if (stored !== undefined && snapshot === undefined && event.position > stored.checkpoint.position)
@@ -161,14 +177,14 @@ export const auditHistory = async (
       const time = Date.parse(axis === 'record' ? event.metadata.recordedAt : event.metadata.at)
       if (!(time <= asOfMs)) {
         skipped++
-        continue
+        return
       }
     }
 
     const decoded = decoder.decodeShaped(event)
     if (E.isLeft(decoded)) {
       report({ ...at, kind: 'undecodable', message: decoded.left.message })
-      continue
+      return
     }
     const decodedEvent: DecodedStoredEvent = decoded.right
     byType[decodedEvent.type] = (byType[decodedEvent.type] ?? 0) + 1
@@ -199,6 +215,9 @@ export const auditHistory = async (
       })
     }
   }
+  if ('pages' in history) {
+    for await (const page of history.pages) for (const entry of page) auditEntry(entry)
+  } else for await (const entry of history.events) auditEntry(entry)
   for (const [streamId, audit] of streams) {
     if (audit.commandId !== null) closeCommand(streamId, audit, audit.head.version, null)
   }

@@ -35,7 +35,7 @@ import {
   type AuditAnomalyKind,
   type AuditOptions,
   type AuditReport,
-  auditHistory,
+  auditHistoryPages,
 } from './audit.js'
 
 export interface PartitionAuditOptions extends Omit<AuditOptions, 'storedViews'> {
@@ -102,17 +102,17 @@ export const auditPartition = async (
   if (store.readPartition === undefined) return E.left(storeFailure('the store does not read partitions'))
   let failure: StoreError | undefined
   const batches = leaves === undefined ? undefined : leafBatches(leaves.sha256, leaves.onBatch)
-  async function* events(): AsyncGenerator<StoredEvent> {
+  async function* pages(): AsyncGenerator<ReadonlyArray<StoredEvent>> {
     for await (const page of storedPages(store, { pageSize, partition })) {
       if (E.isLeft(page)) {
         failure = page.left
         return
       }
       batches?.add(page.right.events)
-      yield* page.right.events
+      yield page.right.events
     }
   }
-  const report = await auditHistory(events(), auditOptions)
+  const report = await auditHistoryPages(pages(), auditOptions)
   batches?.flush()
   return failure === undefined ? E.right(report) : E.left(failure)
 }
