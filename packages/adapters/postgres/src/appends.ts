@@ -13,14 +13,15 @@
  * reads the head inside a transaction that holds the stream's lock until it commits.
  *
  * ## Deciding under the stream's lock
- * `decideAndAppend` (DESIGN §4 "Concurrency") opens a transaction, takes the stream's
- * transaction-level advisory lock (the one `append_events` takes), reads in one statement the
- * stream's head, the events after the version the caller has folded and the command's earlier
- * events (by the `command_id` index), calls the caller's synchronous decision and inserts its events
- * with `append_events` before COMMIT releases the lock. Another writer of the stream, in this
- * process or any other, waits at the lock until then and so reads this one's events: it never
- * conflicts. Neither the lock nor the reads assign a transaction id, so `append_events` is still the
- * first write of its transaction and the order argument of `postgres-event-store.ts` holds unchanged.
+ * `decideAndAppend` (DESIGN §4 "Concurrency") opens a transaction, takes the streams'
+ * transaction-level advisory locks (the ones `append_events` takes), reads the heads, the events
+ * after the version each caller has folded and each command's earlier events (by the `command_id`
+ * index), calls the callers' synchronous decisions and inserts their events with one
+ * `append_batch` before COMMIT releases the locks: the decisions waiting at one moment on different
+ * streams share that transaction (batched-decisions.ts). Another writer of a stream, in this process
+ * or any other, waits at its lock until then and so reads this one's events: it never conflicts.
+ * Neither the locks nor the reads assign a transaction id, so `append_batch` is the first write of
+ * its transaction and the order argument of `postgres-event-store.ts` holds unchanged.
  *
  * The head of a stream this store has just read or written is remembered (the handler reads a stream
  * right before appending to it), which saves a round trip per command; `no-stream` needs no head at
@@ -31,10 +32,7 @@
 
 import {
   type AppendResult,
-  callDecide,
   concurrencyConflict,
-  type DecideAndAppendRequest,
-  type DecideAndAppendResult,
   expectedVersionMatches,
   type NewEvent,
   type StoredEvent,
@@ -45,18 +43,9 @@ import {
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
-import { DatabaseError, escapeLiteral, type Pool } from 'pg'
-import {
-  type AppendedRow,
-  type EventRow,
-  type Head,
-  newStream,
-  type Queryable,
-  rowsOf,
-  type Statement,
-  type TaggedEventRow,
-  toStored,
-} from './event-rows.js'
+import { DatabaseError, type Pool } from 'pg'
+import { batchedDecisions } from './batched-decisions.js'
+import { type AppendedRow, type Head, newStream, type Queryable, rowsOf, type Statement } from './event-rows.js'
 import { checkOut, release } from './pool-client.js'
 import { chainMismatchState, streamVersionConstraint } from './schema.js'
 
@@ -199,86 +188,14 @@ export const streamAppends = (pool: Pool, schema: string, table: string, stateme
     }
   }
 
-  // The locked path in two round trips instead of five: BEGIN, the lock and the read go as one
-  // simple-protocol message, and so do the insert and COMMIT. Simple-protocol statements take no
-  // parameters, so the values are quoted with pg's escapeLiteral (the standard string quoting).
-  const text = (value: string) => escapeLiteral(value)
-  const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(text).join(', ')}]::text[]`
-  const beginLockAndReadSql = (streamId: string, after: number, commandId: string) => {
-    const stream = text(streamId)
-    const columns = 'position, stream_id, version, type, data, metadata'
-    return `BEGIN;
-      SELECT pg_advisory_xact_lock(hashtextextended(${text(`${schema}.events:stream:`)} || ${stream}, 0));
-      (SELECT ${columns}, 'h' FROM ${table} WHERE stream_id = ${stream} ORDER BY version DESC LIMIT 1)
-      UNION ALL
-      (SELECT ${columns}, 'e' FROM ${table} WHERE stream_id = ${stream} AND version > ${Math.trunc(after)} ORDER BY version)
-      UNION ALL
-      (SELECT ${columns}, 'c' FROM ${table} WHERE command_id = ${text(commandId)} AND stream_id = ${stream} ORDER BY version)`
-  }
-  const appendAndCommitSql = (values: ReturnType<typeof sealAfter>['values']) => {
-    const [streamId, partitionKey, firstVersion, prevHash, types, data, metadata, commandIds] = values
-    return `SELECT appended_version, appended_position FROM "${schema}".append_events(${text(streamId)},
-      ${Math.trunc(partitionKey)}, ${Math.trunc(firstVersion)}, ${text(prevHash)}, ${textArray(types)},
-      ${textArray(data)}, ${textArray(metadata)}, ${textArray(commandIds)}); COMMIT`
-  }
-
-  const decideAndAppend = async <R>(
-    request: DecideAndAppendRequest<R>,
-  ): Promise<DecideAndAppendResult<R>> => {
-    const { streamId, after, commandId } = request
-    const client = await checkOut(pool)
-    let broken = false
-    let open = false
-    try {
-      open = true
-      const results = (await client.query({
-        text: beginLockAndReadSql(streamId, after, commandId),
-        rowMode: 'array',
-      })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<TaggedEventRow> }>
-      // Held until COMMIT: what was read cannot go stale before the insert.
-      const rows = results[2]?.rows ?? []
-      const last = rows.find((row) => row[6] === 'h')
-      const head: Head = last === undefined ? newStream : { version: last[2], hash: last[5].hash }
-      const tagged = (tag: TaggedEventRow[6]) =>
-        rows.flatMap(([position, id, version, type, data, metadata, rowTag]) =>
-          rowTag === tag ? [toStored([position, id, version, type, data, metadata])] : [],
-        )
-      // A caller that folded more than this stream holds does not know this stream's past: all of it.
-      const events =
-        after <= head.version
-          ? tagged('e')
-          : (await client.query<EventRow>({ ...readStreamStatement([streamId]), rowMode: 'array' })).rows.map(
-              toStored,
-            )
-      const decided = callDecide(request, { version: head.version, events, ofCommand: tagged('c') })
-      if (E.isLeft(decided)) {
-        await client.query('COMMIT')
-        open = false
-        return decided
-      }
-      if (E.isLeft(decided.right)) {
-        await client.query('COMMIT')
-        open = false
-        return E.right(decided.right)
-      }
-      const { values, stored } = sealAfter(streamId, head, decided.right.right)
-      const appended = (await client.query(appendAndCommitSql(values))) as unknown as ReadonlyArray<{
-        readonly rows: ReadonlyArray<AppendedRow>
-      }>
-      open = false
-      return E.right(E.right(stored(appended[0]?.rows ?? [])))
-    } catch (error) {
-      heads.delete(streamId)
-      if (open) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true
-        })
-      }
-      throw error
-    } finally {
-      release(client, broken)
-    }
-  }
+  const { decideAndAppend } = batchedDecisions({
+    pool,
+    schema,
+    table,
+    remember,
+    forget: (streamId) => heads.delete(streamId),
+    readStream: readStreamStatement,
+  })
 
   return { remember, appendExpecting, appendAny, decideAndAppend }
 }

@@ -14,9 +14,6 @@ export type EventRow = [
   metadata: StoredEventMetadata,
 ]
 
-/** A row of the decision read: 'h' the stream's last event, 'e' an event after `after`, 'c' the command's. */
-export type TaggedEventRow = [...EventRow, tag: 'h' | 'e' | 'c']
-
 /** The last event of a stream: the version and hash the next append continues from. */
 export interface Head {
   readonly version: number

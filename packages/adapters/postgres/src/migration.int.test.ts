@@ -14,6 +14,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Client, Pool, PoolClient } from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
+import { schemaVersion } from './schema.js'
 import { draftEvent } from './testing/draft-events.js'
 import { schemaVersion1Sql } from './testing/schema-version-1.js'
 import { throwawaySchemas } from './testing/throwaway-schemas.js'
@@ -212,7 +213,7 @@ describe('migrating a schema 1 database', () => {
 
     // The new schema is in place: marked, the old append gone, the key a plain NOT NULL column.
     expect(await schemaFacts(schema)).toEqual({
-      marker: 'elicence-postgres schema 2',
+      marker: `elicence-postgres schema ${schemaVersion}`,
       oldAppend: null,
       notNull: true,
       generated: '',
@@ -257,13 +258,14 @@ describe('migrating a schema 1 database', () => {
     const store = postgresEventStore({ connectionString: url, schema })
     right(await store.appendToStream('licence-n', 'no-stream', [draftEvent('A', {})]))
     await store.close()
-    await admin.query(`COMMENT ON TABLE "${schema}".events IS 'elicence-postgres schema 3'`)
+    const newerMarker = `elicence-postgres schema ${schemaVersion + 1}`
+    await admin.query(`COMMENT ON TABLE "${schema}".events IS '${newerMarker}'`)
     const newer = postgresEventStore({ connectionString: url, schema })
     const read = await newer.readPartition?.({ after: 0, limit: 10, partition: { index: 0, count: 1 } })
     expect(read !== undefined && E.isLeft(read) && isStoreFailure(read.left) && read.left.message).toMatch(
-      /version 3, newer than this build reads \(2\)/,
+      `version ${schemaVersion + 1}, newer than this build reads (${schemaVersion})`,
     )
-    expect((await schemaFacts(schema))?.marker).toBe('elicence-postgres schema 3')
+    expect((await schemaFacts(schema))?.marker).toBe(newerMarker)
     await newer.close()
   })
 

@@ -14,6 +14,8 @@
  *   `events_by_partition` and the function `read_partition` that `readPartition` calls; and
  *   `stream_partition_key(text)`, the same hash in SQL, which backfills the events of a schema 1
  *   database.
+ * - 3: `append_batch`, the append of several streams' events in one call, so that `decideAndAppend`
+ *   can commit the decisions on many streams in one transaction (appends.ts, batched-decisions.ts).
  *
  * Creation and migration are one script, idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`, `DROP
  * … IF EXISTS`), so that a new database and a migrated one are built by the same statements. It
@@ -52,7 +54,7 @@ const lockKey = (schema: string, purpose: string): string =>
   `hashtextextended('${schema}.events:${purpose}', 0)`
 
 /** Bumped whenever the DDL below changes; the DDL runs again on a schema marked with an older one. */
-export const schemaVersion = 2
+export const schemaVersion = 3
 
 /** SQLSTATE raised by `append_events` when the batch does not continue the stream's hash chain. */
 export const chainMismatchState = 'EL409'
@@ -231,6 +233,65 @@ BEGIN
     RETURNING e.version, e.position;
 END
 $append$;
+
+-- Schema 3: the events of several streams in one call, for a transaction that decided on all of
+-- them (batched-decisions.ts). What append_events does for one stream, for each: the stream's lock
+-- (the caller already holds them all, taken in sorted order; taking one again is free) and the check
+-- that its events continue its chain. Then, as in append_events and for the same reason, the
+-- transaction id and every position of the call are drawn together in one short critical section:
+-- a transaction must draw all its positions at once, or a later draw could fall behind another
+-- transaction's positions while its xid is older, and readAll could skip it. So it is the only
+-- write of its transaction, like append_events, and is called once per transaction.
+-- p_streams, p_first_versions, p_prev_hashes: one element per stream; the other arrays one per event.
+CREATE OR REPLACE FUNCTION "${schema}".append_batch(
+  p_streams text[], p_first_versions integer[], p_prev_hashes text[],
+  p_event_streams text[], p_partition_keys bigint[], p_versions integer[],
+  p_types text[], p_data text[], p_metadata text[], p_command_ids text[])
+RETURNS TABLE (appended_stream text, appended_version integer, appended_position bigint)
+LANGUAGE plpgsql AS $batch$
+DECLARE
+  v_positions bigint[];
+  v_prev_hash text;
+BEGIN
+  IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+    RAISE EXCEPTION 'append_batch must be the first write of its transaction'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  FOR v_at IN 1 .. coalesce(cardinality(p_streams), 0) LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || p_streams[v_at], 0));
+    IF p_first_versions[v_at] = 0 THEN
+      v_prev_hash := repeat('0', 64);
+    ELSE
+      SELECT e.metadata->>'hash' INTO v_prev_hash FROM "${schema}".events AS e
+        WHERE e.stream_id = p_streams[v_at] AND e.version = p_first_versions[v_at] - 1;
+    END IF;
+    IF v_prev_hash IS DISTINCT FROM p_prev_hashes[v_at] THEN
+      RAISE EXCEPTION 'stream % has no event % with the given hash', p_streams[v_at], p_first_versions[v_at] - 1
+        USING ERRCODE = '${chainMismatchState}';
+    END IF;
+  END LOOP;
+
+  PERFORM pg_advisory_lock(${lockKey(schema, 'append')});
+  BEGIN
+    PERFORM pg_current_xact_id();
+    v_positions := ARRAY(
+      SELECT nextval('"${schema}".events_position') FROM generate_series(1, cardinality(p_types)) ORDER BY 1);
+  EXCEPTION WHEN OTHERS OR query_canceled THEN
+    PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
+
+  RETURN QUERY
+    INSERT INTO "${schema}".events AS e
+      (position, stream_id, version, type, data, metadata, command_id, partition_key)
+    SELECT v_positions[x.ordinality], x.stream_id, x.version, x.type,
+           x.data::json, x.metadata::json, x.command_id, x.partition_key
+    FROM unnest(p_event_streams, p_partition_keys, p_versions, p_types, p_data, p_metadata, p_command_ids)
+      WITH ORDINALITY AS x(stream_id, partition_key, version, type, data, metadata, command_id, ordinality)
+    RETURNING e.stream_id, e.version, e.position;
+END
+$batch$;
 
 COMMENT ON TABLE "${schema}".events IS '${schemaMarker}';
 `
