@@ -45,7 +45,14 @@ import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, type Pool } from 'pg'
 import { batchedDecisions } from './batched-decisions.js'
-import { type AppendedRow, type Head, newStream, type Queryable, rowsOf, type Statement } from './event-rows.js'
+import {
+  type AppendedRow,
+  type Head,
+  newStream,
+  type Queryable,
+  rowsOf,
+  type Statement,
+} from './event-rows.js'
 import { checkOut, release } from './pool-client.js'
 import { chainMismatchState, streamVersionConstraint } from './schema.js'
 

@@ -80,6 +80,13 @@ const refusedForItsContent = (error: unknown): boolean =>
   error instanceof DatabaseError &&
   (error.code === chainMismatchState || ['22', '23', '54', 'P0'].includes(error.code?.slice(0, 2) ?? ''))
 
+/**
+ * PostgreSQL text cannot hold U+0000, and in a simple-protocol message it would end the message
+ * inside a literal: a value holding it is refused here, for its own request alone.
+ */
+const nulProblem = (what: string, value: string): Error | undefined =>
+  value.includes('\u0000') ? new Error(`PostgreSQL text cannot hold U+0000, found in ${what}`) : undefined
+
 const text = (value: string) => escapeLiteral(value)
 const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(text).join(', ')}]::text[]`
 const integerArray = (values: ReadonlyArray<number>, type: 'integer' | 'bigint') =>
@@ -119,6 +126,12 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
   }
 
   const seal = (streamId: string, head: Head, events: ReadonlyArray<NewEvent>): Sealed => {
+    for (const event of events) {
+      const problem =
+        nulProblem(`the type of an event for ${streamId}`, event.type) ??
+        nulProblem(`the command id of an event for ${streamId}`, event.metadata.commandId)
+      if (problem !== undefined) throw problem
+    }
     const sealed = sealEvents(
       { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
       nodeSha256Hex,
@@ -213,9 +226,9 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
         const events =
           request.after <= head.version
             ? tagged(rows, 'e')
-            : (await client.query<EventRow>({ ...readStream([request.streamId]), rowMode: 'array' })).rows.map(
-                toStored,
-              )
+            : (
+                await client.query<EventRow>({ ...readStream([request.streamId]), rowMode: 'array' })
+              ).rows.map(toStored)
         const decided = callDecide(request, { version: head.version, events, ofCommand: tagged(rows, 'c') })
         if (E.isLeft(decided)) {
           outcomes.push(decided)
@@ -299,7 +312,9 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       batch.push(next)
       waiting.splice(index, 1)
     }
-    return batch.sort((a, b) => (a.request.streamId < b.request.streamId ? -1 : a.request.streamId > b.request.streamId ? 1 : 0))
+    return batch.sort((a, b) =>
+      a.request.streamId < b.request.streamId ? -1 : a.request.streamId > b.request.streamId ? 1 : 0,
+    )
   }
 
   const start = (batch: ReadonlyArray<Waiting>) => {
@@ -330,6 +345,9 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
 
   const decideAndAppend = <R>(request: DecideAndAppendRequest<R>): Promise<DecideAndAppendResult<R>> =>
     new Promise<DecideAndAppendResult<R>>((resolve, reject) => {
+      const problem =
+        nulProblem('the stream id', request.streamId) ?? nulProblem('the command id', request.commandId)
+      if (problem !== undefined) return reject(problem)
       waiting.push({
         // The decision's Left only passes through the store, back to the caller that chose R.
         request: request as DecideAndAppendRequest<unknown>,

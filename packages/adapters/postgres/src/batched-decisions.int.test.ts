@@ -1,0 +1,178 @@
+// Batched decisions on a real server (batched-decisions.ts): decisions waiting together on different
+// streams share one transaction; within it each keeps its own outcome — a refusal, a throw, events
+// that cannot be sealed, events the server refuses at the insert or only at COMMIT fail their own
+// command alone, and the others land, once each.
+import type { DecideAndAppendRequest, EventStore, NewEvent, StreamSince } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { postgresEventStore } from './postgres-event-store.js'
+import { draftEvent } from './testing/draft-events.js'
+import { throwawaySchemas } from './testing/throwaway-schemas.js'
+
+const url = inject('postgresUrl')
+const schemas = throwawaySchemas(url, 'batched')
+afterAll(schemas.dropAll)
+
+const decide = (
+  store: EventStore,
+  streamId: string,
+  decision: (since: StreamSince) => E.Either<string, ReadonlyArray<NewEvent>>,
+  commandId: string = crypto.randomUUID(),
+) => {
+  const request: DecideAndAppendRequest<string> = { streamId, after: -1, commandId, decide: decision }
+  // biome-ignore lint/style/noNonNullAssertion: the PostgreSQL store decides under its locks
+  return store.decideAndAppend!(request)
+}
+
+const transactionsOf = async (schema: string, streamIds: ReadonlyArray<string>) =>
+  (
+    await schemas.admin.query<{ streams: string; transactions: string }>(
+      `SELECT count(DISTINCT stream_id) AS streams, count(DISTINCT transaction_id) AS transactions
+       FROM "${schema}".events WHERE stream_id = ANY($1)`,
+      [streamIds],
+    )
+  ).rows[0]
+
+const streamsOf = async (schema: string) =>
+  (
+    await schemas.admin.query<{ stream_id: string; type: string; version: number }>(
+      `SELECT stream_id, type, version FROM "${schema}".events ORDER BY stream_id, version`,
+    )
+  ).rows
+
+describe('PostgreSQL decideAndAppend, batched', () => {
+  it('decisions on different streams at one moment commit in one transaction, each with its own outcome', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema })
+    expect(E.isRight(await store.readAll({ after: 0, limit: 1 }))).toBe(true)
+    // A trigger of the test's own: the server refuses one event type at the insert.
+    await schemas.admin.query(`
+      CREATE FUNCTION "${schema}".refuse_unstorable() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.type = 'Unstorable' THEN RAISE EXCEPTION 'the test refuses this event'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_unstorable BEFORE INSERT ON "${schema}".events
+        FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse_unstorable();`)
+
+    const fine = ['stream-f1', 'stream-f2', 'stream-f3']
+    const outcomes = await Promise.all([
+      ...fine.map((streamId) =>
+        decide(store, streamId, (since) => E.right([draftEvent('Fine', { since: since.version })])),
+      ),
+      decide(store, 'stream-refused', () => E.left('refused')),
+      decide(store, 'stream-throws', () => {
+        throw new Error('a broken decision')
+      }),
+      decide(store, 'stream-unsealable', () => E.right([draftEvent('Bad', { n: 10n })])),
+      decide(store, 'stream-unstorable', () =>
+        E.right([draftEvent('Fine', {}), draftEvent('Unstorable', {})]),
+      ),
+    ])
+    const [f1, f2, f3, refused, thrown, unsealable, unstorable] = outcomes
+    for (const outcome of [f1, f2, f3]) {
+      expect(E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version).toBe(0)
+    }
+    expect(refused).toEqual(E.right(E.left('refused')))
+    for (const outcome of [thrown, unsealable, unstorable]) {
+      expect(E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
+    }
+    expect(E.isLeft(unstorable) && unstorable.left.message).toMatch(/the test refuses this event/)
+    expect((await streamsOf(schema)).map((row) => row.stream_id)).toEqual(fine)
+
+    // Without a failing member, one batch is one transaction.
+    const together = ['stream-t1', 'stream-t2', 'stream-t3', 'stream-t4']
+    await Promise.all(
+      together.map((streamId) => decide(store, streamId, () => E.right([draftEvent('Fine', {})]))),
+    )
+    expect(await transactionsOf(schema, together)).toEqual({ streams: '4', transactions: '1' })
+    await store.close()
+  })
+
+  it('a batch whose COMMIT fails is decided again one by one: only the command at fault fails', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema })
+    expect(E.isRight(await store.readAll({ after: 0, limit: 1 }))).toBe(true)
+    // Checked only at COMMIT: the insert passes, the commit of its transaction is refused.
+    await schemas.admin.query(`
+      CREATE FUNCTION "${schema}".refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.type = 'RefusedAtCommit' THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON "${schema}".events
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse_at_commit();`)
+    const decisions: Array<{ streamId: string; calls: number }> = []
+    const counted = (streamId: string, type: string) => {
+      const entry = { streamId, calls: 0 }
+      decisions.push(entry)
+      return decide(store, streamId, () => {
+        entry.calls++
+        return E.right([draftEvent(type, {})])
+      })
+    }
+    const [a, refused, b] = await Promise.all([
+      counted('stream-a', 'Fine'),
+      counted('stream-at-commit', 'RefusedAtCommit'),
+      counted('stream-b', 'Fine'),
+    ])
+    for (const outcome of [a, b]) expect(E.isRight(outcome) && E.isRight(outcome.right)).toBe(true)
+    expect(E.isLeft(refused) && refused.left.code).toBe('store-failure')
+    expect(E.isLeft(refused) && refused.left.message).toMatch(/refused at commit/)
+    // Each was decided once in the batch and once alone; the survivors landed once.
+    expect(decisions.map((entry) => entry.calls)).toEqual([2, 2, 2])
+    expect((await streamsOf(schema)).map((row) => [row.stream_id, row.version])).toEqual([
+      ['stream-a', 0],
+      ['stream-b', 0],
+    ])
+    await store.close()
+  })
+
+  it('a re-sent command in a batch is handed its earlier events; decisions on one stream queue, each after the last', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema })
+    const commandId = crypto.randomUUID()
+    const firstEvent = draftEvent('First', {})
+    const first = await decide(
+      store,
+      'stream-r',
+      () => E.right([{ ...firstEvent, metadata: { ...firstEvent.metadata, commandId } }]),
+      commandId,
+    )
+    expect(E.isRight(first) && E.isRight(first.right)).toBe(true)
+    const seen: number[] = []
+    const [resent, ...queued] = await Promise.all([
+      decide(
+        store,
+        'stream-r',
+        (since) => E.left(since.ofCommand.map((event) => event.type).join()),
+        commandId,
+      ),
+      ...[1, 2, 3].map(() =>
+        decide(store, 'stream-r', (since) => {
+          seen.push(since.version)
+          return E.right([draftEvent('Next', {})])
+        }),
+      ),
+      decide(store, 'stream-other', () => E.right([draftEvent('Other', {})])),
+    ])
+    expect(resent).toEqual(E.right(E.left('First')))
+    for (const outcome of queued) expect(E.isRight(outcome) && E.isRight(outcome.right)).toBe(true)
+    expect(seen).toEqual([0, 1, 2])
+    expect(
+      (await streamsOf(schema)).filter((row) => row.stream_id === 'stream-r').map((row) => row.version),
+    ).toEqual([0, 1, 2, 3])
+    await store.close()
+  })
+
+  it('refuses a stream or command id PostgreSQL text cannot hold, alone, as a store-failure', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema })
+    const [nul, fine, nulCommand, nulType] = await Promise.all([
+      decide(store, 'stream-\u0000', () => E.right([draftEvent('Fine', {})])),
+      decide(store, 'stream-fine', () => E.right([draftEvent('Fine', {})])),
+      decide(store, 'stream-c', () => E.right([draftEvent('Fine', {})]), 'command-\u0000'),
+      decide(store, 'stream-t', () => E.right([draftEvent('Type\u0000', {})])),
+    ])
+    for (const outcome of [nul, nulCommand, nulType]) {
+      expect(E.isLeft(outcome) && outcome.left.message).toMatch(/U\+0000/)
+    }
+    expect(E.isRight(fine) && E.isRight(fine.right)).toBe(true)
+    expect((await streamsOf(schema)).map((row) => row.stream_id)).toEqual(['stream-fine'])
+    await store.close()
+  })
+})
