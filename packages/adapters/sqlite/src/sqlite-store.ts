@@ -64,7 +64,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { openDatabaseFile, sqliteFailure } from './database-file.js'
 import { keepLogWithinFreeSpace, whenFullCheckpointAndRetry } from './full-disk.js'
-import { type LogDurability, logDurability, syncWriteAheadLog } from './log-durability.js'
 import { prepareSchema } from './schema.js'
 
 export interface SqliteEventStoreOptions {
@@ -78,11 +77,9 @@ export interface SqliteEventStoreOptions {
   /** How long a write waits for another connection's write transaction, in ms (default 5000). */
   readonly busyTimeoutMs?: number
   /**
-   * `full` (default): a commit is on disk before any append or decision in it is answered, and
-   * before this store's readers see it, so it survives a power loss; the store syncs the log itself,
-   * off the event loop, so commits need not wait one for another's fsync (log-durability.ts).
-   * `normal`: the WAL is synced only at checkpoints; a crash of the process loses nothing, a power
-   * loss may lose the last commits (the file stays consistent).
+   * SQLite's `synchronous` setting. `full` (default): a commit is on disk before the append returns,
+   * so it survives a power loss. `normal`: the WAL is synced only at checkpoints; a crash of the
+   * process loses nothing, a power loss may lose the last commits (the file stays consistent).
    */
   readonly synchronous?: 'full' | 'normal'
 }
@@ -113,39 +110,16 @@ const failure = (what: string, cause: unknown): StoreFailure => sqliteFailure('s
  */
 export const openSqliteEventStore = (
   options: SqliteEventStoreOptions | string,
-): E.Either<StoreFailure, EventStore> => openSqliteEventStoreSyncing(options, syncWriteAheadLog)
-
-/** `openSqliteEventStore` with the log synced by `logSyncOf(path)`: tests pass one they control. */
-export const openSqliteEventStoreSyncing = (
-  options: SqliteEventStoreOptions | string,
-  logSyncOf: (databasePath: string) => LogSync,
-): E.Either<StoreFailure, EventStore> => {
-  const given = typeof options === 'string' ? { path: options } : options
-  const full = (given.synchronous ?? 'full') === 'full'
-  return pipe(
-    // SQLite commits without its own per-commit sync; the store adds it (see storeDurably).
-    openDatabaseFile({ ...given, synchronous: 'normal' }, 'sqlite', (db, readOnly) => {
+): E.Either<StoreFailure, EventStore> =>
+  pipe(
+    openDatabaseFile(options, 'sqlite', (db, readOnly) => {
       // Command ids are random, so each append touches a random page of their index; a 64 MiB page
       // cache (taken only as pages are used) keeps that index in memory far longer than the 2 MiB default.
       db.pragma('cache_size = -65536')
       return prepareSchema(db, readOnly)
     }),
-    E.map((db) => (full ? storeDurably(db, logSyncOf) : storeOn(db, undefined))),
+    E.map(storeOn),
   )
-}
-
-/**
- * `synchronous: 'full'`: on a file in WAL mode the store syncs the log itself after each commit
- * (log-durability.ts); where there is no log (an in-memory database, a read-only connection)
- * SQLite's own FULL does what there is to do.
- */
-const storeDurably = (db: Database.Database, logSyncOf: (databasePath: string) => LogSync): EventStore => {
-  if (db.readonly || String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') {
-    db.pragma('synchronous = FULL')
-    return storeOn(db, undefined)
-  }
-  return storeOn(db, logSyncOf(db.name))
-}
 
 /**
  * The stable entry point of DESIGN §4: like `openSqliteEventStore`, for callers that treat a store
@@ -173,18 +147,7 @@ type PendingWrite =
       readonly resolve: (result: DecideAndAppendResult<unknown>) => void
     }
 
-/** How a store makes its log durable when SQLite does not sync it at each commit, and closes what it opened. */
-export interface LogSync {
-  readonly sync: () => Promise<void>
-  readonly close: () => Promise<void>
-}
-
-/**
- * The store on an open connection. With `logSync`, nothing this store hands out (an append's or a
- * decision's outcome, a read) is answered before the log holding it is synced; without, SQLite's
- * own `synchronous` level decides.
- */
-const storeOn = (db: Database.Database, logSync: LogSync | undefined): EventStore => {
+const storeOn = (db: Database.Database): EventStore => {
   const lastOfStream = db
     .prepare<[string], [number, string]>(
       `SELECT version, json_extract(metadata, '$.hash') FROM events
@@ -214,13 +177,6 @@ const storeOn = (db: Database.Database, logSync: LogSync | undefined): EventStor
     ).run(new Date().toISOString())
   })
   const lastPosition = db.prepare<[], [number | null]>('SELECT max(position) FROM events').raw()
-  const deferred: { readonly durability: LogDurability; readonly close: () => Promise<void> } | undefined =
-    logSync === undefined
-      ? undefined
-      : {
-          durability: logDurability({ head: () => lastPosition.get()?.[0] ?? 0, sync: logSync.sync }),
-          close: logSync.close,
-        }
   const streamEventsAfter = db
     .prepare<[string, number], EventRow>(
       `SELECT position, stream_id, version, type, data, metadata FROM events
@@ -371,22 +327,12 @@ const storeOn = (db: Database.Database, logSync: LogSync | undefined): EventStor
     }
     // With the connection's own busy timeout back: a checkpoint may wait for readers.
     keepLogWithinFreeSpace(db)
-    const answer = (failed: StoreFailure | undefined) =>
-      group.forEach((write, index) => {
-        const result =
-          failed !== undefined
-            ? E.left(failed)
-            : (results[index] ?? E.left(storeFailure('sqlite: an append went missing')))
-        // Each result came from the same write's branch of commitGroup, so it has that write's type.
-        if (write._tag === 'Append') write.resolve(result as E.Either<StoreError, AppendResult>)
-        else write.resolve(result as DecideAndAppendResult<unknown>)
-      })
-    if (deferred === undefined) return answer(undefined)
-    // Every outcome waits, the unappended too: a replay or a refusal may rest on a commit (this
-    // group's or an earlier one's) that is not on disk yet. The sync covers all the file holds now.
-    void deferred.durability
-      .through(lastPosition.get()?.[0] ?? 0)
-      .then((durable) => answer(E.isLeft(durable) ? durable.left : undefined))
+    group.forEach((write, index) => {
+      const result = results[index] ?? E.left(storeFailure('sqlite: an append went missing'))
+      // Each result came from the same write's branch of commitGroup, so it has that write's type.
+      if (write._tag === 'Append') write.resolve(result as E.Either<StoreError, AppendResult>)
+      else write.resolve(result as DecideAndAppendResult<unknown>)
+    })
   }
   const flush = () => {
     // A group waiting for the lock takes the new writes with it, keeping call order.
@@ -402,55 +348,30 @@ const storeOn = (db: Database.Database, logSync: LogSync | undefined): EventStor
 
   let closed = false
   const closedFailure = E.left(storeFailure('sqlite: the store is closed'))
-  /** Why no call may go ahead: the store is closed, or a sync of its log failed. */
-  const refusal = (): E.Either<StoreFailure, never> | undefined => {
-    if (closed) return closedFailure
-    const unsynced = deferred?.durability.failed()
-    return unsynced === undefined ? undefined : E.left(unsynced)
-  }
-  /**
-   * Runs a read; with `deferred`, answers once what it read up to `through` (a position) is durable,
-   * so no reader of this store sees a commit that a power loss could still take back.
-   */
   const whileOpen = <A>(
     what: string,
     run: () => E.Either<StoreError, A>,
-    through: (read: A) => number,
   ): Promise<E.Either<StoreError, A>> => {
-    const refused = refusal()
-    if (refused !== undefined) return Promise.resolve(refused)
-    let read: E.Either<StoreError, A>
+    if (closed) return Promise.resolve(closedFailure)
     try {
-      read = run()
+      return Promise.resolve(run())
     } catch (cause) {
       return Promise.resolve(E.left(failure(what, cause)))
     }
-    if (deferred === undefined || E.isLeft(read)) return Promise.resolve(read)
-    const value = read.right
-    return deferred.durability
-      .through(through(value))
-      .then((durable) => (E.isLeft(durable) ? durable : E.right(value)))
   }
-  const lastOf = (events: ReadonlyArray<StoredEvent>) => events[events.length - 1]?.position ?? 0
 
   return {
     readStream: (streamId) =>
-      whileOpen(
-        `cannot read ${streamId}`,
-        () => {
-          const events = streamEvents.all(streamId).map(toStoredEvent)
-          return E.right({ events, version: events.length - 1 })
-        },
-        (read) => lastOf(read.events),
-      ),
+      whileOpen(`cannot read ${streamId}`, () => {
+        const events = streamEvents.all(streamId).map(toStoredEvent)
+        return E.right({ events, version: events.length - 1 })
+      }),
     appendToStream: (streamId, expected, events) => {
-      const refused = refusal()
-      if (refused !== undefined) return Promise.resolve(refused)
+      if (closed) return Promise.resolve(closedFailure)
       return new Promise((resolve) => enqueue({ _tag: 'Append', streamId, expected, events, resolve }))
     },
     decideAndAppend: <R>(request: DecideAndAppendRequest<R>) => {
-      const refused = refusal()
-      if (refused !== undefined) return Promise.resolve(refused)
+      if (closed) return Promise.resolve(closedFailure)
       return new Promise<DecideAndAppendResult<R>>((resolve) =>
         enqueue({
           _tag: 'Decide',
@@ -462,45 +383,25 @@ const storeOn = (db: Database.Database, logSync: LogSync | undefined): EventStor
       )
     },
     readAll: ({ after, limit }) =>
-      whileOpen(
-        'cannot read the log',
-        () => {
-          const events = pageOfAll.all(after, limit).map(toStoredEvent)
-          return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
-        },
-        (read) => lastOf(read.events),
-      ),
+      whileOpen('cannot read the log', () => {
+        const events = pageOfAll.all(after, limit).map(toStoredEvent)
+        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
     readPartition: ({ after, limit, partition }) =>
-      whileOpen(
-        'cannot read a partition of the log',
-        () => {
-          const problem = partitionProblem(partition)
-          if (problem !== undefined) return E.left(storeFailure(`sqlite: ${problem}`))
-          const rows = pageOfPartition.all(after, partition.count, partition.index, limit)
-          const events = rows.map(toStoredEvent)
-          return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
-        },
-        (read) => lastOf(read.events),
-      ),
+      whileOpen('cannot read a partition of the log', () => {
+        const problem = partitionProblem(partition)
+        if (problem !== undefined) return E.left(storeFailure(`sqlite: ${problem}`))
+        const rows = pageOfPartition.all(after, partition.count, partition.index, limit)
+        const events = rows.map(toStoredEvent)
+        return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
+      }),
     headPosition: () =>
-      whileOpen(
-        'cannot read the head of the log',
-        () => E.right(lastPosition.get()?.[0] ?? 0),
-        (head) => head,
-      ),
-    probeWrite: async () => {
-      const probed = await whileOpen(
-        'cannot write',
-        () => {
-          whenFullCheckpointAndRetry(db, () => probeWrite.immediate())
-          return E.right(undefined)
-        },
-        () => 0,
-      )
-      // The probe's commit is a write like an append's: it is not known to succeed until synced.
-      if (E.isLeft(probed) || deferred === undefined) return probed
-      return deferred.durability.now()
-    },
+      whileOpen('cannot read the head of the log', () => E.right(lastPosition.get()?.[0] ?? 0)),
+    probeWrite: () =>
+      whileOpen('cannot write', () => {
+        whenFullCheckpointAndRetry(db, () => probeWrite.immediate())
+        return E.right(undefined)
+      }),
     close: async () => {
       if (closed) return
       closed = true
@@ -512,10 +413,7 @@ const storeOn = (db: Database.Database, logSync: LogSync | undefined): EventStor
       const group = [...(waiting?.group ?? []), ...pending]
       pending = []
       if (group.length > 0) commit(group, waiting?.since ?? Date.now(), true)
-      // Outcomes still waiting for a sync are answered before the file closes.
-      await deferred?.durability.settled()
       db.close()
-      await deferred?.close()
     },
   }
 }
