@@ -72,9 +72,11 @@ describe('PostgreSQL decideAndAppend, batched', () => {
     }
     expect(refused).toEqual(E.right(E.left('refused')))
     for (const outcome of [thrown, unsealable, unstorable]) {
-      expect(E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
+      expect(outcome !== undefined && E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
     }
-    expect(E.isLeft(unstorable) && unstorable.left.message).toMatch(/the test refuses this event/)
+    expect(unstorable !== undefined && E.isLeft(unstorable) && unstorable.left.message).toMatch(
+      /the test refuses this event/,
+    )
     expect((await streamsOf(schema)).map((row) => row.stream_id)).toEqual(fine)
 
     // Without a failing member, one batch is one transaction.
