@@ -74,7 +74,7 @@ export interface AppendStatements {
 }
 
 /** The appends of one store: the remembered heads they share, and the three ways to append. */
-export const streamAppends = (pool: Pool, schema: string, table: string, statements: AppendStatements) => {
+export const streamAppends = (pool: Pool, schema: string, statements: AppendStatements) => {
   const {
     readStream: readStreamStatement,
     head: headStatement,
@@ -198,7 +198,6 @@ export const streamAppends = (pool: Pool, schema: string, table: string, stateme
   const { decideAndAppend } = batchedDecisions({
     pool,
     schema,
-    table,
     remember,
     forget: (streamId) => heads.delete(streamId),
     readStream: readStreamStatement,

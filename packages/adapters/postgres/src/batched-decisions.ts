@@ -4,11 +4,11 @@
  * commit (one WAL flush, with `synchronous_commit` on) and two round trips serve them all.
  *
  * One batch:
- * 1. BEGIN; the advisory locks of all its streams, taken in sorted stream-id order, so two batches
- *    (of this process or any other) that share streams take them in the same order and never
- *    deadlock; every other writer takes one stream's lock alone. Then one read, for every stream:
- *    its head, the events after what the caller folded, the command's earlier events (by the
- *    `command_id` index). One message.
+ * 1. BEGIN; `lock_and_read` (schema.ts): the advisory locks of all its streams, taken in sorted
+ *    stream-id order, so two batches (of this process or any other) that share streams take them in
+ *    the same order and never deadlock (every other writer takes one stream's lock alone); then one
+ *    read, for every stream: its head, the events after what the caller folded, the command's
+ *    earlier events (by the `command_id` index). One message.
  * 2. Each caller's synchronous decision, in Node. A Left, a throw or events that cannot be sealed
  *    answer that caller only; the others go on.
  * 3. One `append_batch` (schema.ts) with every decided event, then COMMIT. One message. Nothing is
@@ -27,7 +27,7 @@
  * once, so while one waits for its commit the next is read and decided.
  *
  * @example
- * const decisions = batchedDecisions({ pool, schema, table, remember, forget, readStream })
+ * const decisions = batchedDecisions({ pool, schema, remember, forget, readStream })
  * const outcome = await decisions.decideAndAppend(request)
  */
 import {
@@ -61,8 +61,6 @@ interface Waiting {
 export interface BatchedDecisionsOptions {
   readonly pool: Pool
   readonly schema: string
-  /** `"schema".events` */
-  readonly table: string
   /** Heads of streams this store wrote, shared with the other appends (appends.ts). */
   readonly remember: (streamId: string, head: Head) => void
   readonly forget: (streamId: string) => void
@@ -93,28 +91,16 @@ const integerArray = (values: ReadonlyArray<number>, type: 'integer' | 'bigint')
   `ARRAY[${values.map((value) => String(Math.trunc(value))).join(', ')}]::${type}[]`
 
 export const batchedDecisions = (options: BatchedDecisionsOptions) => {
-  const { pool, schema, table, remember, forget, readStream } = options
-  const columns = 'position, stream_id, version, type, data, metadata'
+  const { pool, schema, remember, forget, readStream } = options
 
   // Simple-protocol messages (several statements, no parameters), so values are quoted with pg's
   // escapeLiteral, the standard string quoting.
-  const beginLockAndReadSql = (batch: ReadonlyArray<DecideAndAppendRequest<unknown>>) => {
-    const ids = batch.map((request) => request.streamId)
-    return `BEGIN;
-      SELECT count(pg_advisory_xact_lock(hashtextextended(${text(`${schema}.events:stream:`)} || s.id, 0)))
-        FROM (SELECT id FROM unnest(${textArray(ids)}) WITH ORDINALITY AS u(id, o) ORDER BY o) AS s;
-      SELECT r.i, x.* FROM unnest(${textArray(ids)}, ${integerArray(
+  const beginLockAndReadSql = (batch: ReadonlyArray<DecideAndAppendRequest<unknown>>) =>
+    `BEGIN; SELECT * FROM "${schema}".lock_and_read(${textArray(batch.map((request) => request.streamId))},
+      ${integerArray(
         batch.map((request) => request.after),
         'integer',
-      )}, ${textArray(batch.map((request) => request.commandId))}) WITH ORDINALITY AS r(s, a, c, i)
-      CROSS JOIN LATERAL (
-        (SELECT ${columns}, 'h' AS tag FROM ${table} WHERE stream_id = r.s ORDER BY version DESC LIMIT 1)
-        UNION ALL
-        (SELECT ${columns}, 'e' FROM ${table} WHERE stream_id = r.s AND version > r.a ORDER BY version)
-        UNION ALL
-        (SELECT ${columns}, 'c' FROM ${table} WHERE command_id = r.c AND stream_id = r.s ORDER BY version)
-      ) AS x`
-  }
+      )}, ${textArray(batch.map((request) => request.commandId))})`
 
   /** One stream's sealed events, and what `append_batch` needs of them. */
   interface Sealed {
@@ -205,7 +191,7 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<BatchRow> }>
       // Held until COMMIT: what was read cannot go stale before the insert.
       const rowsOf = batch.map((): BatchRow[] => [])
-      for (const row of read[2]?.rows ?? []) rowsOf[Number(row[0]) - 1]?.push(row)
+      for (const row of read[1]?.rows ?? []) rowsOf[Number(row[0]) - 1]?.push(row)
       const heads = rowsOf.map((rows): Head => {
         const last = rows.find((row) => row[7] === 'h')
         return last === undefined ? newStream : { version: last[3], hash: last[6].hash }

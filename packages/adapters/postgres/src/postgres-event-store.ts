@@ -154,7 +154,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     }
   }
 
-  const { remember, appendExpecting, appendAny, decideAndAppend } = streamAppends(pool, schema, table, {
+  const { remember, appendExpecting, appendAny, decideAndAppend } = streamAppends(pool, schema, {
     readStream: readStreamStatement,
     head: headStatement,
     lockStream: lockStreamStatement,

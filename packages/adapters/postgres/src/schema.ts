@@ -14,8 +14,9 @@
  *   `events_by_partition` and the function `read_partition` that `readPartition` calls; and
  *   `stream_partition_key(text)`, the same hash in SQL, which backfills the events of a schema 1
  *   database.
- * - 3: `append_batch`, the append of several streams' events in one call, so that `decideAndAppend`
- *   can commit the decisions on many streams in one transaction (appends.ts, batched-decisions.ts).
+ * - 3: `lock_and_read` and `append_batch`, the two halves of a transaction that decides on several
+ *   streams at once (batched-decisions.ts): the streams' locks and what each decision reads, then
+ *   the append of all their events in one call.
  *
  * Creation and migration are one script, idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`, `DROP
  * … IF EXISTS`), so that a new database and a migrated one are built by the same statements. It
@@ -233,6 +234,38 @@ BEGIN
     RETURNING e.version, e.position;
 END
 $append$;
+
+-- Schema 3: what a batch of decisions reads, under the locks of all its streams (batched-decisions.ts).
+-- The locks are taken in the order given (the caller sorts the stream ids, so two batches sharing
+-- streams never deadlock), each held until the transaction ends. VOLATILE: the read below then takes
+-- its own snapshot after the last lock is held, so it sees every commit of the writers it waited
+-- for (one statement doing both would read with a snapshot taken before the wait). Per stream
+-- (p_request: its place in the arrays, from 1): 'h' its last event, 'e' its events after p_afters,
+-- 'c' its events of p_command_ids, each part in version order. In a function, its plan is made
+-- once per connection rather than for every batch.
+CREATE OR REPLACE FUNCTION "${schema}".lock_and_read(
+  p_streams text[], p_afters integer[], p_command_ids text[])
+RETURNS TABLE (p_request bigint, "position" bigint, stream_id text, version integer, type text,
+  data json, metadata json, tag text)
+LANGUAGE plpgsql VOLATILE AS $read$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || s.id, 0))
+    FROM unnest(p_streams) WITH ORDINALITY AS s(id, o) ORDER BY s.o;
+  RETURN QUERY
+    SELECT r.i, x.position, x.stream_id, x.version, x.type, x.data, x.metadata, x.tag
+    FROM unnest(p_streams, p_afters, p_command_ids) WITH ORDINALITY AS r(s, a, c, i)
+    CROSS JOIN LATERAL (
+      (SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata, 'h'::text AS tag
+       FROM "${schema}".events AS e WHERE e.stream_id = r.s ORDER BY e.version DESC LIMIT 1)
+      UNION ALL
+      (SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata, 'e'::text
+       FROM "${schema}".events AS e WHERE e.stream_id = r.s AND e.version > r.a ORDER BY e.version)
+      UNION ALL
+      (SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata, 'c'::text
+       FROM "${schema}".events AS e WHERE e.command_id = r.c AND e.stream_id = r.s ORDER BY e.version)
+    ) AS x;
+END
+$read$;
 
 -- Schema 3: the events of several streams in one call, for a transaction that decided on all of
 -- them (batched-decisions.ts). What append_events does for one stream, for each: the stream's lock
