@@ -32,6 +32,7 @@ export {
   type CommandHandlerOptions,
   type CommandOutcome,
   commandHandler,
+  defaultMaxClockSkewMs,
 } from './handler/handler.js'
 export {
   currentSchemaVersion,

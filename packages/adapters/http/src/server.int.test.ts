@@ -155,6 +155,23 @@ describe('POST /commands', () => {
     })
   })
 
+  it('takes rule 10’s skew from maxClockSkewMs: within the default two minutes, yet beyond thirty seconds', async () => {
+    await withServer({ maxClockSkewMs: 30_000 }, async (fresh) => {
+      fresh.setNow('2026-10-15T10:00:00+08:00')
+      const record = recordLicence()
+      const early = await postCommand(fresh, tokens.registry, {
+        ...record,
+        metadata: { ...record.metadata, at: '2026-10-15T10:01:00+08:00' },
+      })
+      expect([early.status, early.body.error.code]).toEqual([422, 'instant-in-future'])
+      const within = await postCommand(fresh, tokens.registry, {
+        ...record,
+        metadata: { ...record.metadata, at: '2026-10-15T10:00:20+08:00' },
+      })
+      expect(within.status).toBe(201)
+    })
+  })
+
   it('refuses a body that claims another actor (403) and accepts one that repeats the token’s', async () => {
     const claimed = recordLicence(otherLicenceNumber, 'acct-other')
     const impostor = await postCommand(running, tokens.registry, {

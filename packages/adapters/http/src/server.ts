@@ -108,6 +108,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number
   /** Attempts of the command handler on a version conflict before answering 409. */
   readonly maxAttempts?: number
+  /** How far a command's `metadata.at` may be ahead of `clock` (rule 10), in ms; the handler's default when absent. */
+  readonly maxClockSkewMs?: number
   /**
    * How stored events are read, by every route and the handler alike: the embedder's upcasters,
    * bound once (`storedEventDecoder`). Default: this build's upcasters.
@@ -182,6 +184,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     clock,
     digest: nodeSha256Hex,
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
   })
 
   let closing = false

@@ -58,6 +58,8 @@ export interface ServiceOptions {
   readonly publicUrl?: string
   readonly calendar?: WorkingDayCalendar
   readonly clock?: () => Date
+  /** How far a command's `metadata.at` may be ahead of `clock` (rule 10), in ms; the handler's default when absent. */
+  readonly maxClockSkewMs?: number
   /**
    * The transparency log's key and origin (`loadLogSigner`); without, a dev log key is made in
    * `dataDir`, named by the public URL's host (`publicUrl`, else `ELICENCE_PUBLIC_URL`, default localhost:3000) + `/elicence/log`.
@@ -169,6 +171,7 @@ export const startService = async (
     issuerKeys: keys,
     ...(publicUrl === undefined || publicUrl === '' ? {} : { publicUrl }),
     clock,
+    ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     storeName: options.storeUrl.split(':')[0] ?? 'store',
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },
     log,

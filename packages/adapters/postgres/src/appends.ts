@@ -53,7 +53,7 @@ import {
   rowsOf,
   type Statement,
 } from './event-rows.js'
-import { checkOut, release } from './pool-client.js'
+import { checkOut, release, rollBackAfter } from './pool-client.js'
 import { chainMismatchState, streamVersionConstraint } from './schema.js'
 
 /** How many stream heads a store remembers; the oldest is forgotten first. */
@@ -185,10 +185,7 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
       return E.right(result)
     } catch (error) {
       heads.delete(streamId)
-      await client.query('ROLLBACK').catch(() => {
-        // A connection that cannot roll back is in an unknown state: destroy it rather than reuse it.
-        broken = true
-      })
+      broken = await rollBackAfter(client, error)
       throw error
     } finally {
       release(client, broken)

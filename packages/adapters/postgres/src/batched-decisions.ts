@@ -44,7 +44,7 @@ import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, escapeLiteral, type Pool } from 'pg'
 import { type EventRow, type Head, newStream, type Statement, toStored } from './event-rows.js'
-import { checkOut, release } from './pool-client.js'
+import { checkOut, release, rollBackAfter } from './pool-client.js'
 import { chainMismatchState } from './schema.js'
 
 /** Decisions taken into one transaction at most. */
@@ -264,12 +264,7 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       return []
     } catch (error) {
       for (const { streamId } of requests) forget(streamId)
-      if (open) {
-        await client.query('ROLLBACK').catch(() => {
-          // A connection that cannot roll back is in an unknown state: destroy it rather than reuse it.
-          broken = true
-        })
-      }
+      if (open) broken = await rollBackAfter(client, error)
       if (batch.length > 1 && !broken && refusedForItsContent(error)) return batch
       for (const waiting of batch) waiting.reject(error)
       return []

@@ -24,7 +24,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { Pool, type PoolClient } from 'pg'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
 import { postgresErrorMessage } from './error-message.js'
-import { checkOut, release } from './pool-client.js'
+import { checkOut, release, rollBackAfter } from './pool-client.js'
 import { defaultSchema, isValidSchemaName } from './schema.js'
 
 export type PostgresReadModelStoreOptions = PostgresConnectionOptions
@@ -109,16 +109,17 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
       return
     }
     const client = await checkOut(pool)
+    let broken = false
     try {
       await client.query('BEGIN')
       await client.query('SELECT pg_advisory_xact_lock($1)', [schemaLockKey])
       await client.query(schemaSql(schema))
       await client.query('COMMIT')
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      broken = await rollBackAfter(client, error)
       throw error
     } finally {
-      release(client, false)
+      release(client, broken)
     }
   }
 
@@ -153,10 +154,7 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
       await client.query(E.isRight(result) ? 'COMMIT' : 'ROLLBACK')
       return result
     } catch (error) {
-      // A connection that cannot roll back (its server stopped answering) is dropped, not reused.
-      await client.query('ROLLBACK').catch(() => {
-        broken = true
-      })
+      broken = await rollBackAfter(client, error)
       throw error
     } finally {
       release(client, broken)

@@ -4,7 +4,7 @@ import { type StoreError, storeFailure } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Pool } from 'pg'
 import { type Queryable, rowsOf } from './event-rows.js'
-import { checkOut, release } from './pool-client.js'
+import { checkOut, release, rollBackAfter } from './pool-client.js'
 import { schemaLockSql, schemaSql, schemaVersion, schemaVersionSql } from './schema.js'
 
 /** The store's `ensureSchema`: prepares the schema on first use, again after a failure. */
@@ -50,9 +50,7 @@ export const schemaReadiness = (
       await client.query(current > schemaVersion ? 'ROLLBACK' : 'COMMIT')
       return current > schemaVersion ? E.left(tooNew(current)) : E.right(undefined)
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true
-      })
+      broken = await rollBackAfter(client, error)
       throw error
     } finally {
       release(client, broken)

@@ -104,6 +104,43 @@ describe('elicence exec', () => {
     expect(run.exitCode).toBe(0)
   })
 
+  it('takes rule 10’s clock skew from --max-clock-skew or ELICENCE_MAX_CLOCK_SKEW_MS (default two minutes)', async () => {
+    // The command is stated a minute ahead of the handler's clock.
+    const stated = Date.parse(recordLicence(licenceNumberFor(9)).metadata.at)
+    const clock = () => new Date(stated - 60_000)
+    const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+      runInProcess(
+        ['exec', '--store', 'memory:', ...args, '-'],
+        ndjson([recordLicence(licenceNumberFor(9))]),
+        env,
+        clock,
+      )
+    const statusOf = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+      const done = await run(args, env)
+      const [result] = jsonLines(done.stdout)
+      return {
+        exitCode: done.exitCode,
+        status: result?.status,
+        code: (result?.error as { readonly code?: string } | undefined)?.code,
+      }
+    }
+    expect(await statusOf([])).toEqual({ exitCode: 0, status: 'applied', code: undefined })
+    const refused = { exitCode: 1, status: 'refused', code: 'instant-in-future' }
+    expect(await statusOf(['--max-clock-skew', '30000'])).toEqual(refused)
+    expect(await statusOf([], { ELICENCE_MAX_CLOCK_SKEW_MS: '0' })).toEqual(refused)
+    // The flag wins over the environment.
+    expect(await statusOf(['--max-clock-skew', '90000'], { ELICENCE_MAX_CLOCK_SKEW_MS: '0' })).toMatchObject({
+      status: 'applied',
+    })
+    for (const bad of ['soon', '-1', '1.5', '86400001']) {
+      const done = await run([`--max-clock-skew=${bad}`])
+      expect(done.exitCode, bad).toBe(2)
+      expect(done.stderr, bad).toMatch(
+        /--max-clock-skew \(or \$ELICENCE_MAX_CLOCK_SKEW_MS\) must be a whole number of milliseconds/,
+      )
+    }
+  })
+
   it('exits 0 with a note on empty input', async () => {
     const run = await exec('\n\n')
     expect(run).toMatchObject({ exitCode: 0, stdout: '' })

@@ -24,6 +24,7 @@ import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { type CliIo, complain, type Line, readLines, writeLine } from '../cli-io.js'
+import { clockSkewEnvironmentVariable, clockSkewOf, clockSkewOptionUsage } from '../clock-skew.js'
 import { type ExitCode, exitCodeOfError, exitCodes, worst } from '../exit-codes.js'
 import {
   type CliCommand,
@@ -35,7 +36,7 @@ import {
 } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence exec --store URL [--calendar FILE] [FILE|-]
+const usage = `Usage: elicence exec --store URL [--calendar FILE] [--max-clock-skew MS] [FILE|-]
 
 Runs one command (a JSON document) or many (NDJSON: one command per line) from FILE, or from
 standard input when FILE is - or absent, and prints one JSON result per command:
@@ -46,6 +47,7 @@ status: applied, replayed (already recorded: nothing appended), refused, invalid
 Options:
 ${storeOptionUsage}
 ${calendarOptionUsage}
+${clockSkewOptionUsage}
   -h, --help       show this text
 
 Exit status, the worst seen over all commands (3 > 2 > 1 > 0):
@@ -136,12 +138,14 @@ export const execCommands = async (
   lines: AsyncGenerator<Line>,
   io: CliIo,
   calendar: WorkingDayCalendar = chinaMainlandCalendar(),
+  maxClockSkewMs?: number,
 ): Promise<{ readonly exitCode: ExitCode; readonly commands: number }> => {
   const handle = commandHandler({
     store,
     decider: licenceDecider({ calendar }),
     digest: nodeSha256Hex,
     ...(io.clock === undefined ? {} : { clock: io.clock }),
+    ...(maxClockSkewMs === undefined ? {} : { maxClockSkewMs }),
   })
   let exitCode: ExitCode = exitCodes.ok
   let commands = 0
@@ -175,16 +179,24 @@ export const execCommand: CliCommand = {
   usage,
   run: async (args, io) => {
     const parsed = parseCommandArguments(io, execCommand, args, {
-      flags: { calendar: 'string' },
+      flags: { calendar: 'string', 'max-clock-skew': 'string' },
       positionals: true,
     })
     if (E.isLeft(parsed)) return parsed.left
     const { values, positionals } = parsed.right
     const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendar)) return usageError(io, execCommand, calendar.left)
+    const skew = clockSkewOf(values['max-clock-skew'] ?? io.env[clockSkewEnvironmentVariable])
+    if (E.isLeft(skew)) return usageError(io, execCommand, skew.left)
     return withInputFile(io, execCommand, positionals, 'commands', (input) =>
       withStore(io, execCommand, storeUrlOf(values.store, io), async (store) => {
-        const { exitCode, commands } = await execCommands(store, readLines(input.stream), io, calendar.right)
+        const { exitCode, commands } = await execCommands(
+          store,
+          readLines(input.stream),
+          io,
+          calendar.right,
+          skew.right,
+        )
         if (commands === 0) complain(io, execCommand.name, `no commands in ${input.name}`)
         return exitCode
       }),

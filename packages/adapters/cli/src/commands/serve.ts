@@ -15,13 +15,14 @@ import type { IssuerKeys, NoteSigner } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
+import { clockSkewEnvironmentVariable, clockSkewOf, clockSkewOptionUsage } from '../clock-skew.js'
 import { exitCodes } from '../exit-codes.js'
 import { readJsonFile } from '../json-file.js'
 import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.js'
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--tokens FILE] [--keys DIR] [--public-url URL]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
@@ -40,6 +41,7 @@ Options:
   --public-url URL the service's public URL, the \`iss\` of its credentials (default:
                    $ELICENCE_PUBLIC_URL, else the address it listens on)
 ${calendarOptionUsage}
+${clockSkewOptionUsage}
   -h, --help       show this text
 
 Environment: PORT (default 3000), HOST (default 127.0.0.1), LOG_LEVEL (default info),
@@ -115,6 +117,7 @@ export const serveCommand: CliCommand = {
         tokens: 'string',
         keys: 'string',
         'public-url': 'string',
+        'max-clock-skew': 'string',
       },
       positionals: false,
     })
@@ -125,6 +128,8 @@ export const serveCommand: CliCommand = {
 
     const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendar)) return usageError(io, serveCommand, calendar.left)
+    const skew = clockSkewOf(values['max-clock-skew'] ?? io.env[clockSkewEnvironmentVariable])
+    if (E.isLeft(skew)) return usageError(io, serveCommand, skew.left)
 
     const configured = await configuredCredentials(
       values.tokens ?? io.env[tokensEnvironmentVariable],
@@ -144,6 +149,7 @@ export const serveCommand: CliCommand = {
       dataDir,
       demo: values.demo === true,
       calendar: calendar.right,
+      ...(skew.right === undefined ? {} : { maxClockSkewMs: skew.right }),
       ...configured.right,
       ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
       env: io.env,

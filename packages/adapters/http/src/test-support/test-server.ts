@@ -151,7 +151,14 @@ export const startTestServer = async (
   options: Partial<
     Pick<
       ServerOptions,
-      'store' | 'maxAttempts' | 'issuerKeys' | 'logger' | 'log' | 'statusListTtlSeconds' | 'readModels'
+      | 'store'
+      | 'maxAttempts'
+      | 'maxClockSkewMs'
+      | 'issuerKeys'
+      | 'logger'
+      | 'log'
+      | 'statusListTtlSeconds'
+      | 'readModels'
     >
   > & {
     /** The clock runs in real time from this instant rather than standing still. */
@@ -175,6 +182,7 @@ export const startTestServer = async (
       : { statusListTtlSeconds: options.statusListTtlSeconds }),
     ...(options.readModels === undefined ? {} : { readModels: options.readModels }),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.log === undefined ? {} : { log: options.log }),
   })
