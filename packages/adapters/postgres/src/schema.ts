@@ -240,9 +240,10 @@ $append$;
 -- streams never deadlock), each held until the transaction ends. VOLATILE: the read below then takes
 -- its own snapshot after the last lock is held, so it sees every commit of the writers it waited
 -- for (one statement doing both would read with a snapshot taken before the wait). Per stream
--- (p_request: its place in the arrays, from 1): 'h' its last event, 'e' its events after p_afters,
--- 'c' its events of p_command_ids, each part in version order. In a function, its plan is made
--- once per connection rather than for every batch.
+-- (p_request: its place in the arrays, from 1): 'h' its last event's version and hash only (its
+-- body is not needed: a head is where the next event links on), 'e' its events after p_afters, 'c'
+-- its events of p_command_ids, each part in version order. In a function, its plan is made once
+-- per connection rather than for every batch.
 CREATE OR REPLACE FUNCTION "${schema}".lock_and_read(
   p_streams text[], p_afters integer[], p_command_ids text[])
 RETURNS TABLE (p_request bigint, "position" bigint, stream_id text, version integer, type text,
@@ -255,7 +256,8 @@ BEGIN
     SELECT r.i, x.position, x.stream_id, x.version, x.type, x.data, x.metadata, x.tag
     FROM unnest(p_streams, p_afters, p_command_ids) WITH ORDINALITY AS r(s, a, c, i)
     CROSS JOIN LATERAL (
-      (SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata, 'h'::text AS tag
+      (SELECT e.position, e.stream_id, e.version, e.type, NULL::json AS data,
+              json_build_object('hash', e.metadata->>'hash') AS metadata, 'h'::text AS tag
        FROM "${schema}".events AS e WHERE e.stream_id = r.s ORDER BY e.version DESC LIMIT 1)
       UNION ALL
       (SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata, 'e'::text
