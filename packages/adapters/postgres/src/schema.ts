@@ -83,6 +83,47 @@ END AS version`
 export const schemaLockSql = (schema: string): string =>
   `SELECT pg_advisory_xact_lock(${lockKey(schema, 'schema')})`
 
+/**
+ * The check both appends make, in PL/pgSQL, for one stream (each argument an SQL expression): the
+ * stream's lock, and that the events start after an event with the given hash (64 zeros before the
+ * first). Raises `chainMismatchState` when they do not.
+ */
+const continuesChainSql = (
+  schema: string,
+  stream: string,
+  firstVersion: string,
+  prevHash: string,
+): string => `
+    PERFORM pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || ${stream}, 0));
+    IF ${firstVersion} = 0 THEN
+      v_prev_hash := repeat('0', 64);
+    ELSE
+      SELECT e.metadata->>'hash' INTO v_prev_hash FROM "${schema}".events AS e
+        WHERE e.stream_id = ${stream} AND e.version = ${firstVersion} - 1;
+    END IF;
+    IF v_prev_hash IS DISTINCT FROM ${prevHash} THEN
+      RAISE EXCEPTION 'stream % has no event % with the given hash', ${stream}, ${firstVersion} - 1
+        USING ERRCODE = '${chainMismatchState}';
+    END IF;`
+
+/**
+ * The critical section both appends run (see readAll in postgres-event-store.ts): the transaction's
+ * id and `count` positions drawn together under a short session-level lock, into `v_positions`.
+ */
+const drawPositionsSql = (schema: string, count: string): string => `
+  PERFORM pg_advisory_lock(${lockKey(schema, 'append')});
+  BEGIN
+    PERFORM pg_current_xact_id();
+    v_positions := ARRAY(
+      SELECT nextval('"${schema}".events_position') FROM generate_series(1, ${count}) ORDER BY 1);
+  EXCEPTION WHEN OTHERS OR query_canceled THEN
+    -- A session-level lock outlives a failed transaction: release it before re-raising, or every
+    -- other writer would wait until this connection closes.
+    PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});`
+
 /** The DDL, as one multi-statement query; run it inside the transaction that holds the schema lock. */
 export const schemaSql = (schema: string): string => `
 CREATE SCHEMA IF NOT EXISTS "${schema}";
@@ -199,30 +240,8 @@ BEGIN
   END IF;
   -- Writers of one stream queue here, until the previous one commits, so the check below sees the
   -- latest head and the insert never waits on another transaction.
-  PERFORM pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || p_stream_id, 0));
-  IF p_first_version = 0 THEN
-    v_prev_hash := repeat('0', 64);
-  ELSE
-    SELECT e.metadata->>'hash' INTO v_prev_hash FROM "${schema}".events AS e
-      WHERE e.stream_id = p_stream_id AND e.version = p_first_version - 1;
-  END IF;
-  IF v_prev_hash IS DISTINCT FROM p_prev_hash THEN
-    RAISE EXCEPTION 'stream % has no event % with the given hash', p_stream_id, p_first_version - 1
-      USING ERRCODE = '${chainMismatchState}';
-  END IF;
-
-  PERFORM pg_advisory_lock(${lockKey(schema, 'append')});
-  BEGIN
-    PERFORM pg_current_xact_id();
-    v_positions := ARRAY(
-      SELECT nextval('"${schema}".events_position') FROM generate_series(1, cardinality(p_types)) ORDER BY 1);
-  EXCEPTION WHEN OTHERS OR query_canceled THEN
-    -- A session-level lock outlives a failed transaction: release it before re-raising, or every
-    -- other writer would wait until this connection closes.
-    PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
-    RAISE;
-  END;
-  PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
+  ${continuesChainSql(schema, 'p_stream_id', 'p_first_version', 'p_prev_hash')}
+${drawPositionsSql(schema, 'cardinality(p_types)')}
 
   RETURN QUERY
     INSERT INTO "${schema}".events AS e
@@ -293,29 +312,9 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   FOR v_at IN 1 .. coalesce(cardinality(p_streams), 0) LOOP
-    PERFORM pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || p_streams[v_at], 0));
-    IF p_first_versions[v_at] = 0 THEN
-      v_prev_hash := repeat('0', 64);
-    ELSE
-      SELECT e.metadata->>'hash' INTO v_prev_hash FROM "${schema}".events AS e
-        WHERE e.stream_id = p_streams[v_at] AND e.version = p_first_versions[v_at] - 1;
-    END IF;
-    IF v_prev_hash IS DISTINCT FROM p_prev_hashes[v_at] THEN
-      RAISE EXCEPTION 'stream % has no event % with the given hash', p_streams[v_at], p_first_versions[v_at] - 1
-        USING ERRCODE = '${chainMismatchState}';
-    END IF;
+    ${continuesChainSql(schema, 'p_streams[v_at]', 'p_first_versions[v_at]', 'p_prev_hashes[v_at]')}
   END LOOP;
-
-  PERFORM pg_advisory_lock(${lockKey(schema, 'append')});
-  BEGIN
-    PERFORM pg_current_xact_id();
-    v_positions := ARRAY(
-      SELECT nextval('"${schema}".events_position') FROM generate_series(1, cardinality(p_types)) ORDER BY 1);
-  EXCEPTION WHEN OTHERS OR query_canceled THEN
-    PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
-    RAISE;
-  END;
-  PERFORM pg_advisory_unlock(${lockKey(schema, 'append')});
+${drawPositionsSql(schema, 'cardinality(p_types)')}
 
   RETURN QUERY
     INSERT INTO "${schema}".events AS e
