@@ -208,6 +208,8 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
         return E.right(row === undefined ? 0 : Number(row.position))
       }),
 
+    // The SHA-256 the store seals with, for the handler's command hashes too (EventStore.digest).
+    digest: nodeSha256Hex,
     close: () => {
       closing ??= ownsPool ? pool.end().catch(() => undefined) : Promise.resolve()
       return closing

@@ -402,6 +402,8 @@ const storeOn = (db: Database.Database): EventStore => {
         whenFullCheckpointAndRetry(db, () => probeWrite.immediate())
         return E.right(undefined)
       }),
+    // The SHA-256 the store seals with, for the handler's command hashes too (EventStore.digest).
+    digest: nodeSha256Hex,
     close: async () => {
       if (closed) return
       closed = true
