@@ -19,7 +19,7 @@ import {
   type DocumentChange,
   initialCheckpoint,
   type ReadModelStore,
-} from '@elicence/projections'
+} from '@elicence/projections/read-model-port'
 import * as E from 'fp-ts/lib/Either.js'
 import { Pool, type PoolClient } from 'pg'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'

@@ -18,7 +18,7 @@ import {
   initialCheckpoint,
   type ReadModelStore,
   type StoredDocument,
-} from '@elicence/projections'
+} from '@elicence/projections/read-model-port'
 import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
