@@ -5,8 +5,15 @@ import { describe, expect, it } from 'vitest'
 import { replayReadModels } from '../read-models/replay.js'
 import { decodeHistory, historyScriptArbitrary } from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
+import { type ELicenceViewState, evolveELicenceView } from './e-licence.js'
 import { reviewQueueOf, reviewQueueView } from './review-queue.js'
-import { emptyStatistics, mergeStatistics, statisticsView } from './statistics.js'
+import {
+  emptyStatistics,
+  mergeStatistics,
+  type Statistics,
+  statisticsStep,
+  statisticsView,
+} from './statistics.js'
 import { auditTimelineView } from './timeline.js'
 import { foldView } from './view.js'
 
@@ -77,6 +84,30 @@ describe('review queue, statistics and timeline', () => {
           statistics.issued,
         )
         expect(statistics.events).toBe(events.length)
+      }),
+    )
+  })
+
+  it('a statistics step counts into a copy of its own: every earlier value stays as it was', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyScriptArbitrary(), async (script) => {
+        const events = decodeHistory((await runHistoryScript(script)).events)
+        const views = new Map<string, ELicenceViewState>()
+        const values: Statistics[] = [emptyStatistics]
+        const texts = [JSON.stringify(emptyStatistics)]
+        for (const event of events) {
+          const before = views.get(event.streamId) ?? null
+          const after = evolveELicenceView(before, event)
+          views.set(event.streamId, after)
+          const previous = values[values.length - 1] as Statistics
+          const next = statisticsStep(previous, { event, before, after })
+          expect(next).not.toBe(previous)
+          values.push(next)
+          texts.push(JSON.stringify(next))
+        }
+        // Taken again after the whole fold: a step that changed what it was given shows here.
+        expect(values.map((value) => JSON.stringify(value))).toEqual(texts)
+        expect(values[values.length - 1]).toEqual(foldView(statisticsView, events).statistics)
       }),
     )
   })
