@@ -54,6 +54,12 @@ export {
   issuerKeyId,
   issuerPublicJwk,
 } from './credential/issuer-keys.js'
+export {
+  type JwsAlgorithm,
+  jwsSignatureValid,
+  type SignatureBackend,
+  webCryptoSignatureBackend,
+} from './credential/jws.js'
 export { type PresentOptions, presentCredential } from './credential/present.js'
 export {
   type CredentialStatus,

@@ -11,6 +11,10 @@
 // on any non-2xx answer, socket error, or a verification that did not say valid. Aims (issue 11):
 // ≥ 2 000 issues/s and ≥ 5 000 verifications/s on this machine's two shared cores.
 //
+// Each line also says how much CPU the service and this load generator (autocannon, in this process)
+// used per request, in µs: on two cores, both share the machine. BENCH_ONLY=issue|verify runs one
+// scenario; BENCH_CPU_PROF=<dir> runs the service under `node --cpu-prof` into that directory.
+//
 // Example: node packages/adapters/http/bench/credentials.bench.mjs
 //          BENCH_SECONDS=5 BENCH_CONNECTIONS=16 node packages/adapters/http/bench/credentials.bench.mjs
 import { spawn } from 'node:child_process'
@@ -22,6 +26,8 @@ import { fileURLToPath } from 'node:url'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
+const only = process.env.BENCH_ONLY ?? ''
+const profileDir = process.env.BENCH_CPU_PROF
 
 // ── the child: the service on SQLite ──────────────────────────────────────────────────────────────
 if (process.argv[2] === 'serve') {
@@ -55,7 +61,8 @@ if (process.argv[2] === 'serve') {
   const { defaultDisclosures, presentCredential } = await import('@elicence/projections')
 
   const dataDir = mkdtempSync(join(tmpdir(), 'elicence-credentials-bench-'))
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', dataDir], {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
+  const child = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), 'serve', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const [url, licenceNumber] = await new Promise((resolve, reject) => {
@@ -70,20 +77,40 @@ if (process.argv[2] === 'serve') {
   const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', device.publicKey)
   const issueBody = JSON.stringify({ holderKey: { kty, crv, x, y } })
 
-  const run = (options) =>
-    new Promise((resolve, reject) => {
+  // CPU time (user + system) of a process in µs, from /proc (Linux); undefined elsewhere.
+  const ticksPerSecond = 100
+  const cpuMicrosOf = (pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond
+    } catch {
+      return undefined
+    }
+  }
+  const run = async (options) => {
+    const before = { server: cpuMicrosOf(child.pid), client: process.cpuUsage() }
+    const result = await new Promise((resolve, reject) => {
       autocannon({ url, connections, pipelining: 1, ...options }, (error, result) =>
         error ? reject(error) : resolve(result),
       )
     })
+    const client = process.cpuUsage(before.client)
+    const serverAfter = cpuMicrosOf(child.pid)
+    const server =
+      before.server === undefined || serverAfter === undefined ? undefined : serverAfter - before.server
+    return { ...result, cpu: { server, client: client.user + client.system } }
+  }
 
   const report = (name, result, aim, refused = 0) => {
     const perSecond = Math.round(result.requests.average)
     const failures = result.non2xx + result.errors + result.timeouts + refused
     const met = perSecond >= aim && failures === 0
+    const perRequest = (micros) =>
+      micros === undefined ? '?' : String(Math.round(micros / Math.max(1, result.requests.total)))
     console.log(
       `${name.padEnd(34)} ${String(perSecond).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  ` +
-        `${result['2xx']} ok, ${failures} failed  (aim ≥ ${aim}/s: ${met ? 'met' : 'MISSED'})`,
+        `${result['2xx']} ok, ${failures} failed  (aim ≥ ${aim}/s: ${met ? 'met' : 'MISSED'})  ` +
+        `CPU/request: service ${perRequest(result.cpu.server)} µs, client ${perRequest(result.cpu.client)} µs`,
     )
     return failures
   }
@@ -101,12 +128,14 @@ if (process.argv[2] === 'serve') {
         body: issueBody,
       },
     ]
-    await run({ duration: 2, requests: issueRequests })
-    failures += report(
-      'POST /licences/:n/credentials',
-      await run({ duration: seconds, requests: issueRequests }),
-      2000,
-    )
+    if (only !== 'verify') {
+      await run({ duration: 2, requests: issueRequests })
+      failures += report(
+        'POST /licences/:n/credentials',
+        await run({ duration: seconds, requests: issueRequests }),
+        2000,
+      )
+    }
 
     // Fresh presentations of one credential, each with its own nonce: valid for the 60 s a verifier
     // accepts, longer than the warm-up and the run.
@@ -141,14 +170,16 @@ if (process.argv[2] === 'serve') {
         },
       },
     ]
-    await run({ duration: 2, requests: verifyRequests })
-    refused = 0
-    failures += report(
-      'POST /presentations/verify',
-      await run({ duration: seconds, requests: verifyRequests }),
-      5000,
-      refused,
-    )
+    if (only !== 'issue') {
+      await run({ duration: 2, requests: verifyRequests })
+      refused = 0
+      failures += report(
+        'POST /presentations/verify',
+        await run({ duration: seconds, requests: verifyRequests }),
+        5000,
+        refused,
+      )
+    }
   } finally {
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))

@@ -37,7 +37,7 @@ import {
   statusLists,
   transparencyLog,
 } from '@elicence/projections'
-import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
+import { nodeSha256, nodeSha256Hex, nodeSignatureBackend } from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
@@ -245,7 +245,14 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
 
   // A server answering only `inject` (an embedder's or a test's, no socket) has no origin of its
   // own, and Fastify's `listeningOrigin` throws there: it names localhost instead of failing 500.
-  const issuer = () => options.publicUrl ?? (app.server.listening ? app.listeningOrigin : 'http://localhost')
+  // Once listening, the origin is fixed (Fastify never listens again): it is read once, not on every
+  // verification (each asks for its status list's URI).
+  let listeningOrigin: string | undefined
+  const issuer = () => {
+    if (options.publicUrl !== undefined) return options.publicUrl
+    if (listeningOrigin === undefined && app.server.listening) listeningOrigin = app.listeningOrigin
+    return listeningOrigin ?? 'http://localhost'
+  }
   const lists = statusLists({
     readModels,
     catchUp,
@@ -283,6 +290,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
         jwks: options.issuerKeys.jwks,
         issuer: issuer(),
         sha256: nodeSha256,
+        signatures: nodeSignatureBackend,
         ...(options.presentationMaxAgeSeconds === undefined
           ? {}
           : { maxAgeSeconds: options.presentationMaxAgeSeconds }),

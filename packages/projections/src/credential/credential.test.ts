@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { base64url, compactVerify, createLocalJWKSet, exportJWK, importJWK, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { nodeSignatureBackend } from '../node/signatures.js'
 import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
@@ -16,6 +17,7 @@ import { defaultDisclosures, disclosableClaims } from './claims.js'
 import { HolderKey } from './holder-key.js'
 import { credentialIssuer, credentialRefusal } from './issue.js'
 import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from './issuer-keys.js'
+import { type SignatureBackend, webCryptoSignatureBackend } from './jws.js'
 import { presentCredential } from './present.js'
 import { sdJwtHasher } from './sd-jwt.js'
 import { type PresentationVerification, presentationVerifier, sdHashOf } from './verify.js'
@@ -78,12 +80,24 @@ const present = (options: { readonly at?: number; readonly key?: CryptoKey; read
     sha256,
   })
 
-const verifier = (statusCode?: number) =>
+/** How a verifier computes: Web Crypto throughout (a browser's), or Node's synchronous SHA-256 and KeyObjects (the server's). */
+interface VerifierPlatform {
+  readonly sha256?: typeof sha256
+  readonly signatures: SignatureBackend
+}
+const platforms: ReadonlyArray<[string, VerifierPlatform]> = [
+  ['Web Crypto', { signatures: webCryptoSignatureBackend }],
+  ['node:crypto', { sha256, signatures: nodeSignatureBackend }],
+]
+
+const verifierOn = (platform: VerifierPlatform) => (statusCode?: number, statusList?: () => string) =>
   presentationVerifier({
     jwks: keys.jwks,
     issuer: issuerUrl,
-    sha256,
-    ...(statusCode === undefined ? {} : { statusList: async () => E.right(statusListJwtWith(statusCode)) }),
+    ...platform,
+    ...(statusCode === undefined && statusList === undefined
+      ? {}
+      : { statusList: async () => E.right(statusList?.() ?? statusListJwtWith(statusCode ?? 0)) }),
   })
 
 let statusLists: Map<number, string>
@@ -211,7 +225,8 @@ describe('issuing', () => {
   })
 })
 
-describe('verifying', () => {
+describe.each(platforms)('verifying with %s', (_name, platform) => {
+  const verifier = verifierOn(platform)
   it('accepts a fresh presentation and shows only the chosen claims, never the licence number', async () => {
     const result = await verifier(0)(await present(), {
       now: issuedAt + 5_000,
@@ -320,6 +335,71 @@ describe('verifying', () => {
     expect((await verifier(0)(tampered, { now: issuedAt })).reasons).toEqual(['issuer-signature-invalid'])
   })
 
+  it('refuses an issuer-signed part whose header names a critical extension, though its signature verifies', async () => {
+    const [jwt = '', ...rest] = (await present()).split('~')
+    const [header = '', payload = ''] = jwt.split('.')
+    const critical = base64url.encode(
+      JSON.stringify({
+        ...JSON.parse(new TextDecoder().decode(base64url.decode(header))),
+        crit: ['x'],
+        x: 1,
+      }),
+    )
+    const signature = await crypto.subtle.sign(
+      'Ed25519',
+      keys.signingKey,
+      new TextEncoder().encode(`${critical}.${payload}`),
+    )
+    const resigned = `${critical}.${payload}.${base64url.encode(new Uint8Array(signature))}`
+    const result = await verifier(0)(await rebind(`${[resigned, ...rest.slice(0, -1)].join('~')}~`), {
+      now: issuedAt,
+    })
+    expect(result.reasons).toEqual(['issuer-signature-invalid'])
+    expect(result.disclosed).toEqual({})
+  })
+
+  it('refuses a KB-JWT signature of the wrong length or with characters outside base64url', async () => {
+    const presentation = await present()
+    const kbSignature = presentation.slice(presentation.lastIndexOf('.') + 1)
+    for (const signature of [
+      kbSignature.slice(0, -4),
+      `${kbSignature.slice(0, -1)}+`,
+      `${kbSignature}AAAA`,
+    ]) {
+      const result = await verifier(0)(
+        `${presentation.slice(0, presentation.lastIndexOf('.') + 1)}${signature}`,
+        {
+          now: issuedAt,
+        },
+      )
+      expect(result.reasons).toEqual(['key-binding-signature-invalid'])
+    }
+  })
+
+  it('says status-unavailable for a status list signed by a key not in the JWKS, or naming no kid', async () => {
+    const { StatusList, createHeaderAndPayload } = await import('@sd-jwt/jwt-status-list')
+    const { SignJWT } = await import('jose')
+    const stranger = right(await importIssuerKeys(await generateIssuerKey()))
+    const listSignedBy = async (signingKey: CryptoKey, kid: string | undefined) => {
+      const { header, payload } = createHeaderAndPayload(
+        new StatusList(new Array<number>(16).fill(0), 2),
+        { iss: issuerUrl, sub: statusUri, iat: Math.floor(issuedAt / 1000), ttl: 60 },
+        { alg: 'EdDSA', typ: 'statuslist+jwt', ...(kid === undefined ? {} : { kid }) },
+      )
+      return new SignJWT(payload).setProtectedHeader(header).sign(signingKey)
+    }
+    for (const list of [
+      await listSignedBy(stranger.signingKey, stranger.kid),
+      await listSignedBy(stranger.signingKey, keys.kid),
+      await listSignedBy(keys.signingKey, undefined),
+    ]) {
+      const result = await verifier(undefined, () => list)(await present(), { now: issuedAt })
+      expect(result).toMatchObject({ valid: false, reasons: ['status-unavailable'], status: 'unchecked' })
+    }
+    const own = await listSignedBy(keys.signingKey, keys.kid)
+    expect((await verifier(undefined, () => own)(await present(), { now: issuedAt })).valid).toBe(true)
+  })
+
   it('refuses text that is not a presentation as malformed', async () => {
     for (const text of ['', 'EP1.abc.def', 'not~a~presentation', '@@@.@@@.@@@~']) {
       expect((await verifier(0)(text, { now: issuedAt })).reasons).toEqual(['malformed-presentation'])
@@ -328,6 +408,7 @@ describe('verifying', () => {
 })
 
 describe('disclosure property', () => {
+  const verifier = verifierOn({ sha256, signatures: nodeSignatureBackend })
   it('no subset of disclosures reveals the licence number unless document_number is chosen', async () => {
     await fc.assert(
       fc.asyncProperty(fc.subarray([...disclosableClaims]), async (chosen) => {

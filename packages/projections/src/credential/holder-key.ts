@@ -10,6 +10,7 @@
  */
 import { describeCodec } from '@elicence/domain'
 import * as t from 'io-ts'
+import type { JwsAlgorithm } from './jws.js'
 
 interface Base64UrlCoordinateBrand {
   readonly Base64UrlCoordinate: unique symbol
@@ -75,7 +76,7 @@ export const confirmationKeyOf = (key: HolderKey): Record<string, string> =>
 export const keyBindingAlgorithmOf = (key: {
   readonly kty?: unknown
   readonly crv?: unknown
-}): string | undefined =>
+}): JwsAlgorithm | undefined =>
   key.kty === 'EC' && key.crv === 'P-256'
     ? 'ES256'
     : key.kty === 'OKP' && key.crv === 'Ed25519'

@@ -8,7 +8,7 @@
  * const hasher = sdJwtHasher(undefined)         // Web Crypto
  * await hasher('abc', 'sha-256')                // Uint8Array(32)
  */
-import type { Hasher, Signer } from '@sd-jwt/types'
+import type { Hasher, HasherSync, Signer } from '@sd-jwt/types'
 import { base64url } from 'jose'
 import type { Sha256 } from '../log/merkle.js'
 
@@ -25,14 +25,26 @@ const webCryptoSha256 = async (data: string | ArrayBuffer): Promise<Uint8Array> 
     ),
   )
 
-/** The library's hasher; only `sha-256` is ever asked for or accepted (`_sd_alg`). */
-export const sdJwtHasher =
-  (sha256: Sha256 | undefined): Hasher =>
-  (data, alg) => {
-    if (alg.toLowerCase() !== 'sha-256') throw new Error(`unsupported _sd_alg ${alg}`)
-    if (sha256 === undefined) return webCryptoSha256(data)
+const checkedAlgorithm = (alg: string): void => {
+  if (alg.toLowerCase() !== 'sha-256') throw new Error(`unsupported _sd_alg ${alg}`)
+}
+
+/** The library's synchronous hasher (its `…Sync` functions), over a synchronous SHA-256. */
+export const sdJwtHasherSync =
+  (sha256: Sha256): HasherSync & Hasher =>
+  (data: string | ArrayBuffer, alg: string): Uint8Array => {
+    checkedAlgorithm(alg)
     return sha256(typeof data === 'string' ? encoder.encode(data) : new Uint8Array(data))
   }
+
+/** The library's hasher; only `sha-256` is ever asked for or accepted (`_sd_alg`). */
+export const sdJwtHasher = (sha256: Sha256 | undefined): Hasher => {
+  if (sha256 !== undefined) return sdJwtHasherSync(sha256)
+  return (data, alg) => {
+    checkedAlgorithm(alg)
+    return webCryptoSha256(data)
+  }
+}
 
 /** 128-bit salts, as RFC 9901 §9.3 recommends. */
 export const saltGenerator = (): string => base64url.encode(crypto.getRandomValues(new Uint8Array(16)))

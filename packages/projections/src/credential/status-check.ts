@@ -10,10 +10,11 @@
  * const statusOf = statusChecker({ keySet, statusList: async (uri) => E.right(await (await fetch(uri)).text()) })
  * await statusOf(payload.status, nowSeconds) // { status: 'invalid', reasons: ['status-invalid'] }
  */
+import { decodeJwt } from '@sd-jwt/decode'
 import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list'
 import * as E from 'fp-ts/lib/Either.js'
-import { compactVerify, type JWTVerifyGetKey } from 'jose'
 import { issuerAlgorithm } from './issuer-keys.js'
+import { jwsSignatureValid, type SignatureBackend } from './jws.js'
 import { type CredentialStatus, statusOfCode } from './status.js'
 
 export const statusReasons = ['status-invalid', 'status-suspended', 'status-unavailable'] as const
@@ -43,10 +44,12 @@ const statusListCacheSize = 16
 
 /** Offline (no `statusList`): the status is not checked, and says so. */
 export const statusChecker = (options: {
-  readonly keySet: JWTVerifyGetKey
+  /** The issuer's key of this kid, imported (undefined when it did not import), if it has one. */
+  readonly issuerKey: (kid: string) => Promise<unknown> | undefined
+  readonly signatures: SignatureBackend
   readonly statusList: StatusListFetch | undefined
 }): ((reference: unknown, nowSeconds: number) => Promise<StatusOutcome>) => {
-  const { keySet, statusList } = options
+  const { statusList } = options
   if (statusList === undefined) return async () => ({ status: 'unchecked', reasons: [] })
   // A list is fetched for many presentations in a row (a verifier caches it for its ttl): its
   // signature is checked and its bits inflated once per distinct list JWT, not per presentation.
@@ -55,9 +58,11 @@ export const statusChecker = (options: {
     if (lists.has(jwt)) return lists.get(jwt)
     let verified: VerifiedList | undefined
     try {
-      const { protectedHeader, payload } = await compactVerify(jwt, keySet, { algorithms: [issuerAlgorithm] })
-      const claims: unknown = JSON.parse(new TextDecoder().decode(payload))
-      if (protectedHeader.typ === 'statuslist+jwt' && isRecord(claims) && typeof claims.sub === 'string') {
+      const { header, payload: claims } = decodeJwt(jwt)
+      const key = typeof header.kid === 'string' ? await options.issuerKey(header.kid) : undefined
+      const signed =
+        key !== undefined && (await jwsSignatureValid(options.signatures, jwt, header, issuerAlgorithm, key))
+      if (signed && header.typ === 'statuslist+jwt' && isRecord(claims) && typeof claims.sub === 'string') {
         const list = getListFromStatusListJWT(jwt)
         verified = {
           sub: claims.sub,

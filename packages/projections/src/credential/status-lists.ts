@@ -235,15 +235,16 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
   }
 
   const listJwt = async (id: number): Promise<E.Either<StatusListError, string>> => {
+    // A list built within its ttl exists: it is answered without reading the store.
+    const nowMs = options.clock().getTime()
+    const cached = built.get(id)
+    if (cached !== undefined && nowMs - cached.at < ttlSeconds * 1000 && nowMs >= cached.at)
+      return E.right(cached.jwt)
     const count = await readModels.loadCheckpoint(indexProjection)
     if (E.isLeft(count)) return count
     const lists = Math.floor(Math.max(0, count.right.position - 1) / allocationsPerList) + 1
     if (!Number.isInteger(id) || id < 1 || id > lists)
       return E.left({ code: 'not-found', message: `there is no status list ${id}` })
-    const nowMs = options.clock().getTime()
-    const cached = built.get(id)
-    if (cached !== undefined && nowMs - cached.at < ttlSeconds * 1000 && nowMs >= cached.at)
-      return E.right(cached.jwt)
     const running = building.get(id)
     if (running !== undefined) return running
     const generation = generations.get(id) ?? 0

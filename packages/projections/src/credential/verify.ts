@@ -9,21 +9,31 @@
  * offline verifier (no `statusList`) skips only the status and says so (`status: 'unchecked'`).
  *
  * Formats go through the maintained libraries: `@sd-jwt/decode` splits and decodes the SD-JWT and
- * unpacks the disclosed claims, `jose` verifies every JWS, `@sd-jwt/jwt-status-list` reads the list.
+ * unpacks the disclosed claims (its synchronous functions when the caller gives a synchronous
+ * SHA-256), `jose` imports the keys, `@sd-jwt/jwt-status-list` reads the list; every JWS signature
+ * is checked by `jwsSignatureValid` with the caller's `SignatureBackend` (Web Crypto by default).
+ * Keys are imported once: the issuer's when the verifier is made, a device key on its first
+ * presentation (kept among the last 10,000).
  *
  * @example
  * const verify = presentationVerifier({ jwks, issuer: 'https://elicence.example', statusList: fetchList })
  * await verify(text, { now: Date.now() })
  * // { valid: false, reasons: ['presentation-stale'], status: 'valid', disclosed: { masked_name: '张*', … }, … }
  */
-import { decodeJwt, splitSdJwt, unpack } from '@sd-jwt/decode'
+import { decodeJwt, splitSdJwt, unpack, unpackSync } from '@sd-jwt/decode'
 import { Disclosure } from '@sd-jwt/utils'
-import { base64url, compactVerify, createLocalJWKSet, importJWK, type JWK, type JWTVerifyGetKey } from 'jose'
+import { base64url, type JWK } from 'jose'
 import { eLicenceCredentialType } from './claims.js'
 import { disclosureProblemKinds, disclosureProblems } from './disclosures.js'
 import { keyBindingAlgorithmOf } from './holder-key.js'
 import { type IssuerJwks, issuerAlgorithm } from './issuer-keys.js'
-import { type Sha256, sdJwtHasher } from './sd-jwt.js'
+import {
+  type JwsAlgorithm,
+  jwsSignatureValid,
+  type SignatureBackend,
+  webCryptoSignatureBackend,
+} from './jws.js'
+import { type Sha256, sdJwtHasher, sdJwtHasherSync } from './sd-jwt.js'
 import { type StatusCheck, type StatusListFetch, statusChecker, statusReasons } from './status-check.js'
 
 export const presentationReasons = [
@@ -81,6 +91,8 @@ export interface PresentationVerifierOptions {
   /** How far ahead of the verifier's clock a KB-JWT's `iat` may be (clock skew); default 10 s. */
   readonly futureSkewSeconds?: number
   readonly sha256?: Sha256
+  /** Checks signatures; default Web Crypto. Node passes `nodeSignatureBackend`. */
+  readonly signatures?: SignatureBackend
 }
 
 export interface PresentationCheck {
@@ -114,39 +126,51 @@ const malformed = (): PresentationVerification => ({
 /** Claims of the issuer-signed payload that describe the credential rather than the licence. */
 const envelopeClaims = new Set(['iss', 'iat', 'exp', 'nbf', 'vct', 'cnf', 'status', 'sub', '_sd_alg'])
 
-const verifiesWith = async (
-  jws: string,
-  key: CryptoKey | JWTVerifyGetKey,
-  algorithm: string,
-): Promise<boolean> => {
-  try {
-    await compactVerify(jws, key as never, { algorithms: [algorithm] })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Device keys imported recently: a holder presents every few seconds with the same key. */
 const deviceKeyCacheSize = 10_000
 
 export const presentationVerifier = (options: PresentationVerifierOptions): PresentationVerifier => {
-  const deviceKeys = new Map<string, CryptoKey>()
-  const deviceKey = async (jwk: Record<string, unknown>, algorithm: string): Promise<CryptoKey> => {
+  const signatures = options.signatures ?? webCryptoSignatureBackend
+  // A key that fails to import is remembered as such: it never verifies.
+  const importOnce = (jwk: JWK, algorithm: JwsAlgorithm): Promise<unknown> =>
+    Promise.resolve()
+      .then(() => signatures.importKey(jwk, algorithm))
+      .catch(() => undefined)
+  const issuerKeys = new Map(
+    options.jwks.keys.map((key) => [key.kid, importOnce({ ...key }, issuerAlgorithm)]),
+  )
+  const deviceKeys = new Map<string, Promise<unknown>>()
+  const deviceKey = (jwk: Record<string, unknown>, algorithm: JwsAlgorithm): Promise<unknown> => {
     const id = `${algorithm} ${jwk.kty} ${jwk.crv} ${jwk.x} ${jwk.y}`
     const cached = deviceKeys.get(id)
     if (cached !== undefined) return cached
-    const key = (await importJWK(jwk as JWK, algorithm)) as CryptoKey
+    const key = importOnce(jwk as JWK, algorithm)
     if (deviceKeys.size >= deviceKeyCacheSize) deviceKeys.delete(deviceKeys.keys().next().value ?? '')
     deviceKeys.set(id, key)
     return key
   }
-  const keySet = createLocalJWKSet({ keys: options.jwks.keys.map((key) => ({ ...key })) })
-  const knownKids = new Set(options.jwks.keys.map((key) => key.kid))
+  const verifiesWith = async (
+    jws: string,
+    header: Record<string, unknown>,
+    algorithm: JwsAlgorithm,
+    key: Promise<unknown>,
+  ): Promise<boolean> => {
+    const imported = await key
+    return imported !== undefined && jwsSignatureValid(signatures, jws, header, algorithm, imported)
+  }
   const hasher = sdJwtHasher(options.sha256)
+  const hasherSync = options.sha256 === undefined ? undefined : sdJwtHasherSync(options.sha256)
+  const decodeDisclosures = (encoded: ReadonlyArray<string>): Disclosure[] | Promise<Disclosure[]> =>
+    hasherSync === undefined
+      ? Promise.all(encoded.map((text) => Disclosure.fromEncode(text, { hasher, alg: 'sha-256' })))
+      : encoded.map((text) => Disclosure.fromEncodeSync(text, { hasher: hasherSync, alg: 'sha-256' }))
   const maxAgeSeconds = options.maxAgeSeconds ?? defaultPresentationMaxAgeSeconds
   const futureSkewSeconds = options.futureSkewSeconds ?? 10
-  const statusOf = statusChecker({ keySet, statusList: options.statusList })
+  const statusOf = statusChecker({
+    issuerKey: (kid) => issuerKeys.get(kid),
+    signatures,
+    statusList: options.statusList,
+  })
 
   return async (text, check) => {
     const nowSeconds = Math.floor(check.now / 1000)
@@ -157,9 +181,7 @@ export const presentationVerifier = (options: PresentationVerifierOptions): Pres
     try {
       parts = splitSdJwt(text.trim())
       ;({ header, payload } = decodeJwt(parts.jwt))
-      disclosures = await Promise.all(
-        parts.disclosures.map((encoded) => Disclosure.fromEncode(encoded, { hasher, alg: 'sha-256' })),
-      )
+      disclosures = await decodeDisclosures(parts.disclosures)
     } catch {
       return malformed()
     }
@@ -169,8 +191,9 @@ export const presentationVerifier = (options: PresentationVerifierOptions): Pres
     const kid = typeof header.kid === 'string' ? header.kid : null
 
     // The issuer's signature, by kid.
-    if (kid === null || !knownKids.has(kid)) reasons.push('unknown-issuer-key')
-    else if (header.alg !== issuerAlgorithm || !(await verifiesWith(parts.jwt, keySet, issuerAlgorithm)))
+    const issuerKey = kid === null ? undefined : issuerKeys.get(kid)
+    if (issuerKey === undefined) reasons.push('unknown-issuer-key')
+    else if (!(await verifiesWith(parts.jwt, header, issuerAlgorithm, issuerKey)))
       reasons.push('issuer-signature-invalid')
     if (header.typ !== 'dc+sd-jwt' || payload.vct !== eLicenceCredentialType)
       reasons.push('wrong-credential-type')
@@ -181,7 +204,11 @@ export const presentationVerifier = (options: PresentationVerifierOptions): Pres
     reasons.push(...problems)
     let disclosed: Record<string, unknown> = {}
     if (problems.length === 0) {
-      const { unpackedObj } = await unpack(structuredClone(payload), disclosures, hasher)
+      // The library unpacks a copy: the payload stays as signed.
+      const { unpackedObj } =
+        hasherSync === undefined
+          ? await unpack(payload, disclosures, hasher)
+          : unpackSync(payload, disclosures, hasherSync)
       if (isRecord(unpackedObj)) {
         disclosed = Object.fromEntries(
           Object.entries(unpackedObj).filter(([name]) => !envelopeClaims.has(name)),
@@ -216,18 +243,16 @@ export const presentationVerifier = (options: PresentationVerifierOptions): Pres
           nonce: typeof kb.payload.nonce === 'string' ? kb.payload.nonce : null,
           ageSeconds: nowSeconds - kb.payload.iat,
         }
-        let signed = false
-        if (cnf !== undefined && algorithm !== undefined && kb.header.alg === algorithm) {
-          try {
-            signed = await verifiesWith(parts.kbJwt, await deviceKey(cnf, algorithm), algorithm)
-          } catch {
-            signed = false
-          }
-        }
+        const signed =
+          cnf !== undefined &&
+          algorithm !== undefined &&
+          (await verifiesWith(parts.kbJwt, kb.header, algorithm, deviceKey(cnf, algorithm)))
         if (!signed) reasons.push('key-binding-signature-invalid')
         const presented = text.trim()
         const withoutKb = presented.slice(0, presented.lastIndexOf('~') + 1)
-        const sdHash = base64url.encode(await hasher(withoutKb, 'sha-256'))
+        const sdHash = base64url.encode(
+          hasherSync === undefined ? await hasher(withoutKb, 'sha-256') : hasherSync(withoutKb, 'sha-256'),
+        )
         if (kb.payload.sd_hash !== sdHash) reasons.push('key-binding-sd-hash-mismatch')
         if (keyBinding.ageSeconds > maxAgeSeconds) reasons.push('presentation-stale')
         if (keyBinding.ageSeconds < -futureSkewSeconds) reasons.push('presentation-from-future')

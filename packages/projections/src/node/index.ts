@@ -19,3 +19,4 @@ export {
   replayPartitioned,
 } from './partitioned.js'
 export { nodeSha256, nodeSha256Hex } from './sha256.js'
+export { nodeSignatureBackend } from './signatures.js'
