@@ -34,6 +34,7 @@ export {
   confirmationKeyOf,
   Ed25519PublicJwk,
   HolderKey,
+  isP256Point,
   P256PublicJwk,
 } from './credential/holder-key.js'
 export {
