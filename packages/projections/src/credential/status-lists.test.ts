@@ -10,7 +10,7 @@ import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { inMemoryReadModelStore } from '../read-models/in-memory.js'
 import { projectionRunner } from '../read-models/runner.js'
-import { historyScriptArbitrary } from '../testing/histories.js'
+import { historyScriptArbitrary, licenceNumberFor } from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import type { ELicenceView } from '../views/e-licence.js'
 import { verifyAt } from '../views/verification.js'
@@ -155,5 +155,61 @@ describe('status lists', () => {
     expect(await lists.listJwt(2)).toMatchObject({ _tag: 'Left', left: { code: 'not-found' } })
     expect(lists.listIdOf(`${issuer}/status-lists/1`)).toBe(1)
     expect(lists.listIdOf('https://elsewhere.example/status-lists/1')).toBeUndefined()
+  })
+
+  it('takes an index handed out after the list was built at once, signed again without a rebuild until the ttl ends', async () => {
+    const { store } = await runHistoryScript({
+      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
+      steps: [
+        { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
+        { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
+      ],
+    })
+    const readModels = inMemoryReadModelStore()
+    const runner = projectionRunner({ events: store, readModels })
+    right(await runner.catchUp())
+    const streamId = streamIdFor(licenceNumberFor(0))
+    const view = right(await readModels.load('elicence', 'e-licence', [streamId])).get(
+      streamId,
+    ) as ELicenceView
+    let nowMs = Date.parse(view.issuedAt ?? '') + 60_000
+    let builds = 0
+    const lists = statusLists({
+      readModels,
+      catchUp: () => {
+        builds++
+        return runner.catchUp()
+      },
+      keys,
+      issuer: () => issuer,
+      clock: () => new Date(nowMs),
+      ttlSeconds: 30,
+    })
+    const jwks = createLocalJWKSet({ keys: keys.jwks.keys.map((key) => ({ ...key })) })
+    const statusesIn = async (jwt: string, indexes: ReadonlyArray<number>) => {
+      await compactVerify(jwt, jwks)
+      const list = getListFromStatusListJWT(jwt)
+      return indexes.map((idx) => list.getStatus(idx))
+    }
+    const first = right(await lists.allocate(view)).idx
+    const built = right(await lists.listJwt(1))
+    expect(await statusesIn(built, [first])).toEqual([statusCodes.valid])
+    // A credential of an abnormal licence, issued now: SUSPENDED in the next read, by the same build.
+    const second = right(await lists.allocate({ ...view, statuses: ['B'] } as ELicenceView)).idx
+    nowMs += 10_000
+    const [updated, sameRead] = await Promise.all([lists.listJwt(1), lists.listJwt(1)])
+    expect(right(updated)).not.toBe(built)
+    expect(right(sameRead)).toBe(right(updated))
+    expect(await statusesIn(right(updated), [first, second])).toEqual([
+      statusCodes.valid,
+      statusCodes.suspended,
+    ])
+    expect(builds).toBe(1)
+    expect(right(await lists.listJwt(1))).toBe(right(updated))
+    // Once the build's ttl ends, the list is rebuilt from the views: the licence is normal after all.
+    nowMs += 21_000
+    const rebuilt = right(await lists.listJwt(1))
+    expect(builds).toBe(2)
+    expect(await statusesIn(rebuilt, [first, second])).toEqual([statusCodes.valid, statusCodes.valid])
   })
 })

@@ -16,11 +16,13 @@
  * Lists. A list is built from the e-licence views that the projection runner keeps (DESIGN §5),
  * after it catches up: the status at each allocated index is `credentialStatusAt` of its view now;
  * an index this service does not know (not handed out, or lost with read models kept in memory) is
- * INVALID: the list fails closed. Handing out an index drops the service's own built copy of its
- * list, so a credential is VALID here at once (a verifier that cached the list before may say
- * INVALID for a new credential until its copy's `ttl` ends). A built list is signed by
- * the issuer key (`typ: statuslist+jwt`, `sub` its own URI, `iat`, `exp`, `ttl`) and reused for
- * `ttl` seconds by the service clock, the time verifiers may cache it too.
+ * INVALID: the list fails closed. A built list is signed by the issuer key (`typ: statuslist+jwt`,
+ * `sub` its own URI, `iat`, `exp`, `ttl`) and reused for `ttl` seconds by the service clock, the time
+ * verifiers may cache it too. Handing out an index updates the service's built copy in place: the
+ * new indexes get their views' statuses and the list is signed again on its next read, so a new
+ * credential is VALID here at once, without rebuilding the list from every index and view (a
+ * verifier that cached the list before may say INVALID for it until its copy's `ttl` ends). The
+ * rebuild still comes when the ttl of the build ends.
  *
  * @example
  * const lists = statusLists({ readModels, catchUp, keys, issuer: () => url, clock })
@@ -107,7 +109,14 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
   const ttlSeconds = options.ttlSeconds ?? defaultStatusListTtlSeconds
   const randomIndex = options.randomIndex ?? webCryptoRandomIndex
   const uriOf = (listId: number) => `${options.issuer()}/status-lists/${listId}`
-  const built = new Map<number, { readonly jwt: string; readonly at: number }>()
+  // A built list: its bits, the instant it was built (its ttl counts from there), and its signed
+  // JWT, absent once an allocation changed the bits, until the next read signs them again.
+  interface BuiltList {
+    readonly at: number
+    readonly list: StatusList
+    jwt: Promise<E.Either<StatusListError, string>> | undefined
+  }
+  const built = new Map<number, BuiltList>()
   // One build per list at a time: requests arriving while it runs share its result.
   const building = new Map<number, Promise<E.Either<StatusListError, string>>>()
   // Bumped by each index handed out: a build that began before it is not kept, nor shared after it.
@@ -153,8 +162,17 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
       )
       if (E.isRight(committed)) {
         generations.set(listId, (generations.get(listId) ?? 0) + 1)
-        built.delete(listId)
         building.delete(listId)
+        const copy = built.get(listId)
+        if (copy !== undefined) {
+          const nowMs = options.clock().getTime()
+          for (const [position, view] of batch.entries())
+            copy.list.setStatus(
+              indexes[position] ?? 0,
+              statusCodes[credentialStatusAt(view, view.eLicenceId ?? '', nowMs)],
+            )
+          copy.jwt = undefined
+        }
         return E.right(indexes.map((idx) => ({ idx, uri: uriOf(listId) })))
       }
       if (!isConcurrencyConflict(committed.left)) return committed
@@ -207,7 +225,17 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
       if (!committing) void flush()
     })
 
-  const build = async (listId: number, nowMs: number): Promise<E.Either<StatusListError, string>> => {
+  const signed = async (listId: number, list: StatusList, nowMs: number): Promise<string> => {
+    const iat = Math.floor(nowMs / 1000)
+    const { header, payload } = createHeaderAndPayload(
+      list,
+      { iss: options.issuer(), sub: uriOf(listId), iat, exp: iat + listValiditySeconds, ttl: ttlSeconds },
+      { alg: issuerAlgorithm, typ: 'statuslist+jwt', kid: options.keys.kid },
+    )
+    return new SignJWT(payload).setProtectedHeader(header).sign(options.keys.signingKey)
+  }
+
+  const build = async (listId: number, nowMs: number): Promise<E.Either<StatusListError, StatusList>> => {
     const caughtUp = await options.catchUp()
     if (E.isLeft(caughtUp)) return caughtUp
     const entries = await readModels.list(indexProjection, indexCollection, {
@@ -223,23 +251,24 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
       const view = (views.right.get(entry.streamId) as ELicenceView | undefined) ?? null
       list.setStatus(Number(row.key.slice(7)), statusCodes[credentialStatusAt(view, entry.eLicenceId, nowMs)])
     }
-    const iat = Math.floor(nowMs / 1000)
-    const uri = uriOf(listId)
-    const { header, payload } = createHeaderAndPayload(
-      list,
-      { iss: options.issuer(), sub: uri, iat, exp: iat + listValiditySeconds, ttl: ttlSeconds },
-      { alg: issuerAlgorithm, typ: 'statuslist+jwt', kid: options.keys.kid },
-    )
-    const jwt = await new SignJWT(payload).setProtectedHeader(header).sign(options.keys.signingKey)
-    return E.right(jwt)
+    return E.right(list)
   }
 
   const listJwt = async (id: number): Promise<E.Either<StatusListError, string>> => {
     // A list built within its ttl exists: it is answered without reading the store.
     const nowMs = options.clock().getTime()
     const cached = built.get(id)
-    if (cached !== undefined && nowMs - cached.at < ttlSeconds * 1000 && nowMs >= cached.at)
-      return E.right(cached.jwt)
+    if (cached !== undefined && nowMs - cached.at < ttlSeconds * 1000 && nowMs >= cached.at) {
+      // Signed again after an allocation changed it; readers meanwhile share the one signature.
+      if (cached.jwt === undefined) {
+        const signing = signed(id, cached.list, nowMs).then(E.right, (error) => {
+          if (cached.jwt === signing) cached.jwt = undefined
+          return E.left(storeFailure('signing a status list failed', error))
+        })
+        cached.jwt = signing
+      }
+      return cached.jwt
+    }
     const count = await readModels.loadCheckpoint(indexProjection)
     if (E.isLeft(count)) return count
     const lists = Math.floor(Math.max(0, count.right.position - 1) / allocationsPerList) + 1
@@ -249,9 +278,12 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
     if (running !== undefined) return running
     const generation = generations.get(id) ?? 0
     const next = build(id, nowMs)
-      .then((jwt) => {
-        if (E.isRight(jwt) && generation === (generations.get(id) ?? 0))
-          built.set(id, { jwt: jwt.right, at: nowMs })
+      .then(async (list): Promise<E.Either<StatusListError, string>> => {
+        if (E.isLeft(list)) return list
+        const jwt = E.right(await signed(id, list.right, nowMs))
+        // A build that an allocation overtook lacks its indexes: it is answered, not kept.
+        if (generation === (generations.get(id) ?? 0))
+          built.set(id, { at: nowMs, list: list.right, jwt: Promise.resolve(jwt) })
         return jwt
       })
       .finally(() => {
