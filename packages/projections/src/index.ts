@@ -63,6 +63,13 @@ export {
 } from './credential/jws.js'
 export { type PresentOptions, presentCredential } from './credential/present.js'
 export {
+  type CheckedPresentation,
+  defaultPresentationMaxAgeSeconds,
+  type PresentationChecker,
+  type PresentationCheckerOptions,
+  presentationChecker,
+} from './credential/presentation-checks.js'
+export {
   type CredentialStatus,
   credentialStatusAt,
   credentialStatuses,
@@ -79,7 +86,6 @@ export {
   statusLists,
 } from './credential/status-lists.js'
 export {
-  defaultPresentationMaxAgeSeconds,
   type KeyBindingSummary,
   type PresentationCheck,
   type PresentationReason,
@@ -87,8 +93,10 @@ export {
   type PresentationVerifier,
   type PresentationVerifierOptions,
   presentationReasons,
+  presentationStatusChecker,
   presentationVerifier,
   sdHashOf,
+  withStatus,
 } from './credential/verify.js'
 export {
   type Cosignature,

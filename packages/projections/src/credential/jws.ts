@@ -78,3 +78,9 @@ export const jwsSignatureValid = async (
     return false
   }
 }
+
+/** A key imported by the backend, or undefined when it does not import (it then never verifies). */
+export const importedKey = (backend: SignatureBackend, jwk: JWK, algorithm: JwsAlgorithm): Promise<unknown> =>
+  Promise.resolve()
+    .then(() => backend.importKey(jwk, algorithm))
+    .catch(() => undefined)
