@@ -8,6 +8,7 @@ import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list'
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc'
 import { compactVerify, createLocalJWKSet, decodeJwt, importJWK, type JSONWebKeySet, type JWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ServerOptions } from './server.js'
 import {
   applyCommand,
   licenceNumber,
@@ -30,21 +31,6 @@ const p256 = async () =>
     'sign',
     'verify',
   ])) as CryptoKeyPair
-
-beforeAll(async () => {
-  running = await startTestServer({ statusListTtlSeconds: 30 })
-  await sendCommand(running, tokens.registry, recordLicenceCommand())
-  await sendCommand(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
-  await sendCommand(running, tokens.holder, applyCommand())
-  running.setNow('2026-10-16T10:00:00+08:00')
-  await sendCommand(running, tokens.reviewer, reviewCommand())
-  device = await p256()
-  deviceJwk = await crypto.subtle.exportKey('jwk', device.publicKey)
-})
-
-afterAll(async () => {
-  await running?.app.close()
-})
 
 const obtain = (holderKey: unknown, token: string = tokens.holder, number: string = licenceNumber) =>
   running.api.request('POST', `/licences/${number}/credentials`, { token, body: { holderKey } })
@@ -96,186 +82,223 @@ const thirdPartyVerifier = async () => {
   }
 }
 
-describe('issuing credentials', () => {
-  it('issues an SD-JWT VC to the holder, bound to the device key, never cached or sniffed', async () => {
-    const issued = await obtain(deviceJwk)
-    expect(issued.status).toBe(201)
-    expect(issued.headers.get('cache-control')).toBe('no-store')
-    expect(issued.headers.get('x-content-type-options')).toBe('nosniff')
-    const claims = decodeJwt(issued.body.credential.split('~')[0])
-    expect(claims).toMatchObject({
-      iss: running.api.baseUrl,
-      vct: 'urn:elicence:e-licence:1',
-      cnf: { jwk: { kty: 'EC', crv: 'P-256', x: deviceJwk.x, y: deviceJwk.y } },
-      status: { status_list: issued.body.status },
+// The checks of POST /presentations/verify run on the server's thread, or on a worker thread (run
+// from the TypeScript sources through module hooks, like the tests): the same answers either way.
+const hooks = new URL('../../sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
+const execArgv = [
+  '--conditions=@elicence/source',
+  '--import',
+  `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
+]
+const placements: ReadonlyArray<[string, ServerOptions['presentationWorkers']]> = [
+  ['checks on the server thread', undefined],
+  ['checks on a worker thread', { threads: 1, execArgv }],
+]
+
+describe.each(placements)('%s', (_placement, presentationWorkers) => {
+  beforeAll(async () => {
+    running = await startTestServer({
+      statusListTtlSeconds: 30,
+      ...(presentationWorkers === undefined ? {} : { presentationWorkers }),
     })
-    expect(issued.body.status.uri).toBe(`${running.api.baseUrl}/status-lists/1`)
-  })
-
-  it('accepts an Ed25519 device key too', async () => {
-    const ed = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair
-    expect((await obtain(await crypto.subtle.exportKey('jwk', ed.publicKey))).status).toBe(201)
-  })
-
-  it('is for the licence’s holder only', async () => {
-    for (const token of [tokens.registry, tokens.reviewer, tokens.verifier, tokens.auditor]) {
-      expect((await obtain(deviceJwk, token)).status).toBe(403)
-    }
-    expect((await obtain(deviceJwk, tokens.otherHolder)).status).toBe(403)
-    expect((await obtain(deviceJwk, 'not-a-known-token-at-all')).status).toBe(401)
-  })
-
-  it('is refused with 422 and the reasons while there is no issued e-licence', async () => {
-    const refused = await obtain(deviceJwk, tokens.otherHolder, otherLicenceNumber)
-    expect(refused.status).toBe(422)
-    expect(refused.body.error).toMatchObject({ code: 'e-licence-not-valid', reasons: ['never-issued'] })
-  })
-
-  it('refuses a key that is not a public P-256 or Ed25519 JWK with 400, naming the path', async () => {
-    const privateJwk = { ...deviceJwk, d: 'Jd7uxl5jBLRLw2nhqfT-E0EbvGdPc4fNWxHjI1dQvcE' }
-    for (const holderKey of [
-      privateJwk,
-      { kty: 'RSA', n: 'AQAB', e: 'AQAB' },
-      'a key',
-      { ...deviceJwk, x: 'short' },
-    ]) {
-      const refused = await obtain(holderKey)
-      expect(refused.status, JSON.stringify(holderKey)).toBe(400)
-      expect(
-        refused.body.error.issues.some((issue: { path: string }) => issue.path.startsWith('body.holderKey')),
-      ).toBe(true)
-    }
-    const offCurve = await obtain({ ...deviceJwk, y: deviceJwk.x })
-    expect(offCurve.status).toBe(400)
-    expect(offCurve.body.error.issues).toEqual([{ path: 'body.holderKey', message: 'not a point of P-256' }])
-  })
-})
-
-describe('issuer metadata and status lists', () => {
-  it('publishes the JWKS at /.well-known/jwt-vc-issuer without a token', async () => {
-    const metadata = await running.api.request('GET', '/.well-known/jwt-vc-issuer')
-    expect(metadata.status).toBe(200)
-    expect(metadata.body).toEqual({ issuer: running.api.baseUrl, jwks: running.keys.jwks })
-    expect(metadata.body.jwks.keys[0].kid).toBe(running.keys.kid)
-  })
-
-  it('serves the status list as application/statuslist+jwt, cacheable for its ttl, 404 for a list that is none', async () => {
-    const list = await running.api.request('GET', '/status-lists/1')
-    expect(list.status).toBe(200)
-    expect(list.headers.get('content-type')).toBe('application/statuslist+jwt')
-    expect(list.headers.get('cache-control')).toBe('public, max-age=30')
-    expect(decodeJwt(list.body)).toMatchObject({ sub: `${running.api.baseUrl}/status-lists/1`, ttl: 30 })
-    expect((await running.api.request('GET', '/status-lists/9')).status).toBe(404)
-    expect((await running.api.request('GET', '/status-lists/one')).status).toBe(400)
-  })
-})
-
-describe('presentations, verified by the library and by POST /presentations/verify', () => {
-  it('the library accepts a fresh presentation from published metadata and the fetched status list', async () => {
-    const issued = await obtain(deviceJwk)
-    const now = await nowMs()
-    const presentation = await presentNow(issued.body.credential, Date.parse('2026-10-16T10:00:00+08:00'))
-    const { library } = await thirdPartyVerifier()
-    const result = await library.verify(presentation, {
-      keyBindingNonce: 'nonce-1',
-      currentDate: Math.floor(Date.parse('2026-10-16T10:00:05+08:00') / 1000),
-    })
-    expect(result.payload).toMatchObject({ masked_name: '张*', statuses: ['A'], issue_date: '2020-01-01' })
-    expect((result.payload as Record<string, unknown>).document_number).toBeUndefined()
-    expect(Number.isFinite(now)).toBe(true)
-  })
-
-  it('our verifier accepts it, shows what was disclosed, and refuses it two minutes later (a screenshot)', async () => {
-    const issued = await obtain(deviceJwk)
-    const presentation = await presentNow(issued.body.credential, Date.parse('2026-10-16T10:00:00+08:00'))
-    const fresh = await verify(presentation, { nonce: 'nonce-1', audience: running.api.baseUrl })
-    expect(fresh.status).toBe(200)
-    expect(fresh.headers.get('cache-control')).toBe('no-store')
-    expect(fresh.body).toMatchObject({ valid: true, reasons: [], status: 'valid' })
-    expect(fresh.body.disclosed).toMatchObject({ masked_name: '张*', expiry_date: '2030-01-01' })
-    expect(fresh.body.disclosed.document_number).toBeUndefined()
-    running.setNow('2026-10-16T10:02:00+08:00')
-    const screenshot = await verify(presentation)
-    expect(screenshot.body).toMatchObject({ valid: false, reasons: ['presentation-stale'] })
+    await sendCommand(running, tokens.registry, recordLicenceCommand())
+    await sendCommand(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))
+    await sendCommand(running, tokens.holder, applyCommand())
     running.setNow('2026-10-16T10:00:00+08:00')
+    await sendCommand(running, tokens.reviewer, reviewCommand())
+    device = await p256()
+    deviceJwk = await crypto.subtle.exportKey('jwk', device.publicKey)
   })
 
-  it('refuses a presentation signed by another device key, a wrong nonce, and bad input with 400', async () => {
-    const issued = await obtain(deviceJwk)
-    const other = await p256()
-    const at = Date.parse('2026-10-16T10:00:00+08:00')
-    expect(
-      (await verify(await presentNow(issued.body.credential, at, other.privateKey))).body.reasons,
-    ).toEqual(['key-binding-signature-invalid'])
-    expect(
-      (await verify(await presentNow(issued.body.credential, at), { nonce: 'other' })).body.reasons,
-    ).toEqual(['nonce-mismatch'])
-    const bad = await running.api.request('POST', '/presentations/verify', {
-      token: tokens.verifier,
-      body: { presentation: 42, nonce: '' },
-    })
-    expect(bad.status).toBe(400)
-    expect(bad.body.error.issues.map((issue: { path: string }) => issue.path)).toEqual([
-      'body.presentation',
-      'body.nonce',
-    ])
-    expect((await verify('not a presentation')).body).toMatchObject({
-      valid: false,
-      reasons: ['malformed-presentation'],
-    })
-    const holder = await running.api.request('POST', '/presentations/verify', {
-      token: tokens.holder,
-      body: { presentation: 'x' },
-    })
-    expect(holder.status).toBe(403)
+  afterAll(async () => {
+    await running?.app.close()
   })
 
-  it('after a renewal that changes the classes, the next list says INVALID; a re-issue gets a new index', async () => {
-    const issued = await obtain(deviceJwk)
-    const oldIndex: number = issued.body.status.idx
-    const renewal = renewToClassesCommand(['B2'])
-    await sendCommand(running, tokens.registry, {
-      ...renewal,
-      metadata: { ...renewal.metadata, at: '2026-10-16T10:00:00+08:00' },
+  describe('issuing credentials', () => {
+    it('issues an SD-JWT VC to the holder, bound to the device key, never cached or sniffed', async () => {
+      const issued = await obtain(deviceJwk)
+      expect(issued.status).toBe(201)
+      expect(issued.headers.get('cache-control')).toBe('no-store')
+      expect(issued.headers.get('x-content-type-options')).toBe('nosniff')
+      const claims = decodeJwt(issued.body.credential.split('~')[0])
+      expect(claims).toMatchObject({
+        iss: running.api.baseUrl,
+        vct: 'urn:elicence:e-licence:1',
+        cnf: { jwk: { kty: 'EC', crv: 'P-256', x: deviceJwk.x, y: deviceJwk.y } },
+        status: { status_list: issued.body.status },
+      })
+      expect(issued.body.status.uri).toBe(`${running.api.baseUrl}/status-lists/1`)
     })
-    // The list is reused within its ttl (30 s here), as verifiers may cache it: then rebuilt.
-    running.setNow('2026-10-16T10:00:31+08:00')
-    const at = Date.parse('2026-10-16T10:00:30+08:00')
-    const invalid = await verify(await presentNow(issued.body.credential, at))
-    expect(invalid.body).toMatchObject({ valid: false, reasons: ['status-invalid'], status: 'invalid' })
-    const list = getListFromStatusListJWT((await running.api.request('GET', '/status-lists/1')).body)
-    expect(list.getStatus(oldIndex)).toBe(1)
-    const { library } = await thirdPartyVerifier()
-    await expect(
-      library.verify(await presentNow(issued.body.credential, at), {
+
+    it('accepts an Ed25519 device key too', async () => {
+      const ed = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+        'sign',
+        'verify',
+      ])) as CryptoKeyPair
+      expect((await obtain(await crypto.subtle.exportKey('jwk', ed.publicKey))).status).toBe(201)
+    })
+
+    it('is for the licence’s holder only', async () => {
+      for (const token of [tokens.registry, tokens.reviewer, tokens.verifier, tokens.auditor]) {
+        expect((await obtain(deviceJwk, token)).status).toBe(403)
+      }
+      expect((await obtain(deviceJwk, tokens.otherHolder)).status).toBe(403)
+      expect((await obtain(deviceJwk, 'not-a-known-token-at-all')).status).toBe(401)
+    })
+
+    it('is refused with 422 and the reasons while there is no issued e-licence', async () => {
+      const refused = await obtain(deviceJwk, tokens.otherHolder, otherLicenceNumber)
+      expect(refused.status).toBe(422)
+      expect(refused.body.error).toMatchObject({ code: 'e-licence-not-valid', reasons: ['never-issued'] })
+    })
+
+    it('refuses a key that is not a public P-256 or Ed25519 JWK with 400, naming the path', async () => {
+      const privateJwk = { ...deviceJwk, d: 'Jd7uxl5jBLRLw2nhqfT-E0EbvGdPc4fNWxHjI1dQvcE' }
+      for (const holderKey of [
+        privateJwk,
+        { kty: 'RSA', n: 'AQAB', e: 'AQAB' },
+        'a key',
+        { ...deviceJwk, x: 'short' },
+      ]) {
+        const refused = await obtain(holderKey)
+        expect(refused.status, JSON.stringify(holderKey)).toBe(400)
+        expect(
+          refused.body.error.issues.some((issue: { path: string }) =>
+            issue.path.startsWith('body.holderKey'),
+          ),
+        ).toBe(true)
+      }
+      const offCurve = await obtain({ ...deviceJwk, y: deviceJwk.x })
+      expect(offCurve.status).toBe(400)
+      expect(offCurve.body.error.issues).toEqual([
+        { path: 'body.holderKey', message: 'not a point of P-256' },
+      ])
+    })
+  })
+
+  describe('issuer metadata and status lists', () => {
+    it('publishes the JWKS at /.well-known/jwt-vc-issuer without a token', async () => {
+      const metadata = await running.api.request('GET', '/.well-known/jwt-vc-issuer')
+      expect(metadata.status).toBe(200)
+      expect(metadata.body).toEqual({ issuer: running.api.baseUrl, jwks: running.keys.jwks })
+      expect(metadata.body.jwks.keys[0].kid).toBe(running.keys.kid)
+    })
+
+    it('serves the status list as application/statuslist+jwt, cacheable for its ttl, 404 for a list that is none', async () => {
+      const list = await running.api.request('GET', '/status-lists/1')
+      expect(list.status).toBe(200)
+      expect(list.headers.get('content-type')).toBe('application/statuslist+jwt')
+      expect(list.headers.get('cache-control')).toBe('public, max-age=30')
+      expect(decodeJwt(list.body)).toMatchObject({ sub: `${running.api.baseUrl}/status-lists/1`, ttl: 30 })
+      expect((await running.api.request('GET', '/status-lists/9')).status).toBe(404)
+      expect((await running.api.request('GET', '/status-lists/one')).status).toBe(400)
+    })
+  })
+
+  describe('presentations, verified by the library and by POST /presentations/verify', () => {
+    it('the library accepts a fresh presentation from published metadata and the fetched status list', async () => {
+      const issued = await obtain(deviceJwk)
+      const now = await nowMs()
+      const presentation = await presentNow(issued.body.credential, Date.parse('2026-10-16T10:00:00+08:00'))
+      const { library } = await thirdPartyVerifier()
+      const result = await library.verify(presentation, {
         keyBindingNonce: 'nonce-1',
-        currentDate: Math.floor(at / 1000) + 1,
-      }),
-    ).rejects.toThrow(/Status is not valid/)
+        currentDate: Math.floor(Date.parse('2026-10-16T10:00:05+08:00') / 1000),
+      })
+      expect(result.payload).toMatchObject({ masked_name: '张*', statuses: ['A'], issue_date: '2020-01-01' })
+      expect((result.payload as Record<string, unknown>).document_number).toBeUndefined()
+      expect(Number.isFinite(now)).toBe(true)
+    })
 
-    expect((await obtain(deviceJwk)).status).toBe(422)
-    running.setNow('2026-10-16T11:00:00+08:00')
-    await sendCommand(running, tokens.holder, {
-      ...applyCommand(),
-      data: { ...applyCommand().data, applicationId: 'app-2' },
+    it('our verifier accepts it, shows what was disclosed, and refuses it two minutes later (a screenshot)', async () => {
+      const issued = await obtain(deviceJwk)
+      const presentation = await presentNow(issued.body.credential, Date.parse('2026-10-16T10:00:00+08:00'))
+      const fresh = await verify(presentation, { nonce: 'nonce-1', audience: running.api.baseUrl })
+      expect(fresh.status).toBe(200)
+      expect(fresh.headers.get('cache-control')).toBe('no-store')
+      expect(fresh.body).toMatchObject({ valid: true, reasons: [], status: 'valid' })
+      expect(fresh.body.disclosed).toMatchObject({ masked_name: '张*', expiry_date: '2030-01-01' })
+      expect(fresh.body.disclosed.document_number).toBeUndefined()
+      running.setNow('2026-10-16T10:02:00+08:00')
+      const screenshot = await verify(presentation)
+      expect(screenshot.body).toMatchObject({ valid: false, reasons: ['presentation-stale'] })
+      running.setNow('2026-10-16T10:00:00+08:00')
     })
-    running.setNow('2026-10-19T11:00:00+08:00')
-    await sendCommand(running, tokens.reviewer, {
-      ...reviewCommand(),
-      data: { ...reviewCommand().data, applicationId: 'app-2' },
+
+    it('refuses a presentation signed by another device key, a wrong nonce, and bad input with 400', async () => {
+      const issued = await obtain(deviceJwk)
+      const other = await p256()
+      const at = Date.parse('2026-10-16T10:00:00+08:00')
+      expect(
+        (await verify(await presentNow(issued.body.credential, at, other.privateKey))).body.reasons,
+      ).toEqual(['key-binding-signature-invalid'])
+      expect(
+        (await verify(await presentNow(issued.body.credential, at), { nonce: 'other' })).body.reasons,
+      ).toEqual(['nonce-mismatch'])
+      const bad = await running.api.request('POST', '/presentations/verify', {
+        token: tokens.verifier,
+        body: { presentation: 42, nonce: '' },
+      })
+      expect(bad.status).toBe(400)
+      expect(bad.body.error.issues.map((issue: { path: string }) => issue.path)).toEqual([
+        'body.presentation',
+        'body.nonce',
+      ])
+      expect((await verify('not a presentation')).body).toMatchObject({
+        valid: false,
+        reasons: ['malformed-presentation'],
+      })
+      const holder = await running.api.request('POST', '/presentations/verify', {
+        token: tokens.holder,
+        body: { presentation: 'x' },
+      })
+      expect(holder.status).toBe(403)
     })
-    const reissued = await obtain(deviceJwk)
-    expect(reissued.status).toBe(201)
-    expect(reissued.body.status.idx).not.toBe(oldIndex)
-    const renewed = await verify(
-      await presentNow(reissued.body.credential, Date.parse('2026-10-19T11:00:00+08:00')),
-    )
-    expect(renewed.body).toMatchObject({ valid: true, status: 'valid' })
-    expect(renewed.body.disclosed.driving_privileges).toEqual([
-      { vehicle_category_code: 'B2', issue_date: '2020-01-01', expiry_date: '2030-01-01' },
-    ])
+
+    it('after a renewal that changes the classes, the next list says INVALID; a re-issue gets a new index', async () => {
+      const issued = await obtain(deviceJwk)
+      const oldIndex: number = issued.body.status.idx
+      const renewal = renewToClassesCommand(['B2'])
+      await sendCommand(running, tokens.registry, {
+        ...renewal,
+        metadata: { ...renewal.metadata, at: '2026-10-16T10:00:00+08:00' },
+      })
+      // The list is reused within its ttl (30 s here), as verifiers may cache it: then rebuilt.
+      running.setNow('2026-10-16T10:00:31+08:00')
+      const at = Date.parse('2026-10-16T10:00:30+08:00')
+      const invalid = await verify(await presentNow(issued.body.credential, at))
+      expect(invalid.body).toMatchObject({ valid: false, reasons: ['status-invalid'], status: 'invalid' })
+      const list = getListFromStatusListJWT((await running.api.request('GET', '/status-lists/1')).body)
+      expect(list.getStatus(oldIndex)).toBe(1)
+      const { library } = await thirdPartyVerifier()
+      await expect(
+        library.verify(await presentNow(issued.body.credential, at), {
+          keyBindingNonce: 'nonce-1',
+          currentDate: Math.floor(at / 1000) + 1,
+        }),
+      ).rejects.toThrow(/Status is not valid/)
+
+      expect((await obtain(deviceJwk)).status).toBe(422)
+      running.setNow('2026-10-16T11:00:00+08:00')
+      await sendCommand(running, tokens.holder, {
+        ...applyCommand(),
+        data: { ...applyCommand().data, applicationId: 'app-2' },
+      })
+      running.setNow('2026-10-19T11:00:00+08:00')
+      await sendCommand(running, tokens.reviewer, {
+        ...reviewCommand(),
+        data: { ...reviewCommand().data, applicationId: 'app-2' },
+      })
+      const reissued = await obtain(deviceJwk)
+      expect(reissued.status).toBe(201)
+      expect(reissued.body.status.idx).not.toBe(oldIndex)
+      const renewed = await verify(
+        await presentNow(reissued.body.credential, Date.parse('2026-10-19T11:00:00+08:00')),
+      )
+      expect(renewed.body).toMatchObject({ valid: true, status: 'valid' })
+      expect(renewed.body.disclosed.driving_privileges).toEqual([
+        { vehicle_category_code: 'B2', issue_date: '2020-01-01', expiry_date: '2030-01-01' },
+      ])
+    })
   })
 })

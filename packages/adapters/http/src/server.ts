@@ -37,7 +37,12 @@ import {
   statusLists,
   transparencyLog,
 } from '@elicence/projections'
-import { nodeSha256, nodeSha256Hex, nodeSignatureBackend } from '@elicence/projections/node'
+import {
+  nodeSha256,
+  nodeSha256Hex,
+  nodeSignatureBackend,
+  presentationVerifierThreads,
+} from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'
@@ -86,6 +91,12 @@ export interface ServerOptions {
   readonly publicUrl?: string
   /** Oldest Key Binding JWT the verify route accepts, in seconds (default 60). */
   readonly presentationMaxAgeSeconds?: number
+  /**
+   * Worker threads that check presentations (`presentationVerifierThreads`), so verifications use
+   * more than one core; the status step stays on the server's thread. Default: none, every check on
+   * the server's thread. `execArgv` only for workers run from the TypeScript sources (tests).
+   */
+  readonly presentationWorkers?: { readonly threads: number; readonly execArgv?: ReadonlyArray<string> }
   /** How long a status list is reused and may be cached, in seconds (default 60). */
   readonly statusListTtlSeconds?: number
   /** How long a credential lives unless the licence expires first, in seconds (default 30 days). */
@@ -280,28 +291,47 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     issuer,
     jwks: options.issuerKeys.jwks,
   })
+  // The service's own lists, read as any verifier would read them, without an HTTP round trip.
+  const ownStatusList = async (uri: string) => {
+    const id = lists.listIdOf(uri)
+    if (id === undefined) return E.left(`${uri} is not a status list of this service`)
+    const list = await lists.listJwt(id)
+    return E.isLeft(list) ? E.left(list.left.message) : list
+  }
+  const verifierOptions = () => ({
+    jwks: options.issuerKeys.jwks,
+    issuer: issuer(),
+    ...(options.presentationMaxAgeSeconds === undefined
+      ? {}
+      : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
+    statusList: ownStatusList,
+  })
   let verify: ReturnType<typeof presentationVerifier> | undefined
+  let closeVerifier: (() => Promise<void>) | undefined
+  app.addHook('onClose', async () => closeVerifier?.())
+  const workers = options.presentationWorkers
   registerPresentationRoutes(app, {
     tokens: options.tokens,
     clock,
     // Made on first use: the issuer URL is known once the server listens.
     verify: (text, check) => {
-      verify ??= presentationVerifier({
-        jwks: options.issuerKeys.jwks,
-        issuer: issuer(),
-        sha256: nodeSha256,
-        signatures: nodeSignatureBackend,
-        ...(options.presentationMaxAgeSeconds === undefined
-          ? {}
-          : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
-        // The service's own lists, read as any verifier would read them, without an HTTP round trip.
-        statusList: async (uri) => {
-          const id = lists.listIdOf(uri)
-          if (id === undefined) return E.left(`${uri} is not a status list of this service`)
-          const list = await lists.listJwt(id)
-          return E.isLeft(list) ? E.left(list.left.message) : list
-        },
-      })
+      if (verify === undefined) {
+        if (workers === undefined)
+          verify = presentationVerifier({
+            ...verifierOptions(),
+            sha256: nodeSha256,
+            signatures: nodeSignatureBackend,
+          })
+        else {
+          const threads = presentationVerifierThreads({
+            ...verifierOptions(),
+            threads: workers.threads,
+            ...(workers.execArgv === undefined ? {} : { execArgv: workers.execArgv }),
+          })
+          verify = threads.verify
+          closeVerifier = threads.close
+        }
+      }
       return verify(text, check)
     },
   })

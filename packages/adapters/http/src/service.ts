@@ -65,6 +65,8 @@ export interface ServiceOptions {
    * `dataDir`, named by the public URL's host (`publicUrl`, else `ELICENCE_PUBLIC_URL`, default localhost:3000) + `/elicence/log`.
    */
   readonly log?: ServerOptions['log']
+  /** Worker threads that check presentations; see `ServerOptions`. */
+  readonly presentationWorkers?: ServerOptions['presentationWorkers']
 }
 
 export interface RunningService {
@@ -175,6 +177,9 @@ export const startService = async (
     storeName: options.storeUrl.split(':')[0] ?? 'store',
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },
     log,
+    ...(options.presentationWorkers === undefined
+      ? {}
+      : { presentationWorkers: options.presentationWorkers }),
     ...(readModels.right === undefined ? {} : { readModels: readModels.right }),
   })
   // Runs once the HTTP server has stopped and every request in flight has been answered.

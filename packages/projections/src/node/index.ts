@@ -20,3 +20,9 @@ export {
 } from './partitioned.js'
 export { nodeSha256, nodeSha256Hex } from './sha256.js'
 export { nodeSignatureBackend } from './signatures.js'
+export {
+  defaultPresentationCheckDeadlineMs,
+  type PresentationVerifierThreads,
+  type PresentationVerifierThreadsOptions,
+  presentationVerifierThreads,
+} from './verifier-threads.js'

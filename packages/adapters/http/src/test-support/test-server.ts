@@ -159,6 +159,7 @@ export const startTestServer = async (
       | 'log'
       | 'statusListTtlSeconds'
       | 'readModels'
+      | 'presentationWorkers'
     >
   > & {
     /** The clock runs in real time from this instant rather than standing still. */
@@ -185,6 +186,9 @@ export const startTestServer = async (
     ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.presentationWorkers === undefined
+      ? {}
+      : { presentationWorkers: options.presentationWorkers }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

@@ -1,0 +1,176 @@
+// The presentation verifier on real worker threads: the same verdicts as `presentationVerifier` on
+// the calling thread (valid, stale, tampered, malformed, with every status), and its failure modes —
+// a worker that exits or hangs fails the checks it held with why, and the next check runs on a new
+// worker; a closed verifier refuses.
+import { createHash } from 'node:crypto'
+import { createHeaderAndPayload, StatusList } from '@sd-jwt/jwt-status-list'
+import * as E from 'fp-ts/lib/Either.js'
+import { base64url, SignJWT } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultDisclosures } from '../credential/claims.js'
+import { HolderKey } from '../credential/holder-key.js'
+import { credentialIssuer } from '../credential/issue.js'
+import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from '../credential/issuer-keys.js'
+import { presentCredential } from '../credential/present.js'
+import { presentationVerifier } from '../credential/verify.js'
+import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
+import { runHistoryScript } from '../testing/run-history.js'
+import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
+import { foldView } from '../views/view.js'
+import { nodeSignatureBackend } from './signatures.js'
+import { type PresentationVerifierThreads, presentationVerifierThreads } from './verifier-threads.js'
+
+// The workers run this workspace's TypeScript sources, like the tests, through module hooks.
+const hooks = new URL('../../../adapters/sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
+const execArgv = [
+  '--conditions=@elicence/source',
+  '--import',
+  `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
+]
+const failingWorker = new URL('./presentation-worker-failing.fixture.ts', import.meta.url)
+
+const issuer = 'https://elicence.example'
+const statusUri = `${issuer}/status-lists/1`
+const sha256 = (data: string | Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest())
+
+const right = <A>(either: E.Either<unknown, A>): A => {
+  if (E.isLeft(either)) throw new Error(`expected Right, got ${JSON.stringify(either.left)}`)
+  return either.right
+}
+
+let keys: IssuerKeys
+let device: CryptoKeyPair
+let credential: string
+let issuedAt: number
+const lists = new Map<number, string>()
+const opened: PresentationVerifierThreads[] = []
+
+let statusCode = 0
+
+const threaded = (options: { readonly deadlineMs?: number; readonly failing?: boolean } = {}) => {
+  const threads = presentationVerifierThreads({
+    jwks: keys.jwks,
+    issuer,
+    // One thread: each worker started from the sources loads them through the hooks, which is slow.
+    threads: 1,
+    execArgv,
+    statusList: async () => E.right(lists.get(statusCode) ?? ''),
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    ...(options.failing === true ? { workerUrl: failingWorker } : {}),
+  })
+  opened.push(threads)
+  return threads
+}
+
+const present = (at = issuedAt) =>
+  presentCredential(credential, {
+    disclose: defaultDisclosures,
+    deviceKey: device.privateKey,
+    algorithm: 'ES256',
+    audience: issuer,
+    nonce: 'n-1',
+    now: at,
+    sha256,
+  })
+
+beforeAll(async () => {
+  keys = right(await importIssuerKeys(await generateIssuerKey()))
+  const { events } = await runHistoryScript({
+    licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
+    steps: [
+      { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
+      { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
+    ],
+  })
+  const view = foldView(eLicenceView, decodeHistory(events)) as ELicenceView
+  issuedAt = Date.parse(view.updatedAt) + 60_000
+  device = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair
+  const holderKey = right(HolderKey.decode(await crypto.subtle.exportKey('jwk', device.publicKey)))
+  credential = await credentialIssuer({ keys, issuer, sha256 })(view, {
+    holderKey,
+    status: { idx: 3, uri: statusUri },
+    now: issuedAt,
+  })
+  for (const code of [0, 1, 2]) {
+    const list = new StatusList(new Array<number>(16).fill(0), 2)
+    list.setStatus(3, code)
+    const iat = Math.floor(issuedAt / 1000)
+    const { header, payload } = createHeaderAndPayload(
+      list,
+      { iss: issuer, sub: statusUri, iat, exp: iat + 86_400, ttl: 60 },
+      { alg: 'EdDSA', typ: 'statuslist+jwt', kid: keys.kid },
+    )
+    lists.set(code, await new SignJWT(payload).setProtectedHeader(header).sign(keys.signingKey))
+  }
+})
+
+afterAll(async () => {
+  await Promise.all(opened.map((threads) => threads.close()))
+})
+
+describe('presentationVerifierThreads', () => {
+  it('gives the verdicts of presentationVerifier, with the status looked up on the calling thread', async () => {
+    const fresh = await present()
+    const [jwt = '', ...rest] = fresh.split('~')
+    const [header, payload, signature] = jwt.split('.')
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? '')))
+    const tampered = [
+      `${header}.${base64url.encode(JSON.stringify({ ...claims, exp: 1 }))}.${signature}`,
+      ...rest,
+    ].join('~')
+    const threads = threaded()
+    const inline = presentationVerifier({
+      jwks: keys.jwks,
+      issuer,
+      sha256,
+      signatures: nodeSignatureBackend,
+      statusList: async () => E.right(lists.get(statusCode) ?? ''),
+    })
+    for (const code of [0, 1, 2]) {
+      statusCode = code
+      for (const [text, check] of [
+        [fresh, { now: issuedAt + 5_000, nonce: 'n-1', audience: issuer }],
+        [fresh, { now: issuedAt + 120_000, nonce: 'n-2' }],
+        [tampered, { now: issuedAt }],
+        ['not a presentation', { now: issuedAt }],
+      ] as const) {
+        const [ours, theirs] = await Promise.all([threads.verify(text, check), inline(text, check)])
+        expect(ours).toEqual(theirs)
+      }
+    }
+    statusCode = 0
+    expect(await threads.verify(fresh, { now: issuedAt })).toMatchObject({ valid: true, status: 'valid' })
+  })
+
+  it('fails the checks a worker held when it exits or hangs past the deadline, and goes on with a new worker', async () => {
+    statusCode = 0
+    const threads = threaded({ failing: true, deadlineMs: 2_000 })
+    // Started and warm: the deadline then measures checks, not the worker's start.
+    expect(await threads.verify(await present(), { now: issuedAt })).toMatchObject({ valid: true })
+    const [exited, held] = await Promise.allSettled([
+      threads.verify('exit', { now: issuedAt }),
+      threads.verify(await present(), { now: issuedAt }),
+    ])
+    expect(exited).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/exited \(3\)/) },
+    })
+    expect(held).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/exited \(3\)/) },
+    })
+    expect(await threads.verify(await present(), { now: issuedAt })).toMatchObject({ valid: true })
+    await expect(threads.verify('hang', { now: issuedAt })).rejects.toThrow(/longer than 2000 ms/)
+    expect(await threads.verify(await present(), { now: issuedAt })).toMatchObject({ valid: true })
+  })
+
+  it('refuses to check once closed, and refuses a thread count below one', async () => {
+    const threads = threaded()
+    await threads.close()
+    await expect(threads.verify(await present(), { now: issuedAt })).rejects.toThrow(/closed/)
+    expect(() => presentationVerifierThreads({ jwks: keys.jwks, threads: 0 })).toThrow(/positive integer/)
+  })
+})
