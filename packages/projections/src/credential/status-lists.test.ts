@@ -2,7 +2,7 @@
 // the real handler and the projection runner, every credential issued along the way has, in the
 // signed list, the status its e-licence view says now. Also: indexes are random and distinct, the
 // list is the draft's format (read back by `@sd-jwt/jwt-status-list`), and it is reused within ttl.
-import { inMemoryEventStore, streamIdFor } from '@elicence/domain'
+import { inMemoryEventStore, storeFailure, streamIdFor } from '@elicence/domain'
 import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
@@ -211,5 +211,35 @@ describe('status lists', () => {
     const rebuilt = right(await lists.listJwt(1))
     expect(builds).toBe(2)
     expect(await statusesIn(rebuilt, [first, second])).toEqual([statusCodes.valid, statusCodes.valid])
+  })
+
+  it('gives concurrent allocations one commit, each its own index, and fails them all when that commit fails', async () => {
+    const readModels = inMemoryReadModelStore()
+    let commits = 0
+    let failNext = false
+    const counting = {
+      ...readModels,
+      commit: (...args: Parameters<typeof readModels.commit>) => {
+        commits++
+        if (failNext) return Promise.resolve(E.left(storeFailure('disk full')))
+        return readModels.commit(...args)
+      },
+    }
+    const lists = statusLists({
+      readModels: counting,
+      catchUp: async () => E.right(undefined),
+      keys,
+      issuer: () => issuer,
+      clock: () => new Date(0),
+    })
+    const view = (n: number) => ({ streamId: `licence-${n}`, eLicenceId: `EL-${n}-1` }) as ELicenceView
+    const references = await Promise.all(Array.from({ length: 20 }, (_, n) => lists.allocate(view(n))))
+    expect(commits).toBe(1)
+    expect(new Set(references.map((reference) => right(reference).idx)).size).toBe(20)
+    failNext = true
+    const failed = await Promise.all(Array.from({ length: 5 }, (_, n) => lists.allocate(view(n))))
+    expect(commits).toBe(2)
+    for (const outcome of failed)
+      expect(outcome).toMatchObject({ _tag: 'Left', left: { message: 'disk full' } })
   })
 })

@@ -93,6 +93,11 @@ export interface StatusLists {
 const indexKey = (listId: number, idx: number): string =>
   `${String(listId).padStart(6, '0')}/${String(idx).padStart(5, '0')}`
 
+const nextTurn = (resume: () => void): void => {
+  if (typeof setImmediate === 'function') setImmediate(resume)
+  else setTimeout(resume, 0)
+}
+
 const webCryptoRandomIndex = (bound: number): number => {
   // Rejection sampling keeps every index equally likely.
   const limit = Math.floor(0x1_0000_0000 / bound) * bound
@@ -192,7 +197,9 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
     while (waiting.length > 0) {
       // A synchronous store (SQLite) blocks the event loop while it commits: one turn of it lets
       // the requests that arrived meanwhile join this batch instead of each waiting for their own.
-      await new Promise((resolve) => setTimeout(resolve, 0))
+      // setImmediate is that turn (after the ready I/O); a timer idles the loop for a millisecond,
+      // so it serves only where there is no setImmediate (browsers).
+      await new Promise<void>((resolve) => nextTurn(resolve))
       // Never more than the current list still takes: a batch never spans two lists.
       const checkpoint = await readModels.loadCheckpoint(indexProjection)
       const room = E.isRight(checkpoint)
