@@ -5,7 +5,8 @@
  * calling thread, where the status lists are (`presentationStatusChecker`). The verdict is the one
  * `presentationVerifier` gives: same checks, same reasons, in the same order.
  *
- * Each check goes to the worker with the fewest in flight. A worker that fails or exits fails the
+ * Each check goes to the worker with the fewest in flight; checks and their outcomes cross in
+ * batches, one message per thread per turn of its event loop, as each message wakes a thread. A worker that fails or exits fails the
  * checks it held (the promise rejects with why) and is started again for the next one; a check that
  * takes longer than `deadlineMs` fails, and its worker, which may hang, is stopped. `close` stops
  * them all; checks still in flight then fail. From the TypeScript sources (as the tests run) the
@@ -146,19 +147,21 @@ export const presentationVerifierThreads = (
         deadlineMs,
       )
     }
-    worker.on('message', (reply: PresentationWorkerReply) => {
-      if ('ready' in reply) {
-        clearTimeout(started)
-        slot.ready = true
-        for (const entry of slot.inFlight.values()) deadlineOf(entry)
-        return
+    worker.on('message', (replies: ReadonlyArray<PresentationWorkerReply>) => {
+      for (const reply of replies) {
+        if ('ready' in reply) {
+          clearTimeout(started)
+          slot.ready = true
+          for (const entry of slot.inFlight.values()) deadlineOf(entry)
+          continue
+        }
+        const entry = slot.inFlight.get(reply.id)
+        if (entry === undefined) continue
+        slot.inFlight.delete(reply.id)
+        clearTimeout(entry.deadline)
+        if ('error' in reply) entry.reject(new Error(`checking the presentation failed: ${reply.error}`))
+        else entry.resolve(reply.checked)
       }
-      const entry = slot.inFlight.get(reply.id)
-      if (entry === undefined) return
-      slot.inFlight.delete(reply.id)
-      clearTimeout(entry.deadline)
-      if ('error' in reply) entry.reject(new Error(`checking the presentation failed: ${reply.error}`))
-      else entry.resolve(reply.checked)
     })
     worker.on('error', (error) => stop(slot, worker, `the presentation worker failed: ${error.message}`))
     worker.on('exit', (code) => {
@@ -168,6 +171,22 @@ export const presentationVerifierThreads = (
     slot.worker = worker
     slot.deadlineOf = deadlineOf
     return worker
+  }
+
+  // Requests go out together, one message per worker per turn of the event loop (see the worker).
+  const outboxes = new Map<Worker, PresentationWorkerRequest[]>()
+  const send = (slot: Slot, worker: Worker, request: PresentationWorkerRequest): void => {
+    const outbox = outboxes.get(worker)
+    if (outbox !== undefined) {
+      outbox.push(request)
+      return
+    }
+    outboxes.set(worker, [request])
+    setImmediate(() => {
+      const requests = outboxes.get(worker) ?? []
+      outboxes.delete(worker)
+      if (slot.worker === worker) worker.postMessage(requests)
+    })
   }
 
   const dispatch = (text: string, check: PresentationCheck): Promise<CheckedPresentation> =>
@@ -184,7 +203,7 @@ export const presentationVerifierThreads = (
       const entry: InFlight = { resolve, reject, deadline: undefined }
       if (slot.ready) slot.deadlineOf(entry)
       slot.inFlight.set(id, entry)
-      worker.postMessage({ id, text, check } satisfies PresentationWorkerRequest)
+      send(slot, worker, { id, text, check })
     })
 
   return {
