@@ -160,7 +160,7 @@ describe('startService', () => {
     expect(E.isLeft(refused) && refused.left).toContain('not an Ed25519 JWK')
   })
 
-  it('refuses a PORT that is not a port, and reports a store that cannot be opened', async () => {
+  it('refuses a PORT that is not a port or no worker threads, and reports a store that cannot be opened', async () => {
     const dataDir = newDataDir()
     const badPort = await startService({
       storeUrl: 'memory:',
@@ -170,6 +170,18 @@ describe('startService', () => {
       out: { write: () => undefined },
     })
     expect(E.isLeft(badPort) && badPort.left.code).toBe('invalid-configuration')
+    const noThreads = await startService({
+      storeUrl: 'memory:',
+      openStore: async () => E.right(inMemoryEventStore()),
+      dataDir,
+      port: 0,
+      out: { write: () => undefined },
+      presentationWorkers: { threads: 0 },
+    })
+    expect(E.isLeft(noThreads) && noThreads.left).toEqual({
+      code: 'invalid-configuration',
+      message: 'presentation worker threads must be 1 or more, got 0',
+    })
     const noStore = await startService({
       storeUrl: 'sqlite:/nonexistent/dir/x.db',
       openStore: async () => E.left({ message: 'cannot open /nonexistent/dir/x.db' }),

@@ -127,6 +127,12 @@ export const startService = async (
   if (port === undefined)
     return failure('invalid-configuration', `PORT ${JSON.stringify(env.PORT)} is not a port`)
   const host = options.host ?? (env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST)
+  const workerThreads = options.presentationWorkers?.threads
+  if (workerThreads !== undefined && !(Number.isInteger(workerThreads) && workerThreads >= 1))
+    return failure(
+      'invalid-configuration',
+      `presentation worker threads must be 1 or more, got ${workerThreads}`,
+    )
 
   const credentials =
     options.tokens !== undefined && options.issuerKeys !== undefined
