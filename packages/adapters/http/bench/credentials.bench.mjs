@@ -6,8 +6,9 @@
 //   one signs, hashes 11 disclosures and commits a random status index);
 // - POST /presentations/verify: a verifier checks fresh presentations (issuer signature by kid,
 //   every disclosure, the KB-JWT's ES256 signature, sd_hash, freshness, and the status list, which
-//   the service rebuilds only as its ttl allows). The checks run on BENCH_VERIFY_THREADS worker
-//   threads (default 1: this machine has two cores; 0 runs them on the service's thread).
+//   the service rebuilds only as its ttl allows).
+// Credentials are made and presentations checked on BENCH_WORKER_THREADS worker threads (default 1:
+// this machine has two cores; 0 does it all on the service's thread).
 // Each scenario runs ~10 s after a short warm-up; it reports requests/s, p50/p99 latency, and fails
 // on any non-2xx answer, socket error, or a verification that did not say valid. Aims (issue 11):
 // ≥ 2 000 issues/s and ≥ 5 000 verifications/s on this machine's two shared cores.
@@ -29,7 +30,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const only = process.env.BENCH_ONLY ?? ''
 const profileDir = process.env.BENCH_CPU_PROF
-const verifyThreads = Number(process.env.BENCH_VERIFY_THREADS ?? 1)
+const workerThreads = Number(process.env.BENCH_WORKER_THREADS ?? 1)
 
 // ── the child: the service on SQLite ──────────────────────────────────────────────────────────────
 if (process.argv[2] === 'serve') {
@@ -47,7 +48,7 @@ if (process.argv[2] === 'serve') {
     demo: true,
     logger: { level: 'warn' },
     out: { write: () => undefined },
-    ...(verifyThreads > 0 ? { presentationWorkers: { threads: verifyThreads } } : {}),
+    ...(workerThreads > 0 ? { credentialWorkers: { threads: workerThreads } } : {}),
   })
   if (E.isLeft(service)) {
     console.error(service.left.message)
@@ -122,7 +123,7 @@ if (process.argv[2] === 'serve') {
   try {
     console.log(
       `service on ${url} (SQLite events and read models, synchronous=full), ${connections} connections, ${seconds} s per run, ` +
-        `presentations checked on ${verifyThreads} worker thread(s)`,
+        `credentials made and presentations checked on ${workerThreads} worker thread(s)`,
     )
     const issueRequests = [
       {

@@ -82,7 +82,7 @@ const thirdPartyVerifier = async () => {
   }
 }
 
-// The checks of POST /presentations/verify run on the server's thread, or on a worker thread (run
+// Credentials are made and presentations checked on the server's thread, or on a worker thread (run
 // from the TypeScript sources through module hooks, like the tests): the same answers either way.
 const hooks = new URL('../../sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
 const execArgv = [
@@ -90,16 +90,16 @@ const execArgv = [
   '--import',
   `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
 ]
-const placements: ReadonlyArray<[string, ServerOptions['presentationWorkers']]> = [
-  ['checks on the server thread', undefined],
-  ['checks on a worker thread', { threads: 1, execArgv }],
+const placements: ReadonlyArray<[string, ServerOptions['credentialWorkers']]> = [
+  ['credentials on the server thread', undefined],
+  ['credentials on a worker thread', { threads: 1, execArgv }],
 ]
 
-describe.each(placements)('%s', (_placement, presentationWorkers) => {
+describe.each(placements)('%s', (_placement, credentialWorkers) => {
   beforeAll(async () => {
     running = await startTestServer({
       statusListTtlSeconds: 30,
-      ...(presentationWorkers === undefined ? {} : { presentationWorkers }),
+      ...(credentialWorkers === undefined ? {} : { credentialWorkers }),
     })
     await sendCommand(running, tokens.registry, recordLicenceCommand())
     await sendCommand(running, tokens.registry, recordLicenceCommand(otherLicenceNumber, 'acct-other'))

@@ -13,7 +13,6 @@
  * })
  * await app.listen({ host: '127.0.0.1', port: 0 })
  */
-import { KeyObject, sign } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
@@ -26,10 +25,12 @@ import {
   type StoredEventDecoder,
 } from '@elicence/domain'
 import {
+  type CredentialIssuer,
   credentialIssuer,
   type IssuerKeys,
   inMemoryReadModelStore,
   type NoteSigner,
+  type PresentationVerifier,
   presentationVerifier,
   projectionRunner,
   type ReadModelStore,
@@ -38,10 +39,11 @@ import {
   transparencyLog,
 } from '@elicence/projections'
 import {
+  credentialThreads,
+  nodeEd25519Signer,
   nodeSha256,
   nodeSha256Hex,
   nodeSignatureBackend,
-  presentationVerifierThreads,
 } from '@elicence/projections/node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
@@ -70,13 +72,6 @@ import { registerPresentationRoutes } from './routes/presentations.js'
 import { registerReviewQueueRoutes } from './routes/review-queue.js'
 import { watchWrites } from './write-health.js'
 
-/** Ed25519 signing with node:crypto, synchronous, with the issuer's (non-extractable) key. */
-const ed25519Signer = (key: CryptoKey) => {
-  const keyObject = KeyObject.from(key)
-  return (signingInput: string): string =>
-    sign(null, Buffer.from(signingInput), keyObject).toString('base64url')
-}
-
 export interface ServerOptions {
   readonly store: EventStore
   readonly decider: LicenceDecider
@@ -92,11 +87,12 @@ export interface ServerOptions {
   /** Oldest Key Binding JWT the verify route accepts, in seconds (default 60). */
   readonly presentationMaxAgeSeconds?: number
   /**
-   * Worker threads that check presentations (`presentationVerifierThreads`), so verifications use
-   * more than one core; the status step stays on the server's thread. Default: none, every check on
-   * the server's thread. `execArgv` only for workers run from the TypeScript sources (tests).
+   * Worker threads (`credentialThreads`, at least 1) that make and sign credentials and check
+   * presentations, so both use more than one core; status indexes and the status step of a
+   * verification stay on the server's thread. Default: none, all on the server's thread.
+   * `execArgv` only for workers run from the TypeScript sources (tests).
    */
-  readonly presentationWorkers?: { readonly threads: number; readonly execArgv?: ReadonlyArray<string> }
+  readonly credentialWorkers?: { readonly threads: number; readonly execArgv?: ReadonlyArray<string> }
   /** How long a status list is reused and may be cached, in seconds (default 60). */
   readonly statusListTtlSeconds?: number
   /** How long a credential lives unless the licence expires first, in seconds (default 30 days). */
@@ -272,25 +268,6 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     clock,
     ...(options.statusListTtlSeconds === undefined ? {} : { ttlSeconds: options.statusListTtlSeconds }),
   })
-  const issue = credentialIssuer({
-    keys: options.issuerKeys,
-    issuer,
-    sha256: nodeSha256,
-    sign: ed25519Signer(options.issuerKeys.signingKey),
-    ...(options.credentialLifetimeSeconds === undefined
-      ? {}
-      : { lifetimeSeconds: options.credentialLifetimeSeconds }),
-  })
-  registerCredentialRoutes(app, {
-    tokens: options.tokens,
-    store: options.store,
-    decoder,
-    clock,
-    issue,
-    statusLists: lists,
-    issuer,
-    jwks: options.issuerKeys.jwks,
-  })
   // The service's own lists, read as any verifier would read them, without an HTTP round trip.
   const ownStatusList = async (uri: string) => {
     const id = lists.listIdOf(uri)
@@ -298,42 +275,68 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     const list = await lists.listJwt(id)
     return E.isLeft(list) ? E.left(list.left.message) : list
   }
-  const verifierOptions = () => ({
+  // Made on first use: the issuer URL is known once the server listens. On worker threads when
+  // configured, else on this thread.
+  const workers = options.credentialWorkers
+  let credentials: { readonly issue: CredentialIssuer; readonly verify: PresentationVerifier } | undefined
+  let closeWorkers: (() => Promise<void>) | undefined
+  app.addHook('onClose', async () => closeWorkers?.())
+  const credentialsOnce = () => {
+    if (credentials !== undefined) return credentials
+    const lifetime =
+      options.credentialLifetimeSeconds === undefined
+        ? {}
+        : { lifetimeSeconds: options.credentialLifetimeSeconds }
+    const verifierOptions = {
+      jwks: options.issuerKeys.jwks,
+      issuer: issuer(),
+      ...(options.presentationMaxAgeSeconds === undefined
+        ? {}
+        : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
+      statusList: ownStatusList,
+    }
+    if (workers === undefined) {
+      credentials = {
+        issue: credentialIssuer({
+          keys: options.issuerKeys,
+          issuer,
+          sha256: nodeSha256,
+          sign: nodeEd25519Signer(options.issuerKeys.signingKey),
+          ...lifetime,
+        }),
+        verify: presentationVerifier({
+          ...verifierOptions,
+          sha256: nodeSha256,
+          signatures: nodeSignatureBackend,
+        }),
+      }
+    } else {
+      const threads = credentialThreads({
+        ...verifierOptions,
+        keys: options.issuerKeys,
+        ...lifetime,
+        threads: workers.threads,
+        ...(workers.execArgv === undefined ? {} : { execArgv: workers.execArgv }),
+      })
+      closeWorkers = threads.close
+      credentials = threads
+    }
+    return credentials
+  }
+  registerCredentialRoutes(app, {
+    tokens: options.tokens,
+    store: options.store,
+    decoder,
+    clock,
+    issue: (view, request) => credentialsOnce().issue(view, request),
+    statusLists: lists,
+    issuer,
     jwks: options.issuerKeys.jwks,
-    issuer: issuer(),
-    ...(options.presentationMaxAgeSeconds === undefined
-      ? {}
-      : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
-    statusList: ownStatusList,
   })
-  let verify: ReturnType<typeof presentationVerifier> | undefined
-  let closeVerifier: (() => Promise<void>) | undefined
-  app.addHook('onClose', async () => closeVerifier?.())
-  const workers = options.presentationWorkers
   registerPresentationRoutes(app, {
     tokens: options.tokens,
     clock,
-    // Made on first use: the issuer URL is known once the server listens.
-    verify: (text, check) => {
-      if (verify === undefined) {
-        if (workers === undefined)
-          verify = presentationVerifier({
-            ...verifierOptions(),
-            sha256: nodeSha256,
-            signatures: nodeSignatureBackend,
-          })
-        else {
-          const threads = presentationVerifierThreads({
-            ...verifierOptions(),
-            threads: workers.threads,
-            ...(workers.execArgv === undefined ? {} : { execArgv: workers.execArgv }),
-          })
-          verify = threads.verify
-          closeVerifier = threads.close
-        }
-      }
-      return verify(text, check)
-    },
+    verify: (text, check) => credentialsOnce().verify(text, check),
   })
   const queries = readModelQueries(readModels)
   const freshness = readModelFreshness({

@@ -176,11 +176,11 @@ describe('startService', () => {
       dataDir,
       port: 0,
       out: { write: () => undefined },
-      presentationWorkers: { threads: 0 },
+      credentialWorkers: { threads: 0 },
     })
     expect(E.isLeft(noThreads) && noThreads.left).toEqual({
       code: 'invalid-configuration',
-      message: 'presentation worker threads must be 1 or more, got 0',
+      message: 'credential worker threads must be 1 or more, got 0',
     })
     const noStore = await startService({
       storeUrl: 'sqlite:/nonexistent/dir/x.db',

@@ -65,8 +65,8 @@ export interface ServiceOptions {
    * `dataDir`, named by the public URL's host (`publicUrl`, else `ELICENCE_PUBLIC_URL`, default localhost:3000) + `/elicence/log`.
    */
   readonly log?: ServerOptions['log']
-  /** Worker threads that check presentations; see `ServerOptions`. */
-  readonly presentationWorkers?: ServerOptions['presentationWorkers']
+  /** Worker threads that issue credentials and check presentations; see `ServerOptions`. */
+  readonly credentialWorkers?: ServerOptions['credentialWorkers']
 }
 
 export interface RunningService {
@@ -127,11 +127,11 @@ export const startService = async (
   if (port === undefined)
     return failure('invalid-configuration', `PORT ${JSON.stringify(env.PORT)} is not a port`)
   const host = options.host ?? (env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST)
-  const workerThreads = options.presentationWorkers?.threads
+  const workerThreads = options.credentialWorkers?.threads
   if (workerThreads !== undefined && !(Number.isInteger(workerThreads) && workerThreads >= 1))
     return failure(
       'invalid-configuration',
-      `presentation worker threads must be 1 or more, got ${workerThreads}`,
+      `credential worker threads must be 1 or more, got ${workerThreads}`,
     )
 
   const credentials =
@@ -183,9 +183,7 @@ export const startService = async (
     storeName: options.storeUrl.split(':')[0] ?? 'store',
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },
     log,
-    ...(options.presentationWorkers === undefined
-      ? {}
-      : { presentationWorkers: options.presentationWorkers }),
+    ...(options.credentialWorkers === undefined ? {} : { credentialWorkers: options.credentialWorkers }),
     ...(readModels.right === undefined ? {} : { readModels: readModels.right }),
   })
   // Runs once the HTTP server has stopped and every request in flight has been answered.

@@ -1,5 +1,12 @@
 // @elicence/projections/node: the parts that need Node (node:crypto, worker threads, loading a
 // store's module by name), kept out of the main entry so the read models run on any platform.
+
+export {
+  type CredentialThreads,
+  type CredentialThreadsOptions,
+  credentialThreads,
+  defaultCredentialTaskDeadlineMs,
+} from './credential-threads.js'
 export {
   type DecoderLocator,
   type EventStoreLocator,
@@ -19,10 +26,4 @@ export {
   replayPartitioned,
 } from './partitioned.js'
 export { nodeSha256, nodeSha256Hex } from './sha256.js'
-export { nodeSignatureBackend } from './signatures.js'
-export {
-  defaultPresentationCheckDeadlineMs,
-  type PresentationVerifierThreads,
-  type PresentationVerifierThreadsOptions,
-  presentationVerifierThreads,
-} from './verifier-threads.js'
+export { nodeEd25519Signer, nodeSignatureBackend } from './signatures.js'

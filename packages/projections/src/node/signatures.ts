@@ -1,5 +1,5 @@
 /**
- * JWS signature checks through node:crypto (`SignatureBackend` of the presentation verifier): keys
+ * JWS signatures through node:crypto. Checks (`SignatureBackend` of the presentation verifier): keys
  * become KeyObjects once, and each signature verifies synchronously on the calling thread. Web
  * Crypto's `subtle.verify` costs the same curve arithmetic plus a job, its promise and the
  * algorithm normalisation per call; with two signatures per presentation (the issuer's EdDSA, the
@@ -9,7 +9,7 @@
  * @example
  * presentationVerifier({ jwks, sha256: nodeSha256, signatures: nodeSignatureBackend })
  */
-import { createPublicKey, type JsonWebKeyInput, type KeyObject, verify } from 'node:crypto'
+import { createPublicKey, type JsonWebKeyInput, KeyObject, sign, verify } from 'node:crypto'
 import type { SignatureBackend } from '../credential/jws.js'
 
 const importKey: SignatureBackend['importKey'] = (jwk, algorithm) => {
@@ -35,4 +35,13 @@ export const nodeSignatureBackend: SignatureBackend = {
       return false
     }
   },
+}
+
+/**
+ * Ed25519 signing of JWS signing inputs (`credentialIssuer`'s `sign`) with the issuer's
+ * (non-extractable) key as a KeyObject: synchronous, without a Web Crypto job per credential.
+ */
+export const nodeEd25519Signer = (key: CryptoKey): ((signingInput: string) => string) => {
+  const keyObject = KeyObject.from(key)
+  return (signingInput) => sign(null, Buffer.from(signingInput), keyObject).toString('base64url')
 }

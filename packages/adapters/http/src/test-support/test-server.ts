@@ -159,7 +159,7 @@ export const startTestServer = async (
       | 'log'
       | 'statusListTtlSeconds'
       | 'readModels'
-      | 'presentationWorkers'
+      | 'credentialWorkers'
     >
   > & {
     /** The clock runs in real time from this instant rather than standing still. */
@@ -186,9 +186,7 @@ export const startTestServer = async (
     ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.log === undefined ? {} : { log: options.log }),
-    ...(options.presentationWorkers === undefined
-      ? {}
-      : { presentationWorkers: options.presentationWorkers }),
+    ...(options.credentialWorkers === undefined ? {} : { credentialWorkers: options.credentialWorkers }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

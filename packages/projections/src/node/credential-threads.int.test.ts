@@ -1,7 +1,7 @@
-// The presentation verifier on real worker threads: the same verdicts as `presentationVerifier` on
-// the calling thread (valid, stale, tampered, malformed, with every status), and its failure modes —
-// a worker that exits or hangs fails the checks it held with why, and the next check runs on a new
-// worker; a closed verifier refuses.
+// Credentials and presentations on real worker threads: the same verdicts as `presentationVerifier`
+// on the calling thread (valid, stale, tampered, malformed, with every status), credentials with the
+// claims `credentialIssuer` gives, and the failure modes — a worker that exits or hangs fails the
+// tasks it held with why, and the next task runs on a new worker; closed threads refuse.
 import { createHash } from 'node:crypto'
 import { createHeaderAndPayload, StatusList } from '@sd-jwt/jwt-status-list'
 import * as E from 'fp-ts/lib/Either.js'
@@ -17,8 +17,8 @@ import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
 import { foldView } from '../views/view.js'
+import { type CredentialThreads, credentialThreads } from './credential-threads.js'
 import { nodeSignatureBackend } from './signatures.js'
-import { type PresentationVerifierThreads, presentationVerifierThreads } from './verifier-threads.js'
 
 // The workers run this workspace's TypeScript sources, like the tests, through module hooks.
 const hooks = new URL('../../../adapters/sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
@@ -27,7 +27,7 @@ const execArgv = [
   '--import',
   `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
 ]
-const failingWorker = new URL('./presentation-worker-failing.fixture.ts', import.meta.url)
+const failingWorker = new URL('./credential-worker-failing.fixture.ts', import.meta.url)
 
 const issuer = 'https://elicence.example'
 const statusUri = `${issuer}/status-lists/1`
@@ -43,13 +43,15 @@ let device: CryptoKeyPair
 let credential: string
 let issuedAt: number
 const lists = new Map<number, string>()
-const opened: PresentationVerifierThreads[] = []
+const opened: CredentialThreads[] = []
+let view: ELicenceView
 
 let statusCode = 0
 
 const threaded = (options: { readonly deadlineMs?: number; readonly failing?: boolean } = {}) => {
-  const threads = presentationVerifierThreads({
+  const threads = credentialThreads({
     jwks: keys.jwks,
+    keys,
     issuer,
     // One thread: each worker started from the sources loads them through the hooks, which is slow.
     threads: 1,
@@ -82,7 +84,7 @@ beforeAll(async () => {
       { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
     ],
   })
-  const view = foldView(eLicenceView, decodeHistory(events)) as ELicenceView
+  view = foldView(eLicenceView, decodeHistory(events)) as ELicenceView
   issuedAt = Date.parse(view.updatedAt) + 60_000
   device = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',
@@ -111,7 +113,50 @@ afterAll(async () => {
   await Promise.all(opened.map((threads) => threads.close()))
 })
 
-describe('presentationVerifierThreads', () => {
+describe('credentialThreads', () => {
+  it('issues the credential credentialIssuer does, which the verifier on the calling thread accepts', async () => {
+    const threads = threaded()
+    const holderKey = right(HolderKey.decode(await crypto.subtle.exportKey('jwk', device.publicKey)))
+    const request = { holderKey, status: { idx: 3, uri: statusUri }, now: issuedAt }
+    const [made, inline] = await Promise.all([
+      threads.issue(view, request),
+      credentialIssuer({ keys, issuer, sha256 })(view, request),
+    ])
+    // Salts differ; what each disclosure says and every signed claim but the digests do not.
+    const claimsOf = (text: string) => {
+      const [jwt = '', ...disclosures] = text.split('~')
+      const { _sd, ...signed } = JSON.parse(
+        new TextDecoder().decode(base64url.decode(jwt.split('.')[1] ?? '')),
+      )
+      const disclosed = disclosures
+        .filter((part) => part !== '')
+        .map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part))).slice(1))
+      return {
+        signed,
+        digests: _sd.length,
+        disclosed: disclosed.sort((a: string[], b: string[]) => (a[0] ?? '').localeCompare(b[0] ?? '')),
+      }
+    }
+    expect(claimsOf(made)).toEqual(claimsOf(inline))
+    const presented = await presentCredential(made, {
+      disclose: defaultDisclosures,
+      deviceKey: device.privateKey,
+      algorithm: 'ES256',
+      audience: issuer,
+      nonce: 'n-1',
+      now: issuedAt,
+      sha256,
+    })
+    statusCode = 0
+    const verified = await presentationVerifier({
+      jwks: keys.jwks,
+      issuer,
+      sha256,
+      statusList: async () => E.right(lists.get(0) ?? ''),
+    })(presented, { now: issuedAt })
+    expect(verified).toMatchObject({ valid: true, status: 'valid' })
+  })
+
   it('gives the verdicts of presentationVerifier, with the status looked up on the calling thread', async () => {
     const fresh = await present()
     const [jwt = '', ...rest] = fresh.split('~')
@@ -164,13 +209,18 @@ describe('presentationVerifierThreads', () => {
     })
     expect(await threads.verify(await present(), { now: issuedAt })).toMatchObject({ valid: true })
     await expect(threads.verify('hang', { now: issuedAt })).rejects.toThrow(/longer than 2000 ms/)
+    // Issuing runs on the new worker too.
+    const holderKey = right(HolderKey.decode(await crypto.subtle.exportKey('jwk', device.publicKey)))
+    expect(
+      await threads.issue(view, { holderKey, status: { idx: 3, uri: statusUri }, now: issuedAt }),
+    ).toMatch(/~$/)
     expect(await threads.verify(await present(), { now: issuedAt })).toMatchObject({ valid: true })
   })
 
-  it('refuses to check once closed, and refuses a thread count below one', async () => {
+  it('refuses tasks once closed, and refuses a thread count below one', async () => {
     const threads = threaded()
     await threads.close()
     await expect(threads.verify(await present(), { now: issuedAt })).rejects.toThrow(/closed/)
-    expect(() => presentationVerifierThreads({ jwks: keys.jwks, threads: 0 })).toThrow(/positive integer/)
+    expect(() => credentialThreads({ jwks: keys.jwks, keys, issuer, threads: 0 })).toThrow(/positive integer/)
   })
 })

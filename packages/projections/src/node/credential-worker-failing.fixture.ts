@@ -1,10 +1,10 @@
-// The presentation worker, failing on cue for `verifier-threads.int.test.ts`: every text is checked
+// The credential worker, failing on cue for `credential-threads.int.test.ts`: every text is checked
 // by the real worker, but the text `exit` then ends the worker thread and `hang` never returns.
 import { parentPort } from 'node:worker_threads'
 
-await import('./presentation-worker.js')
+await import('./credential-worker.js')
 
-parentPort?.on('message', (requests: ReadonlyArray<{ readonly text: string }>) => {
+parentPort?.on('message', (requests: ReadonlyArray<{ readonly text?: string }>) => {
   for (const { text } of requests) {
     if (text === 'exit') process.exit(3)
     if (text === 'hang') for (;;);
