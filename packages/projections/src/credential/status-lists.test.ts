@@ -242,4 +242,44 @@ describe('status lists', () => {
     for (const outcome of failed)
       expect(outcome).toMatchObject({ _tag: 'Left', left: { message: 'disk full' } })
   })
+
+  it('hands a batch free indexes in a list whose picks are mostly taken, drawing again only the taken ones', async () => {
+    const readModels = inMemoryReadModelStore()
+    let commits = 0
+    const counting = {
+      ...readModels,
+      commit: (...args: Parameters<typeof readModels.commit>) => {
+        commits++
+        return readModels.commit(...args)
+      },
+    }
+    // First the indexes 0–199 in order, then picks among 0–219 only: nine in ten are taken, so a
+    // batch of twenty drawn whole would almost never be free at once.
+    let next = 0
+    let seed = 7
+    const randomIndex = () => {
+      if (next < 200) return next++
+      // xorshift32: deterministic, and every residue comes up.
+      seed ^= seed << 13
+      seed ^= seed >>> 17
+      seed ^= seed << 5
+      return (seed >>> 0) % 220
+    }
+    const lists = statusLists({
+      readModels: counting,
+      catchUp: async () => E.right(undefined),
+      keys,
+      issuer: () => issuer,
+      clock: () => new Date(0),
+      randomIndex,
+    })
+    const view = (n: number) => ({ streamId: `licence-${n}`, eLicenceId: `EL-${n}-1` }) as ELicenceView
+    for (let n = 0; n < 200; n += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, k) => lists.allocate(view(n + k))))
+    const before = commits
+    const references = await Promise.all(Array.from({ length: 20 }, (_, n) => lists.allocate(view(200 + n))))
+    const indexes = references.map((reference) => right(reference).idx).sort((a, b) => a - b)
+    expect(indexes).toEqual(Array.from({ length: 20 }, (_, n) => 200 + n))
+    expect(commits - before).toBe(1)
+  })
 })

@@ -49,6 +49,8 @@ export const statusListCapacity = 65_536
 /** A list takes indexes until this many are handed out. */
 const allocationsPerList = statusListCapacity / 2
 const maxAttempts = 32
+/** Rounds of drawing free indexes for one batch before the attempt starts over. */
+const maxPickRounds = 64
 
 export const defaultStatusListTtlSeconds = 60
 /** A list's `exp`: a verifier never uses one older than this. */
@@ -140,13 +142,31 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
       if (E.isLeft(checkpoint)) return checkpoint
       const count = checkpoint.right.position
       const listId = Math.floor(count / allocationsPerList) + 1
+      // Only the picks found taken are drawn again: a list is at most half full, so each round
+      // keeps about half of what is left to find, where drawing the whole batch again would
+      // rarely find ten free indexes at once in a list near its half.
       const picked = new Set<number>()
-      while (picked.size < batch.length) picked.add(randomIndex(statusListCapacity))
+      const tried = new Set<number>()
+      for (let round = 0; picked.size < batch.length && round < maxPickRounds; round++) {
+        const fresh: number[] = []
+        // Bounded: a random source that repeats itself (a pinned one) cannot keep this loop going.
+        for (let draws = 0; picked.size + fresh.length < batch.length && draws < 64 * batch.length; draws++) {
+          const idx = randomIndex(statusListCapacity)
+          if (tried.has(idx)) continue
+          tried.add(idx)
+          fresh.push(idx)
+        }
+        const taken = await readModels.load(
+          indexProjection,
+          indexCollection,
+          fresh.map((idx) => indexKey(listId, idx)),
+        )
+        if (E.isLeft(taken)) return taken
+        for (const idx of fresh) if (!taken.right.has(indexKey(listId, idx))) picked.add(idx)
+      }
+      if (picked.size < batch.length) continue
       const indexes = [...picked]
       const keys = indexes.map((idx) => indexKey(listId, idx))
-      const taken = await readModels.load(indexProjection, indexCollection, keys)
-      if (E.isLeft(taken)) return taken
-      if (keys.some((key) => taken.right.has(key))) continue
       const issuedAt = options.clock().toISOString()
       const committed = await readModels.commit(
         indexProjection,
