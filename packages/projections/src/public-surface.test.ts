@@ -24,6 +24,7 @@ describe('the public surface of @elicence/projections', () => {
   it.each([
     ['@elicence/projections', './index.ts'],
     ['@elicence/projections/node', './node/index.ts'],
+    ['@elicence/projections/node/credentials', './node/credentials.ts'],
     ['@elicence/projections/read-model-port', './read-model-port/index.ts'],
     ['@elicence/projections/testing', './testing/index.ts'],
   ])('%s exports exactly what the README lists', (entryPoint, index) => {

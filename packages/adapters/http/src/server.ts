@@ -38,13 +38,12 @@ import {
   statusLists,
   transparencyLog,
 } from '@elicence/projections'
+import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
 import {
   credentialThreads,
   nodeEd25519Signer,
-  nodeSha256,
-  nodeSha256Hex,
   nodeSignatureBackend,
-} from '@elicence/projections/node'
+} from '@elicence/projections/node/credentials'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { defaultClockTrustedRoles, type TokenTable } from './auth.js'

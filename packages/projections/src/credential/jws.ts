@@ -4,7 +4,7 @@
  * verifier expects in `alg`, no `crit` (we understand no extension, so §4.1.11 says refuse), and a
  * signature over the first two segments that verifies with the key. Only the cryptography is
  * pluggable (`SignatureBackend`): Web Crypto by default, on any runtime; the Node side passes
- * `nodeSignatureBackend` (`@elicence/projections/node`), whose node:crypto KeyObjects verify
+ * `nodeSignatureBackend` (`@elicence/projections/node/credentials`), whose node:crypto KeyObjects verify
  * synchronously, without a Web Crypto job and its promise per signature. Either way a key is
  * imported once (the verifier keeps it), not once per signature.
  *

@@ -2,12 +2,6 @@
 // store's module by name), kept out of the main entry so the read models run on any platform.
 
 export {
-  type CredentialThreads,
-  type CredentialThreadsOptions,
-  credentialThreads,
-  defaultCredentialTaskDeadlineMs,
-} from './credential-threads.js'
-export {
   type DecoderLocator,
   type EventStoreLocator,
   loadLocatedDecoder,
@@ -26,4 +20,3 @@ export {
   replayPartitioned,
 } from './partitioned.js'
 export { nodeSha256, nodeSha256Hex } from './sha256.js'
-export { nodeEd25519Signer, nodeSignatureBackend } from './signatures.js'
