@@ -12,6 +12,52 @@ describe('canonicalJson (RFC 8785)', () => {
       { numRuns: 500 },
     )
   })
+  it('writes every string as JSON.stringify does, escaped or not, alone, as a member and as an item', () => {
+    // Code units of any kind: quotes, backslashes, control characters, lone and paired surrogates.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({
+        unit: fc.constantFrom(
+          '"',
+          '\\',
+          '\u0000',
+          '\u001f',
+          '\u007f',
+          '\u2028',
+          '\ud800',
+          '\udfff',
+          'a',
+          '张',
+        ),
+      }),
+    )
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(canonicalJson(value)).toBe(JSON.stringify(value))
+        expect(canonicalJson({ k: value })).toBe(JSON.stringify({ k: value }))
+        expect(canonicalJson([value])).toBe(JSON.stringify([value]))
+      }),
+      { numRuns: 500 },
+    )
+    const edges = [
+      '',
+      '"',
+      '\\',
+      '\n',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      '\u2028',
+      '\ud800',
+      'a\udc00',
+      '😀',
+      '张三',
+    ]
+    for (const edge of edges) expect(canonicalJson(edge)).toBe(JSON.stringify(edge))
+    expect(canonicalJson('\ud800')).toBe('"\\ud800"')
+    expect(canonicalJson('😀')).toBe('"😀"')
+  })
+
   it('matches the RFC 8785 examples', () => {
     // RFC 8785 §3.2.2 and appendix B: number forms, escapes and member order by UTF-16 code units.
     // The RFC's input 333333333.33333329 parses to the same double as 333333333.3333333.

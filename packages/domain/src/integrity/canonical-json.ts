@@ -68,6 +68,7 @@ export const canonicalJson = (value: unknown): string => {
         `RFC 8785 has no form for ${value === undefined ? 'undefined' : `a ${typeof value}`}`,
       )
     }
+    if (typeof value === 'string') return stringJson(value)
     // JSON.stringify on primitives is exactly RFC 8785 §3.2.2 (strings) and §3.2.2.3 (numbers).
     return JSON.stringify(value)
   }
@@ -78,7 +79,10 @@ export const canonicalJson = (value: unknown): string => {
     for (let index = 0; index < value.length; index++) {
       if (index > 0) out += ','
       const item: unknown = value[index]
-      out += item === undefined ? 'null' : memberJson(item)
+      // Strings, the most items and members, inline: a helper that recursed back here would have the
+      // JIT inline the whole serialiser into itself twice over (measured 50 ms to compile, on a
+      // thread the workload shares, while a short run still runs the slow code).
+      out += item === undefined ? 'null' : typeof item === 'string' ? stringJson(item) : canonicalJson(item)
     }
     return `${out}]`
   }
@@ -93,11 +97,17 @@ export const canonicalJson = (value: unknown): string => {
     const prefix = memberPrefix(key)
     out += first ? prefix.first : prefix.next
     first = false
-    out += memberJson(member)
+    out += typeof member === 'string' ? stringJson(member) : canonicalJson(member)
   }
   return `${out}}`
 }
 
-// Most members are strings: written without another pass through the checks above.
-const memberJson = (member: unknown): string =>
-  typeof member === 'string' ? JSON.stringify(member) : canonicalJson(member)
+// Strings JSON.stringify writes unchanged between quotes: no quote, backslash or control character
+// to escape, and no surrogate (a lone one is escaped; a pair is kept, but the class cannot tell them
+// apart). Each JSON.stringify call sets up a serialiser in the runtime: a test of this pattern and
+// two concatenations cost less, most of all before the JIT has warmed up (about half, measured).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
+const plainString = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/
+
+/** RFC 8785 §3.2.2.2: a string as JSON.stringify writes it. */
+const stringJson = (text: string): string => (plainString.test(text) ? `"${text}"` : JSON.stringify(text))

@@ -149,7 +149,11 @@ export const exactType = <P extends t.Props>(props: P, name?: string): t.ExactC<
 }
 
 const hasOnlyMembersOf = (value: object, props: t.Props): boolean => {
-  for (const key in value) if (Object.hasOwn(value, key) && !Object.hasOwn(props, key)) return false
+  // Own enumerable members, by `Object.keys` rather than `for…in` with an `Object.hasOwn` test each.
+  const keys = Object.keys(value)
+  for (let index = 0; index < keys.length; index++) {
+    if (!Object.hasOwn(props, keys[index] as string)) return false
+  }
   return true
 }
 
