@@ -104,8 +104,10 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     const startsOver = from.version === -1 || since.version < from.version
     let state: LicenceState = startsOver ? decider.initialState : from.state
     let head = startsOver ? streamStart : from.head
-    for (const stored of since.events) {
-      const decoded = decoder.decode(stored)
+    // Index loops, not `for…of`, here and below: the arrays come frozen or not, empty or not, and an
+    // iterator's map check on each kind sent the JIT back to slow code (a deopt, then a recompile).
+    for (let index = 0; index < since.events.length; index++) {
+      const decoded = decoder.decode(since.events[index] as StoredEvent)
       if (E.isLeft(decoded)) return decoded
       const broken = linkBreakOf(head, decoded.right)
       if (broken !== undefined) return E.left(broken)
@@ -183,7 +185,9 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
           },
         }))
         let after = state
-        for (const event of events) after = decider.evolve(after, event)
+        for (let index = 0; index < events.length; index++) {
+          after = decider.evolve(after, events[index] as (typeof events)[number])
+        }
         decided = { version: since.version + events.length, state: after, head: current.right.head }
         return E.right(events)
       },

@@ -106,7 +106,9 @@ export const inMemoryEventStore = (options: InMemoryEventStoreOptions = {}): Eve
       ofCommands = new Map<string, StoredEvent[]>()
       commands.set(streamId, ofCommands)
     }
-    for (const event of stored) {
+    // An index loop: `for…of` over these arrays cost a deopt and a recompile of `append` (iterator map check).
+    for (let index = 0; index < stored.length; index++) {
+      const event = stored[index] as StoredEvent
       all.push(event)
       partitionKeys.push(partitionKey)
       ofStream.push(event)
