@@ -84,38 +84,49 @@ type Unappended =
 
 const refusedWith = (error: HandlerError) => E.left<Unappended>({ _tag: 'Refused', error })
 
+// The defaults are module functions, not closures made per handler: optimised code that called one
+// handler's closure is thrown away (a deopt, "wrong call target") when the next handler's is called.
+const systemClock = (): Date => new Date()
+const randomEventId = (): string => crypto.randomUUID()
+
+/**
+ * The state at `since.version`: the kept state and what came after it, or the whole stream. Every
+ * event read goes through the one decoder, and its links (version, prevHash) are checked from the
+ * kept head, as the one stream reader checks them from the start. A module function, not a closure
+ * per handler, for the reason the defaults above are.
+ */
+const foldSince = (
+  decider: LicenceDecider,
+  decoder: StoredEventDecoder,
+  from: FoldedStream,
+  since: StreamSince,
+): E.Either<HandlerError, FoldedStream> => {
+  const startsOver = from.version === -1 || since.version < from.version
+  let state: LicenceState = startsOver ? decider.initialState : from.state
+  let head = startsOver ? streamStart : from.head
+  // Index loops, not `for…of`, here and below: the arrays come frozen or not, empty or not, and an
+  // iterator's map check on each kind sent the JIT back to slow code (a deopt, then a recompile).
+  for (let index = 0; index < since.events.length; index++) {
+    const decoded = decoder.decode(since.events[index] as StoredEvent)
+    if (E.isLeft(decoded)) return decoded
+    const broken = linkBreakOf(head, decoded.right)
+    if (broken !== undefined) return E.left(broken)
+    head = headAfter(decoded.right)
+    state = decider.evolve(state, decoded.right)
+  }
+  return E.right({ version: since.version, state, head })
+}
+
 export const commandHandler = (options: CommandHandlerOptions): CommandHandler => {
   const { store, decider } = options
-  const clock = options.clock ?? (() => new Date())
+  const clock = options.clock ?? systemClock
   const maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs
-  const newEventId = options.newEventId ?? (() => crypto.randomUUID())
+  const newEventId = options.newEventId ?? randomEventId
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const digest = options.digest ?? store.digest ?? sha256Hex
   const cache = streamStateCache(options.stateCacheSize ?? 10_000)
   const decideAndAppend =
     store.decideAndAppend ?? optimisticDecideAndAppend(store, { maxAttempts: options.maxAttempts ?? 8 })
-
-  /**
-   * The state at `since.version`: the kept state and what came after it, or the whole stream. Every
-   * event read goes through the one decoder, and its links (version, prevHash) are checked from the
-   * kept head, as the one stream reader checks them from the start.
-   */
-  const foldSince = (from: FoldedStream, since: StreamSince): E.Either<HandlerError, FoldedStream> => {
-    const startsOver = from.version === -1 || since.version < from.version
-    let state: LicenceState = startsOver ? decider.initialState : from.state
-    let head = startsOver ? streamStart : from.head
-    // Index loops, not `for…of`, here and below: the arrays come frozen or not, empty or not, and an
-    // iterator's map check on each kind sent the JIT back to slow code (a deopt, then a recompile).
-    for (let index = 0; index < since.events.length; index++) {
-      const decoded = decoder.decode(since.events[index] as StoredEvent)
-      if (E.isLeft(decoded)) return decoded
-      const broken = linkBreakOf(head, decoded.right)
-      if (broken !== undefined) return E.left(broken)
-      head = headAfter(decoded.right)
-      state = decider.evolve(state, decoded.right)
-    }
-    return E.right({ version: since.version, state, head })
-  }
 
   return async (json) => {
     const parsed = parseCommand(json)
@@ -136,7 +147,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
       decide: (since) => {
         decided = undefined
         folded = undefined
-        const current = foldSince(from, since)
+        const current = foldSince(decider, decoder, from, since)
         if (E.isLeft(current)) return refusedWith(current.left)
         folded = current.right
         const { state } = current.right
