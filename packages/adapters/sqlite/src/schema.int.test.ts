@@ -16,7 +16,7 @@ import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { eventStoreSchemaVersion } from './schema.js'
-import { sqliteEventStore } from './sqlite-store.js'
+import { openSqliteEventStore, sqliteEventStore } from './sqlite-store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'elicence-sqlite-schema-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -39,6 +39,19 @@ const schemaVersion1 = `
   CREATE TRIGGER IF NOT EXISTS events_are_never_updated BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never changed'); END;
   PRAGMA user_version = 1;
+`
+
+// What schema 2's migration did to a schema 1 file, exactly as build 2 wrote it.
+const schemaVersion2 = `
+  ALTER TABLE events ADD COLUMN partition_key INTEGER;
+  DROP TRIGGER events_are_never_updated;
+  UPDATE events SET partition_key = elicence_partition_key(stream_id);
+  CREATE TRIGGER events_are_never_updated BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never changed'); END;
+  CREATE TRIGGER events_have_a_partition_key BEFORE INSERT ON events WHEN NEW.partition_key IS NULL
+    BEGIN SELECT RAISE(ABORT, 'an event needs the partition key of its stream'); END;
+  CREATE INDEX events_by_position_and_partition ON events (position, partition_key);
+  PRAGMA user_version = 2;
 `
 
 const noted = (n: number): NewEvent => ({
@@ -90,6 +103,18 @@ const versionOneFile = async (): Promise<{ path: string; events: ReadonlyArray<S
   }
   db.close()
   return { path, events: read.right.events }
+}
+
+/** A schema 2 file: the schema 1 file, migrated as build 2 did it. */
+const versionTwoFile = async (): Promise<{ path: string; events: ReadonlyArray<StoredEvent> }> => {
+  const file = await versionOneFile()
+  withFile(file.path, (db) => {
+    db.function('elicence_partition_key', { deterministic: true }, (streamId: unknown) =>
+      streamPartitionKey(String(streamId)),
+    )
+    db.exec(schemaVersion2)
+  })
+  return file
 }
 
 const withFile = <A>(path: string, use: (db: Database.Database) => A): A => {
@@ -168,5 +193,61 @@ describe('sqlite event store schema', () => {
     await again.close()
     expect(schemaOf(path)).toEqual(migrated)
     expect(withFile(path, (db) => db.prepare('SELECT * FROM events ORDER BY position').all())).toEqual(before)
+  })
+
+  it(`migrates a schema 2 file to ${eventStoreSchemaVersion}: the command index leads with the stream, events untouched`, async () => {
+    const { path, events } = await versionTwoFile()
+    const indexesOf = () =>
+      withFile(path, (db) =>
+        db
+          .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+          )
+          .all(),
+      )
+    expect(JSON.stringify(indexesOf())).toContain('events_by_command_id ON events (command_id)')
+
+    // Read only, a schema 2 file is read as it is: nothing is migrated.
+    const reader = openSqliteEventStore({ path, readOnly: true })
+    if (E.isLeft(reader)) throw new Error(reader.left.message)
+    const read = await reader.right.readAll({ after: 0, limit: 1000 })
+    expect(E.isRight(read) && read.right.events).toEqual(events)
+    await reader.right.close()
+    expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(2)
+
+    const store = sqliteEventStore({ path })
+    const all = await store.readAll({ after: 0, limit: 1000 })
+    expect(E.isRight(all) && all.right.events).toEqual(events)
+    // A command already on the stream is found by the new index: the handler's idempotency holds.
+    const first = events[0]
+    if (first === undefined) throw new Error('expected events')
+    const found = await store.decideAndAppend?.({
+      streamId: first.streamId,
+      after: -1,
+      commandId: first.metadata.commandId,
+      decide: (since) => E.left(since.ofCommand.map((event) => event.metadata.eventId)),
+    })
+    expect(found).toEqual(E.right(E.left([first.metadata.eventId])))
+    await store.close()
+    expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(eventStoreSchemaVersion)
+    expect(indexesOf()).toEqual([
+      {
+        name: 'events_by_position_and_partition',
+        sql: 'CREATE INDEX events_by_position_and_partition ON events (position, partition_key)',
+      },
+      {
+        name: 'events_by_stream_and_command_id',
+        sql: 'CREATE INDEX events_by_stream_and_command_id ON events (stream_id, command_id, version)',
+      },
+    ])
+  })
+
+  it('read only, refuses a schema 1 file, which needs a migration first, and names what to do', async () => {
+    const { path } = await versionOneFile()
+    const opened = openSqliteEventStore({ path, readOnly: true })
+    expect(E.isLeft(opened) && opened.left.message).toMatch(
+      /schema 1, older than this build reads \(2 to 3\); open it once read-write/,
+    )
+    expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(1)
   })
 })

@@ -7,7 +7,8 @@ import { eventStoreConformance } from '@elicence/domain/testing'
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openSqliteEventStore, sqliteEventStore } from './sqlite-store.js'
+import { eventStoreSchemaVersion } from './schema.js'
+import { commandEventsQuery, openSqliteEventStore, sqliteEventStore } from './sqlite-store.js'
 
 const conformanceDir = mkdtempSync(join(tmpdir(), 'elicence-sqlite-'))
 const paths = new Map<EventStore, string>()
@@ -66,20 +67,57 @@ describe('sqliteEventStore: the file', () => {
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('is in WAL mode, with unique (stream_id, version), indexes on command_id and partitions, and the schema version', async () => {
+  it('is in WAL mode, with unique (stream_id, version), indexes on (stream_id, command_id, version) and partitions, and the schema version', async () => {
     const path = join(dir, `${randomUUID()}.db`)
     const store = sqliteEventStore(path)
     await store.close()
     const db = new Database(path, { readonly: true })
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-      expect(db.pragma('user_version', { simple: true })).toBe(2)
-      const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index'").all()
-      expect(JSON.stringify(indexes)).toContain('events_by_command_id')
-      expect(JSON.stringify(indexes)).toContain('events_by_position_and_partition')
+      expect(db.pragma('user_version', { simple: true })).toBe(eventStoreSchemaVersion)
+      const indexes = db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .pluck()
+        .all()
+      expect(indexes).toEqual(['events_by_position_and_partition', 'events_by_stream_and_command_id'])
       expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get()).toMatch(
         /UNIQUE \(stream_id, version\)/,
       )
+    } finally {
+      db.close()
+    }
+  })
+
+  it('finds a command on a stream by its index, whatever the stream holds: no scan of the stream', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore(path)
+    // A long stream and many others, so a plan that scanned the stream would have rows to scan.
+    for (let round = 0; round < 20; round++) {
+      for (const streamId of ['stream-long', `stream-${round}`]) {
+        expect(E.isRight(await store.appendToStream(streamId, 'any', [noted(), noted()]))).toBe(true)
+      }
+    }
+    await store.close()
+    const db = new Database(path)
+    const planOfLookup = () =>
+      (
+        db
+          .prepare(`EXPLAIN QUERY PLAN ${commandEventsQuery}`)
+          .all('stream-long', randomUUID()) as ReadonlyArray<{
+          detail: string
+        }>
+      )
+        .map((step) => step.detail)
+        .join('; ')
+    const byIndex =
+      /SEARCH events USING INDEX events_by_stream_and_command_id \(stream_id=\? AND command_id=\?\)/
+    try {
+      // Without statistics, as in a store that never ran ANALYZE, and with them.
+      expect(planOfLookup()).toMatch(byIndex)
+      db.exec('ANALYZE')
+      expect(planOfLookup()).toMatch(byIndex)
     } finally {
       db.close()
     }

@@ -19,7 +19,7 @@
  *
  * `decideAndAppend` (DESIGN §4 "Concurrency") joins the same group: inside the write transaction it
  * reads the stream's head, the events after the version the caller has folded and the command's
- * earlier events (by the `command_id` index), calls the caller's synchronous decision and inserts
+ * earlier events (by the index on stream and command id), calls the caller's synchronous decision and inserts
  * its events, all in the savepoint of that one request. Holding the lock from the read to the
  * insert is what makes writers on one stream queue instead of conflicting: in one process the
  * group's requests run one after the other (the second sees the first's events), and another
@@ -104,6 +104,10 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
 
 const failure = (what: string, cause: unknown): StoreFailure => sqliteFailure('sqlite', what, cause)
 
+/** A command's events on a stream: by `events_by_stream_and_command_id`, never a scan of the stream. */
+export const commandEventsQuery = `SELECT position, stream_id, version, type, data, metadata FROM events
+  WHERE stream_id = ? AND command_id = ? ORDER BY version`
+
 /**
  * Opens (and creates when missing) an event store file. Errors as values: a file that cannot be
  * opened or holds a newer schema is a `store-failure`.
@@ -183,12 +187,7 @@ const storeOn = (db: Database.Database): EventStore => {
        WHERE stream_id = ? AND version > ? ORDER BY version`,
     )
     .raw()
-  const commandEvents = db
-    .prepare<[string, string], EventRow>(
-      `SELECT position, stream_id, version, type, data, metadata FROM events
-       WHERE command_id = ? AND stream_id = ? ORDER BY version`,
-    )
-    .raw()
+  const commandEvents = db.prepare<[string, string], EventRow>(commandEventsQuery).raw()
   const pageOfAll = db
     .prepare<[number, number], EventRow>(
       `SELECT position, stream_id, version, type, data, metadata FROM events
@@ -262,7 +261,7 @@ const storeOn = (db: Database.Database): EventStore => {
       const decided = callDecide(request, {
         version,
         events: rows.map(toStoredEvent),
-        ofCommand: commandEvents.all(commandId, streamId).map(toStoredEvent),
+        ofCommand: commandEvents.all(streamId, commandId).map(toStoredEvent),
       })
       if (E.isLeft(decided)) return decided
       if (E.isLeft(decided.right)) return E.right(decided.right)
