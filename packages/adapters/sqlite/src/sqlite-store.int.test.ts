@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EventStore, NewEvent } from '@elicence/domain'
+import type { EventStore, NewEvent, StreamSince } from '@elicence/domain'
 import { eventStoreConformance } from '@elicence/domain/testing'
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
@@ -157,6 +157,82 @@ describe('sqliteEventStore: the file', () => {
     expect(E.isRight(log) && log.right.events.map((event) => event.metadata.eventId)).toEqual(
       good.map((event) => event.metadata.eventId),
     )
+    await store.close()
+  })
+
+  it('decisions that share a commit with a failing write are decided again and applied once each; the failures take back only their own', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore({ path })
+    const db = new Database(path)
+    db.exec(`CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.type = 'Poison'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END`)
+    db.close()
+    const decide = store.decideAndAppend
+    if (decide === undefined) throw new Error('the SQLite store decides under its lock')
+    const calls = new Map<string, number>()
+    const decision = (name: string, streamId: string, events: (since: StreamSince) => NewEvent[]) =>
+      decide({
+        streamId,
+        after: -1,
+        commandId: randomUUID(),
+        decide: (since) => {
+          calls.set(name, (calls.get(name) ?? 0) + 1)
+          if (name === 'throws') throw new Error('a broken decision')
+          return E.right(events(since))
+        },
+      })
+    const first = noted()
+    const second = noted()
+    // All in one turn of the event loop, so one group: two decisions on one stream, one decision
+    // that throws, one whose events have no JSON form, and an append that SQLite refuses half-way.
+    const [a, thrown, unstorable, poisoned, b] = await Promise.all([
+      decision('a', 'stream-a', () => [first]),
+      decision('throws', 'stream-t', () => [noted()]),
+      decision('unstorable', 'stream-u', () => [{ ...noted(), data: { n: 10n } }]),
+      store.appendToStream('stream-p', 'no-stream', [noted(), { ...noted(), type: 'Poison' }]),
+      decision('b', 'stream-a', (since) => [{ ...second, data: { sawVersion: since.version } }]),
+    ])
+    expect(a && E.isRight(a) && E.isRight(a.right) && a.right.right.version).toBe(0)
+    expect(b && E.isRight(b) && E.isRight(b.right) && b.right.right.version).toBe(1)
+    expect(thrown && E.isLeft(thrown) && thrown.left.code).toBe('store-failure')
+    expect(unstorable && E.isLeft(unstorable) && unstorable.left.code).toBe('store-failure')
+    expect(poisoned && E.isLeft(poisoned) && poisoned.left.message).toMatch(/poisoned/)
+    const log = await store.readAll({ after: 0, limit: 10 })
+    if (E.isLeft(log)) throw new Error(log.left.message)
+    expect(log.right.events.map((event) => [event.streamId, event.version, event.metadata.eventId])).toEqual([
+      ['stream-a', 0, first.metadata.eventId],
+      ['stream-a', 1, second.metadata.eventId],
+    ])
+    // The second decision on stream-a saw the first one's event, in either run of the group.
+    expect(log.right.events[1]?.data).toEqual({ sawVersion: 0 })
+    // Decided at most twice: in the group's first run (which stops at the first write that fails)
+    // and in its run write by write; the first decision was run in both, and applied once.
+    expect(calls.get('a')).toBe(2)
+    for (const name of ['b', 'throws', 'unstorable']) expect(calls.get(name)).toBeLessThanOrEqual(2)
+    await store.close()
+  })
+
+  it('a group in which nothing fails commits in one run: each decision is called once', async () => {
+    const path = join(dir, `${randomUUID()}.db`)
+    const store = sqliteEventStore({ path })
+    const decide = store.decideAndAppend
+    if (decide === undefined) throw new Error('the SQLite store decides under its lock')
+    let calls = 0
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        decide({
+          streamId: `stream-${index % 3}`,
+          after: -1,
+          commandId: randomUUID(),
+          decide: () => {
+            calls++
+            return E.right([noted()])
+          },
+        }),
+      ),
+    )
+    expect(outcomes.every((outcome) => E.isRight(outcome) && E.isRight(outcome.right))).toBe(true)
+    expect(calls).toBe(8)
     await store.close()
   })
 

@@ -9,13 +9,8 @@
  * savepoint, so concurrent clients of one process share a commit. Positions are the table's rowid,
  * handed out inside the lock, so transactions commit in position order: a reader polling `readAll`
  * by position sees a growing prefix and can never miss an event that commits late with a lower
- * position. Across processes the same lock serialises writers. A writer that finds the lock taken
- * waits for it, up to the busy timeout, but not in SQLite's own busy handler: that one sleeps
- * longer and longer (up to 100 ms a try) and, against several processes that each take the lock
- * every few milliseconds, almost never finds it free, so under contention it starved writers into
- * SQLITE_BUSY. Here BEGIN IMMEDIATE tries for a couple of milliseconds, and a group that did not get
- * the lock is tried again after a random 0–3 ms, with the event loop free meanwhile; writes that
- * arrive meanwhile join it in call order.
+ * position. Across processes the same lock serialises writers; how a group waits for it, and how
+ * each write stays all-or-none within the group's transaction, is `group-commit.ts`.
  *
  * `decideAndAppend` (DESIGN §4 "Concurrency") joins the same group: inside the write transaction it
  * reads the stream's head, the events after the version the caller has folded and the command's
@@ -63,7 +58,8 @@ import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { openDatabaseFile, sqliteFailure } from './database-file.js'
-import { keepLogWithinFreeSpace, whenFullCheckpointAndRetry } from './full-disk.js'
+import { logKeeper, whenFullCheckpointAndRetry } from './full-disk.js'
+import { groupCommit } from './group-commit.js'
 import { prepareSchema } from './schema.js'
 
 export interface SqliteEventStoreOptions {
@@ -234,116 +230,51 @@ const storeOn = (db: Database.Database): EventStore => {
     return { events: stored, version: actual + stored.length }
   }
 
-  // Inside `commitGroup`'s transaction better-sqlite3 runs these in a SAVEPOINT, so a write that
-  // fails (a throw) rolls back its own events and no other's.
-  const appendOne = db.transaction(
-    (
-      streamId: string,
-      expected: ExpectedVersion,
-      events: ReadonlyArray<NewEvent>,
-    ): E.Either<StoreError, AppendResult> => {
-      const last = lastOfStream.get(streamId)
-      const actual = last?.[0] ?? -1
-      if (!expectedVersionMatches(expected, actual)) {
-        return E.left(concurrencyConflict(streamId, expected, actual))
-      }
-      return E.right(insertAfter(streamId, last, events))
-    },
-  )
-
-  const decideOne = db.transaction(
-    (request: DecideAndAppendRequest<unknown>): DecideAndAppendResult<unknown> => {
-      const { streamId, after, commandId } = request
-      const last = lastOfStream.get(streamId)
-      const version = last?.[0] ?? -1
-      const rows =
-        after < 0 || after > version ? streamEvents.all(streamId) : streamEventsAfter.all(streamId, after)
-      const decided = callDecide(request, {
-        version,
-        events: rows.map(toStoredEvent),
-        ofCommand: commandEvents.all(streamId, commandId).map(toStoredEvent),
-      })
-      if (E.isLeft(decided)) return decided
-      if (E.isLeft(decided.right)) return E.right(decided.right)
-      return E.right(E.right(insertAfter(streamId, last, decided.right.right)))
-    },
-  )
-
-  const commitGroup = db.transaction((group: ReadonlyArray<PendingWrite>) =>
-    group.map((write): E.Either<StoreError, unknown> => {
-      try {
-        return write._tag === 'Append'
-          ? appendOne(write.streamId, write.expected, write.events)
-          : decideOne(write.request)
-      } catch (cause) {
-        // An I/O error can make SQLite roll the whole transaction back: then no write of the
-        // group stands, and rethrowing reports every one of them as failed.
-        if (!db.inTransaction) throw cause
-        return E.left(failure(`cannot append to ${write.streamId}`, cause))
-      }
-    }),
-  )
-
-  // Group commit: the appends that arrive within one turn of the event loop (concurrent clients of
-  // this process) share one write transaction, so one commit (one fsync with synchronous=full)
-  // serves them all. Each keeps its own expected-version check and all-or-none savepoint, and none
-  // is reported before the commit that makes it durable.
-  // How long a group waits for the write lock in all (the connection's busy timeout, as opened),
-  // and how long each try may block the event loop.
-  const busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }))
-  const lockTryMs = 2
-  // Prepared once: db.pragma() prepares its statement on every call, twice per commit.
-  const waitForLockAtMost = (ms: number) => db.prepare(`PRAGMA busy_timeout = ${Math.trunc(ms)}`)
-  const waitBriefly = waitForLockAtMost(lockTryMs)
-  const waitAsOpened = waitForLockAtMost(busyTimeoutMs)
-  const lockBusy = (cause: unknown): boolean =>
-    !db.inTransaction && String((cause as { code?: unknown } | undefined)?.code).startsWith('SQLITE_BUSY')
-
-  let pending: PendingWrite[] = []
-  let retry:
-    | { readonly timer: NodeJS.Timeout; readonly group: PendingWrite[]; readonly since: number }
-    | undefined
-  const commit = (group: PendingWrite[], since: number, lastTry: boolean) => {
-    let results: ReadonlyArray<E.Either<StoreError, unknown>>
-    ;(lastTry ? waitAsOpened : waitBriefly).get()
-    try {
-      results = whenFullCheckpointAndRetry(db, () => commitGroup.immediate(group))
-    } catch (cause) {
-      if (!lastTry && lockBusy(cause) && Date.now() - since < busyTimeoutMs) {
-        const timer = setTimeout(() => {
-          retry = undefined
-          const merged = [...group, ...pending]
-          pending = []
-          commit(merged, since, false)
-        }, Math.random() * 3)
-        retry = { timer, group, since }
-        return
-      }
-      const failed = E.left(failure('cannot commit the appends', cause))
-      results = group.map(() => failed)
-    } finally {
-      waitAsOpened.get()
+  // Both run inside a group's write transaction (group-commit.ts), which takes back what a throw
+  // leaves half-written.
+  const appendOne = (
+    streamId: string,
+    expected: ExpectedVersion,
+    events: ReadonlyArray<NewEvent>,
+  ): E.Either<StoreError, AppendResult> => {
+    const last = lastOfStream.get(streamId)
+    const actual = last?.[0] ?? -1
+    if (!expectedVersionMatches(expected, actual)) {
+      return E.left(concurrencyConflict(streamId, expected, actual))
     }
-    // With the connection's own busy timeout back: a checkpoint may wait for readers.
-    keepLogWithinFreeSpace(db)
-    group.forEach((write, index) => {
-      const result = results[index] ?? E.left(storeFailure('sqlite: an append went missing'))
-      // Each result came from the same write's branch of commitGroup, so it has that write's type.
-      if (write._tag === 'Append') write.resolve(result as E.Either<StoreError, AppendResult>)
-      else write.resolve(result as DecideAndAppendResult<unknown>)
+    return E.right(insertAfter(streamId, last, events))
+  }
+
+  const decideOne = (request: DecideAndAppendRequest<unknown>): DecideAndAppendResult<unknown> => {
+    const { streamId, after, commandId } = request
+    const last = lastOfStream.get(streamId)
+    const version = last?.[0] ?? -1
+    const rows =
+      after < 0 || after > version ? streamEvents.all(streamId) : streamEventsAfter.all(streamId, after)
+    const decided = callDecide(request, {
+      version,
+      events: rows.map(toStoredEvent),
+      ofCommand: commandEvents.all(streamId, commandId).map(toStoredEvent),
     })
+    if (E.isLeft(decided)) return decided
+    if (E.isLeft(decided.right)) return E.right(decided.right)
+    return E.right(E.right(insertAfter(streamId, last, decided.right.right)))
   }
-  const flush = () => {
-    // A group waiting for the lock takes the new writes with it, keeping call order.
-    if (retry !== undefined || pending.length === 0) return
-    const group = pending
-    pending = []
-    commit(group, Date.now(), false)
-  }
-  const enqueue = (write: PendingWrite) => {
-    if (pending.length === 0) setImmediate(flush)
-    pending.push(write)
-  }
+
+  const keepLog = logKeeper(db, () => writes.useAsOpened())
+  const writes = groupCommit<PendingWrite>(db, {
+    run: (write) =>
+      write._tag === 'Append'
+        ? appendOne(write.streamId, write.expected, write.events)
+        : decideOne(write.request),
+    // Each result came from the same write's branch of `run`, so it has that write's type.
+    settle: (write, result) =>
+      write._tag === 'Append'
+        ? write.resolve(result as E.Either<StoreError, AppendResult>)
+        : write.resolve(result as DecideAndAppendResult<unknown>),
+    streamOf: (write) => write.streamId,
+    afterCommit: keepLog.afterCommit,
+  })
 
   let closed = false
   const closedFailure = E.left(storeFailure('sqlite: the store is closed'))
@@ -353,6 +284,7 @@ const storeOn = (db: Database.Database): EventStore => {
   ): Promise<E.Either<StoreError, A>> => {
     if (closed) return Promise.resolve(closedFailure)
     try {
+      writes.useAsOpened()
       return Promise.resolve(run())
     } catch (cause) {
       return Promise.resolve(E.left(failure(what, cause)))
@@ -367,12 +299,12 @@ const storeOn = (db: Database.Database): EventStore => {
       }),
     appendToStream: (streamId, expected, events) => {
       if (closed) return Promise.resolve(closedFailure)
-      return new Promise((resolve) => enqueue({ _tag: 'Append', streamId, expected, events, resolve }))
+      return new Promise((resolve) => writes.enqueue({ _tag: 'Append', streamId, expected, events, resolve }))
     },
     decideAndAppend: <R>(request: DecideAndAppendRequest<R>) => {
       if (closed) return Promise.resolve(closedFailure)
       return new Promise<DecideAndAppendResult<R>>((resolve) =>
-        enqueue({
+        writes.enqueue({
           _tag: 'Decide',
           streamId: request.streamId,
           // The decision's Left only passes through the store, back to the caller that chose R.
@@ -408,12 +340,8 @@ const storeOn = (db: Database.Database): EventStore => {
       closed = true
       // Appends already accepted are committed (or refused) before the file closes, waiting for
       // the lock as long as the busy timeout allows.
-      const waiting = retry
-      retry = undefined
-      if (waiting !== undefined) clearTimeout(waiting.timer)
-      const group = [...(waiting?.group ?? []), ...pending]
-      pending = []
-      if (group.length > 0) commit(group, waiting?.since ?? Date.now(), true)
+      writes.drain()
+      keepLog.close()
       db.close()
     },
   }
