@@ -57,6 +57,7 @@ import { nodeSha256Hex } from '@elicence/projections/node'
 import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { backgroundCheckpoints } from './checkpoints.js'
 import { openDatabaseFile, sqliteFailure } from './database-file.js'
 import { logKeeper, whenFullCheckpointAndRetry } from './full-disk.js'
 import { groupCommit } from './group-commit.js'
@@ -262,6 +263,16 @@ const storeOn = (db: Database.Database): EventStore => {
   }
 
   const keepLog = logKeeper(db, () => writes.useAsOpened())
+  const checkpoints =
+    db.readonly || db.memory
+      ? undefined
+      : backgroundCheckpoints(db, () => {
+          try {
+            db.pragma('wal_checkpoint(PASSIVE)')
+          } catch {
+            // Busy with another connection's checkpoint, or failing: the next batch tries again.
+          }
+        })
   const writes = groupCommit<PendingWrite>(db, {
     run: (write) =>
       write._tag === 'Append'
@@ -273,7 +284,10 @@ const storeOn = (db: Database.Database): EventStore => {
         ? write.resolve(result as E.Either<StoreError, AppendResult>)
         : write.resolve(result as DecideAndAppendResult<unknown>),
     streamOf: (write) => write.streamId,
-    afterCommit: keepLog.afterCommit,
+    afterCommit: () => {
+      keepLog.afterCommit()
+      checkpoints?.afterCommit()
+    },
   })
 
   let closed = false
@@ -341,6 +355,7 @@ const storeOn = (db: Database.Database): EventStore => {
       // Appends already accepted are committed (or refused) before the file closes, waiting for
       // the lock as long as the busy timeout allows.
       writes.drain()
+      await checkpoints?.close()
       keepLog.close()
       db.close()
     },
