@@ -77,9 +77,11 @@ export {
   headAfter,
   linkBreaks,
   type SealedEvent,
+  type SealedEventWithData,
   type SealInput,
   sealBreak,
   sealEvents,
+  sealEventsWithData,
   streamStart,
   verifyChain,
 } from './integrity/hash-chain.js'

@@ -49,7 +49,7 @@ import {
   type StoredEvent,
   type StoreError,
   type StoreFailure,
-  sealEvents,
+  sealEventsWithData,
   storeFailure,
   streamPartitionKey,
 } from '@elicence/domain'
@@ -209,19 +209,20 @@ const storeOn = (db: Database.Database): EventStore => {
     events: ReadonlyArray<NewEvent>,
   ): AppendResult => {
     const actual = last?.[0] ?? -1
-    const sealed = sealEvents(
+    const sealed = sealEventsWithData(
       { streamId, firstVersion: actual + 1, prevHash: last?.[1] ?? genesisHash, events },
       nodeSha256Hex,
     )
     const partitionKey = streamPartitionKey(streamId)
-    const stored = sealed.map((event): StoredEvent => {
+    const stored = sealed.map(({ event, dataJson }): StoredEvent => {
       // The body is stored in the canonical form that was hashed, so the text on disk is what
-      // the chain covers, whatever key order the caller used.
+      // the chain covers, whatever key order the caller used. An event with no data has no JSON
+      // form to store: canonicalJson refuses it, as it always did here.
       const { lastInsertRowid } = insert.run(
         streamId,
         event.version,
         event.type,
-        canonicalJson(event.data),
+        dataJson ?? canonicalJson(event.data),
         JSON.stringify(event.metadata),
         event.metadata.commandId,
         partitionKey,

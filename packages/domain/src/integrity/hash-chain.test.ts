@@ -4,12 +4,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EventMetadataDraft, NewEvent } from '../store/port.js'
+import { canonicalJson } from './canonical-json.js'
 import {
   type ChainHead,
   genesisHash,
+  hashInput,
   headAfter,
   type SealedEvent,
   sealEvents,
+  sealEventsWithData,
   streamStart,
   verifyChain,
 } from './hash-chain.js'
@@ -85,6 +88,40 @@ describe('verifyChain from a given head', () => {
         expect(wrongVersion.map((found) => [found.version, found.reason])).toEqual([[k, 'version-gap']])
       }),
       { numRuns: 50 },
+    )
+  })
+})
+
+describe('sealEventsWithData', () => {
+  const metadataArb = fc.record({
+    ...Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, fc.constant(value)])),
+    eventId: fc.string(),
+    extra: fc.option(fc.jsonValue(), { nil: undefined }),
+  }) as unknown as fc.Arbitrary<EventMetadataDraft>
+  const eventArb = fc.record({
+    type: fc.string(),
+    data: fc.option(fc.jsonValue(), { nil: undefined }),
+    metadata: metadataArb,
+  }) as fc.Arbitrary<NewEvent>
+
+  it('hashes exactly as hashInput and sealEvents do, and keeps the data as the canonical JSON hashed', () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.nat(1000),
+        fc.array(eventArb, { maxLength: 5 }),
+        (streamId, first, events) => {
+          const input = { streamId, firstVersion: first, prevHash: genesisHash, events }
+          const withData = sealEventsWithData(input, sha256Hex)
+          expect(withData.map((each) => each.event)).toEqual(sealEvents(input, sha256Hex))
+          withData.forEach(({ event, dataJson }, index) => {
+            const { hash, ...draft } = event.metadata
+            expect(hash).toBe(sha256Hex(hashInput(streamId, first + index, event.type, event.data, draft)))
+            expect(dataJson).toBe(event.data === undefined ? undefined : canonicalJson(event.data))
+          })
+        },
+      ),
+      { numRuns: 200 },
     )
   })
 })

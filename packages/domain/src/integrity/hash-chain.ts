@@ -38,23 +38,70 @@ export interface SealInput {
   readonly events: ReadonlyArray<NewEvent>
 }
 
+/** A sealed event and the canonical JSON of its data as it was hashed: the text a store writes. */
+export interface SealedEventWithData {
+  readonly event: SealedEvent
+  /** `canonicalJson(event.data)`; `undefined` for an event with no data (no text to write). */
+  readonly dataJson: string | undefined
+}
+
 /** Seals events in order; throws where an event has no RFC 8785 form (NaN, a BigInt, a cycle). */
-export const sealEvents = (input: SealInput, digest: Digest = sha256Hex): ReadonlyArray<SealedEvent> => {
-  const sealed: SealedEvent[] = []
+export const sealEvents = (input: SealInput, digest: Digest = sha256Hex): ReadonlyArray<SealedEvent> =>
+  sealEach(input, digest, (event) => event)
+
+/**
+ * `sealEvents`, keeping each event's data as the canonical JSON that was hashed, so a store that
+ * writes that text (SQLite) serialises the data once, not once for the hash and again for the row.
+ */
+export const sealEventsWithData = (
+  input: SealInput,
+  digest: Digest = sha256Hex,
+): ReadonlyArray<SealedEventWithData> => sealEach(input, digest, (event, dataJson) => ({ event, dataJson }))
+
+const sealEach = <T>(
+  input: SealInput,
+  digest: Digest,
+  keep: (event: SealedEvent, dataJson: string | undefined) => T,
+): T[] => {
+  const sealed: T[] = []
   let prevHash = input.prevHash
   for (let index = 0; index < input.events.length; index++) {
     const event = input.events[index] as NewEvent
     const version = input.firstVersion + index
     const draft = draftOf(event.metadata, prevHash)
-    const hash = digest(hashInput(input.streamId, version, event.type, event.data, draft))
+    const dataJson = event.data === undefined ? undefined : canonicalJson(event.data)
+    const hash = digest(hashInputWithData(input.streamId, version, event.type, event.data, dataJson, draft))
     // `draft` is this function's own object, hashed already: it becomes the metadata, `hash` added.
     const metadata = draft as EventMetadataDraft & { prevHash: string; hash: string }
     metadata.hash = hash
-    sealed.push({ streamId: input.streamId, version, type: event.type, data: event.data, metadata })
+    sealed.push(
+      keep({ streamId: input.streamId, version, type: event.type, data: event.data, metadata }, dataJson),
+    )
     prevHash = hash
   }
   return sealed
 }
+
+/**
+ * `hashInput`, with the data's canonical JSON already made. The members of the hashed object in
+ * RFC 8785 order ("data" < "metadata" < "streamId" < "type" < "version"), each as `canonicalJson`
+ * writes it, so the text is the same; a member that would not be written as it stands (no data, or
+ * a stream id, type or version of the wrong kind from a broken caller) takes `hashInput` itself.
+ */
+const hashInputWithData = (
+  streamId: string,
+  version: number,
+  type: string,
+  data: unknown,
+  dataJson: string | undefined,
+  metadata: EventMetadataDraft & { readonly prevHash: string },
+): string =>
+  dataJson === undefined ||
+  typeof streamId !== 'string' ||
+  typeof type !== 'string' ||
+  !Number.isSafeInteger(version)
+    ? hashInput(streamId, version, type, data, metadata)
+    : `{"data":${dataJson},"metadata":${canonicalJson(metadata)},"streamId":${canonicalJson(streamId)},"type":${canonicalJson(type)},"version":${version}}`
 
 /**
  * The metadata that is hashed, as a new object. Events re-appended from a history (an import) still
