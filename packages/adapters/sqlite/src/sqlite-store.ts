@@ -90,6 +90,17 @@ type EventRow = [
   metadata: string,
 ]
 
+/** A row of `headAndSince`: version and hash of each event from `after` on, the text of those after it. */
+type HeadRow = [
+  version: number,
+  hash: string,
+  position: number,
+  streamId: string,
+  type: string,
+  data: string | null,
+  metadata: string | null,
+]
+
 const toStoredEvent = (row: EventRow): StoredEvent => ({
   streamId: row[1],
   version: row[2],
@@ -114,8 +125,9 @@ export const openSqliteEventStore = (
 ): E.Either<StoreFailure, EventStore> =>
   pipe(
     openDatabaseFile(options, 'sqlite', (db, readOnly) => {
-      // Command ids are random, so each append touches a random page of their index; a 64 MiB page
-      // cache (taken only as pages are used) keeps that index in memory far longer than the 2 MiB default.
+      // Appends go to streams in no particular order, so each touches pages all over the stream
+      // indexes; a 64 MiB page cache (taken only as pages are used) keeps them in memory far longer
+      // than the 2 MiB default.
       db.pragma('cache_size = -65536')
       return prepareSchema(db, readOnly)
     }),
@@ -178,13 +190,17 @@ const storeOn = (db: Database.Database): EventStore => {
     ).run(new Date().toISOString())
   })
   const lastPosition = db.prepare<[], [number | null]>('SELECT max(position) FROM events').raw()
-  const streamEventsAfter = db
-    .prepare<[string, number], EventRow>(
-      `SELECT position, stream_id, version, type, data, metadata FROM events
-       WHERE stream_id = ? AND version > ? ORDER BY version`,
+  const commandEvents = db.prepare<[string, string], EventRow>(commandEventsQuery).raw()
+  // One statement for what a decision needs of its stream: the head (version and hash of the last
+  // event) and the events after `after`. From the event at `after` on, its own text left out (the
+  // caller has folded it), so a command on a stream the caller is up to date with reads one narrow row.
+  const headAndSince = db
+    .prepare<[number, number, string, number], HeadRow>(
+      `SELECT version, json_extract(metadata, '$.hash'), position, stream_id, type,
+              iif(version > ?, data, NULL), iif(version > ?, metadata, NULL)
+       FROM events WHERE stream_id = ? AND version >= max(?, 0) ORDER BY version`,
     )
     .raw()
-  const commandEvents = db.prepare<[string, string], EventRow>(commandEventsQuery).raw()
   const pageOfAll = db
     .prepare<[number, number], EventRow>(
       `SELECT position, stream_id, version, type, data, metadata FROM events
@@ -247,15 +263,32 @@ const storeOn = (db: Database.Database): EventStore => {
     return E.right(insertAfter(streamId, last, events))
   }
 
+  /** The stream's head and its events after `after`, or the whole stream when `after` is past its end. */
+  const streamSince = (
+    streamId: string,
+    after: number,
+  ): { readonly last: [number, string] | undefined; readonly events: StoredEvent[] } => {
+    const rows = headAndSince.all(after, after, streamId, after)
+    const head = rows[rows.length - 1]
+    if (head === undefined && after >= 0) {
+      // Past the stream's end: what the caller folded is not this stream's past.
+      return { last: lastOfStream.get(streamId), events: streamEvents.all(streamId).map(toStoredEvent) }
+    }
+    const events: StoredEvent[] = []
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index] as HeadRow
+      if (row[0] > after)
+        events.push(toStoredEvent([row[2], row[3], row[0], row[4], row[5] ?? '', row[6] ?? '']))
+    }
+    return { last: head === undefined ? undefined : [head[0], head[1]], events }
+  }
+
   const decideOne = (request: DecideAndAppendRequest<unknown>): DecideAndAppendResult<unknown> => {
     const { streamId, after, commandId } = request
-    const last = lastOfStream.get(streamId)
-    const version = last?.[0] ?? -1
-    const rows =
-      after < 0 || after > version ? streamEvents.all(streamId) : streamEventsAfter.all(streamId, after)
+    const { last, events } = streamSince(streamId, after)
     const decided = callDecide(request, {
-      version,
-      events: rows.map(toStoredEvent),
+      version: last?.[0] ?? -1,
+      events,
       ofCommand: commandEvents.all(streamId, commandId).map(toStoredEvent),
     })
     if (E.isLeft(decided)) return decided
