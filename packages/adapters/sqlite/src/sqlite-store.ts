@@ -5,8 +5,8 @@
  * Appends run in `BEGIN IMMEDIATE` transactions: each takes the database's write lock first, then
  * checks the expected version, seals the events into the stream's hash chain (SHA-256 from
  * node:crypto, synchronous, so the whole append runs inside the lock) and inserts them. Appends that
- * arrive in the same turn of the event loop share one transaction (group commit), each in its own
- * savepoint, so concurrent clients of one process share a commit. Positions are the table's rowid,
+ * arrive in the same turn of the event loop share one transaction (group commit), each all-or-none,
+ * so concurrent clients of one process share a commit. Positions are the table's rowid,
  * handed out inside the lock, so transactions commit in position order: a reader polling `readAll`
  * by position sees a growing prefix and can never miss an event that commits late with a lower
  * position. Across processes the same lock serialises writers; how a group waits for it, and how
@@ -14,11 +14,13 @@
  *
  * `decideAndAppend` (DESIGN §4 "Concurrency") joins the same group: inside the write transaction it
  * reads the stream's head, the events after the version the caller has folded and the command's
- * earlier events (by the index on stream and command id), calls the caller's synchronous decision and inserts
- * its events, all in the savepoint of that one request. Holding the lock from the read to the
+ * earlier events (by the index on stream and command id), calls the caller's synchronous decision
+ * and inserts its events, all or none. Holding the lock from the read to the
  * insert is what makes writers on one stream queue instead of conflicting: in one process the
  * group's requests run one after the other (the second sees the first's events), and another
  * process cannot begin its transaction until this one commits.
+ *
+ * Checkpoints of the log run mostly beside the writer, on a worker thread (`checkpoints.ts`).
  *
  * The store returns events as stored (JSON bodies parsed, not decoded): decoding is the handler's.
  *
