@@ -153,9 +153,12 @@ export const backgroundCheckpoints = (
       if (closed) return
       commits++
       Atomics.store(state, commitsSlot, commits)
-      if (commits % commitsPerWake !== 0) return
-      if (commits === commitsPerWake) start()
-      Atomics.notify(state, commitsSlot)
+      if (commits % commitsPerWake === 0) {
+        if (commits === commitsPerWake) start()
+        Atomics.notify(state, commitsSlot)
+      }
+      if (commits < commitsPerWake) return
+      // Looked at after every commit: the sooner the writer finishes, the less is left for it to copy.
       const finishedNow = Atomics.load(state, finishedSlot)
       const workerCopied = finishedNow !== finished
       finished = finishedNow
