@@ -245,7 +245,16 @@ const storeOn = (db: Database.Database): EventStore => {
         event.metadata.commandId,
         partitionKey,
       )
-      return { ...event, position: Number(lastInsertRowid) }
+      // In the member order of `toStoredEvent`: an appended event and a read one share one shape,
+      // so the code that handles both stays monomorphic.
+      return {
+        streamId,
+        version: event.version,
+        position: Number(lastInsertRowid),
+        type: event.type,
+        data: event.data,
+        metadata: event.metadata,
+      }
     })
     return { events: stored, version: actual + stored.length }
   }
