@@ -6,23 +6,32 @@
  * so it can run wherever the caller likes (Node runs it on worker threads, `verifier-threads.ts`),
  * while the status list is looked up where the lists are.
  *
- * Keys are imported once: the issuer's when the checker is made, a device key on its first
- * presentation (kept among the last 10,000). With a synchronous SHA-256 the library's synchronous
- * decoding is used.
+ * The issuer's keys are imported once, when the checker is made; the device key of `cnf.jwk` on
+ * each presentation (a verifier rarely sees one holder twice, so keeping them would not pay). The
+ * presentation is decoded once (`presentation-parts.ts`), each disclosure hashed once, and the
+ * claims unpacked in the same walk that checks them (`disclosures.ts`); the two signatures are
+ * checked at once, on the backend's threads where it has them (node's: libuv's pool). What this
+ * accepts, and the claims it shows, are those of `@sd-jwt/decode`'s decoding and `unpack`, which
+ * the tests use as the oracle; it is stricter in what it takes as well-formed.
  *
  * @example
  * const check = presentationChecker({ jwks, issuer: 'https://elicence.example' })
  * const { verification, statusReference } = await check(text, { now: Date.now() })
  */
-import { decodeJwt, splitSdJwt, unpack, unpackSync } from '@sd-jwt/decode'
-import { Disclosure } from '@sd-jwt/utils'
 import { base64url, type JWK } from 'jose'
 import { eLicenceCredentialType } from './claims.js'
-import { disclosureProblems } from './disclosures.js'
+import { unpackDisclosures } from './disclosures.js'
 import { keyBindingAlgorithmOf } from './holder-key.js'
 import { issuerAlgorithm } from './issuer-keys.js'
 import { importedKey, type JwsAlgorithm, jwsSignatureValid, webCryptoSignatureBackend } from './jws.js'
-import { sdJwtHasher, sdJwtHasherSync } from './sd-jwt.js'
+import {
+  type DecodedDisclosure,
+  type DecodedJwt,
+  type DigestedDisclosure,
+  decodedJwt,
+  presentationParts,
+} from './presentation-parts.js'
+import { sdJwtHasher } from './sd-jwt.js'
 import type {
   KeyBindingSummary,
   PresentationCheck,
@@ -64,84 +73,92 @@ const malformed = (): CheckedPresentation => ({
 /** Claims of the issuer-signed payload that describe the credential rather than the licence. */
 const envelopeClaims = new Set(['iss', 'iat', 'exp', 'nbf', 'vct', 'cnf', 'status', 'sub', '_sd_alg'])
 
-/** Device keys imported recently: a holder presents every few seconds with the same key. */
-const deviceKeyCacheSize = 10_000
+/** The claims the holder disclosed: the unpacked payload without its envelope. */
+const licenceClaims = (claims: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const disclosed: Record<string, unknown> = {}
+  for (const name in claims) {
+    if (envelopeClaims.has(name)) continue
+    if (name === '__proto__')
+      Object.defineProperty(disclosed, name, {
+        value: claims[name],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    else disclosed[name] = claims[name]
+  }
+  return disclosed
+}
+
+const notChecked: Promise<false> = Promise.resolve(false)
 
 export const presentationChecker = (options: PresentationCheckerOptions): PresentationChecker => {
   const signatures = options.signatures ?? webCryptoSignatureBackend
   const issuerKeys = new Map(
     options.jwks.keys.map((key) => [key.kid, importedKey(signatures, { ...key }, issuerAlgorithm)]),
   )
-  const deviceKeys = new Map<string, Promise<unknown>>()
-  const deviceKey = (jwk: Record<string, unknown>, algorithm: JwsAlgorithm): Promise<unknown> => {
-    const id = `${algorithm} ${jwk.kty} ${jwk.crv} ${jwk.x} ${jwk.y}`
-    const cached = deviceKeys.get(id)
-    if (cached !== undefined) return cached
-    const key = importedKey(signatures, jwk as JWK, algorithm)
-    if (deviceKeys.size >= deviceKeyCacheSize) deviceKeys.delete(deviceKeys.keys().next().value ?? '')
-    deviceKeys.set(id, key)
-    return key
-  }
   const verifiesWith = async (
-    jws: string,
-    header: Record<string, unknown>,
+    jwt: DecodedJwt,
     algorithm: JwsAlgorithm,
     key: Promise<unknown>,
   ): Promise<boolean> => {
     const imported = await key
-    return imported !== undefined && jwsSignatureValid(signatures, jws, header, algorithm, imported)
+    return (
+      imported !== undefined && jwsSignatureValid(signatures, jwt.compact, jwt.header, algorithm, imported)
+    )
   }
   const hasher = sdJwtHasher(options.sha256)
-  const hasherSync = options.sha256 === undefined ? undefined : sdJwtHasherSync(options.sha256)
-  const decodeDisclosures = (encoded: ReadonlyArray<string>): Disclosure[] | Promise<Disclosure[]> =>
-    hasherSync === undefined
-      ? Promise.all(encoded.map((text) => Disclosure.fromEncode(text, { hasher, alg: 'sha-256' })))
-      : encoded.map((text) => Disclosure.fromEncodeSync(text, { hasher: hasherSync, alg: 'sha-256' }))
+  const digestOf = (text: string): string | Promise<string> => {
+    const digest = hasher(text, 'sha-256')
+    return digest instanceof Uint8Array
+      ? base64url.encode(digest)
+      : digest.then((bytes) => base64url.encode(bytes))
+  }
+  // Synchronously with a synchronous SHA-256 (no promise per disclosure), else with Web Crypto's.
+  const digested = (
+    disclosures: ReadonlyArray<DecodedDisclosure>,
+  ): ReadonlyArray<DigestedDisclosure> | Promise<ReadonlyArray<DigestedDisclosure>> => {
+    const digests = disclosures.map((disclosure) => digestOf(disclosure.text))
+    const withDigests = (all: ReadonlyArray<string>) =>
+      disclosures.map((disclosure, index) => ({ ...disclosure, digest: all[index] as string }))
+    return digests.every((digest) => typeof digest === 'string')
+      ? withDigests(digests as string[])
+      : Promise.all(digests).then(withDigests)
+  }
   const maxAgeSeconds = options.maxAgeSeconds ?? defaultPresentationMaxAgeSeconds
   const futureSkewSeconds = options.futureSkewSeconds ?? 10
   return async (text, check) => {
     const nowSeconds = Math.floor(check.now / 1000)
-    let parts: ReturnType<typeof splitSdJwt>
-    let header: Record<string, unknown>
-    let payload: Record<string, unknown>
-    let disclosures: Disclosure[]
-    try {
-      parts = splitSdJwt(text.trim())
-      ;({ header, payload } = decodeJwt(parts.jwt))
-      disclosures = await decodeDisclosures(parts.disclosures)
-    } catch {
-      return malformed()
-    }
-    if (!isRecord(payload) || !isRecord(header) || (payload._sd_alg ?? 'sha-256') !== 'sha-256')
-      return malformed()
-    const reasons: PresentationReason[] = []
+    const parts = presentationParts(text.trim())
+    if (parts === undefined) return malformed()
+    const { header, payload } = parts.credential
+    if ((payload._sd_alg ?? 'sha-256') !== 'sha-256') return malformed()
     const kid = typeof header.kid === 'string' ? header.kid : null
 
-    // The issuer's signature, by kid.
+    // Both signatures start at once: the issuer's by kid, the KB-JWT's by the device key of `cnf.jwk`.
     const issuerKey = kid === null ? undefined : issuerKeys.get(kid)
+    const issuerSigned =
+      issuerKey === undefined ? notChecked : verifiesWith(parts.credential, issuerAlgorithm, issuerKey)
+    const kb = parts.keyBinding === undefined ? undefined : decodedJwt(parts.keyBinding)
+    const kbWellFormed = kb !== undefined && kb.header.typ === 'kb+jwt' && typeof kb.payload.iat === 'number'
+    const cnf = isRecord(payload.cnf) && isRecord(payload.cnf.jwk) ? payload.cnf.jwk : undefined
+    const algorithm = cnf === undefined ? undefined : keyBindingAlgorithmOf(cnf)
+    const kbSigned =
+      kbWellFormed && cnf !== undefined && algorithm !== undefined
+        ? verifiesWith(kb, algorithm, importedKey(signatures, cnf as JWK, algorithm))
+        : notChecked
+
+    // Every disclosure must be one the issuer signed, once; the claims are unpacked in the same walk.
+    const unpacked = unpackDisclosures(payload, await digested(parts.disclosures))
+    const sdHash = kbWellFormed ? digestOf(parts.withoutKeyBinding) : undefined
+
+    const reasons: PresentationReason[] = []
     if (issuerKey === undefined) reasons.push('unknown-issuer-key')
-    else if (!(await verifiesWith(parts.jwt, header, issuerAlgorithm, issuerKey)))
-      reasons.push('issuer-signature-invalid')
+    else if (!(await issuerSigned)) reasons.push('issuer-signature-invalid')
     if (header.typ !== 'dc+sd-jwt' || payload.vct !== eLicenceCredentialType)
       reasons.push('wrong-credential-type')
     if (options.issuer !== undefined && payload.iss !== options.issuer) reasons.push('wrong-issuer')
-
-    // Every disclosure must be one the issuer signed, once.
-    const problems = disclosureProblems(payload, disclosures)
-    reasons.push(...problems)
-    let disclosed: Record<string, unknown> = {}
-    if (problems.length === 0) {
-      // The library unpacks a copy: the payload stays as signed.
-      const { unpackedObj } =
-        hasherSync === undefined
-          ? await unpack(payload, disclosures, hasher)
-          : unpackSync(payload, disclosures, hasherSync)
-      if (isRecord(unpackedObj)) {
-        disclosed = Object.fromEntries(
-          Object.entries(unpackedObj).filter(([name]) => !envelopeClaims.has(name)),
-        )
-      }
-    }
+    reasons.push(...unpacked.problems)
 
     const exp = typeof payload.exp === 'number' ? payload.exp : null
     const iat = typeof payload.iat === 'number' ? payload.iat : null
@@ -150,53 +167,31 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
 
     // The Key Binding JWT: the device key of `cnf.jwk` signed this very presentation, just now.
     let keyBinding: KeyBindingSummary | null = null
-    if (parts.kbJwt === undefined || parts.kbJwt === '') reasons.push('key-binding-missing')
+    if (parts.keyBinding === undefined) reasons.push('key-binding-missing')
+    else if (!kbWellFormed) reasons.push('key-binding-malformed')
     else {
-      const kb = (() => {
-        try {
-          return decodeJwt(parts.kbJwt)
-        } catch {
-          return undefined
-        }
-      })()
-      const cnf = isRecord(payload.cnf) && isRecord(payload.cnf.jwk) ? payload.cnf.jwk : undefined
-      const algorithm = cnf === undefined ? undefined : keyBindingAlgorithmOf(cnf)
-      if (kb === undefined || kb.header.typ !== 'kb+jwt' || typeof kb.payload.iat !== 'number') {
-        reasons.push('key-binding-malformed')
-      } else {
-        keyBinding = {
-          iat: kb.payload.iat,
-          aud: typeof kb.payload.aud === 'string' ? kb.payload.aud : null,
-          nonce: typeof kb.payload.nonce === 'string' ? kb.payload.nonce : null,
-          ageSeconds: nowSeconds - kb.payload.iat,
-        }
-        const signed =
-          cnf !== undefined &&
-          algorithm !== undefined &&
-          (await verifiesWith(parts.kbJwt, kb.header, algorithm, deviceKey(cnf, algorithm)))
-        if (!signed) reasons.push('key-binding-signature-invalid')
-        const presented = text.trim()
-        const withoutKb = presented.slice(0, presented.lastIndexOf('~') + 1)
-        const sdHash = base64url.encode(
-          hasherSync === undefined ? await hasher(withoutKb, 'sha-256') : hasherSync(withoutKb, 'sha-256'),
-        )
-        if (kb.payload.sd_hash !== sdHash) reasons.push('key-binding-sd-hash-mismatch')
-        if (keyBinding.ageSeconds > maxAgeSeconds) reasons.push('presentation-stale')
-        if (keyBinding.ageSeconds < -futureSkewSeconds) reasons.push('presentation-from-future')
-        if (check.nonce !== undefined && keyBinding.nonce !== check.nonce) reasons.push('nonce-mismatch')
-        if (check.audience !== undefined && keyBinding.aud !== check.audience)
-          reasons.push('audience-mismatch')
+      const kbPayload = kb.payload
+      const kbIat = kbPayload.iat as number
+      keyBinding = {
+        iat: kbIat,
+        aud: typeof kbPayload.aud === 'string' ? kbPayload.aud : null,
+        nonce: typeof kbPayload.nonce === 'string' ? kbPayload.nonce : null,
+        ageSeconds: nowSeconds - kbIat,
       }
+      if (!(await kbSigned)) reasons.push('key-binding-signature-invalid')
+      if (kbPayload.sd_hash !== (await sdHash)) reasons.push('key-binding-sd-hash-mismatch')
+      if (keyBinding.ageSeconds > maxAgeSeconds) reasons.push('presentation-stale')
+      if (keyBinding.ageSeconds < -futureSkewSeconds) reasons.push('presentation-from-future')
+      if (check.nonce !== undefined && keyBinding.nonce !== check.nonce) reasons.push('nonce-mismatch')
+      if (check.audience !== undefined && keyBinding.aud !== check.audience) reasons.push('audience-mismatch')
     }
 
+    const signedClaims = issuerKey !== undefined && !reasons.includes('issuer-signature-invalid')
     const verification: PresentationVerification = {
       valid: reasons.length === 0,
       reasons,
-      // Claims are shown only as the issuer signed them.
-      disclosed:
-        reasons.includes('unknown-issuer-key') || reasons.includes('issuer-signature-invalid')
-          ? {}
-          : disclosed,
+      // Claims are shown only as the issuer signed them, and only when every disclosure is one it signed.
+      disclosed: signedClaims && unpacked.problems.length === 0 ? licenceClaims(unpacked.claims) : {},
       status: 'unchecked',
       keyBinding,
       credential: {
