@@ -42,7 +42,7 @@ import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
 import {
   credentialThreads,
   nodeEd25519Signer,
-  nodeSignatureBackend,
+  nodeThreadPoolSignatureBackend,
 } from '@elicence/projections/node/credentials'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
@@ -306,7 +306,8 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
         verify: presentationVerifier({
           ...verifierOptions,
           sha256: nodeSha256,
-          signatures: nodeSignatureBackend,
+          // The signatures on libuv's pool, beside this thread's HTTP; a credential worker checks its own.
+          signatures: nodeThreadPoolSignatureBackend,
         }),
       }
     } else {

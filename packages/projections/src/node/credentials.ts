@@ -8,4 +8,4 @@ export {
   credentialThreads,
   defaultCredentialTaskDeadlineMs,
 } from './credential-threads.js'
-export { nodeEd25519Signer, nodeSignatureBackend } from './signatures.js'
+export { nodeEd25519Signer, nodeSignatureBackend, nodeThreadPoolSignatureBackend } from './signatures.js'

@@ -1,9 +1,10 @@
-// node:crypto's signature backend agrees with Web Crypto's on signatures made by Web Crypto (a
-// browser's device key, the issuer's key), and imports only keys of the algorithm's own curve.
+// node:crypto's signature backends (on the calling thread, and on libuv's pool) agree with Web
+// Crypto's on signatures made by Web Crypto (a browser's device key, the issuer's key), and import
+// only keys of the algorithm's own curve.
 import { base64url, exportJWK, type JWK } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { type JwsAlgorithm, jwsSignatureValid, webCryptoSignatureBackend } from '../credential/jws.js'
-import { nodeSignatureBackend } from './signatures.js'
+import { nodeSignatureBackend, nodeThreadPoolSignatureBackend } from './signatures.js'
 
 const params = {
   ES256: { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
@@ -29,10 +30,15 @@ const signedJws = async (algorithm: JwsAlgorithm) => {
   }
 }
 
+/** The import as the verifier awaits it: a refusal thrown at once or a rejected promise alike. */
+const imported = (jwk: JWK, algorithm: JwsAlgorithm) =>
+  Promise.resolve().then(() => nodeSignatureBackend.importKey(jwk, algorithm))
+
 describe.each(['ES256', 'EdDSA'] as const)('nodeSignatureBackend with %s', (algorithm) => {
   it('verifies what Web Crypto verifies, and refuses an altered payload or signature', async () => {
     const { jwk, header, jws } = await signedJws(algorithm)
-    const node = nodeSignatureBackend.importKey(jwk, algorithm)
+    const node = await nodeSignatureBackend.importKey(jwk, algorithm)
+    const pooled = await nodeThreadPoolSignatureBackend.importKey(jwk, algorithm)
     const web = await webCryptoSignatureBackend.importKey(jwk, algorithm)
     const [head, body, signature = ''] = jws.split('.')
     const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`
@@ -43,6 +49,9 @@ describe.each(['ES256', 'EdDSA'] as const)('nodeSignatureBackend with %s', (algo
       [`${head}.${body}.${signature.slice(0, -2)}`, false],
     ] as const) {
       expect(await jwsSignatureValid(nodeSignatureBackend, text, header, algorithm, node)).toBe(valid)
+      expect(await jwsSignatureValid(nodeThreadPoolSignatureBackend, text, header, algorithm, pooled)).toBe(
+        valid,
+      )
       expect(await jwsSignatureValid(webCryptoSignatureBackend, text, header, algorithm, web)).toBe(valid)
     }
   })
@@ -50,13 +59,13 @@ describe.each(['ES256', 'EdDSA'] as const)('nodeSignatureBackend with %s', (algo
   it('does not import a key of the other algorithm, nor a point off the curve', async () => {
     const other: JwsAlgorithm = algorithm === 'ES256' ? 'EdDSA' : 'ES256'
     const { jwk } = await signedJws(other)
-    expect(() => nodeSignatureBackend.importKey(jwk, algorithm)).toThrow()
+    await expect(imported(jwk, algorithm)).rejects.toThrow()
     if (algorithm === 'ES256') {
       const { jwk: own } = await signedJws('ES256')
       const y = base64url.decode(own.y ?? '')
       y[31] = (y[31] ?? 0) ^ 1
       const offCurve: JWK = { ...own, y: base64url.encode(y) }
-      expect(() => nodeSignatureBackend.importKey(offCurve, 'ES256')).toThrow()
+      await expect(imported(offCurve, 'ES256')).rejects.toThrow()
     }
   })
 })
