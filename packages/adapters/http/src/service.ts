@@ -100,8 +100,13 @@ const banner = (
   dataDir: string,
   licenceNumber: string | null,
   tokens: Readonly<Record<string, string>> | null,
+  workerThreads: number | undefined,
 ): string => {
-  const lines = [`elicence is serving on ${url} (store ${storeUrl})`]
+  const workers =
+    workerThreads === undefined
+      ? ''
+      : `, credentials on ${workerThreads} worker thread${workerThreads === 1 ? '' : 's'}`
+  const lines = [`elicence is serving on ${url} (store ${storeUrl}${workers})`]
   if (tokens !== null) {
     const holder = tokens.holder ?? ''
     const verifier = tokens.verifier ?? ''
@@ -222,7 +227,9 @@ export const startService = async (
   if (devTokens !== null && dev !== undefined) {
     writeDevTokensFile(dataDir, { licenceNumber: demoLicenceNumber, tokens: dev.tokensByRole })
   }
-  ;(options.out ?? process.stdout).write(banner(url, options.storeUrl, dataDir, demoLicenceNumber, devTokens))
+  ;(options.out ?? process.stdout).write(
+    banner(url, options.storeUrl, dataDir, demoLicenceNumber, devTokens, workerThreads),
+  )
 
   return E.right({
     app,

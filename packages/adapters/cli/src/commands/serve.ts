@@ -22,7 +22,7 @@ import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL] [--credential-workers N]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
@@ -40,6 +40,11 @@ Options:
                    (default: $ELICENCE_KEYS; without, dev keys are made in DIR)
   --public-url URL the service's public URL, the \`iss\` of its credentials (default:
                    $ELICENCE_PUBLIC_URL, else the address it listens on)
+  --credential-workers N
+                   worker threads that issue credentials and check presentations, beside the
+                   thread that serves HTTP (default: $ELICENCE_CREDENTIAL_WORKERS, else 0: all on
+                   that thread, signatures on libuv's pool); on a machine with cores to spare,
+                   1 or 2 verify more presentations per second
 ${calendarOptionUsage}
 ${clockSkewOptionUsage}
   -h, --help       show this text
@@ -51,6 +56,18 @@ Exit status: 0 stopped by a signal; 2 bad arguments or configuration; 3 the stor
 opened or the port could not be bound.`
 
 const tokensEnvironmentVariable = 'ELICENCE_TOKENS'
+const credentialWorkersEnvironmentVariable = 'ELICENCE_CREDENTIAL_WORKERS'
+const maxCredentialWorkers = 64
+
+/** Undefined for none (0 or not given); a whole number of threads up to 64 otherwise. */
+const credentialWorkersOf = (text: string | undefined): E.Either<string, number | undefined> => {
+  if (text === undefined || text === '0') return E.right(undefined)
+  if (!/^[1-9][0-9]?$/.test(text) || Number(text) > maxCredentialWorkers)
+    return E.left(
+      `--credential-workers (or $${credentialWorkersEnvironmentVariable}) must be a whole number of threads from 0 to ${maxCredentialWorkers}, got ${JSON.stringify(text)}`,
+    )
+  return E.right(Number(text))
+}
 const keysEnvironmentVariable = 'ELICENCE_KEYS'
 
 /**
@@ -118,6 +135,7 @@ export const serveCommand: CliCommand = {
         keys: 'string',
         'public-url': 'string',
         'max-clock-skew': 'string',
+        'credential-workers': 'string',
       },
       positionals: false,
     })
@@ -130,6 +148,10 @@ export const serveCommand: CliCommand = {
     if (E.isLeft(calendar)) return usageError(io, serveCommand, calendar.left)
     const skew = clockSkewOf(values['max-clock-skew'] ?? io.env[clockSkewEnvironmentVariable])
     if (E.isLeft(skew)) return usageError(io, serveCommand, skew.left)
+    const workers = credentialWorkersOf(
+      values['credential-workers'] ?? io.env[credentialWorkersEnvironmentVariable],
+    )
+    if (E.isLeft(workers)) return usageError(io, serveCommand, workers.left)
 
     const configured = await configuredCredentials(
       values.tokens ?? io.env[tokensEnvironmentVariable],
@@ -152,6 +174,7 @@ export const serveCommand: CliCommand = {
       ...(skew.right === undefined ? {} : { maxClockSkewMs: skew.right }),
       ...configured.right,
       ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
+      ...(workers.right === undefined ? {} : { credentialWorkers: { threads: workers.right } }),
       env: io.env,
       out: io.stdout,
     })
