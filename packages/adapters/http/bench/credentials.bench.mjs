@@ -13,7 +13,7 @@
 //   every request imports its device key and checks both signatures, as for a stream of strangers.
 // Both scenarios run against a service that does all on its own thread (signatures on libuv's
 // pool), then one that makes the credentials and checks the presentations on a worker thread
-// (`credentialWorkers`; this machine has two cores): BENCH_WORKER_THREADS=0,1 (the default) lists
+// (`credentialWorkers`; this machine has two cores): BENCH_WORKER_THREADS=0,1,2 (the default) lists
 // the worker thread counts to run. Each scenario runs ~10 s after a short warm-up; it reports
 // requests/s, p50/p99 latency, and fails on any non-2xx answer, socket error, or a verification
 // that did not say valid. Aims (issue 11): ≥ 2 000 issues/s and ≥ 5 000 verifications/s on this
@@ -39,7 +39,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const only = process.env.BENCH_ONLY ?? ''
 const profileDir = process.env.BENCH_CPU_PROF
-const workerThreadCounts = (process.env.BENCH_WORKER_THREADS ?? '0,1').split(',').map(Number)
+const workerThreadCounts = (process.env.BENCH_WORKER_THREADS ?? '0,1,2').split(',').map(Number)
 const holders = Number(process.env.BENCH_HOLDERS ?? 1000)
 const serviceDir = process.env.BENCH_SERVICE
 
