@@ -264,6 +264,36 @@ describe('the e-licence credential in the browser', () => {
     }
   })
 
+  it('with a check code on the verifier’s page, accepts only a QR code the holder made with it', async () => {
+    const holder = await holderPage()
+    const verifier = await verifierPage()
+    try {
+      const before = await holder.locator('#presentation-text').inputValue()
+      await verifier.locator('#new-code').click()
+      const code = (await verifier.locator('#check-code').textContent()) ?? ''
+      expect(code).toMatch(/^[A-HJ-NP-Z2-9]{6}$/)
+      // Made before the code was shown: fresh, but not for this check.
+      const refused = await pasteAndVerify(verifier, before)
+      expect(refused).toMatchObject({ valid: 'false', reasons: ['nonce-mismatch'] })
+      expect(refused.words).toContain('another check')
+      // Typed in lower case on the phone: the next QR code carries it.
+      await holder.locator('#check-code').fill(code.toLowerCase())
+      await holder.waitForFunction(
+        (previous) =>
+          (document.querySelector('#presentation-text') as HTMLTextAreaElement).value !== previous,
+        before,
+      )
+      const withCode = await holder.locator('#presentation-text').inputValue()
+      expect(await pasteAndVerify(verifier, withCode)).toMatchObject({ valid: 'true', reasons: [] })
+      // A new code for the next holder: the last one's presentation no longer passes.
+      await verifier.locator('#new-code').click()
+      expect((await pasteAndVerify(verifier, withCode)).reasons).toEqual(['nonce-mismatch'])
+    } finally {
+      await holder.close()
+      await verifier.close()
+    }
+  })
+
   it('after a RenewLicence that changes the classes, the verifier says INVALID through the status list', async () => {
     const holder = await holderPage()
     const verifier = await verifierPage()

@@ -85,8 +85,12 @@ export const disclosuresOf = (credential) =>
 
 const randomNonce = () => base64url(crypto.getRandomValues(new Uint8Array(12)))
 
-/** A presentation of the credential disclosing `names`, bound to this device key and this moment. */
-export const presentation = async (credential, names, privateKey, audience, now = Date.now()) => {
+/**
+ * A presentation of the credential disclosing `names`, bound to this device key and this moment,
+ * and to the verifier's check code when the holder typed one (its `nonce`; else a random one).
+ */
+export const presentation = async (credential, names, privateKey, audience, nonce = randomNonce()) => {
+  const now = Date.now()
   const jwt = credential.split('~')[0]
   const chosen = disclosuresOf(credential).filter((disclosure) => names.includes(disclosure.name))
   const withoutKb = `${[jwt, ...chosen.map((disclosure) => disclosure.encoded)].join('~')}~`
@@ -94,7 +98,7 @@ export const presentation = async (credential, names, privateKey, audience, now 
   const signingInput = `${jsonPart({ alg: 'ES256', typ: 'kb+jwt' })}.${jsonPart({
     iat: Math.floor(now / 1000),
     aud: audience,
-    nonce: randomNonce(),
+    nonce,
     sd_hash: sdHash,
   })}`
   // Web Crypto's ECDSA signature is r ‖ s, exactly the JWS form (RFC 7518 §3.4).

@@ -211,14 +211,27 @@ const present = async (auth, view) => {
   presenting = true
   presentedFor = view.issuedAt
   const redraw = async () => {
-    const text = await presentation(held.credential, held.disclose, device.privateKey, location.origin)
+    clearTimeout(presentationTimer)
+    // A verifier that showed a check code accepts only a presentation made with it (its nonce).
+    const code = $('check-code').value.trim().toUpperCase()
+    const text = await presentation(
+      held.credential,
+      held.disclose,
+      device.privateKey,
+      location.origin,
+      ...(code === '' ? [] : [code]),
+    )
     drawQr(text)
     $('presentation-text').value = text
     $('presentation-expiry').textContent = `Signed by this phone at ${localTime(new Date())}`
     $('disclosed').textContent = `Shows: ${held.disclose.join(', ').replaceAll('_', ' ')}`
     $('presentation').hidden = false
+    // Two redraws may overlap (a code typed in mid-refresh): one timer stays, never two.
+    clearTimeout(presentationTimer)
     presentationTimer = setTimeout(redraw, presentationRefreshMs)
   }
+  // A code typed in is in the very next QR code, not only after the next refresh.
+  $('check-code').oninput = () => void redraw()
   await redraw()
 }
 

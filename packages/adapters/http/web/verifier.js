@@ -2,7 +2,9 @@
 // (jsQR, served by this service) or pasted — goes to `POST /presentations/verify`, which checks the
 // issuer's signature, every disclosure, the credential's expiry, the holder device's signature and
 // its freshness (a screenshot is stale within a minute), and the status list. The verdict is shown
-// in plain words with every reason, and what the holder chose to show. The token comes from the
+// in plain words with every reason, and what the holder chose to show. A verifier that wants more
+// than freshness shows a check code (a nonce) that the holder types on their phone: from then on only
+// a presentation made with it is accepted (`nonce-mismatch` otherwise). The token comes from the
 // URL fragment and is taken out of the address bar once read.
 
 import { localTime } from './local-time.js'
@@ -95,11 +97,22 @@ const show = (verdict, reasons, rows) => {
   $('details').replaceChildren(...rows.map(([term, value]) => row(term, value)))
 }
 
+// Letters and digits no one misreads (no 0/O, 1/I): 32 of them, so a random byte's low 5 bits pick
+// one uniformly.
+const codeAlphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+
+/** A fresh check code, the nonce this verifier hands the holder: 6 characters, 30 random bits. */
+const newCheckCode = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(6)), (byte) => codeAlphabet[byte & 31]).join('')
+
+/** The check code shown to the holder now, if any: a presentation must carry it as its nonce. */
+let checkCode
+
 const verify = async (presentation, token) => {
   const response = await fetch('/presentations/verify', {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ presentation }),
+    body: JSON.stringify(checkCode === undefined ? { presentation } : { presentation, nonce: checkCode }),
   })
   const body = await response.json().catch(() => null)
   if (response.status !== 200) {
@@ -176,6 +189,12 @@ const main = () => {
     verify(String(new FormData(form).get('presentation') ?? '').trim(), tokenNow())
   })
   $('scan').addEventListener('click', () => scan((text) => verify(text.trim(), tokenNow())))
+  $('new-code').addEventListener('click', () => {
+    checkCode = newCheckCode()
+    $('check-code').textContent = checkCode
+    $('check-code').hidden = false
+    $('check-code-hint').hidden = false
+  })
 }
 
 main()
