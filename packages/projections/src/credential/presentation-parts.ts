@@ -51,7 +51,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** The JSON a base64url segment encodes; undefined when it is not base64url of UTF-8 JSON. */
-export const base64UrlJson = (segment: string): unknown => {
+const base64UrlJson = (segment: string): unknown => {
   // One character past whole bytes (4n + 1 characters) encodes no byte of its own.
   if (!base64UrlText.test(segment) || segment.length % 4 === 1) return undefined
   try {
