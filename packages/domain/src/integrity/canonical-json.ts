@@ -109,5 +109,6 @@ export const canonicalJson = (value: unknown): string => {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
 const plainString = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/
 
-/** RFC 8785 §3.2.2.2: a string as JSON.stringify writes it. */
-const stringJson = (text: string): string => (plainString.test(text) ? `"${text}"` : JSON.stringify(text))
+/** RFC 8785 §3.2.2.2: a string as JSON.stringify writes it (`canonicalJson` of a string). */
+export const stringJson = (text: string): string =>
+  plainString.test(text) ? `"${text}"` : JSON.stringify(text)

@@ -7,7 +7,7 @@
  * const sealed = sealEvents({ streamId, firstVersion: 0, prevHash: genesisHash, events })
  */
 import type { EventMetadataDraft, NewEvent, StoredEvent, StoredEventMetadata } from '../store/port.js'
-import { canonicalJson } from './canonical-json.js'
+import { canonicalJson, stringJson } from './canonical-json.js'
 import { type Digest, sha256Hex } from './sha256.js'
 
 export const genesisHash = '0'.repeat(64)
@@ -20,14 +20,86 @@ export interface SealedEvent {
   readonly metadata: StoredEventMetadata
 }
 
-/** The exact text that is hashed for an event. */
+/** The metadata's members that are hashed, in RFC 8785 order: the port's, `hash` aside. */
+const sealedFields = [
+  'actor',
+  'at',
+  'commandHash',
+  'commandId',
+  'eventId',
+  'prevHash',
+  'recordedAt',
+  'rulesVersion',
+  'schemaVersion',
+] as const
+const sealedMembers = sealedFields.map((field, index) => `${index === 0 ? '' : ','}"${field}":`)
+const isSealedField: Readonly<Record<string, true>> = Object.assign(
+  Object.create(null),
+  Object.fromEntries(sealedFields.map((field) => [field, true])),
+)
+
+/**
+ * `canonicalJson({ streamId, version, type, data, metadata })` written straight, for metadata of
+ * exactly the port's members (and `hash`, left out, when `withHash`): the envelope's and the
+ * metadata's members in their known sorted order, with no object to build, no keys to sort, no
+ * copy of the metadata without its hash. Undefined for anything else (a member more or less, one
+ * undefined, an envelope field of another type), which `canonicalJson` of the whole then writes.
+ * Every event written is hashed once and every event read by an auditor once more.
+ */
+export const sealedText = (
+  streamId: unknown,
+  version: unknown,
+  type: unknown,
+  data: unknown,
+  metadata: unknown,
+  withHash: boolean,
+): string | undefined => {
+  if (typeof streamId !== 'string' || typeof type !== 'string' || typeof version !== 'number')
+    return undefined
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined
+  // Own enumerable names, as `canonicalJson` reads an object: these and only these, each once.
+  const keys = Object.keys(metadata)
+  if (keys.length !== sealedFields.length + (withHash ? 1 : 0)) return undefined
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string
+    if (isSealedField[key] !== true && !(withHash && key === 'hash')) return undefined
+  }
+  const record = metadata as Readonly<Record<string, unknown>>
+  let out = data === undefined ? '{"metadata":{' : `{"data":${canonicalJson(data)},"metadata":{`
+  for (let index = 0; index < sealedFields.length; index++) {
+    const member = record[sealedFields[index] as string]
+    // `canonicalJson` leaves an undefined member out: rare enough to leave to it.
+    if (member === undefined) return undefined
+    out += sealedMembers[index] as string
+    out += typeof member === 'string' ? stringJson(member) : canonicalJson(member)
+  }
+  return `${out}},"streamId":${stringJson(streamId)},"type":${stringJson(type)},"version":${canonicalJson(version)}}`
+}
+
+/** The exact text that is hashed for an event; throws where it has no RFC 8785 form. */
 export const hashInput = (
   streamId: string,
   version: number,
   type: string,
   data: unknown,
   metadata: EventMetadataDraft & { readonly prevHash: string },
-): string => canonicalJson({ streamId, version, type, data, metadata })
+): string =>
+  sealedText(streamId, version, type, data, metadata, false) ??
+  canonicalJson({ streamId, version, type, data, metadata })
+
+/** `hashInput` of a stored event: its metadata without `hash`. */
+const storedHashInput = (event: ChainedEvent): string => {
+  const text = sealedText(event.streamId, event.version, event.type, event.data, event.metadata, true)
+  if (text !== undefined) return text
+  const { hash: _hash, ...draft } = event.metadata
+  return canonicalJson({
+    streamId: event.streamId,
+    version: event.version,
+    type: event.type,
+    data: event.data,
+    metadata: draft,
+  })
+}
 
 export interface SealInput {
   readonly streamId: string
@@ -177,9 +249,8 @@ export const linkBreaks = (
 
 /** Whether the event's own `hash` covers its content; `undefined` when it does. */
 export const sealBreak = (event: ChainedEvent, digest: Digest = sha256Hex): ChainBreak | undefined => {
-  const { hash, ...draft } = event.metadata
-  const actual = recomputedHash(event, draft, digest)
-  return actual === hash
+  const actual = recomputedHash(event, digest)
+  return actual === event.metadata.hash
     ? undefined
     : {
         streamId: event.streamId,
@@ -212,13 +283,9 @@ export const verifyChain = (
 
 // An event handed in by a caller may hold what RFC 8785 cannot serialise (NaN, a BigInt, a cycle);
 // no sealed event can, so its hash cannot match and that is a break, not a crash.
-const recomputedHash = (
-  event: ChainedEvent,
-  draft: EventMetadataDraft & { readonly prevHash: string },
-  digest: Digest,
-): string | undefined => {
+const recomputedHash = (event: ChainedEvent, digest: Digest): string | undefined => {
   try {
-    return digest(hashInput(event.streamId, event.version, event.type, event.data, draft))
+    return digest(storedHashInput(event))
   } catch {
     return undefined
   }

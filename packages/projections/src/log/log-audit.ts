@@ -21,13 +21,13 @@ import {
   equalBytes,
   foldSubtrees,
   hashSize,
-  merkleAccumulator,
   type NodeId,
   nodeHash,
   perfectSubtrees,
   type Sha256,
   writeHashBytesOfHex,
 } from './merkle.js'
+import { merkleRootAccumulator } from './merkle-root.js'
 import { toBase64 } from './note-keys.js'
 
 export const logFindingKinds = ['checkpoint-invalid', 'log-truncated', 'log-mismatch'] as const
@@ -84,7 +84,7 @@ export const historyTreeCheck = (
   checkpoint: SignedCheckpoint,
   options: { readonly keepLeaves?: boolean } = {},
 ): HistoryTreeCheck => {
-  const tree = merkleAccumulator(sha256)
+  const tree = merkleRootAccumulator(sha256)
   const size = checkpoint.size
   let root: Uint8Array | undefined = size === 0 ? tree.root() : undefined
   const kept = options.keepLeaves === true ? new Uint8Array(32 * size) : undefined
