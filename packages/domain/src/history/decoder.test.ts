@@ -72,6 +72,28 @@ describe('decoding stored events', () => {
     })
     expect(currentSchemaVersion).toBe(2)
   })
+  it('gives a sound event of the current schema as stored, and a copy where decoding or upcasting changes it', async () => {
+    const current = { ...recorded, metadata: metadata(currentSchemaVersion, 1) }
+    const { stored } = await storeWith([current, appliedSchema1])
+    const decoder = storedEventDecoder()
+    const sound = stored[0] as StoredEvent
+    const decoded = decoder.decodeShaped(sound)
+    expect(E.isRight(decoded) && decoded.right).toBe(sound)
+    // Upcast: a new event in today's shape; the stored one is left as it was.
+    const old = stored[1] as StoredEvent
+    const oldText = JSON.stringify(old)
+    const upcast = decoder.decodeShaped(old)
+    expect(E.isRight(upcast) && upcast.right).not.toBe(old)
+    expect(E.isRight(upcast) && upcast.right.data).toHaveProperty('calendar')
+    expect(JSON.stringify(old)).toBe(oldText)
+    // A set out of its canonical order decodes sorted, into a copy.
+    const unsorted = { ...sound, data: { ...(sound.data as object), statuses: ['F', 'E'] } }
+    const sorted = decoder.decodeShaped(unsorted)
+    expect(E.isRight(sorted) && sorted.right).not.toBe(unsorted)
+    expect(E.isRight(sorted) && sorted.right.data).toMatchObject({ statuses: ['E', 'F'] })
+    expect(E.isRight(sorted) && { ...sorted.right, data: unsorted.data }).toEqual(unsorted)
+    expect(unsorted.data.statuses).toEqual(['F', 'E'])
+  })
   it('lets the handler decide on a history that mixes schema versions', async () => {
     const { store } = await storeWith([recorded, appliedSchema1])
     const handle = commandHandler({ store, decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })

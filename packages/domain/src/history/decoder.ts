@@ -99,14 +99,21 @@ export const storedEventDecoder = (options: StoredEventDecoderOptions = {}): Sto
         ),
       )
     }
-    let shape: { readonly type: string; readonly data: unknown } = { type: stored.type, data: stored.data }
+    // An event of the current schema is read as stored (`decodeEvent` reads its type and data only);
+    // an older one goes through the upcasters as `{ type, data }`.
+    let shape: { readonly type: string; readonly data: unknown } = stored
     for (let version = schemaVersion; version < currentSchemaVersion; version++) {
+      if (version === schemaVersion) shape = { type: stored.type, data: stored.data }
       const upcast = using[version]
       if (upcast !== undefined) shape = upcast(shape)
     }
     const decoded = decodeEvent(shape)
     if (E.isLeft(decoded)) return E.left(corruptEvent(stored.streamId, stored.version, decoded.left))
-    return E.right({ ...stored, type: decoded.right.type, data: decoded.right.data } as DecodedStoredEvent)
+    const { type, data } = decoded.right
+    // A sound event of the current schema decodes to its own type and data (`decodeUnchanged`): then
+    // the stored event is the decoded one, not copied (the auditor and the replays decode every event).
+    if (type === stored.type && data === stored.data) return E.right(stored as DecodedStoredEvent)
+    return E.right({ ...stored, type, data } as DecodedStoredEvent)
   }
   return {
     decode: (value) => {

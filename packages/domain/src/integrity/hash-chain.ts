@@ -250,7 +250,8 @@ export const linkBreaks = (
 /** Whether the event's own `hash` covers its content; `undefined` when it does. */
 export const sealBreak = (event: ChainedEvent, digest: Digest = sha256Hex): ChainBreak | undefined => {
   const actual = recomputedHash(event, digest)
-  return actual === event.metadata.hash
+  // No hash matches content with no RFC 8785 form, not even a missing one.
+  return actual !== undefined && actual === event.metadata.hash
     ? undefined
     : {
         streamId: event.streamId,

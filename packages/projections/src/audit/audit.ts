@@ -29,7 +29,7 @@ import {
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
-import { emptyStatistics, statisticsStep } from '../views/statistics.js'
+import { statisticsTally } from '../views/statistics.js'
 import type { AuditAnomaly, AuditAnomalyKind, AuditOptions, AuditReport } from './audit-report.js'
 import { compareStored, type RebuiltReadModels } from './compare-stored.js'
 import { eventFindings, invariantFindings } from './rules.js'
@@ -100,7 +100,7 @@ const runAudit = async (
   let licences = 0
   let eLicencesIssued = 0
   let lastPosition = 0
-  let statistics = emptyStatistics
+  const statistics = statisticsTally()
   let snapshot: RebuiltReadModels | undefined
   let hashAtCheckpoint: string | null = null
 
@@ -109,10 +109,13 @@ const runAudit = async (
     anomaliesByKind[anomaly.kind] = (anomaliesByKind[anomaly.kind] ?? 0) + 1
     if (anomalies.length < maxAnomalies) anomalies.push(anomaly)
   }
+  // Where one event is: built only for an anomaly, not for every event.
+  const reportAt = (event: StoredEvent, kind: AuditAnomalyKind, message: string) =>
+    report({ streamId: event.streamId, version: event.version, position: event.position, kind, message })
   const takeSnapshot = () => {
     snapshot = {
       views: new Map([...streams].map(([streamId, audit]) => [streamId, audit.view])),
-      statistics,
+      statistics: statistics.current(),
       hash: hashAtCheckpoint,
     }
   }
@@ -156,19 +159,17 @@ const runAudit = async (
       audit = streamAudit()
       streams.set(streamId, audit)
     }
-    const at = { streamId, version, position }
 
     // The chain: global order, then this stream's versions and hashes.
     if (!(position > lastPosition)) {
-      report({ ...at, kind: 'position-out-of-order', message: `position ${position} after ${lastPosition}` })
+      reportAt(event, 'position-out-of-order', `position ${position} after ${lastPosition}`)
     }
     lastPosition = Math.max(lastPosition, position)
     if (stored !== undefined && position === stored.checkpoint.position)
       hashAtCheckpoint = event.metadata.hash ?? null
-    for (const broken of linkBreaks(audit.head, event))
-      report({ ...at, kind: broken.reason, message: broken.message })
+    for (const broken of linkBreaks(audit.head, event)) reportAt(event, broken.reason, broken.message)
     const sealed = sealBreak(event, digest)
-    if (sealed !== undefined) report({ ...at, kind: sealed.reason, message: sealed.message })
+    if (sealed !== undefined) reportAt(event, sealed.reason, sealed.message)
     audit.head = headAfter(event)
 
     // The chain covers the whole store; the rules and views only the history known as of the instant.
@@ -182,7 +183,7 @@ const runAudit = async (
 
     const decoded = decoder.decodeShaped(event)
     if (E.isLeft(decoded)) {
-      report({ ...at, kind: 'undecodable', message: decoded.left.message })
+      reportAt(event, 'undecodable', decoded.left.message)
       return
     }
     const decodedEvent: DecodedStoredEvent = decoded.right
@@ -193,7 +194,7 @@ const runAudit = async (
       closeCommand(streamId, audit, version - 1, null)
     }
     audit.commandId = decodedEvent.metadata.commandId
-    for (const found of eventFindings(audit.state, decodedEvent)) report({ ...at, ...found })
+    for (const found of eventFindings(audit.state, decodedEvent)) reportAt(event, found.kind, found.message)
 
     if (audit.state._tag === 'Unrecorded' && decodedEvent.type === 'LicenceRecorded') licences++
     audit.state = evolve(audit.state, decodedEvent)
@@ -203,7 +204,7 @@ const runAudit = async (
     }
     const before = audit.view
     audit.view = evolveELicenceView(before, decodedEvent)
-    statistics = statisticsStep(statistics, { event: decodedEvent, before, after: audit.view })
+    statistics.add({ event: decodedEvent, before, after: audit.view })
 
     if (options.onProgress !== undefined && count % progressEvery === 0) {
       options.onProgress({
@@ -245,7 +246,7 @@ const runAudit = async (
     },
     anomalies,
     lastPosition,
-    statistics,
+    statistics: statistics.current(),
     asOf: options.asOf ?? null,
   }
 }

@@ -12,6 +12,7 @@ import {
   mergeStatistics,
   type Statistics,
   statisticsStep,
+  statisticsTally,
   statisticsView,
 } from './statistics.js'
 import { auditTimelineView } from './timeline.js'
@@ -108,6 +109,34 @@ describe('review queue, statistics and timeline', () => {
         // Taken again after the whole fold: a step that changed what it was given shows here.
         expect(values.map((value) => JSON.stringify(value))).toEqual(texts)
         expect(values[values.length - 1]).toEqual(foldView(statisticsView, events).statistics)
+      }),
+    )
+  })
+
+  it('a statistics tally counts in place what the steps count, and what it gave stays as it was', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyScriptArbitrary(), fc.nat(), async (script, cut) => {
+        const events = decodeHistory((await runHistoryScript(script)).events)
+        const views = new Map<string, ELicenceViewState>()
+        const at = cut % (events.length + 1)
+        // A tally may start from statistics counted before (a resumed count).
+        let stepped = emptyStatistics
+        let tally = statisticsTally()
+        const given: Array<{ readonly value: Statistics; readonly text: string }> = []
+        events.forEach((event, index) => {
+          if (index === at) tally = statisticsTally(tally.current())
+          const before = views.get(event.streamId) ?? null
+          const after = evolveELicenceView(before, event)
+          views.set(event.streamId, after)
+          stepped = statisticsStep(stepped, { event, before, after })
+          tally.add({ event, before, after })
+          const value = tally.current()
+          expect(value).toEqual(stepped)
+          given.push({ value, text: JSON.stringify(value) })
+        })
+        // Taken again after the whole count: a tally that changed what it gave shows here.
+        for (const { value, text } of given) expect(JSON.stringify(value)).toBe(text)
+        expect(tally.current()).toEqual(foldView(statisticsView, events).statistics)
       }),
     )
   })
