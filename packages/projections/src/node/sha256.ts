@@ -14,6 +14,7 @@
 import * as crypto from 'node:crypto'
 import type { Digest } from '@elicence/domain'
 import type { Sha256 } from '../log/merkle.js'
+import { sha256OfBytes, smallInputBytes } from '../log/sha256-blocks.js'
 
 type OneShotHash = (
   algorithm: 'sha256',
@@ -29,11 +30,20 @@ export const nodeSha256Hex: Digest =
     ? (text) => crypto.createHash('sha256').update(text).digest('hex')
     : (text) => oneShot('sha256', text, 'hex') as string
 
-/** SHA-256 of bytes through node:crypto: the transparency log's tree (two hashes per event), SD-JWT disclosure digests and `sd_hash` (`credentialIssuer`'s `sha256`). */
+/**
+ * SHA-256 of bytes: the transparency log's tree (two hashes per event), SD-JWT disclosure digests
+ * and `sd_hash` (`credentialIssuer`'s `sha256`). Through node:crypto, except for inputs of up to
+ * two blocks (a tree's leaf and node), which the portable `sha256OfBytes` hashes in less time than
+ * a call into node:crypto takes.
+ */
 export const nodeSha256: Sha256 =
   oneShot === undefined
-    ? (data) => new Uint8Array(crypto.createHash('sha256').update(data).digest())
+    ? (data) =>
+        data.length <= smallInputBytes
+          ? sha256OfBytes(data)
+          : new Uint8Array(crypto.createHash('sha256').update(data).digest())
     : (data) => {
+        if (data.length <= smallInputBytes) return sha256OfBytes(data)
         // A plain Uint8Array over the digest's bytes, as the other branch gives: no copy.
         const digest = oneShot('sha256', data, 'buffer') as Buffer
         return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
