@@ -92,13 +92,7 @@ const storedHashInput = (event: ChainedEvent): string => {
   const text = sealedText(event.streamId, event.version, event.type, event.data, event.metadata, true)
   if (text !== undefined) return text
   const { hash: _hash, ...draft } = event.metadata
-  return canonicalJson({
-    streamId: event.streamId,
-    version: event.version,
-    type: event.type,
-    data: event.data,
-    metadata: draft,
-  })
+  return hashInput(event.streamId, event.version, event.type, event.data, draft)
 }
 
 export interface SealInput {

@@ -18,6 +18,7 @@ import {
   rootOfLeafHashes,
   type Sha256,
 } from './merkle.js'
+import { merkleRootAccumulator } from './merkle-root.js'
 import { verifyConsistency, verifyInclusion } from './merkle-verify.js'
 
 const sha256: Sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())
@@ -157,6 +158,14 @@ describe('the RFC 9162 tree against the Certificate Transparency vectors', () =>
   it('has the published root of every size from 0 to 8', () => {
     expect(hex(emptyRoot(sha256))).toBe(rootHashes[0])
     expect(roots).toEqual(rootHashes)
+    // The auditor's tree, which keeps only its root.
+    const rootOnly = merkleRootAccumulator(sha256)
+    const rootOnlyRoots = [hex(rootOnly.root())]
+    for (const data of leafInputs) {
+      rootOnly.append(leafHash(sha256, data))
+      rootOnlyRoots.push(hex(rootOnly.root()))
+    }
+    expect(rootOnlyRoots).toEqual(rootHashes)
     for (let size = 0; size <= leafInputs.length; size++) {
       expect(
         hex(
