@@ -20,7 +20,7 @@
 // - audit, partitioned, with the transparency log's tree (DESIGN §9): the same, the workers hashing
 //   their events' leaves and this thread merging them by position into the RFC 9162 tree beside
 //   them — events/s of the whole; then the tree alone from one reader, split into reading the
-//   hashes in global order and hashing the tree (node:crypto per leaf and node), for comparison.
+//   hashes in global order and hashing the tree (`nodeSha256` per leaf and node), for comparison.
 // - the `elicence` binary on a copy of the history: `log checkpoint` (the log projection written
 //   into the SQLite file, then signed) and `audit --store … --checkpoint … --partitions N` (chains,
 //   rules, views and the tree against the signed root) — events/s of each whole process.
