@@ -44,7 +44,8 @@ const isSealedField: Readonly<Record<string, true>> = Object.assign(
  * metadata's members in their known sorted order, with no object to build, no keys to sort, no
  * copy of the metadata without its hash. Undefined for anything else (a member more or less, one
  * undefined, an envelope field of another type), which `canonicalJson` of the whole then writes.
- * Every event written is hashed once and every event read by an auditor once more.
+ * Every event written is hashed once and every event read by an auditor once more. `dataJson`:
+ * `canonicalJson(data)` when the caller has made it already (a store that writes that text).
  */
 export const sealedText = (
   streamId: unknown,
@@ -53,6 +54,7 @@ export const sealedText = (
   data: unknown,
   metadata: unknown,
   withHash: boolean,
+  dataJson?: string,
 ): string | undefined => {
   if (typeof streamId !== 'string' || typeof type !== 'string' || typeof version !== 'number')
     return undefined
@@ -65,7 +67,7 @@ export const sealedText = (
     if (isSealedField[key] !== true && !(withHash && key === 'hash')) return undefined
   }
   const record = metadata as Readonly<Record<string, unknown>>
-  let out = data === undefined ? '{"metadata":{' : `{"data":${canonicalJson(data)},"metadata":{`
+  let out = data === undefined ? '{"metadata":{' : `{"data":${dataJson ?? canonicalJson(data)},"metadata":{`
   for (let index = 0; index < sealedFields.length; index++) {
     const member = record[sealedFields[index] as string]
     // `canonicalJson` leaves an undefined member out: rare enough to leave to it.
@@ -148,12 +150,7 @@ const sealEach = <T>(
   return sealed
 }
 
-/**
- * `hashInput`, with the data's canonical JSON already made. The members of the hashed object in
- * RFC 8785 order ("data" < "metadata" < "streamId" < "type" < "version"), each as `canonicalJson`
- * writes it, so the text is the same; a member that would not be written as it stands (no data, or
- * a stream id, type or version of the wrong kind from a broken caller) takes `hashInput` itself.
- */
+/** `hashInput`, with the data's canonical JSON already made. */
 const hashInputWithData = (
   streamId: string,
   version: number,
@@ -162,12 +159,8 @@ const hashInputWithData = (
   dataJson: string | undefined,
   metadata: EventMetadataDraft & { readonly prevHash: string },
 ): string =>
-  dataJson === undefined ||
-  typeof streamId !== 'string' ||
-  typeof type !== 'string' ||
-  !Number.isSafeInteger(version)
-    ? hashInput(streamId, version, type, data, metadata)
-    : `{"data":${dataJson},"metadata":${canonicalJson(metadata)},"streamId":${canonicalJson(streamId)},"type":${canonicalJson(type)},"version":${version}}`
+  sealedText(streamId, version, type, data, metadata, false, dataJson) ??
+  hashInput(streamId, version, type, data, metadata)
 
 /**
  * The metadata that is hashed, as a new object. Events re-appended from a history (an import) still
