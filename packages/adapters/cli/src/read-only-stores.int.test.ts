@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { interleavedLifecycles, licenceNumberFor, ndjson } from './fixtures/licence-commands.js'
-import { jsonLines, runInProcess } from './fixtures/run-cli.js'
+import { assertBuildIsFresh, jsonLines, runInProcess, runProcess } from './fixtures/run-cli.js'
 import { type SmallVolume, smallVolume } from './fixtures/small-volume.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
 
@@ -115,6 +115,21 @@ describe('a store on a full disk, then on read-only media', () => {
     const auditedReadOnly = await runInProcess(['audit', '--store', `sqlite:${path}`, '--json'])
     expect(auditedReadOnly.exitCode).toBe(0)
     expect(JSON.parse(auditedReadOnly.stdout)).toMatchObject({
+      counts: { events: commands.length, anomalies: 0 },
+    })
+    // The partitioned audit too (the real binary: its worker threads and this thread each open the store).
+    assertBuildIsFresh()
+    const partitioned = await runProcess([
+      'audit',
+      '--store',
+      `sqlite:${path}`,
+      '--json',
+      '--partitions',
+      '2',
+    ])
+    expect(partitioned.stderr).toBe('')
+    expect(partitioned.exitCode).toBe(0)
+    expect(JSON.parse(partitioned.stdout)).toMatchObject({
       counts: { events: commands.length, anomalies: 0 },
     })
     const viewed = await runInProcess(['view', licenceNumberFor(1), '--store', `sqlite:${path}`])

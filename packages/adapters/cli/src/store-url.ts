@@ -209,6 +209,14 @@ export const openEventStore = async (
 }
 
 /**
+ * `openEventStore` read only, by URL alone: what the partition workers of a reading verb (`audit
+ * --partitions`) open by name, each in its own thread, so that they too never write (no migration,
+ * nothing created) and read a store on read-only media.
+ */
+export const openEventStoreReadOnly = (url: string): Promise<E.Either<OpenStoreError, EventStore>> =>
+  openEventStore(url, { readOnly: true })
+
+/**
  * The read models kept beside the events a URL names, where an adapter keeps them: in the SQLite
  * file itself, or the PostgreSQL database. `undefined` where no read-model store goes with the URL
  * (memory:, and EventStoreDB, which keeps no tables). Opening creates the read-model tables when

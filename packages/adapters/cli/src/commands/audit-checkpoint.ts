@@ -165,7 +165,8 @@ export const storeLogAnomalies = async (
   store: EventStore,
   url: string,
 ): Promise<ReadonlyArray<AuditAnomaly>> => {
-  const opened = await openReadModelStore(url)
+  // Read only, as the whole audit: the log projection's nodes are read, nothing is created.
+  const opened = await openReadModelStore(url, { readOnly: true })
   const readModels = E.isRight(opened) ? opened.right : undefined
   try {
     const log =

@@ -218,7 +218,7 @@ export const auditCommand: CliCommand = {
         // The workers read their partitions and hash their leaves; this thread merges them into the tree.
         const tree = check.right
         const audited = await auditPartitioned({
-          store: { module: storeUrlModule, open: 'openEventStore', location: url ?? '' },
+          store: { module: storeUrlModule, open: 'openEventStoreReadOnly', location: url ?? '' },
           partitions,
           progressEvery: 5_000,
           onProgress: progress.update,
