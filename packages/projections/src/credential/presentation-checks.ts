@@ -6,9 +6,9 @@
  * so it can run wherever the caller likes (Node runs it on worker threads, `verifier-threads.ts`),
  * while the status list is looked up where the lists are.
  *
- * The issuer's keys are imported once, when the checker is made; the device key of `cnf.jwk` on
- * each presentation (a verifier rarely sees one holder twice, so keeping them would not pay). The
- * presentation is decoded once (`presentation-parts.ts`), each disclosure hashed once, and the
+ * The issuer's keys are imported once, when the checker is made; the device key of `cnf.jwk` when
+ * a credential is first presented, then kept for its next presentations (`device-keys.ts`: bounded,
+ * and only once the issuer signature over it verified). The presentation is decoded once (`presentation-parts.ts`), each disclosure hashed once, and the
  * claims unpacked in the same walk that checks them (`disclosures.ts`); the two signatures are
  * checked at once, on the backend's threads where it has them (node's: libuv's pool). What this
  * accepts, and the claims it shows, are those of `@sd-jwt/decode`'s decoding and `unpack`, which
@@ -18,8 +18,9 @@
  * const check = presentationChecker({ jwks, issuer: 'https://elicence.example' })
  * const { verification, statusReference } = await check(text, { now: Date.now() })
  */
-import { base64url, type JWK } from 'jose'
+import { base64url } from 'jose'
 import { eLicenceCredentialType } from './claims.js'
+import { defaultDeviceKeyCacheSize, deviceKeyCache } from './device-keys.js'
 import { unpackDisclosures } from './disclosures.js'
 import { keyBindingAlgorithmOf } from './holder-key.js'
 import { issuerAlgorithm } from './issuer-keys.js'
@@ -125,6 +126,7 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
       ? withDigests(digests as string[])
       : Promise.all(digests).then(withDigests)
   }
+  const deviceKeys = deviceKeyCache(signatures, options.deviceKeyCacheSize ?? defaultDeviceKeyCacheSize)
   const maxAgeSeconds = options.maxAgeSeconds ?? defaultPresentationMaxAgeSeconds
   const futureSkewSeconds = options.futureSkewSeconds ?? 10
   return async (text, check) => {
@@ -143,9 +145,13 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
     const kbWellFormed = kb !== undefined && kb.header.typ === 'kb+jwt' && typeof kb.payload.iat === 'number'
     const cnf = isRecord(payload.cnf) && isRecord(payload.cnf.jwk) ? payload.cnf.jwk : undefined
     const algorithm = cnf === undefined ? undefined : keyBindingAlgorithmOf(cnf)
-    const kbSigned =
+    const deviceKey =
       kbWellFormed && cnf !== undefined && algorithm !== undefined
-        ? verifiesWith(kb, algorithm, importedKey(signatures, cnf as JWK, algorithm))
+        ? deviceKeys.lookup(cnf, algorithm)
+        : undefined
+    const kbSigned =
+      kbWellFormed && deviceKey !== undefined && algorithm !== undefined
+        ? verifiesWith(kb, algorithm, deviceKey.key)
         : notChecked
 
     // Every disclosure must be one the issuer signed, once; the claims are unpacked in the same walk.
@@ -155,6 +161,8 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
     const reasons: PresentationReason[] = []
     if (issuerKey === undefined) reasons.push('unknown-issuer-key')
     else if (!(await issuerSigned)) reasons.push('issuer-signature-invalid')
+    // The issuer signed this `cnf.jwk`: its key may serve this credential's next presentations.
+    else deviceKey?.keep()
     if (header.typ !== 'dc+sd-jwt' || payload.vct !== eLicenceCredentialType)
       reasons.push('wrong-credential-type')
     if (options.issuer !== undefined && payload.iss !== options.issuer) reasons.push('wrong-issuer')

@@ -92,6 +92,11 @@ export interface PresentationVerifierOptions {
   readonly sha256?: Sha256
   /** Checks signatures; default Web Crypto. Node passes `nodeSignatureBackend`. */
   readonly signatures?: SignatureBackend
+  /**
+   * How many device keys (`cnf.jwk`) of credentials whose issuer signature verified are kept
+   * imported, for their next presentations (`device-keys.ts`); default 4096, 0 keeps none.
+   */
+  readonly deviceKeyCacheSize?: number
 }
 
 export interface PresentationCheck {
