@@ -9,11 +9,12 @@
 //   every disclosure, the KB-JWT's ES256 signature against its cnf.jwk, sd_hash, freshness, and the
 //   status list, which the service rebuilds only as its ttl allows). They come from BENCH_HOLDERS
 //   (default 1,000) holders, each with its own device key and credential, one presentation each,
-//   sent in turn: the service keeps nothing of a credential or device key between requests, so
-//   every request imports its device key and checks both signatures, as for a stream of strangers.
-// Both scenarios run against a service that does all on its own thread (signatures on libuv's
-// pool), then one that makes the credentials and checks the presentations on a worker thread
-// (`credentialWorkers`; this machine has two cores): BENCH_WORKER_THREADS=0,1,2 (the default) lists
+//   sent in turn, over and over: the service keeps nothing of a credential between requests but its
+//   imported device key (the verifier's bounded cache of `cnf.jwk` keys, 4,096 by default, so each
+//   holder's key is imported once), and checks both signatures of every request.
+// Both scenarios run against a service that does all on its own thread, then one that makes the
+// credentials and checks the presentations on worker threads (`credentialWorkers`; this machine
+// has two cores): BENCH_WORKER_THREADS=0,1,2 (the default) lists
 // the worker thread counts to run. Each scenario runs ~10 s after a short warm-up; it reports
 // requests/s, p50/p99 latency, and fails on any non-2xx answer, socket error, or a verification
 // that did not say valid. Aims (issue 11): ≥ 2 000 issues/s and ≥ 5 000 verifications/s on this

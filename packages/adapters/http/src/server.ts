@@ -42,7 +42,7 @@ import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
 import {
   credentialThreads,
   nodeEd25519Signer,
-  nodeThreadPoolSignatureBackend,
+  nodeSignatureBackend,
 } from '@elicence/projections/node/credentials'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
@@ -306,8 +306,10 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
         verify: presentationVerifier({
           ...verifierOptions,
           sha256: nodeSha256,
-          // The signatures on libuv's pool, beside this thread's HTTP; a credential worker checks its own.
-          signatures: nodeThreadPoolSignatureBackend,
+          // The signatures on this thread: a verification handed to libuv's pool cost this thread
+          // about as much CPU as making it here (the job, its completion, the loop's wake-up) and
+          // the process half as much again; a credential worker checks its own.
+          signatures: nodeSignatureBackend,
         }),
       }
     } else {

@@ -43,7 +43,7 @@ Options:
   --credential-workers N
                    worker threads that issue credentials and check presentations, beside the
                    thread that serves HTTP (default: $ELICENCE_CREDENTIAL_WORKERS, else 0: all on
-                   that thread, signatures on libuv's pool); on a machine with cores to spare,
+                   that thread); on a machine with cores to spare,
                    1 or 2 verify more presentations per second
 ${calendarOptionUsage}
 ${clockSkewOptionUsage}
