@@ -243,6 +243,45 @@ describe('status lists', () => {
       expect(outcome).toMatchObject({ _tag: 'Left', left: { message: 'disk full' } })
   })
 
+  it('groups clients that come back one after another into one commit, and goes on without one that does not', async () => {
+    // A store whose commits take 20 ms, as a disk's sync does: clients answered by one commit come
+    // back a little apart, each while the next commit could already have begun for the first.
+    const readModels = inMemoryReadModelStore()
+    const batches: number[] = []
+    const slow = {
+      ...readModels,
+      commit: async (...args: Parameters<typeof readModels.commit>) => {
+        batches.push(args[1].length)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        return readModels.commit(...args)
+      },
+    }
+    const lists = statusLists({
+      readModels: slow,
+      catchUp: async () => E.right(undefined),
+      keys,
+      issuer: () => issuer,
+      clock: () => new Date(0),
+    })
+    const view = (n: number) => ({ streamId: `licence-${n}`, eLicenceId: `EL-${n}-1` }) as ELicenceView
+    const rounds = 6
+    // Client n comes back n/2 ms after its answer, and stops after `rounds` allocations; the last
+    // client stops one round early, so a batch waits for it once and then goes on without it.
+    const client = async (n: number) => {
+      const indexes: number[] = []
+      for (let round = 0; round < (n === 9 ? rounds - 1 : rounds); round++) {
+        indexes.push(right(await lists.allocate(view(n))).idx)
+        await new Promise((resolve) => setTimeout(resolve, n / 2))
+      }
+      return indexes
+    }
+    const all = (await Promise.all(Array.from({ length: 10 }, (_, n) => client(n)))).flat()
+    expect(new Set(all).size).toBe(all.length)
+    // Ungrouped, the batches went 10, 1, 9, 1, 9, …: about two commits a round.
+    expect(batches.length).toBeLessThanOrEqual(rounds + 1)
+    expect(batches.reduce((sum, size) => sum + size, 0)).toBe(all.length)
+  })
+
   it('hands a batch free indexes in a list whose picks are mostly taken, drawing again only the taken ones', async () => {
     const readModels = inMemoryReadModelStore()
     let commits = 0

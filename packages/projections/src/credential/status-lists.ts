@@ -9,7 +9,8 @@
  * that implements the port. That projection's checkpoint position counts the indexes handed out:
  * an allocation commits its documents and moves the count in one transaction, so two allocations
  * racing for one count conflict, and the loser retries with other indexes. Concurrent requests in
- * one service share a batch: one commit (one fsync) for all of them. A list takes indexes
+ * one service share a batch: one commit (one fsync) for all of them, a batch waiting briefly for
+ * the clients its previous commit answered to come back (`gathered`). A list takes indexes
  * until half full, so a random pick rarely hits a taken one; then the next list starts. These
  * documents are never rebuilt from the events (nothing could rebuild them): never `reset` them.
  *
@@ -51,6 +52,8 @@ const allocationsPerList = statusListCapacity / 2
 const maxAttempts = 32
 /** Rounds of drawing free indexes for one batch before the attempt starts over. */
 const maxPickRounds = 64
+/** The longest a batch of allocations waits for more to join it, in ms (see `gathered`). */
+const maxGroupWaitMs = 10
 
 export const defaultStatusListTtlSeconds = 60
 /** A list's `exp`: a verifier never uses one older than this. */
@@ -212,6 +215,29 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
   let waiting: Waiting[] = []
   let committing = false
   const maxBatch = 256
+  // Grouping. Clients that were answered by one commit come back one after another, while the
+  // next commit, begun for the first of them, syncs: batches of 10 concurrent clients went 10, 1,
+  // 9, 1, 9… (measured mean 6.4), two fsyncs where one serves. So a batch waits for as many
+  // allocations as were outstanding at the end of the last commit (its batch and those that came
+  // meanwhile), for no longer than that commit took (waiting longer cannot pay) and `maxGroupWaitMs`;
+  // a client that does not come back costs one such wait, and the next target counts without it.
+  let concurrency = 0
+  let lastCommitMs = 0
+  let gathering: (() => void) | undefined
+  const gathered = (target: number, waitMs: number): Promise<void> => {
+    if (waiting.length >= target || waitMs < 1) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        gathering = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, waitMs)
+      gathering = () => {
+        if (waiting.length >= target) done()
+      }
+    })
+  }
   const flush = async (): Promise<void> => {
     committing = true
     while (waiting.length > 0) {
@@ -220,6 +246,7 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
       // setImmediate is that turn (after the ready I/O); a timer idles the loop for a millisecond,
       // so it serves only where there is no setImmediate (browsers).
       await new Promise<void>((resolve) => nextTurn(resolve))
+      await gathered(Math.min(concurrency, maxBatch), Math.min(lastCommitMs, maxGroupWaitMs))
       // Never more than the current list still takes: a batch never spans two lists.
       const checkpoint = await readModels.loadCheckpoint(indexProjection)
       const room = E.isRight(checkpoint)
@@ -228,11 +255,14 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
       const batch = waiting.slice(0, Math.min(maxBatch, room))
       waiting = waiting.slice(batch.length)
       let allocated: E.Either<StoreError, ReadonlyArray<StatusReference>>
+      const started = performance.now()
       try {
         allocated = await allocateBatch(batch.map((entry) => entry.view))
       } catch (error) {
         allocated = E.left(storeFailure('allocating status indexes failed', error))
       }
+      lastCommitMs = performance.now() - started
+      concurrency = batch.length + waiting.length
       for (const [position, entry] of batch.entries()) {
         if (E.isLeft(allocated)) entry.resolve(allocated)
         else {
@@ -250,6 +280,7 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
     new Promise((resolve) => {
       waiting.push({ view, resolve })
       if (!committing) void flush()
+      else gathering?.()
     })
 
   const signed = async (listId: number, list: StatusList, nowMs: number): Promise<string> => {
