@@ -13,6 +13,7 @@ export {
 } from './calendar/calendar.js'
 export {
   dayOfLocalDate,
+  instantMs,
   localDateOf,
   localDateOfDay,
   localDayOf,

@@ -23,6 +23,43 @@ export const localTimeOfDayMs = (epochMs: number): number =>
 export const instantOfLocal = (day: number, timeOfDayMs: number): number =>
   day * dayMs + timeOfDayMs - shanghaiOffsetMs
 
+// `toISOString`'s form: a digit where this has a 0, the same character elsewhere.
+const isoForm = '0000-00-00T00:00:00.000Z'
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+const isLeapYear = (year: number): boolean => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+const digitAt = (text: string, at: number): number => text.charCodeAt(at) - 0x30
+const numberAt = (text: string, at: number, digits: number): number => {
+  let value = 0
+  for (let offset = 0; offset < digits; offset++) value = value * 10 + digitAt(text, at + offset)
+  return value
+}
+
+/**
+ * `Date.parse(instant)`, read by arithmetic where the text has the form `toISOString` writes
+ * (`2026-03-04T10:48:00.000Z`: every instant the service records), and by `Date.parse` otherwise
+ * (another offset, no fraction, a day that does not exist, a year below 100, which `Date.UTC` would
+ * take for 19xx). The auditor reads a few instants of every event it replays, and `Date.parse`
+ * costs three times this.
+ */
+export const instantMs = (instant: string): number => {
+  if (instant.length !== isoForm.length) return Date.parse(instant)
+  for (let at = 0; at < isoForm.length; at++) {
+    const code = instant.charCodeAt(at)
+    const form = isoForm.charCodeAt(at)
+    if (form === 0x30 ? !(code >= 0x30 && code <= 0x39) : code !== form) return Date.parse(instant)
+  }
+  const year = numberAt(instant, 0, 4)
+  const month = numberAt(instant, 5, 2)
+  const day = numberAt(instant, 8, 2)
+  const hour = numberAt(instant, 11, 2)
+  const minute = numberAt(instant, 14, 2)
+  const second = numberAt(instant, 17, 2)
+  const days = month === 2 && isLeapYear(year) ? 29 : monthDays[month - 1]
+  if (year < 100 || days === undefined || day < 1 || day > days || hour > 23 || minute > 59 || second > 59)
+    return Date.parse(instant)
+  return Date.UTC(year, month - 1, day, hour, minute, second, numberAt(instant, 20, 3))
+}
+
 /** Day number of a `YYYY-MM-DD` string (assumed valid). */
 export const dayOfLocalDate = (date: string): number =>
   Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / dayMs

@@ -15,6 +15,7 @@ import {
   type DecodedStoredEvent,
   eLicenceIdFor,
   instantInData,
+  instantMs,
   isEligibleToApply,
   isExpiredAt,
   isRevoking,
@@ -74,7 +75,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
     return findings
   }
   const { licence, application, eLicence } = state
-  const atMs = Date.parse(at)
+  const atMs = instantMs(at)
   const outOfState = (why: string) => findings.push(finding('event-out-of-state', `${event.type}: ${why}`))
   const needsApplication = (applicationId: string): boolean => {
     if (application === null) outOfState('no application is open')
@@ -108,7 +109,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
       needsEligibleLicence('applied-while-ineligible')
       if (actor.id !== licence.holder.accountId) outOfState(`account ${actor.id} is not the holder`)
       if (event.data.declaredValidFrom !== licence.validFrom) outOfState('declared validity start differs')
-      if (Date.parse(event.data.reviewDueAt) <= Date.parse(event.data.appliedAt))
+      if (instantMs(event.data.reviewDueAt) <= instantMs(event.data.appliedAt))
         outOfState('review due before applying')
       break
     case 'PhotoRejected':
@@ -123,7 +124,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
       if (
         event.data.source === 'review' &&
         application.reviewDueAt !== null &&
-        atMs < Date.parse(application.reviewDueAt)
+        atMs < instantMs(application.reviewDueAt)
       ) {
         findings.push(finding('reviewed-before-due', `reviewed before ${application.reviewDueAt}`))
       }
@@ -139,7 +140,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
       }
       if (!needsApplication(event.data.applicationId) || application === null) break
       if (application.reviewDueAt === null) outOfState('the application awaits a photo')
-      else if (Date.parse(event.data.issuedAt) < Date.parse(application.reviewDueAt)) {
+      else if (instantMs(event.data.issuedAt) < instantMs(application.reviewDueAt)) {
         findings.push(
           finding(
             'issued-before-review-due',

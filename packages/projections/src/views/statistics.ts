@@ -7,7 +7,13 @@
  * const { statistics } = foldView(statisticsView, decodedEvents)
  * statistics.byState.issued // 42
  */
-import type { DecodedStoredEvent, InvalidationReason, PhotoDefect, VoidReason } from '@elicence/domain'
+import {
+  type DecodedStoredEvent,
+  type InvalidationReason,
+  instantMs,
+  type PhotoDefect,
+  type VoidReason,
+} from '@elicence/domain'
 import { type ELicenceState, type ELicenceViewState, evolveELicenceView } from './e-licence.js'
 import type { View } from './view.js'
 
@@ -109,7 +115,7 @@ const countOutcomes = (next: Counting, { event, before }: LicenceTransition): vo
       next.issued++
       const appliedAt = before?.appliedAt ?? null
       if (appliedAt === null) return
-      const delayMs = Date.parse(event.data.issuedAt) - Date.parse(appliedAt)
+      const delayMs = instantMs(event.data.issuedAt) - instantMs(appliedAt)
       if (Number.isFinite(delayMs)) next.applicationToIssue = withDelay(next.applicationToIssue, delayMs)
       return
     }
