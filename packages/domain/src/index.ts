@@ -74,7 +74,6 @@ export {
   type ChainBreak,
   type ChainHead,
   genesisHash,
-  hashInput,
   headAfter,
   linkBreaks,
   type SealedEvent,
@@ -86,6 +85,7 @@ export {
   streamStart,
   verifyChain,
 } from './integrity/hash-chain.js'
+export { hashInput } from './integrity/hash-input.js'
 export { type Digest, sha256Hex } from './integrity/sha256.js'
 export {
   ApplyForELicence,

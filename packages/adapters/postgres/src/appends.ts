@@ -4,7 +4,7 @@
  *
  * ## Appends
  * The stream's head (last version and hash) is known or read, the expected version checked, the
- * batch sealed with `sealEvents` (node:crypto SHA-256) and inserted by one call of `append_events`, a
+ * batch sealed with `sealEventsWithData` (node:crypto SHA-256) and inserted by one call of `append_events`, a
  * single statement and so a single transaction: all or none. Under the stream's advisory lock the
  * function checks again that the batch continues the chain (the event before it exists and has the
  * `prevHash` sealed in), and the unique (stream_id, version) constraint is the last line of defence.
@@ -38,7 +38,7 @@ import {
   type StoredEvent,
   type StoredEventMetadata,
   type StoreError,
-  sealEvents,
+  sealEventsWithData,
   streamPartitionKey,
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
@@ -98,12 +98,15 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
 
   /** The batch sealed after `head`, and the arguments of `append_events` for it. */
   const sealAfter = (streamId: string, head: Head, events: ReadonlyArray<NewEvent>) => {
-    const sealed = sealEvents(
+    // The texts sent are the canonical JSON sealing made (the data's the very text hashed): no
+    // second serialisation of each event.
+    const withTexts = sealEventsWithData(
       { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
       nodeSha256Hex,
     )
-    const data = sealed.map((event) => JSON.stringify(event.data))
-    const metadata = sealed.map((event) => JSON.stringify(event.metadata))
+    const sealed = withTexts.map((each) => each.event)
+    const data = withTexts.map((each) => each.dataJson)
+    const metadata = withTexts.map((each) => each.metadataJson)
     const values = [
       streamId,
       streamPartitionKey(streamId),

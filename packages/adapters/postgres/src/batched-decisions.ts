@@ -35,9 +35,10 @@ import {
   type DecideAndAppendRequest,
   type DecideAndAppendResult,
   type NewEvent,
+  type SealedEvent,
   type StoredEvent,
   type StoredEventMetadata,
-  sealEvents,
+  sealEventsWithData,
   streamPartitionKey,
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
@@ -111,7 +112,7 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
   interface Sealed {
     readonly streamId: string
     readonly head: Head
-    readonly events: ReadonlyArray<ReturnType<typeof sealEvents>[number]>
+    readonly events: ReadonlyArray<SealedEvent>
     readonly data: ReadonlyArray<string>
     readonly metadata: ReadonlyArray<string>
   }
@@ -123,16 +124,18 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
         nulProblem(`the command id of an event for ${streamId}`, event.metadata.commandId)
       if (problem !== undefined) throw problem
     }
-    const sealed = sealEvents(
+    // The texts sent are the canonical JSON sealing made (the data's the very text hashed): no
+    // second serialisation of each event.
+    const sealed = sealEventsWithData(
       { streamId, firstVersion: head.version + 1, prevHash: head.hash, events },
       nodeSha256Hex,
     )
     return {
       streamId,
       head,
-      events: sealed,
-      data: sealed.map((event) => JSON.stringify(event.data)),
-      metadata: sealed.map((event) => JSON.stringify(event.metadata)),
+      events: sealed.map((each) => each.event),
+      data: sealed.map((each) => each.dataJson ?? 'null'),
+      metadata: sealed.map((each) => each.metadataJson),
     }
   }
 

@@ -232,16 +232,17 @@ const storeOn = (db: Database.Database): EventStore => {
       nodeSha256Hex,
     )
     const partitionKey = streamPartitionKey(streamId)
-    const stored = sealed.map(({ event, dataJson }): StoredEvent => {
-      // The body is stored in the canonical form that was hashed, so the text on disk is what
-      // the chain covers, whatever key order the caller used. An event with no data has no JSON
-      // form to store: canonicalJson refuses it, as it always did here.
+    const stored = sealed.map(({ event, dataJson, metadataJson }): StoredEvent => {
+      // The body and metadata are stored in their canonical forms, the body's the very text that
+      // was hashed, so the text on disk is what the chain covers, whatever key order the caller
+      // used. An event with no data has no JSON form to store: canonicalJson refuses it, as it
+      // always did here.
       const { lastInsertRowid } = insert.run(
         streamId,
         event.version,
         event.type,
         dataJson ?? canonicalJson(event.data),
-        JSON.stringify(event.metadata),
+        metadataJson,
         event.metadata.commandId,
         partitionKey,
       )

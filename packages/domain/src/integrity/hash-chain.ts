@@ -8,6 +8,7 @@
  */
 import type { EventMetadataDraft, NewEvent, StoredEvent, StoredEventMetadata } from '../store/port.js'
 import { canonicalJson, stringJson } from './canonical-json.js'
+import { envelopeText, hashInput, type SealedMembers, sealedMembersOf, sealedText } from './hash-input.js'
 import { type Digest, sha256Hex } from './sha256.js'
 
 export const genesisHash = '0'.repeat(64)
@@ -19,75 +20,6 @@ export interface SealedEvent {
   readonly data: unknown
   readonly metadata: StoredEventMetadata
 }
-
-/** The metadata's members that are hashed, in RFC 8785 order: the port's, `hash` aside. */
-const sealedFields = [
-  'actor',
-  'at',
-  'commandHash',
-  'commandId',
-  'eventId',
-  'prevHash',
-  'recordedAt',
-  'rulesVersion',
-  'schemaVersion',
-] as const
-const sealedMembers = sealedFields.map((field, index) => `${index === 0 ? '' : ','}"${field}":`)
-const isSealedField: Readonly<Record<string, true>> = Object.assign(
-  Object.create(null),
-  Object.fromEntries(sealedFields.map((field) => [field, true])),
-)
-
-/**
- * `canonicalJson({ streamId, version, type, data, metadata })` written straight, for metadata of
- * exactly the port's members (and `hash`, left out, when `withHash`): the envelope's and the
- * metadata's members in their known sorted order, with no object to build, no keys to sort, no
- * copy of the metadata without its hash. Undefined for anything else (a member more or less, one
- * undefined, an envelope field of another type), which `canonicalJson` of the whole then writes.
- * Every event written is hashed once and every event read by an auditor once more. `dataJson`:
- * `canonicalJson(data)` when the caller has made it already (a store that writes that text).
- */
-export const sealedText = (
-  streamId: unknown,
-  version: unknown,
-  type: unknown,
-  data: unknown,
-  metadata: unknown,
-  withHash: boolean,
-  dataJson?: string,
-): string | undefined => {
-  if (typeof streamId !== 'string' || typeof type !== 'string' || typeof version !== 'number')
-    return undefined
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined
-  // Own enumerable names, as `canonicalJson` reads an object: these and only these, each once.
-  const keys = Object.keys(metadata)
-  if (keys.length !== sealedFields.length + (withHash ? 1 : 0)) return undefined
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index] as string
-    if (isSealedField[key] !== true && !(withHash && key === 'hash')) return undefined
-  }
-  const record = metadata as Readonly<Record<string, unknown>>
-  let out = data === undefined ? '{"metadata":{' : `{"data":${dataJson ?? canonicalJson(data)},"metadata":{`
-  for (let index = 0; index < sealedFields.length; index++) {
-    const member = record[sealedFields[index] as string]
-    // `canonicalJson` leaves an undefined member out: rare enough to leave to it.
-    if (member === undefined) return undefined
-    out += sealedMembers[index] as string
-    out += typeof member === 'string' ? stringJson(member) : canonicalJson(member)
-  }
-  return `${out}},"streamId":${stringJson(streamId)},"type":${stringJson(type)},"version":${canonicalJson(version)}}`
-}
-
-/** The exact text that is hashed for an event; throws where it has no RFC 8785 form. */
-export const hashInput = (
-  streamId: string,
-  version: number,
-  type: string,
-  data: unknown,
-  metadata: EventMetadataDraft & { readonly prevHash: string },
-): string =>
-  sealedText(streamId, version, type, data, metadata, false) ??
-  canonicalJson({ streamId, version, type, data, metadata })
 
 /** `hashInput` of a stored event: its metadata without `hash`. */
 const storedHashInput = (event: ChainedEvent): string => {
@@ -106,11 +38,13 @@ export interface SealInput {
   readonly events: ReadonlyArray<NewEvent>
 }
 
-/** A sealed event and the canonical JSON of its data as it was hashed: the text a store writes. */
+/** A sealed event and the canonical JSON of its data and metadata, the data as it was hashed: the text a store writes. */
 export interface SealedEventWithData {
   readonly event: SealedEvent
   /** `canonicalJson(event.data)`; `undefined` for an event with no data (no text to write). */
   readonly dataJson: string | undefined
+  /** `canonicalJson(event.metadata)`, `hash` included. */
+  readonly metadataJson: string
 }
 
 /** Seals events in order; throws where an event has no RFC 8785 form (NaN, a BigInt, a cycle). */
@@ -118,18 +52,27 @@ export const sealEvents = (input: SealInput, digest: Digest = sha256Hex): Readon
   sealEach(input, digest, (event) => event)
 
 /**
- * `sealEvents`, keeping each event's data as the canonical JSON that was hashed, so a store that
- * writes that text (SQLite) serialises the data once, not once for the hash and again for the row.
+ * `sealEvents`, keeping the canonical JSON of each event's data (the text that was hashed) and of
+ * its metadata (from the members that were hashed, `hash` put in its place), so a store that writes
+ * text (SQLite, PostgreSQL) serialises each once, not once for the hash and again for the row.
  */
 export const sealEventsWithData = (
   input: SealInput,
   digest: Digest = sha256Hex,
-): ReadonlyArray<SealedEventWithData> => sealEach(input, digest, (event, dataJson) => ({ event, dataJson }))
+): ReadonlyArray<SealedEventWithData> =>
+  sealEach(input, digest, (event, dataJson, members) => ({
+    event,
+    dataJson,
+    metadataJson:
+      members === undefined
+        ? canonicalJson(event.metadata)
+        : `{${members.beforeHash},"hash":${stringJson(event.metadata.hash)},${members.afterHash}}`,
+  }))
 
 const sealEach = <T>(
   input: SealInput,
   digest: Digest,
-  keep: (event: SealedEvent, dataJson: string | undefined) => T,
+  keep: (event: SealedEvent, dataJson: string | undefined, members: SealedMembers | undefined) => T,
 ): T[] => {
   const sealed: T[] = []
   let prevHash = input.prevHash
@@ -138,29 +81,27 @@ const sealEach = <T>(
     const version = input.firstVersion + index
     const draft = draftOf(event.metadata, prevHash)
     const dataJson = event.data === undefined ? undefined : canonicalJson(event.data)
-    const hash = digest(hashInputWithData(input.streamId, version, event.type, event.data, dataJson, draft))
+    const members = sealedMembersOf(draft, false)
+    const text =
+      (members === undefined
+        ? undefined
+        : envelopeText(input.streamId, version, event.type, event.data, members, dataJson)) ??
+      hashInput(input.streamId, version, event.type, event.data, draft)
+    const hash = digest(text)
     // `draft` is this function's own object, hashed already: it becomes the metadata, `hash` added.
     const metadata = draft as EventMetadataDraft & { prevHash: string; hash: string }
     metadata.hash = hash
     sealed.push(
-      keep({ streamId: input.streamId, version, type: event.type, data: event.data, metadata }, dataJson),
+      keep(
+        { streamId: input.streamId, version, type: event.type, data: event.data, metadata },
+        dataJson,
+        members,
+      ),
     )
     prevHash = hash
   }
   return sealed
 }
-
-/** `hashInput`, with the data's canonical JSON already made. */
-const hashInputWithData = (
-  streamId: string,
-  version: number,
-  type: string,
-  data: unknown,
-  dataJson: string | undefined,
-  metadata: EventMetadataDraft & { readonly prevHash: string },
-): string =>
-  sealedText(streamId, version, type, data, metadata, false, dataJson) ??
-  hashInput(streamId, version, type, data, metadata)
 
 /**
  * The metadata that is hashed, as a new object. Events re-appended from a history (an import) still

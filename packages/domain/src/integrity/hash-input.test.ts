@@ -7,7 +7,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EventMetadataDraft, StoredEvent } from '../store/port.js'
 import { canonicalJson } from './canonical-json.js'
-import { genesisHash, hashInput, sealBreak, sealEvents, sealedText } from './hash-chain.js'
+import { genesisHash, sealBreak, sealEvents } from './hash-chain.js'
+import { hashInput, sealedText } from './hash-input.js'
 import { sha256Hex } from './sha256.js'
 
 const digest = sha256Hex

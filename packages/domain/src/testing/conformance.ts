@@ -27,7 +27,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { genesisHash, hashInput, verifyChain } from '../integrity/hash-chain.js'
+import { genesisHash, verifyChain } from '../integrity/hash-chain.js'
+import { hashInput } from '../integrity/hash-input.js'
 import { type EventStore, isConcurrencyConflict, isStoreFailure, type StoredEvent } from '../store/port.js'
 import { registerConcurrencyCases } from './conformance-concurrency.js'
 import {
