@@ -54,6 +54,13 @@ const schemaVersion2 = `
   PRAGMA user_version = 2;
 `
 
+// What schema 3's migration did to a schema 2 file, exactly as build 3 wrote it.
+const schemaVersion3 = `
+  CREATE INDEX events_by_stream_and_command_id ON events (stream_id, command_id, version);
+  DROP INDEX events_by_command_id;
+  PRAGMA user_version = 3;
+`
+
 const noted = (n: number): NewEvent => ({
   type: 'Noted',
   data: { n, text: '粤A 🚗' },
@@ -117,6 +124,13 @@ const versionTwoFile = async (): Promise<{ path: string; events: ReadonlyArray<S
   return file
 }
 
+/** A schema 3 file: the schema 2 file, migrated as build 3 did it. */
+const versionThreeFile = async (): Promise<{ path: string; events: ReadonlyArray<StoredEvent> }> => {
+  const file = await versionTwoFile()
+  withFile(file.path, (db) => db.exec(schemaVersion3))
+  return file
+}
+
 const withFile = <A>(path: string, use: (db: Database.Database) => A): A => {
   const db = new Database(path)
   try {
@@ -176,7 +190,7 @@ describe('sqlite event store schema', () => {
              VALUES ('stream-x', 0, 'Noted', '{}', '{}', 'c')`,
           )
           .run(),
-      ).toThrow(/partition key/)
+      ).toThrow(/NOT NULL constraint failed: events.partition_key/)
     })
   })
 
@@ -242,11 +256,70 @@ describe('sqlite event store schema', () => {
     ])
   })
 
+  it(`migrates a schema 3 file to ${eventStoreSchemaVersion}: the partition key NOT NULL instead of a trigger, events untouched`, async () => {
+    const { path, events } = await versionThreeFile()
+    const keyGuards = () =>
+      withFile(path, (db) => ({
+        triggers: db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+          .pluck()
+          .all(),
+        keyColumn: (db.pragma('table_info(events)') as ReadonlyArray<{ name: string; notnull: number }>).find(
+          (column) => column.name === 'partition_key',
+        )?.notnull,
+      }))
+    expect(keyGuards()).toEqual({
+      triggers: ['events_are_never_deleted', 'events_are_never_updated', 'events_have_a_partition_key'],
+      keyColumn: 0,
+    })
+
+    // Read only, a schema 3 file is read as it is: nothing is migrated.
+    const reader = openSqliteEventStore({ path, readOnly: true })
+    if (E.isLeft(reader)) throw new Error(reader.left.message)
+    const read = await reader.right.readAll({ after: 0, limit: 1000 })
+    expect(E.isRight(read) && read.right.events).toEqual(events)
+    await reader.right.close()
+    expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(3)
+
+    const store = sqliteEventStore({ path })
+    const all = await store.readAll({ after: 0, limit: 1000 })
+    expect(E.isRight(all) && all.right.events).toEqual(events)
+    const appended = await store.appendToStream(streamIds[1] ?? '', 5, [noted(7)])
+    expect(E.isRight(appended) && appended.right.version).toBe(6)
+    await store.close()
+    expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(eventStoreSchemaVersion)
+    expect(keyGuards()).toEqual({
+      triggers: ['events_are_never_deleted', 'events_are_never_updated'],
+      keyColumn: 1,
+    })
+  })
+
+  it('refuses to migrate a file with an event that lost its partition key, naming it, and leaves the file as it was', async () => {
+    const { path } = await versionTwoFile()
+    // Changed outside the store: the triggers set aside, one event's key taken away.
+    withFile(path, (db) => {
+      db.exec(`DROP TRIGGER events_are_never_updated;
+        UPDATE events SET partition_key = NULL WHERE position = 3;
+        CREATE TRIGGER events_are_never_updated BEFORE UPDATE ON events
+          BEGIN SELECT RAISE(ABORT, 'events are append-only: they are never changed'); END;`)
+    })
+    const before = schemaOf(path)
+    const opened = openSqliteEventStore({ path })
+    expect(E.isLeft(opened) && opened.left.message).toMatch(
+      /cannot migrate schema 3 to 4: 1 event\(s\) have no partition key.*changed outside the store/,
+    )
+    // Schema 3's step, taken before the refusal in the same transaction, was rolled back with it.
+    expect(schemaOf(path)).toEqual(before)
+    expect(before.version).toBe(2)
+  })
+
   it('read only, refuses a schema 1 file, which needs a migration first, and names what to do', async () => {
     const { path } = await versionOneFile()
     const opened = openSqliteEventStore({ path, readOnly: true })
     expect(E.isLeft(opened) && opened.left.message).toMatch(
-      /schema 1, older than this build reads \(2 to 3\); open it once read-write/,
+      new RegExp(
+        `schema 1, older than this build reads \\(2 to ${eventStoreSchemaVersion}\\); open it once read-write`,
+      ),
     )
     expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(1)
   })

@@ -99,11 +99,12 @@ describe('sealEventsWithData', () => {
   const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }))
   const metadataArb = fc.record(
     {
-      ...Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, fc.constant(value)])),
       eventId: text,
       commandId: text,
       actor: fc.record({ role: fc.constantFrom('registry', 'holder'), id: text }),
       at: text,
+      commandHash: fc.constant(metadata.commandHash),
+      recordedAt: fc.constant(metadata.recordedAt),
       schemaVersion: fc.oneof(fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true })),
       rulesVersion: text,
       extra: fc.option(fc.jsonValue(), { nil: undefined }),
