@@ -141,6 +141,12 @@ describe('sealEventsWithData', () => {
           expect(withData.map((each) => each.event)).toEqual(sealEvents(input, sha256Hex))
           withData.forEach(({ event, dataJson, metadataJson }, index) => {
             const { hash, ...draft } = event.metadata
+            // The caller's members (an old `hash` aside), the link to the event before, its own hash.
+            const { hash: _old, ...given } = (events[index] as NewEvent).metadata as EventMetadataDraft & {
+              hash?: unknown
+            }
+            const prevHash = index === 0 ? genesisHash : withData[index - 1]?.event.metadata.hash
+            expect(event.metadata).toEqual({ ...given, prevHash, hash })
             expect(hash).toBe(sha256Hex(hashInput(streamId, first + index, event.type, event.data, draft)))
             expect(dataJson).toBe(event.data === undefined ? undefined : canonicalJson(event.data))
             expect(metadataJson).toBe(canonicalJson(event.metadata))

@@ -8,7 +8,7 @@
  */
 import type { EventMetadataDraft, NewEvent, StoredEvent, StoredEventMetadata } from '../store/port.js'
 import { canonicalJson, stringJson } from './canonical-json.js'
-import { envelopeText, hashInput, type SealedMembers, sealedMembersOf, sealedText } from './hash-input.js'
+import { draftMembersOf, envelopeText, hashInput, type SealedMembers, sealedText } from './hash-input.js'
 import { type Digest, sha256Hex } from './sha256.js'
 
 export const genesisHash = '0'.repeat(64)
@@ -79,26 +79,43 @@ const sealEach = <T>(
   for (let index = 0; index < input.events.length; index++) {
     const event = input.events[index] as NewEvent
     const version = input.firstVersion + index
-    const draft = draftOf(event.metadata, prevHash)
     const dataJson = event.data === undefined ? undefined : canonicalJson(event.data)
-    const members = sealedMembersOf(draft, false)
+    const draft = event.metadata
+    const members = draftMembersOf(draft, prevHash)
     const text =
-      (members === undefined
+      members === undefined
         ? undefined
-        : envelopeText(input.streamId, version, event.type, event.data, members, dataJson)) ??
-      hashInput(input.streamId, version, event.type, event.data, draft)
-    const hash = digest(text)
-    // `draft` is this function's own object, hashed already: it becomes the metadata, `hash` added.
-    const metadata = draft as EventMetadataDraft & { prevHash: string; hash: string }
-    metadata.hash = hash
+        : envelopeText(input.streamId, version, event.type, event.data, members, dataJson)
+    let metadata: StoredEventMetadata
+    if (text !== undefined) {
+      const hash = digest(text)
+      // One literal of every member, hashed ones as the draft has them: no copy of the draft to
+      // grow by two members (each a new shape for the object), and one shape for every event.
+      metadata = {
+        eventId: draft.eventId,
+        commandId: draft.commandId,
+        commandHash: draft.commandHash,
+        actor: draft.actor,
+        at: draft.at,
+        recordedAt: draft.recordedAt,
+        schemaVersion: draft.schemaVersion,
+        rulesVersion: draft.rulesVersion,
+        prevHash,
+        hash,
+      }
+    } else {
+      const copy = draftOf(draft, prevHash)
+      const hash = digest(hashInput(input.streamId, version, event.type, event.data, copy))
+      metadata = { ...copy, hash }
+    }
     sealed.push(
       keep(
         { streamId: input.streamId, version, type: event.type, data: event.data, metadata },
         dataJson,
-        members,
+        text === undefined ? undefined : members,
       ),
     )
-    prevHash = hash
+    prevHash = metadata.hash
   }
   return sealed
 }

@@ -40,20 +40,24 @@ export interface SealedMembers {
   readonly afterHash: string
 }
 
-/**
- * The members of `sealedText`'s metadata, for metadata of exactly the port's members (and `hash`,
- * left out, when `withHash`); undefined for anything else (a member more or less, one undefined).
- */
-export const sealedMembersOf = (metadata: unknown, withHash: boolean): SealedMembers | undefined => {
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined
+/** Whether `record`'s own enumerable names are exactly the hashed fields, `prevHash` only when `withPrevHash`, `hash` besides when `withHash`. */
+const hasSealedNames = (record: object, withPrevHash: boolean, withHash: boolean): boolean => {
   // Own enumerable names, as `canonicalJson` reads an object: these and only these, each once.
-  const keys = Object.keys(metadata)
-  if (keys.length !== sealedFields.length + (withHash ? 1 : 0)) return undefined
+  const keys = Object.keys(record)
+  if (keys.length !== sealedFields.length - (withPrevHash ? 0 : 1) + (withHash ? 1 : 0)) return false
   for (let index = 0; index < keys.length; index++) {
     const key = keys[index] as string
-    if (isSealedField[key] !== true && !(withHash && key === 'hash')) return undefined
+    if (key === 'hash' ? !withHash : key === 'prevHash' ? !withPrevHash : isSealedField[key] !== true)
+      return false
   }
-  const record = metadata as Readonly<Record<string, unknown>>
+  return true
+}
+
+/** The members' text; `prevHash` from the argument when given, else from the record. */
+const membersText = (
+  record: Readonly<Record<string, unknown>>,
+  prevHash: string | undefined,
+): SealedMembers | undefined => {
   let beforeHash = ''
   let out = ''
   for (let index = 0; index < sealedFields.length; index++) {
@@ -61,7 +65,8 @@ export const sealedMembersOf = (metadata: unknown, withHash: boolean): SealedMem
       beforeHash = out
       out = ''
     }
-    const member = record[sealedFields[index] as string]
+    const field = sealedFields[index] as string
+    const member = prevHash !== undefined && field === 'prevHash' ? prevHash : record[field]
     // `canonicalJson` leaves an undefined member out: rare enough to leave to it.
     if (member === undefined) return undefined
     out += sealedMembers[index] as string
@@ -69,6 +74,25 @@ export const sealedMembersOf = (metadata: unknown, withHash: boolean): SealedMem
   }
   return { beforeHash, afterHash: out }
 }
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * The members of `sealedText`'s metadata, for metadata of exactly the port's members (and `hash`,
+ * left out, when `withHash`); undefined for anything else (a member more or less, one undefined).
+ */
+export const sealedMembersOf = (metadata: unknown, withHash: boolean): SealedMembers | undefined =>
+  isRecord(metadata) && hasSealedNames(metadata, true, withHash)
+    ? membersText(metadata, undefined)
+    : undefined
+
+/**
+ * `sealedMembersOf({ ...draft, prevHash }, false)` without the copy: for a draft of exactly the
+ * port's members before sealing (no `prevHash`, no `hash`); undefined for anything else.
+ */
+export const draftMembersOf = (draft: unknown, prevHash: string): SealedMembers | undefined =>
+  isRecord(draft) && hasSealedNames(draft, false, false) ? membersText(draft, prevHash) : undefined
 
 /** The envelope around the metadata's members: undefined for an envelope field of another type. */
 export const envelopeText = (
