@@ -90,18 +90,19 @@ const sealEach = <T>(
     if (text !== undefined) {
       const hash = digest(text)
       // One literal of every member, hashed ones as the draft has them: no copy of the draft to
-      // grow by two members (each a new shape for the object), and one shape for every event.
+      // grow by two members (each a new shape for the object), one shape for every event, and in
+      // canonical (sorted) order, the shape the stores' reads parse from the canonical text.
       metadata = {
-        eventId: draft.eventId,
-        commandId: draft.commandId,
-        commandHash: draft.commandHash,
         actor: draft.actor,
         at: draft.at,
-        recordedAt: draft.recordedAt,
-        schemaVersion: draft.schemaVersion,
-        rulesVersion: draft.rulesVersion,
-        prevHash,
+        commandHash: draft.commandHash,
+        commandId: draft.commandId,
+        eventId: draft.eventId,
         hash,
+        prevHash,
+        recordedAt: draft.recordedAt,
+        rulesVersion: draft.rulesVersion,
+        schemaVersion: draft.schemaVersion,
       }
     } else {
       const copy = draftOf(draft, prevHash)
