@@ -28,6 +28,7 @@ export {
   disclosableClaims,
   eLicenceCredentialType,
 } from './credential/claims.js'
+export { defaultDeviceKeyCacheSize, deviceKeyCacheSizeProblem } from './credential/device-keys.js'
 export {
   Base64UrlCoordinate,
   CredentialRequest,

@@ -27,6 +27,7 @@ import {
 import {
   type CredentialIssuer,
   credentialIssuer,
+  deviceKeyCacheSizeProblem,
   type IssuerKeys,
   inMemoryReadModelStore,
   type NoteSigner,
@@ -85,6 +86,12 @@ export interface ServerOptions {
   readonly publicUrl?: string
   /** Oldest Key Binding JWT the verify route accepts, in seconds (default 60). */
   readonly presentationMaxAgeSeconds?: number
+  /**
+   * How many device keys (`cnf.jwk`) of credentials whose issuer signature verified the verify
+   * route keeps imported for their next presentations, on each credential worker thread too
+   * (default 4,096; 0 keeps none). Not a whole number of 0 or more: `createServer` throws.
+   */
+  readonly deviceKeyCacheSize?: number
   /**
    * Worker threads (`credentialThreads`, at least 1) that make and sign credentials and check
    * presentations, so both use more than one core; status indexes and the status step of a
@@ -162,6 +169,9 @@ const answerOnSocket = (failure: HttpFailure, socket: Duplex): void => {
 const defaultBodyLimit = 64 * 1024
 
 export const createServer = (options: ServerOptions): FastifyInstance => {
+  // Refused now, not on the first presentation (a 500) or by each worker as it starts.
+  const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
+  if (cacheProblem !== undefined) throw new Error(`deviceKeyCacheSize: ${cacheProblem}`)
   const clock = options.clock ?? (() => new Date())
   const app = Fastify({
     logger: withoutQueryStrings(options.logger ?? false),
@@ -292,6 +302,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
       ...(options.presentationMaxAgeSeconds === undefined
         ? {}
         : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
+      ...(options.deviceKeyCacheSize === undefined ? {} : { deviceKeyCacheSize: options.deviceKeyCacheSize }),
       statusList: ownStatusList,
     }
     if (workers === undefined) {

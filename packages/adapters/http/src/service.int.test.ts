@@ -182,6 +182,19 @@ describe('startService', () => {
       code: 'invalid-configuration',
       message: 'credential worker threads must be 1 or more, got 0',
     })
+    const badCache = await startService({
+      storeUrl: 'memory:',
+      openStore: async () => E.right(inMemoryEventStore()),
+      dataDir,
+      port: 0,
+      out: { write: () => undefined },
+      deviceKeyCacheSize: -1,
+    })
+    expect(E.isLeft(badCache) && badCache.left).toEqual({
+      code: 'invalid-configuration',
+      message:
+        'deviceKeyCacheSize: the device key cache size must be a non-negative integer (0 keeps none), got -1',
+    })
     const noStore = await startService({
       storeUrl: 'sqlite:/nonexistent/dir/x.db',
       openStore: async () => E.left({ message: 'cannot open /nonexistent/dir/x.db' }),

@@ -19,7 +19,7 @@ import {
   licenceDecider,
   type WorkingDayCalendar,
 } from '@elicence/domain'
-import type { IssuerKeys, ReadModelStore } from '@elicence/projections'
+import { deviceKeyCacheSizeProblem, type IssuerKeys, type ReadModelStore } from '@elicence/projections'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TokenTable } from './auth.js'
@@ -67,6 +67,8 @@ export interface ServiceOptions {
   readonly log?: ServerOptions['log']
   /** Worker threads that issue credentials and check presentations; see `ServerOptions`. */
   readonly credentialWorkers?: ServerOptions['credentialWorkers']
+  /** Device keys the verify route keeps imported; see `ServerOptions`. */
+  readonly deviceKeyCacheSize?: number
 }
 
 export interface RunningService {
@@ -138,6 +140,9 @@ export const startService = async (
       'invalid-configuration',
       `credential worker threads must be 1 or more, got ${workerThreads}`,
     )
+  const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
+  if (cacheProblem !== undefined)
+    return failure('invalid-configuration', `deviceKeyCacheSize: ${cacheProblem}`)
 
   const credentials =
     options.tokens !== undefined && options.issuerKeys !== undefined
@@ -189,6 +194,7 @@ export const startService = async (
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },
     log,
     ...(options.credentialWorkers === undefined ? {} : { credentialWorkers: options.credentialWorkers }),
+    ...(options.deviceKeyCacheSize === undefined ? {} : { deviceKeyCacheSize: options.deviceKeyCacheSize }),
     ...(readModels.right === undefined ? {} : { readModels: readModels.right }),
   })
   // Runs once the HTTP server has stopped and every request in flight has been answered.

@@ -24,6 +24,16 @@ import { importedKey, type JwsAlgorithm, type SignatureBackend } from './jws.js'
 /** Device keys a verifier keeps by default: a few MiB of key objects. */
 export const defaultDeviceKeyCacheSize = 4096
 
+/**
+ * What is wrong with `size` as a device key cache size (a whole number of keys, 0 for none), or
+ * undefined when nothing is (undefined: the default): for a service to refuse a bad configuration
+ * before it serves.
+ */
+export const deviceKeyCacheSizeProblem = (size: number | undefined): string | undefined =>
+  size === undefined || (Number.isSafeInteger(size) && size >= 0)
+    ? undefined
+    : `the device key cache size must be a non-negative integer (0 keeps none), got ${String(size)}`
+
 export interface DeviceKeyLookup {
   /** The imported key, or undefined when the JWK is no usable key of the algorithm. */
   readonly key: Promise<unknown>
@@ -40,8 +50,8 @@ export interface DeviceKeyCache {
 const alreadyKept = (): void => undefined
 
 export const deviceKeyCache = (signatures: SignatureBackend, size: number): DeviceKeyCache => {
-  if (!Number.isInteger(size) || size < 0)
-    throw new Error(`the device key cache size must be a non-negative integer, got ${size}`)
+  const problem = deviceKeyCacheSizeProblem(size)
+  if (problem !== undefined) throw new Error(problem)
   // A Map iterates in insertion order: a hit is moved to the end, so the first entry is the least
   // recently used.
   const kept = new Map<string, unknown>()

@@ -1,7 +1,8 @@
 // `elicence serve --credential-workers N` (or $ELICENCE_CREDENTIAL_WORKERS): the built binary
 // serves with credentials issued and presentations checked on worker threads, says so, and a
-// holder's presentation verifies through them; a count that is no whole number of threads is a
-// usage error (exit 2) naming the option.
+// holder's presentation verifies through them, again and again with no device key cache
+// ($ELICENCE_DEVICE_KEY_CACHE 0); a count that is no whole number of threads, or of device keys,
+// is a usage error (exit 2) naming the option.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { defaultDisclosures, presentCredential } from '@elicence/projections'
@@ -20,7 +21,13 @@ describe('elicence serve --credential-workers', () => {
       process.execPath,
       [builtBinary, 'serve', '--store', 'memory:', '--data', data, '--demo'],
       {
-        env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', ELICENCE_CREDENTIAL_WORKERS: '2' },
+        env: {
+          PATH: process.env.PATH,
+          PORT: '0',
+          LOG_LEVEL: 'silent',
+          ELICENCE_CREDENTIAL_WORKERS: '2',
+          ELICENCE_DEVICE_KEY_CACHE: '0',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     )
@@ -63,6 +70,12 @@ describe('elicence serve --credential-workers', () => {
       })
       expect(checked.status).toBe(200)
       expect(await checked.json()).toMatchObject({ valid: true, reasons: [], status: 'valid' })
+      const again = await fetch(`${url}/presentations/verify`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.verifier}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ presentation, nonce: 'serve-workers' }),
+      })
+      expect(await again.json()).toMatchObject({ valid: true, reasons: [], status: 'valid' })
     } finally {
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
       child.kill('SIGTERM')
@@ -81,6 +94,22 @@ describe('elicence serve --credential-workers', () => {
       expect(refused.exitCode).toBe(2)
       expect(refused.stderr).toMatch(
         /--credential-workers \(or \$ELICENCE_CREDENTIAL_WORKERS\) must be a whole number of threads from 0 to 64/,
+      )
+    }
+  })
+
+  it('refuses a device key cache size that is no whole number of keys (exit 2)', async () => {
+    for (const [args, env] of [
+      [['--device-key-cache', 'many'], {}],
+      [['--device-key-cache=-1'], {}],
+      [['--device-key-cache', '1e3'], {}],
+      [['--device-key-cache', '99999999999999999999'], {}],
+      [[], { ELICENCE_DEVICE_KEY_CACHE: '2.5' }],
+    ] as const) {
+      const refused = await runInProcess(['serve', '--store', 'memory:', ...args], '', env)
+      expect(refused.exitCode).toBe(2)
+      expect(refused.stderr).toMatch(
+        /--device-key-cache \(or \$ELICENCE_DEVICE_KEY_CACHE\) must be a whole number of device keys, 0 or more \(0 keeps none\), got "/,
       )
     }
   })

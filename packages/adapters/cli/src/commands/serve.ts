@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { loadIssuerKeys, loadLogSigner, parseTokenTable, startService, type TokenTable } from '@elicence/http'
-import type { IssuerKeys, NoteSigner } from '@elicence/projections'
+import { deviceKeyCacheSizeProblem, type IssuerKeys, type NoteSigner } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
@@ -22,7 +22,7 @@ import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL] [--credential-workers N]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL] [--credential-workers N] [--device-key-cache N]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
@@ -45,6 +45,10 @@ Options:
                    thread that serves HTTP (default: $ELICENCE_CREDENTIAL_WORKERS, else 0: all on
                    that thread); on a machine with cores to spare,
                    1 or 2 verify more presentations per second
+  --device-key-cache N
+                   device keys of credentials whose issuer signature verified kept imported for
+                   their next presentations, on each worker thread too (default:
+                   $ELICENCE_DEVICE_KEY_CACHE, else 4096; 0 keeps none)
 ${calendarOptionUsage}
 ${clockSkewOptionUsage}
   -h, --help       show this text
@@ -67,6 +71,18 @@ const credentialWorkersOf = (text: string | undefined): E.Either<string, number 
       `--credential-workers (or $${credentialWorkersEnvironmentVariable}) must be a whole number of threads from 0 to ${maxCredentialWorkers}, got ${JSON.stringify(text)}`,
     )
   return E.right(Number(text))
+}
+const deviceKeyCacheEnvironmentVariable = 'ELICENCE_DEVICE_KEY_CACHE'
+
+/** Undefined for the default (not given); a whole number of keys, 0 or more, otherwise. */
+const deviceKeyCacheOf = (text: string | undefined): E.Either<string, number | undefined> => {
+  if (text === undefined) return E.right(undefined)
+  const size = /^(0|[1-9][0-9]*)$/.test(text) ? Number(text) : Number.NaN
+  return deviceKeyCacheSizeProblem(size) === undefined
+    ? E.right(size)
+    : E.left(
+        `--device-key-cache (or $${deviceKeyCacheEnvironmentVariable}) must be a whole number of device keys, 0 or more (0 keeps none), got ${JSON.stringify(text)}`,
+      )
 }
 const keysEnvironmentVariable = 'ELICENCE_KEYS'
 
@@ -136,6 +152,7 @@ export const serveCommand: CliCommand = {
         'public-url': 'string',
         'max-clock-skew': 'string',
         'credential-workers': 'string',
+        'device-key-cache': 'string',
       },
       positionals: false,
     })
@@ -152,6 +169,10 @@ export const serveCommand: CliCommand = {
       values['credential-workers'] ?? io.env[credentialWorkersEnvironmentVariable],
     )
     if (E.isLeft(workers)) return usageError(io, serveCommand, workers.left)
+    const deviceKeyCache = deviceKeyCacheOf(
+      values['device-key-cache'] ?? io.env[deviceKeyCacheEnvironmentVariable],
+    )
+    if (E.isLeft(deviceKeyCache)) return usageError(io, serveCommand, deviceKeyCache.left)
 
     const configured = await configuredCredentials(
       values.tokens ?? io.env[tokensEnvironmentVariable],
@@ -175,6 +196,7 @@ export const serveCommand: CliCommand = {
       ...configured.right,
       ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
       ...(workers.right === undefined ? {} : { credentialWorkers: { threads: workers.right } }),
+      ...(deviceKeyCache.right === undefined ? {} : { deviceKeyCacheSize: deviceKeyCache.right }),
       env: io.env,
       out: io.stdout,
     })
