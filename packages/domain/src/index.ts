@@ -35,6 +35,7 @@ export {
   commandHandler,
   defaultMaxClockSkewMs,
 } from './handler/handler.js'
+export { type FoldedStream, type StreamStateCache, streamStateCache } from './handler/stream-cache.js'
 export {
   currentSchemaVersion,
   type DecodedStoredEvent,
@@ -58,6 +59,7 @@ export {
   type PagesOptions,
   readDecodedPage,
   readDecodedStream,
+  readDecodedStreamAfter,
   readStoredPage,
   storedPages,
 } from './history/reader.js'
@@ -249,6 +251,7 @@ export {
   type StoredEventMetadata,
   type StoreError,
   type StoreFailure,
+  type StreamAfter,
   type StreamRead,
   type StreamSince,
   storeFailure,

@@ -83,8 +83,15 @@ export const readLicenceStreamAs = async (
   source: StreamSource,
   actor: Actor,
   licenceNumber: LicenceNumber,
-): Promise<E.Either<HttpFailure, LicenceStream>> => {
-  const read = await readLicenceStream(source, licenceNumber)
+): Promise<E.Either<HttpFailure, LicenceStream>> =>
+  readAs(actor, licenceNumber, await readLicenceStream(source, licenceNumber))
+
+/** A read of a licence (its state folded), as `actor` may see it: `readLicenceStreamAs`'s rule. */
+export const readAs = <R extends { readonly state: LicenceState }>(
+  actor: Actor,
+  licenceNumber: LicenceNumber,
+  read: E.Either<HttpFailure, R>,
+): E.Either<HttpFailure, R> => {
   if (actor.role !== 'holder') return read
   if (E.isLeft(read)) return read.left.status === 404 ? E.left(notHolder(actor, licenceNumber)) : read
   const { state } = read.right

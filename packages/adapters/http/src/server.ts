@@ -55,6 +55,7 @@ import {
   sendFailure,
   transportFailure,
 } from './errors.js'
+import { licenceViews } from './licence-views.js'
 import { withoutQueryStrings } from './logging.js'
 import { maxPathParameterLength, openApiDocument } from './openapi.js'
 import { readModelFreshness } from './read-model-freshness.js'
@@ -338,8 +339,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   }
   registerCredentialRoutes(app, {
     tokens: options.tokens,
-    store: options.store,
-    decoder,
+    licences: licenceViews({ store: options.store, decoder }),
     clock,
     issue: (view, request) => credentialsOnce().issue(view, request),
     statusLists: lists,

@@ -357,6 +357,23 @@ const storeOn = (db: Database.Database): EventStore => {
         const events = streamEvents.all(streamId).map(toStoredEvent)
         return E.right({ events, version: events.length - 1 })
       }),
+    // One statement, so one snapshot: the event at `after` and those after it agree.
+    readStreamAfter: (streamId, after) =>
+      whileOpen(`cannot read ${streamId}`, () => {
+        const rows = headAndSince.all(after, after, streamId, after)
+        const first = rows[0]
+        const hashAt = first !== undefined && first[0] === after ? first[1] : undefined
+        const events: StoredEvent[] = []
+        for (const row of rows)
+          if (row[0] > after)
+            events.push(toStoredEvent([row[2], row[3], row[0], row[4], row[5] ?? '', row[6] ?? '']))
+        const last = rows[rows.length - 1]
+        return E.right({
+          version: last === undefined ? (lastOfStream.get(streamId)?.[0] ?? -1) : last[0],
+          hashAt,
+          events,
+        })
+      }),
     appendToStream: (streamId, expected, events) => {
       if (closed) return Promise.resolve(closedFailure)
       return new Promise((resolve) => writes.enqueue({ _tag: 'Append', streamId, expected, events, resolve }))

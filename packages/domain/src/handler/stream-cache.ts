@@ -21,16 +21,19 @@ export interface FoldedStream {
   readonly head: ChainHead
 }
 
-export interface StreamStateCache {
-  readonly get: (streamId: string) => FoldedStream | undefined
+/** `F`: what else a reader keeps with the fold (the HTTP server keeps the e-licence view too). */
+export interface StreamStateCache<F extends FoldedStream = FoldedStream> {
+  readonly get: (streamId: string) => F | undefined
   /** Keeps `folded` unless a later version of the stream is already kept (commands finish out of order). */
-  readonly keep: (streamId: string, folded: FoldedStream) => void
+  readonly keep: (streamId: string, folded: F) => void
   readonly forget: (streamId: string) => void
 }
 
-export const streamStateCache = (capacity: number): StreamStateCache => {
+export const streamStateCache = <F extends FoldedStream = FoldedStream>(
+  capacity: number,
+): StreamStateCache<F> => {
   // A Map iterates in insertion order: re-inserting on use makes the first key the least recently used.
-  const entries = new Map<string, FoldedStream>()
+  const entries = new Map<string, F>()
   return {
     get: (streamId) => {
       const entry = entries.get(streamId)

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { inMemoryEventStore } from '../store/in-memory.js'
 import type { AllRead, EventMetadataDraft, EventStore, StoredEvent } from '../store/port.js'
 import { storedEventDecoder } from './decoder.js'
-import { readDecodedStream, storedPages } from './reader.js'
+import { readDecodedStream, readDecodedStreamAfter, storedPages } from './reader.js'
 import { decodeStoredEventShape } from './stored-event.js'
 
 const licenceNumber = '11010519491231002X'
@@ -108,6 +108,67 @@ describe('readDecodedStream', () => {
     )
     expect(E.isLeft(read) && read.left).toMatchObject({ code: 'corrupt-event', streamId, version: 0 })
     expect(E.isLeft(read) && read.left.message).toMatch(/metadata\.hash/)
+  })
+})
+
+/** A store that answers `readStreamAfter` from these events, reporting the hash at `after` as given. */
+const storeReadingAfter = (
+  events: ReadonlyArray<StoredEvent>,
+  hashAt: (after: number) => string | undefined = (after) => events[after]?.metadata.hash,
+): Pick<EventStore, 'readStreamAfter'> => ({
+  readStreamAfter: async (_streamId, after) =>
+    E.right({ version: events.length - 1, hashAt: hashAt(after), events: events.slice(after + 1) }),
+})
+
+describe('readDecodedStreamAfter', () => {
+  it('decodes what came after the head, its links checked from the head', async () => {
+    const [first, second] = (await sealedStream()) as [StoredEvent, StoredEvent]
+    const head = { version: 0, hash: first.metadata.hash }
+    const read = await readDecodedStreamAfter(storeReadingAfter([first, second]), streamId, head)
+    expect(E.isRight(read) && read.right).toMatchObject({
+      version: 1,
+      events: [{ type: 'LicenceStatusChanged' }],
+    })
+    const upToDate = await readDecodedStreamAfter(storeReadingAfter([first, second]), streamId, {
+      version: 1,
+      hash: second.metadata.hash,
+    })
+    expect(upToDate).toEqual(E.right({ events: [], version: 1 }))
+  })
+  it('cannot continue a head the stream does not hold, nor on a store without readStreamAfter', async () => {
+    const [first, second] = (await sealedStream()) as [StoredEvent, StoredEvent]
+    const head = { version: 0, hash: first.metadata.hash }
+    const replaced = storeReadingAfter([first, second], () => 'c'.repeat(64))
+    expect(await readDecodedStreamAfter(replaced, streamId, head)).toEqual(E.right(undefined))
+    const shorter = storeReadingAfter([first])
+    expect(
+      await readDecodedStreamAfter(shorter, streamId, { version: 1, hash: second.metadata.hash }),
+    ).toEqual(E.right(undefined))
+    expect(await readDecodedStreamAfter({}, streamId, head)).toEqual(E.right(undefined))
+    expect(
+      await readDecodedStreamAfter(storeReadingAfter([first, second]), streamId, { version: -1, hash: '' }),
+    ).toEqual(E.right(undefined))
+  })
+  it('stops at a new event that does not link on, or does not decode', async () => {
+    const [first, second] = (await sealedStream()) as [StoredEvent, StoredEvent]
+    const head = { version: 0, hash: first.metadata.hash }
+    const relinked = { ...second, metadata: { ...second.metadata, prevHash: 'b'.repeat(64) } }
+    const broken = await readDecodedStreamAfter(storeReadingAfter([first, relinked]), streamId, head)
+    expect(E.isLeft(broken) && broken.left.message).toMatch(/@1: prevHash does not continue/)
+    const unsealed = {
+      ...second,
+      metadata: { ...second.metadata, hash: undefined },
+    } as unknown as StoredEvent
+    const undecodable = await readDecodedStreamAfter(storeReadingAfter([first, unsealed]), streamId, head)
+    expect(E.isLeft(undecodable) && undecodable.left).toMatchObject({ code: 'corrupt-event', version: 1 })
+  })
+  it('hands on what the store failed with', async () => {
+    const failing: Pick<EventStore, 'readStreamAfter'> = {
+      readStreamAfter: async () => E.left({ code: 'store-failure', message: 'disk gone' }),
+    }
+    expect(await readDecodedStreamAfter(failing, streamId, { version: 0, hash: 'a'.repeat(64) })).toEqual(
+      E.left({ code: 'store-failure', message: 'disk gone' }),
+    )
   })
 })
 

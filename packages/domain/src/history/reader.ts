@@ -96,6 +96,40 @@ export const readDecodedStream = async (
   return E.right({ stored: read.right.events, events, version: read.right.version })
 }
 
+/**
+ * What a stream holds after `head`, decoded, its links checked from `head` on: for a reader that
+ * folded the stream up to `head` and keeps that fold. `Right(undefined)` when that fold cannot be
+ * continued: the store has no `readStreamAfter`, or the stream's event at `head.version` is not the
+ * one folded (another hash, or none); the reader then reads the stream whole.
+ */
+export const readDecodedStreamAfter = async (
+  store: Pick<EventStore, 'readStreamAfter'>,
+  streamId: string,
+  head: ChainHead,
+  decoder: StoredEventDecoder = defaultStoredEventDecoder,
+): Promise<
+  E.Either<
+    StoreError,
+    { readonly events: ReadonlyArray<DecodedStoredEvent>; readonly version: number } | undefined
+  >
+> => {
+  if (store.readStreamAfter === undefined || head.version < 0) return E.right(undefined)
+  const read = await store.readStreamAfter(streamId, head.version)
+  if (E.isLeft(read)) return read
+  if (read.right.hashAt !== head.hash) return E.right(undefined)
+  const events: DecodedStoredEvent[] = []
+  let last = head
+  for (const stored of read.right.events) {
+    const decoded = decoder.decode(stored)
+    if (E.isLeft(decoded)) return decoded
+    const broken = linkBreakOf(last, decoded.right)
+    if (broken !== undefined) return E.left(broken)
+    last = headAfter(decoded.right)
+    events.push(decoded.right)
+  }
+  return E.right({ events, version: last.version })
+}
+
 /** One page of the global order (or of a partition of it), as stored. */
 export const readStoredPage = async (
   store: PagedStore,

@@ -140,6 +140,15 @@ export const inMemoryEventStore = (options: InMemoryEventStoreOptions = {}): Eve
       const stream = streams.get(streamId)
       return E.right({ events: eventsOf(stream, -1), version: (stream?.length ?? 0) - 1 })
     },
+    readStreamAfter: async (streamId, after) => {
+      if (closed) return closedFailure
+      const stream = streams.get(streamId)
+      return E.right({
+        version: (stream?.length ?? 0) - 1,
+        hashAt: after >= 0 ? stream?.[after]?.metadata.hash : undefined,
+        events: stream?.slice(Math.max(0, after + 1)) ?? noEvents,
+      })
+    },
     appendToStream: (streamId, expected, events) =>
       Promise.resolve(closed ? closedFailure : append(streamId, expected, events)),
     decideAndAppend: (request) => Promise.resolve(closed ? closedFailure : decideAndAppend(request)),

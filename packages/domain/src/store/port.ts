@@ -74,6 +74,16 @@ export interface StreamRead {
   readonly version: number
 }
 
+/** What `readStreamAfter` read: what came after a version a reader had folded, and how to trust it. */
+export interface StreamAfter {
+  /** The stream's version now, -1 when it does not exist. */
+  readonly version: number
+  /** The hash of the stream's event at the requested version, undefined when it has none there. */
+  readonly hashAt: string | undefined
+  /** The stream's events with a version above the requested one, in order. */
+  readonly events: ReadonlyArray<StoredEvent>
+}
+
 export interface AppendResult {
   readonly events: ReadonlyArray<StoredEvent>
   readonly version: number
@@ -137,6 +147,13 @@ export type DecideAndAppend = <R>(request: DecideAndAppendRequest<R>) => Promise
 
 export interface EventStore {
   readonly readStream: (streamId: string) => Promise<Either<StoreError, StreamRead>>
+  /**
+   * Optional: the events of a stream after version `after` (at least 0), in one consistent read,
+   * with the hash of its event at `after`: a reader that folded the stream up to that event (and
+   * kept its hash) reads and decodes only what came since, and reads the stream whole when the hash
+   * differs (the stream it folded is not this one). Without it, such a reader reads every event.
+   */
+  readonly readStreamAfter?: (streamId: string, after: number) => Promise<Either<StoreError, StreamAfter>>
   /** Atomic: all events are appended, with consecutive versions, or none. */
   readonly appendToStream: (
     streamId: string,

@@ -4,8 +4,8 @@
  * expected versions, all-or-none appends, one winner under concurrency, global order and paging,
  * the hash chain, the command handler's idempotency (after a restart too), corrupt events, a
  * polling reader that never misses nor repeats an event while writers commit, and, for stores that
- * offer them, deciding under the write lock and reading by partition (the cases are reported as
- * skipped for the others).
+ * offer them, deciding under the write lock, reading by partition and reading a stream after a
+ * version (the cases are reported as skipped for the others).
  *
  * Call it at the top level of a test file; it registers one `describe` block. Each case opens its
  * own store on fresh storage, and the suite closes whatever a case left open.
@@ -45,6 +45,7 @@ import {
 import { registerDecideCases } from './conformance-decide.js'
 import { registerHandlerCases } from './conformance-handler.js'
 import { registerPartitionCases } from './conformance-partitions.js'
+import { registerStreamAfterCases } from './conformance-stream-after.js'
 
 export type { TamperTarget } from './conformance-context.js'
 
@@ -94,6 +95,7 @@ export const eventStoreConformance = (name: string, harness: EventStoreHarness):
     registerDecideCases(context)
     registerHandlerCases(context)
     registerPartitionCases(context)
+    registerStreamAfterCases(context)
   })
 }
 

@@ -15,15 +15,12 @@
  * // → 201 { "credential": "eyJ…~WyJ…~", "status": { "idx": 40417, "uri": "…/status-lists/1" }, "defaultDisclosures": [ … ] }
  */
 import { createPublicKey } from 'node:crypto'
-import type { EventStore, StoredEventDecoder } from '@elicence/domain'
 import {
   type CredentialIssuer,
   CredentialRequest,
   confirmationKeyOf,
   credentialRefusal,
   defaultDisclosures,
-  eLicenceView,
-  foldView,
   type HolderKey,
   type IssuerJwks,
   isP256Point,
@@ -33,14 +30,14 @@ import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authorise, type TokenTable } from '../auth.js'
 import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
-import { parseLicenceNumber, readLicenceStreamAs } from '../licence-stream.js'
+import { parseLicenceNumber } from '../licence-stream.js'
+import type { LicenceViews } from '../licence-views.js'
 import { decodeRequestBody } from './request-body.js'
 
 export interface CredentialRouteContext {
   readonly tokens: TokenTable
-  readonly store: EventStore
-  /** The server's one decoder of stored events. */
-  readonly decoder: StoredEventDecoder
+  /** The licences' states and e-licence views, as the store holds them at each request. */
+  readonly licences: LicenceViews
   readonly clock: () => Date
   readonly issue: CredentialIssuer
   readonly statusLists: StatusLists
@@ -87,10 +84,10 @@ export const registerCredentialRoutes = (app: FastifyInstance, context: Credenti
         ]),
       )
     }
-    const stream = await readLicenceStreamAs(context, authorised.right, licenceNumber.right)
-    if (E.isLeft(stream)) return sendFailure(reply, stream.left)
+    const licence = await context.licences.readAs(authorised.right, licenceNumber.right)
+    if (E.isLeft(licence)) return sendFailure(reply, licence.left)
     const now = context.clock().getTime()
-    const issuable = credentialRefusal(foldView(eLicenceView, stream.right.events), now)
+    const issuable = credentialRefusal(licence.right.view, now)
     if (issuable.view === null) {
       return reply.code(422).send(
         errorBody({
