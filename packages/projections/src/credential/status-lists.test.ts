@@ -16,7 +16,7 @@ import type { ELicenceView } from '../views/e-licence.js'
 import { verifyAt } from '../views/verification.js'
 import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from './issuer-keys.js'
 import { statusCodes } from './status.js'
-import { statusLists } from './status-lists.js'
+import { statusLists, webCryptoRandomIndex } from './status-lists.js'
 
 const issuer = 'https://elicence.example'
 let keys: IssuerKeys
@@ -241,6 +241,16 @@ describe('status lists', () => {
     expect(commits).toBe(2)
     for (const outcome of failed)
       expect(outcome).toMatchObject({ _tag: 'Left', left: { message: 'disk full' } })
+  })
+
+  it('draws indexes below the bound, every one possible, across refills of its pool of random words', () => {
+    for (const bound of [1, 3, 65_536, 2 ** 31 + 1, 2 ** 32]) {
+      const drawn = Array.from({ length: 1_000 }, () => webCryptoRandomIndex(bound))
+      expect(drawn.every((idx) => Number.isInteger(idx) && idx >= 0 && idx < bound)).toBe(true)
+      if (bound === 3) expect(new Set(drawn)).toEqual(new Set([0, 1, 2]))
+      // 1,000 draws from 65,536 or more values: a repeat of most of them would be no random source.
+      if (bound >= 65_536) expect(new Set(drawn).size).toBeGreaterThan(950)
+    }
   })
 
   it('groups clients that come back one after another into one commit, and goes on without one that does not', async () => {

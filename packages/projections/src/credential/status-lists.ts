@@ -103,11 +103,24 @@ const nextTurn = (resume: () => void): void => {
   else setTimeout(resume, 0)
 }
 
-const webCryptoRandomIndex = (bound: number): number => {
+// Random words come from a pool the CSPRNG fills 256 at a time, each used once: one call per index
+// (and a fresh array for it) cost as much as all eleven salts of the credential it is for.
+const randomWords = new Uint32Array(256)
+let randomWordOffset = randomWords.length
+const randomWord = (): number => {
+  if (randomWordOffset === randomWords.length) {
+    crypto.getRandomValues(randomWords)
+    randomWordOffset = 0
+  }
+  return randomWords[randomWordOffset++] as number
+}
+
+/** A uniformly random integer from 0 to `bound` - 1 (at most 2^32), from Web Crypto's CSPRNG. */
+export const webCryptoRandomIndex = (bound: number): number => {
   // Rejection sampling keeps every index equally likely.
   const limit = Math.floor(0x1_0000_0000 / bound) * bound
   for (;;) {
-    const [value = 0] = crypto.getRandomValues(new Uint32Array(1))
+    const value = randomWord()
     if (value < limit) return value % bound
   }
 }
