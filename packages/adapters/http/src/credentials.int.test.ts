@@ -17,6 +17,7 @@ import {
   renewToClassesCommand,
   reviewCommand,
   sendCommand,
+  sourceWorkerExecArgv,
   startTestServer,
   type TestServer,
   testTokens as tokens,
@@ -84,12 +85,7 @@ const thirdPartyVerifier = async () => {
 
 // Credentials are made and presentations checked on the server's thread, or on a worker thread (run
 // from the TypeScript sources through module hooks, like the tests): the same answers either way.
-const hooks = new URL('../../sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
-const execArgv = [
-  '--conditions=@elicence/source',
-  '--import',
-  `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
-]
+const execArgv = sourceWorkerExecArgv
 const placements: ReadonlyArray<[string, ServerOptions['credentialWorkers']]> = [
   ['credentials on the server thread', undefined],
   ['credentials on a worker thread', { threads: 1, execArgv }],

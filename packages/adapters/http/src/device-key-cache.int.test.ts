@@ -12,6 +12,7 @@ import {
   recordLicenceCommand,
   reviewCommand,
   sendCommand,
+  sourceWorkerExecArgv,
   startTestServer,
   type TestServer,
   testIssuerKeys,
@@ -20,12 +21,7 @@ import {
 } from './test-support/test-server.js'
 
 // Workers run from the TypeScript sources through module hooks, as in credentials.int.test.ts.
-const hooks = new URL('../../sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
-const execArgv = [
-  '--conditions=@elicence/source',
-  '--import',
-  `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
-]
+const execArgv = sourceWorkerExecArgv
 const placements: ReadonlyArray<[string, ServerOptions['credentialWorkers']]> = [
   ['on the server thread', undefined],
   ['on a worker thread', { threads: 1, execArgv }],

@@ -3,12 +3,7 @@
 // fold was continued from a kept head or read whole; a kept head the stream no longer holds, a store
 // without `readStreamAfter`, an event that does not decode and a failing store all fall back or fail
 // as a whole read would; the holder rule is `readLicenceStreamAs`'s.
-import {
-  type Actor,
-  defaultStoredEventDecoder,
-  type EventStore,
-  type LicenceNumber,
-} from '@elicence/domain'
+import { type Actor, defaultStoredEventDecoder, type EventStore, type LicenceNumber } from '@elicence/domain'
 import { eLicenceView, foldView } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterEach, describe, expect, it } from 'vitest'

@@ -83,17 +83,29 @@ export const readDecodedStream = async (
 ): Promise<E.Either<StoreError, DecodedStream>> => {
   const read = await store.readStream(streamId)
   if (E.isLeft(read)) return read
+  const events = decodedOnFrom(streamStart, read.right.events, decoder)
+  return E.isLeft(events)
+    ? events
+    : E.right({ stored: read.right.events, events: events.right, version: read.right.version })
+}
+
+/** `stored` decoded in order, each linked to the one before it and the first to `head`. */
+const decodedOnFrom = (
+  head: ChainHead,
+  stored: ReadonlyArray<StoredEvent>,
+  decoder: StoredEventDecoder,
+): E.Either<CorruptEvent, ReadonlyArray<DecodedStoredEvent>> => {
   const events: DecodedStoredEvent[] = []
-  let head = streamStart
-  for (const stored of read.right.events) {
-    const decoded = decoder.decode(stored)
+  let last = head
+  for (const event of stored) {
+    const decoded = decoder.decode(event)
     if (E.isLeft(decoded)) return decoded
-    const broken = linkBreakOf(head, decoded.right)
+    const broken = linkBreakOf(last, decoded.right)
     if (broken !== undefined) return E.left(broken)
-    head = headAfter(decoded.right)
+    last = headAfter(decoded.right)
     events.push(decoded.right)
   }
-  return E.right({ stored: read.right.events, events, version: read.right.version })
+  return E.right(events)
 }
 
 /**
@@ -117,17 +129,12 @@ export const readDecodedStreamAfter = async (
   const read = await store.readStreamAfter(streamId, head.version)
   if (E.isLeft(read)) return read
   if (read.right.hashAt !== head.hash) return E.right(undefined)
-  const events: DecodedStoredEvent[] = []
-  let last = head
-  for (const stored of read.right.events) {
-    const decoded = decoder.decode(stored)
-    if (E.isLeft(decoded)) return decoded
-    const broken = linkBreakOf(last, decoded.right)
-    if (broken !== undefined) return E.left(broken)
-    last = headAfter(decoded.right)
-    events.push(decoded.right)
-  }
-  return E.right({ events, version: last.version })
+  const events = decodedOnFrom(head, read.right.events, decoder)
+  if (E.isLeft(events)) return events
+  return E.right({
+    events: events.right,
+    version: events.right[events.right.length - 1]?.version ?? head.version,
+  })
 }
 
 /** One page of the global order (or of a partition of it), as stored. */

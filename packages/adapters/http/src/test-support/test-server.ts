@@ -215,3 +215,17 @@ export const sendCommand = async (running: TestServer, token: string, body: unkn
   const response = await running.api.request('POST', '/commands', { token, body })
   expect(response.status, JSON.stringify(response.body)).toBe(201)
 }
+
+/**
+ * `execArgv` for credential worker threads started from the TypeScript sources, as the tests run:
+ * the sources' export condition and the module hooks that load .ts files.
+ */
+export const sourceWorkerExecArgv: ReadonlyArray<string> = [
+  '--conditions=@elicence/source',
+  '--import',
+  `data:text/javascript,${encodeURIComponent(
+    `import { register } from 'node:module'; register(${JSON.stringify(
+      new URL('../../../sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href,
+    )})`,
+  )}`,
+]
