@@ -51,6 +51,7 @@
 import {
   type EventStore,
   partitionProblem,
+  type StoredEvent,
   type StoreError,
   type StoreFailure,
   storeFailure,
@@ -101,6 +102,15 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   const readStreamStatement = statement(
     'read_stream',
     `SELECT position, stream_id, version, type, data, metadata FROM ${table} WHERE stream_id = $1 ORDER BY version`,
+  )
+  // readStreamAfter's rows, in one statement and so one snapshot: the stream's last version beside
+  // each event from `after` on, and one row of nulls beside it when there is none.
+  const readStreamAfterStatement = statement(
+    'read_stream_after',
+    `SELECT e.position, e.stream_id, e.version, e.type, e.data, e.metadata, head.version
+     FROM (SELECT max(version) AS version FROM ${table} WHERE stream_id = $1) AS head
+     LEFT JOIN ${table} AS e ON e.stream_id = $1 AND e.version >= $2
+     ORDER BY e.version`,
   )
   const headStatement = statement(
     'head',
@@ -170,6 +180,25 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
         const last = events[events.length - 1]
         if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
         return E.right({ events, version: last?.version ?? -1 })
+      }),
+
+    readStreamAfter: (streamId, after) =>
+      guarded('readStreamAfter', async () => {
+        const { rows } = await pool.query<[...EventRow, number | null]>({
+          ...readStreamAfterStatement([streamId, after]),
+          rowMode: 'array',
+        })
+        let hashAt: string | undefined
+        const events: StoredEvent[] = []
+        for (const row of rows) {
+          if (row[2] === null) continue
+          const event = toStored(row.slice(0, 6) as EventRow)
+          if (event.version === after) hashAt = event.metadata.hash
+          else events.push(event)
+        }
+        const last = events[events.length - 1]
+        if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
+        return E.right({ version: rows[0]?.[6] ?? -1, hashAt, events })
       }),
 
     appendToStream: (streamId, expected, events) =>
