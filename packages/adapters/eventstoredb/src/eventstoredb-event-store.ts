@@ -308,6 +308,28 @@ export const eventStoreDbEventStore = (options: EventStoreDbEventStoreOptions): 
         })
       }),
 
+    // One forward read from `after` (versions are the stream's revisions). Only when nothing is at
+    // or after `after` does a second read give the version now: with no hash at `after`, a reader
+    // reads the stream whole anyway, so the two reads need not agree.
+    readStreamAfter: (streamId, after) =>
+      guarded('readStreamAfter', async () => {
+        const read = await readFrom(streamId, BigInt(after))
+        if (E.isLeft(read)) return read
+        const first = read.right[0]
+        if (first === undefined) {
+          const head = await headOf(streamId)
+          if (E.isLeft(head)) return head
+          return E.right({ version: head.right.version, hashAt: undefined, events: [] })
+        }
+        const atAfter = first.version === after
+        const events = atAfter ? read.right.slice(1) : read.right
+        return E.right({
+          version: events[events.length - 1]?.version ?? first.version,
+          hashAt: atAfter ? first.metadata.hash : undefined,
+          events,
+        })
+      }),
+
     appendToStream: (streamId, expected, events) =>
       guarded('appendToStream', () => append(streamId, expected, events)),
 
