@@ -35,6 +35,7 @@ export {
   commandHandler,
   defaultMaxClockSkewMs,
 } from './handler/handler.js'
+export { type RecentlyUsed, recentlyUsed } from './handler/recently-used.js'
 export { type FoldedStream, type StreamStateCache, streamStateCache } from './handler/stream-cache.js'
 export {
   currentSchemaVersion,

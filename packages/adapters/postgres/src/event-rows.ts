@@ -27,7 +27,11 @@ export interface AppendedRow {
   readonly appended_position: string
 }
 
-export const toStored = ([position, streamId, version, type, data, metadata]: EventRow): StoredEvent => ({
+/** Columns after the event's own (a query's extras) are left aside. */
+export const toStored = ([position, streamId, version, type, data, metadata]: readonly [
+  ...EventRow,
+  ...unknown[],
+]): StoredEvent => ({
   streamId,
   version,
   position: Number(position),

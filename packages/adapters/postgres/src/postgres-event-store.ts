@@ -192,7 +192,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
         const events: StoredEvent[] = []
         for (const row of rows) {
           if (row[2] === null) continue
-          const event = toStored(row.slice(0, 6) as EventRow)
+          const event = toStored(row)
           if (event.version === after) hashAt = event.metadata.hash
           else events.push(event)
         }

@@ -12,6 +12,7 @@
  */
 import type { ChainHead } from '../integrity/hash-chain.js'
 import type { LicenceState } from '../licence/state.js'
+import { recentlyUsed } from './recently-used.js'
 
 export interface FoldedStream {
   /** The version of the last event folded into `state`. */
@@ -32,30 +33,14 @@ export interface StreamStateCache<F extends FoldedStream = FoldedStream> {
 export const streamStateCache = <F extends FoldedStream = FoldedStream>(
   capacity: number,
 ): StreamStateCache<F> => {
-  // A Map iterates in insertion order: re-inserting on use makes the first key the least recently used.
-  const entries = new Map<string, F>()
+  const entries = recentlyUsed<string, F>(capacity)
   return {
-    get: (streamId) => {
-      const entry = entries.get(streamId)
-      if (entry !== undefined) {
-        entries.delete(streamId)
-        entries.set(streamId, entry)
-      }
-      return entry
-    },
+    get: entries.get,
     keep: (streamId, folded) => {
-      if (capacity < 1) return
-      const kept = entries.get(streamId)
+      const kept = entries.peek(streamId)
       if (kept !== undefined && kept.version > folded.version) return
-      entries.delete(streamId)
       entries.set(streamId, folded)
-      if (entries.size > capacity) {
-        const oldest = entries.keys().next()
-        if (oldest.done !== true) entries.delete(oldest.value)
-      }
     },
-    forget: (streamId) => {
-      entries.delete(streamId)
-    },
+    forget: entries.delete,
   }
 }

@@ -18,6 +18,7 @@
  * const { key, keep } = keys.lookup(cnfJwk, 'ES256') // key: Promise<imported | undefined>
  * if (issuerSignatureValid) keep()
  */
+import { recentlyUsed } from '@elicence/domain'
 import type { JWK } from 'jose'
 import { importedKey, type JwsAlgorithm, type SignatureBackend } from './jws.js'
 
@@ -52,32 +53,24 @@ const alreadyKept = (): void => undefined
 export const deviceKeyCache = (signatures: SignatureBackend, size: number): DeviceKeyCache => {
   const problem = deviceKeyCacheSizeProblem(size)
   if (problem !== undefined) throw new Error(problem)
-  // A Map iterates in insertion order: a hit is moved to the end, so the first entry is the least
-  // recently used.
-  const kept = new Map<string, unknown>()
+  const kept = recentlyUsed<string, unknown>(size)
   return {
     lookup: (jwk, algorithm) => {
       const imported = () => importedKey(signatures, jwk as JWK, algorithm)
       if (size === 0) return { key: imported(), keep: alreadyKept }
       const name = `${algorithm} ${JSON.stringify(jwk)}`
-      if (kept.has(name)) {
-        const key = kept.get(name)
-        kept.delete(name)
-        kept.set(name, key)
-        return { key: Promise.resolve(key), keep: alreadyKept }
-      }
+      const hit = kept.get(name)
+      if (hit !== undefined) return { key: Promise.resolve(hit), keep: alreadyKept }
       const key = imported()
       return {
         key,
         keep: () => {
           void key.then((value) => {
-            if (value === undefined || kept.has(name)) return
-            if (kept.size >= size) kept.delete(kept.keys().next().value as string)
-            kept.set(name, value)
+            if (value !== undefined && kept.peek(name) === undefined) kept.set(name, value)
           })
         },
       }
     },
-    size: () => kept.size,
+    size: kept.size,
   }
 }

@@ -11,6 +11,7 @@
 import type { Hasher, HasherSync, Signer } from '@sd-jwt/types'
 import { base64url } from 'jose'
 import type { Sha256 } from '../log/merkle.js'
+import { randomBytes } from './random-bytes.js'
 
 /** The log's synchronous SHA-256 of bytes (e.g. node's `createHash('sha256')`); text is hashed as UTF-8. */
 export type { Sha256 }
@@ -47,21 +48,9 @@ export const sdJwtHasher = (sha256: Sha256 | undefined): Hasher => {
 }
 
 const saltBytes = 16
-// Salts are drawn from a pool filled by the CSPRNG 256 salts at a time: a credential takes eleven,
-// and each call to the generator costs about as much as the bytes it returns. Every byte is used once.
-const saltPool = new Uint8Array(saltBytes * 256)
-let saltOffset = saltPool.length
 
 /** 128-bit salts, as RFC 9901 §9.3 recommends. */
-export const saltGenerator = (): string => {
-  if (saltOffset === saltPool.length) {
-    crypto.getRandomValues(saltPool)
-    saltOffset = 0
-  }
-  const salt = saltPool.subarray(saltOffset, saltOffset + saltBytes)
-  saltOffset += saltBytes
-  return base64url.encode(salt)
-}
+export const saltGenerator = (): string => base64url.encode(randomBytes(saltBytes))
 
 /** Signs a JWS signing input with an Ed25519 key: the `EdDSA` signature, base64url. */
 export const ed25519Signer =

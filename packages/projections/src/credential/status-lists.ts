@@ -40,6 +40,7 @@ import { defaultProjection } from '../read-models/runner.js'
 import type { ELicenceView } from '../views/e-licence.js'
 import type { StatusReference } from './issue.js'
 import { type IssuerSigningKey, issuerAlgorithm } from './issuer-keys.js'
+import { randomBytes } from './random-bytes.js'
 import { credentialStatusAt, statusCodes } from './status.js'
 
 export const statusIndexProjection = 'credential-status'
@@ -103,16 +104,10 @@ const nextTurn = (resume: () => void): void => {
   else setTimeout(resume, 0)
 }
 
-// Random words come from a pool the CSPRNG fills 256 at a time, each used once: one call per index
-// (and a fresh array for it) cost as much as all eleven salts of the credential it is for.
-const randomWords = new Uint32Array(256)
-let randomWordOffset = randomWords.length
+/** A random 32-bit word, from `randomBytes`' pool. */
 const randomWord = (): number => {
-  if (randomWordOffset === randomWords.length) {
-    crypto.getRandomValues(randomWords)
-    randomWordOffset = 0
-  }
-  return randomWords[randomWordOffset++] as number
+  const [a = 0, b = 0, c = 0, d = 0] = randomBytes(4)
+  return (a | (b << 8) | (c << 16) | (d << 24)) >>> 0
 }
 
 /** A uniformly random integer from 0 to `bound` - 1 (at most 2^32), from Web Crypto's CSPRNG. */
