@@ -215,6 +215,7 @@ export {
   type UuidBrand,
   ValidUntil,
 } from './licence/values.js'
+export { packedMap } from './packed-map.js'
 export {
   backoffWindowMs,
   callDecide,

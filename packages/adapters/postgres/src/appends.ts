@@ -35,6 +35,7 @@ import {
   concurrencyConflict,
   expectedVersionMatches,
   type NewEvent,
+  packedMap,
   type StoredEvent,
   type StoredEventMetadata,
   type StoreError,
@@ -120,14 +121,17 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
     /** What `append_events` returned, as the stored events. */
     const stored = (appended: ReadonlyArray<AppendedRow>): AppendResult => {
       const positions = new Map(appended.map((row) => [row.appended_version, Number(row.appended_position)]))
-      const events = sealed.map((event, index): StoredEvent => {
+      const events = packedMap(sealed, (event, index): StoredEvent => {
         const position = positions.get(event.version)
         if (position === undefined)
           throw new Error(`append_events returned no position for version ${event.version}`)
-        // Parsed from the very text stored, so what an append returns equals what a read gives back.
+        // Parsed from the very text stored, so what an append returns equals what a read gives back;
+        // in `toStored`'s member order, so appended and read events share one shape.
         return {
-          ...event,
+          streamId: event.streamId,
+          version: event.version,
           position,
+          type: event.type,
           data: JSON.parse(data[index] ?? 'null'),
           metadata: JSON.parse(metadata[index] ?? 'null') as StoredEventMetadata,
         }

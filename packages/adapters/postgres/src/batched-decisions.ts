@@ -35,6 +35,7 @@ import {
   type DecideAndAppendRequest,
   type DecideAndAppendResult,
   type NewEvent,
+  packedMap,
   type SealedEvent,
   type StoredEvent,
   type StoredEventMetadata,
@@ -165,14 +166,17 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
 
   /** The stored events of `one`, from the positions `append_batch` returned. */
   const storedOf = (one: Sealed, positions: ReadonlyMap<string, number>) => {
-    const events = one.events.map((event, index): StoredEvent => {
+    const events = packedMap(one.events, (event, index): StoredEvent => {
       const position = positions.get(`${event.version} ${one.streamId}`)
       if (position === undefined)
         throw new Error(`append_batch returned no position for ${one.streamId}@${event.version}`)
-      // Parsed from the very text stored, so what an append returns equals what a read gives back.
+      // Parsed from the very text stored, so what an append returns equals what a read gives back;
+      // in `toStored`'s member order, so appended and read events share one shape.
       return {
-        ...event,
+        streamId: event.streamId,
+        version: event.version,
         position,
+        type: event.type,
         data: JSON.parse(one.data[index] ?? 'null'),
         metadata: JSON.parse(one.metadata[index] ?? 'null') as StoredEventMetadata,
       }
@@ -205,12 +209,11 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
         return last === undefined ? newStream : { version: last[3], hash: last[6].hash }
       })
       const tagged = (rows: ReadonlyArray<BatchRow>, tag: BatchRow[7]) =>
-        rows
-          .filter((row) => row[7] === tag)
-          .map(([, position, id, version, type, data, metadata]) =>
+        packedMap(
+          rows.filter((row) => row[7] === tag),
+          ([, position, id, version, type, data, metadata]) =>
             toStored([position, id, version, type, data, metadata]),
-          )
-          .sort((a, b) => a.version - b.version)
+        ).sort((a, b) => a.version - b.version)
 
       const outcomes: Array<DecideAndAppendResult<unknown> | Sealed | { readonly failed: unknown }> = []
       for (const [index, { request }] of batch.entries()) {
@@ -220,9 +223,10 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
         const events =
           request.after <= head.version
             ? tagged(rows, 'e')
-            : (
-                await client.query<EventRow>({ ...readStream([request.streamId]), rowMode: 'array' })
-              ).rows.map(toStored)
+            : packedMap(
+                (await client.query<EventRow>({ ...readStream([request.streamId]), rowMode: 'array' })).rows,
+                toStored,
+              )
         const decided = callDecide(request, { version: head.version, events, ofCommand: tagged(rows, 'c') })
         if (E.isLeft(decided)) {
           outcomes.push(decided)

@@ -50,6 +50,7 @@
 
 import {
   type EventStore,
+  packedMap,
   partitionProblem,
   type StoredEvent,
   type StoreError,
@@ -145,7 +146,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   )
 
   const eventsOf = async (config: QueryConfig) =>
-    (await pool.query<EventRow>({ ...config, rowMode: 'array' })).rows.map(toStored)
+    packedMap((await pool.query<EventRow>({ ...config, rowMode: 'array' })).rows, toStored)
 
   const ensureSchema = schemaReadiness(pool, schema, options, messageOf)
 

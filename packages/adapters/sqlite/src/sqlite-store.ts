@@ -47,6 +47,7 @@ import {
   expectedVersionMatches,
   genesisHash,
   type NewEvent,
+  packedMap,
   partitionProblem,
   type StoredEvent,
   type StoreError,
@@ -232,7 +233,7 @@ const storeOn = (db: Database.Database): EventStore => {
       nodeSha256Hex,
     )
     const partitionKey = streamPartitionKey(streamId)
-    const stored = sealed.map(({ event, dataJson, metadataJson }): StoredEvent => {
+    const stored = packedMap(sealed, ({ event, dataJson, metadataJson }): StoredEvent => {
       // The body and metadata are stored in their canonical forms, the body's the very text that
       // was hashed, so the text on disk is what the chain covers, whatever key order the caller
       // used. An event with no data has no JSON form to store: canonicalJson refuses it, as it
@@ -284,7 +285,10 @@ const storeOn = (db: Database.Database): EventStore => {
     const head = rows[rows.length - 1]
     if (head === undefined && after >= 0) {
       // Past the stream's end: what the caller folded is not this stream's past.
-      return { last: lastOfStream.get(streamId), events: streamEvents.all(streamId).map(toStoredEvent) }
+      return {
+        last: lastOfStream.get(streamId),
+        events: packedMap(streamEvents.all(streamId), toStoredEvent),
+      }
     }
     const events: StoredEvent[] = []
     for (let index = 0; index < rows.length; index++) {
@@ -301,7 +305,7 @@ const storeOn = (db: Database.Database): EventStore => {
     const decided = callDecide(request, {
       version: last?.[0] ?? -1,
       events,
-      ofCommand: commandEvents.all(streamId, commandId).map(toStoredEvent),
+      ofCommand: packedMap(commandEvents.all(streamId, commandId), toStoredEvent),
     })
     if (E.isLeft(decided)) return decided
     if (E.isLeft(decided.right)) return E.right(decided.right)
@@ -354,7 +358,7 @@ const storeOn = (db: Database.Database): EventStore => {
   return {
     readStream: (streamId) =>
       whileOpen(`cannot read ${streamId}`, () => {
-        const events = streamEvents.all(streamId).map(toStoredEvent)
+        const events = packedMap(streamEvents.all(streamId), toStoredEvent)
         return E.right({ events, version: events.length - 1 })
       }),
     // One statement, so one snapshot: the event at `after` and those after it agree.
@@ -392,7 +396,7 @@ const storeOn = (db: Database.Database): EventStore => {
     },
     readAll: ({ after, limit }) =>
       whileOpen('cannot read the log', () => {
-        const events = pageOfAll.all(after, limit).map(toStoredEvent)
+        const events = packedMap(pageOfAll.all(after, limit), toStoredEvent)
         return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
       }),
     readPartition: ({ after, limit, partition }) =>
@@ -400,7 +404,7 @@ const storeOn = (db: Database.Database): EventStore => {
         const problem = partitionProblem(partition)
         if (problem !== undefined) return E.left(storeFailure(`sqlite: ${problem}`))
         const rows = pageOfPartition.all(after, partition.count, partition.index, limit)
-        const events = rows.map(toStoredEvent)
+        const events = packedMap(rows, toStoredEvent)
         return E.right({ events, lastPosition: events[events.length - 1]?.position ?? after })
       }),
     headPosition: () =>

@@ -34,6 +34,7 @@ import { parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
 import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
+import { packedMap } from '../packed-map.js'
 import { optimisticDecideAndAppend } from '../store/decide-and-append.js'
 import type { EventStore, NewEvent, StoredEvent, StreamSince } from '../store/port.js'
 import { streamIdFor } from '../store/streams.js'
@@ -181,7 +182,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
           )
         }
         const recordedAt = now.toISOString()
-        const events: NewEvent[] = decision.right.map((event) => ({
+        const events: NewEvent[] = packedMap(decision.right, (event) => ({
           type: event.type,
           data: event.data,
           metadata: {

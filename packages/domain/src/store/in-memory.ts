@@ -19,6 +19,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { genesisHash, type SealedEvent, sealEvents } from '../integrity/hash-chain.js'
 import { type Digest, sha256Hex } from '../integrity/sha256.js'
+import { packedMap } from '../packed-map.js'
 import { callDecide } from './decide-and-append.js'
 import { frozenJsonCopy } from './frozen-json.js'
 import { partitionProblem, streamPartitionKey } from './partitions.js'
@@ -78,7 +79,7 @@ export const inMemoryEventStore = (options: InMemoryEventStoreOptions = {}): Eve
           streamId,
           firstVersion: actual + 1,
           prevHash: stream?.[actual]?.metadata.hash ?? genesisHash,
-          events: events.map(frozenJsonCopy),
+          events: packedMap(events, frozenJsonCopy),
         },
         digest,
       )
@@ -87,7 +88,8 @@ export const inMemoryEventStore = (options: InMemoryEventStoreOptions = {}): Eve
       return E.left(storeFailure(`cannot store the events for ${streamId}: ${String(cause)}`, cause))
     }
     // `data` and `actor` are the frozen copies already; the objects the seal built around them are new.
-    const stored = sealed.map(
+    const stored = packedMap(
+      sealed,
       (event, index): StoredEvent =>
         Object.freeze({
           streamId: event.streamId,
