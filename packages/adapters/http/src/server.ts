@@ -39,7 +39,7 @@ import {
   statusLists,
   transparencyLog,
 } from '@elicence/projections'
-import { nodeSha256, nodeSha256Hex } from '@elicence/projections/node'
+import { nodeSha256, nodeSha256Base64Url, nodeSha256Hex } from '@elicence/projections/node'
 import {
   credentialThreads,
   nodeEd25519Signer,
@@ -318,6 +318,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
         verify: presentationVerifier({
           ...verifierOptions,
           sha256: nodeSha256,
+          sha256Base64Url: nodeSha256Base64Url,
           // The signatures on this thread: a verification handed to libuv's pool cost this thread
           // about as much CPU as making it here (the job, its completion, the loop's wake-up) and
           // the process half as much again; a credential worker checks its own.

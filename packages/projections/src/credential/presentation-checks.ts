@@ -109,12 +109,14 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
     )
   }
   const hasher = sdJwtHasher(options.sha256)
-  const digestOf = (text: string): string | Promise<string> => {
-    const digest = hasher(text, 'sha-256')
-    return digest instanceof Uint8Array
-      ? base64url.encode(digest)
-      : digest.then((bytes) => base64url.encode(bytes))
-  }
+  const digestOf =
+    options.sha256Base64Url ??
+    ((text: string): string | Promise<string> => {
+      const digest = hasher(text, 'sha-256')
+      return digest instanceof Uint8Array
+        ? base64url.encode(digest)
+        : digest.then((bytes) => base64url.encode(bytes))
+    })
   // Synchronously with a synchronous SHA-256 (no promise per disclosure), else with Web Crypto's.
   const digested = (
     disclosures: ReadonlyArray<DecodedDisclosure>,

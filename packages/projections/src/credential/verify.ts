@@ -90,6 +90,13 @@ export interface PresentationVerifierOptions {
   /** How far ahead of the verifier's clock a KB-JWT's `iat` may be (clock skew); default 10 s. */
   readonly futureSkewSeconds?: number
   readonly sha256?: Sha256
+  /**
+   * The base64url SHA-256 of a text's UTF-8, as the digests of the disclosures and `sd_hash` are
+   * written, synchronously; when given it makes them instead of `sha256`. Node passes
+   * `nodeSha256Base64Url`: one native call, where the UTF-8 copy, the hash and the base64url in
+   * JavaScript cost about ten times as much (7.5 µs against 0.75 µs a disclosure here).
+   */
+  readonly sha256Base64Url?: (text: string) => string
   /** Checks signatures; default Web Crypto. Node passes `nodeSignatureBackend`. */
   readonly signatures?: SignatureBackend
   /**

@@ -190,6 +190,42 @@ describe('credentialThreads', () => {
     expect(await threads.verify(fresh, { now: issuedAt })).toMatchObject({ valid: true, status: 'valid' })
   })
 
+  it('answers each task of one batch (all sent in one turn) with its own outcome, a bad presentation among good ones', async () => {
+    const fresh = await present()
+    const [jwt = '', ...rest] = fresh.split('~')
+    const [header, payload] = jwt.split('.')
+    // A signature the issuer never made (which the KB-JWT's sd_hash no longer covers either).
+    const forged = [`${header}.${payload}.${base64url.encode(new Uint8Array(64))}`, ...rest].join('~')
+    const holderKey = right(HolderKey.decode(await crypto.subtle.exportKey('jwk', device.publicKey)))
+    const threads = threaded()
+    statusCode = 0
+    await threads.verify(fresh, { now: issuedAt }) // the worker started, so the next ones share one message
+    const inline = presentationVerifier({
+      jwks: keys.jwks,
+      issuer,
+      sha256,
+      signatures: nodeSignatureBackend,
+      statusList: async () => E.right(lists.get(0) ?? ''),
+    })
+    const tasks = [
+      [fresh, { now: issuedAt }],
+      [forged, { now: issuedAt }],
+      [fresh, { now: issuedAt, nonce: 'n-1' }],
+      ['not a presentation', { now: issuedAt }],
+      [fresh, { now: issuedAt + 120_000 }],
+      [fresh, { now: issuedAt, audience: issuer }],
+    ] as const
+    const [issued, ...verdicts] = await Promise.all([
+      threads.issue(view, { holderKey, status: { idx: 3, uri: statusUri }, now: issuedAt }),
+      ...tasks.map(([text, check]) => threads.verify(text, check)),
+    ])
+    for (const [index, [text, check]] of tasks.entries())
+      expect(verdicts[index]).toEqual(await inline(text, check))
+    expect(verdicts.map((verdict) => verdict.valid)).toEqual([true, false, true, false, false, true])
+    expect(verdicts[1]?.reasons).toEqual(['issuer-signature-invalid', 'key-binding-sd-hash-mismatch'])
+    expect(issued.split('~').length).toBeGreaterThan(2)
+  })
+
   it('fails the checks a worker held when it exits or hangs past the deadline, and goes on with a new worker', async () => {
     statusCode = 0
     const threads = threaded({ failing: true, deadlineMs: 2_000 })

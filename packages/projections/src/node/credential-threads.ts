@@ -37,7 +37,7 @@ import { nodeSignatureBackend } from './signatures.js'
 
 /** What a worker is made with: only data (and the issuer's CryptoKey, which clones) crosses. */
 export interface CredentialWorkerData {
-  readonly checker: Omit<PresentationCheckerOptions, 'sha256' | 'signatures'>
+  readonly checker: Omit<PresentationCheckerOptions, 'sha256' | 'sha256Base64Url' | 'signatures'>
   readonly keys: IssuerSigningKey
   readonly issuer: string
   readonly lifetimeSeconds?: number
@@ -58,7 +58,8 @@ export type CredentialWorkerReply =
   | { readonly id: number; readonly credential: string }
   | { readonly id: number; readonly error: string }
 
-export interface CredentialThreadsOptions extends Omit<PresentationVerifierOptions, 'sha256' | 'signatures'> {
+export interface CredentialThreadsOptions
+  extends Omit<PresentationVerifierOptions, 'sha256' | 'sha256Base64Url' | 'signatures'> {
   /** The issuer's current key: it signs the credentials. */
   readonly keys: IssuerSigningKey
   /** The service's public URL: `iss` of the credentials, and the only `iss` presentations may name. */

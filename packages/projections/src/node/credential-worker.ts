@@ -11,14 +11,19 @@ import type {
   CredentialWorkerReply,
   CredentialWorkerRequest,
 } from './credential-threads.js'
-import { nodeSha256 } from './sha256.js'
+import { nodeSha256, nodeSha256Base64Url } from './sha256.js'
 import { nodeEd25519Signer, nodeSignatureBackend } from './signatures.js'
 
 const port = parentPort
 if (port === null) throw new Error('credential-worker.js runs as a worker thread')
 
 const data = workerData as CredentialWorkerData
-const check = presentationChecker({ ...data.checker, sha256: nodeSha256, signatures: nodeSignatureBackend })
+const check = presentationChecker({
+  ...data.checker,
+  sha256: nodeSha256,
+  sha256Base64Url: nodeSha256Base64Url,
+  signatures: nodeSignatureBackend,
+})
 const issue = credentialIssuer({
   keys: data.keys,
   issuer: data.issuer,

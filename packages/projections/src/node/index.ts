@@ -19,4 +19,4 @@ export {
   type PartitionOutcome,
   replayPartitioned,
 } from './partitioned.js'
-export { nodeSha256, nodeSha256Hex } from './sha256.js'
+export { nodeSha256, nodeSha256Base64Url, nodeSha256Hex } from './sha256.js'

@@ -1,7 +1,9 @@
 import { sha256Hex } from '@elicence/domain'
 import * as fc from 'fast-check'
+import { base64url } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { nodeSha256Hex } from './sha256.js'
+import { sdJwtHasherSync } from '../credential/sd-jwt.js'
+import { nodeSha256, nodeSha256Base64Url, nodeSha256Hex } from './sha256.js'
 
 describe('SHA-256: the domain portable one and node:crypto', () => {
   it('give the FIPS 180-4 example digests', () => {
@@ -22,6 +24,18 @@ describe('SHA-256: the domain portable one and node:crypto', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
         expect(sha256Hex(text)).toBe(nodeSha256Hex(text))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('nodeSha256Base64Url, the SD-JWT digests in one call', () => {
+  it('gives the digest the verifier makes from `sha256` otherwise, on any text, lone surrogates included', () => {
+    const hasher = sdJwtHasherSync(nodeSha256)
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 3000 }), (text) => {
+        expect(nodeSha256Base64Url(text)).toBe(base64url.encode(hasher(text, 'sha-256')))
       }),
       { numRuns: 300 },
     )

@@ -19,7 +19,7 @@ import { sha256OfBytes, smallInputBytes } from '../log/sha256-blocks.js'
 type OneShotHash = (
   algorithm: 'sha256',
   data: string | Uint8Array,
-  outputEncoding: 'hex' | 'buffer',
+  outputEncoding: 'hex' | 'base64url' | 'buffer',
 ) => string | Buffer
 
 // Read off the namespace, not imported by name: on a Node without it the module still loads.
@@ -48,3 +48,9 @@ export const nodeSha256: Sha256 =
         const digest = oneShot('sha256', data, 'buffer') as Buffer
         return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
       }
+
+/** base64url SHA-256 of a text's UTF-8 (the SD-JWT digests): `PresentationVerifierOptions.sha256Base64Url`. */
+export const nodeSha256Base64Url: (text: string) => string =
+  oneShot === undefined
+    ? (text) => crypto.createHash('sha256').update(text).digest('base64url')
+    : (text) => oneShot('sha256', text, 'base64url') as string
