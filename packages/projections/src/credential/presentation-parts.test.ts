@@ -351,4 +351,3 @@ describe('presentationParts, held to the library’s decoding', () => {
     )
   })
 })
-
