@@ -37,7 +37,6 @@ import {
   type NewEvent,
   packedMap,
   type StoredEvent,
-  type StoredEventMetadata,
   type StoreError,
   sealEventsWithData,
   streamPartitionKey,
@@ -53,6 +52,7 @@ import {
   type Queryable,
   rowsOf,
   type Statement,
+  storedAppended,
 } from './event-rows.js'
 import { checkOut, release, rollBackAfter } from './pool-client.js'
 import { chainMismatchState, streamVersionConstraint } from './schema.js'
@@ -125,16 +125,7 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
         const position = positions.get(event.version)
         if (position === undefined)
           throw new Error(`append_events returned no position for version ${event.version}`)
-        // Parsed from the very text stored, so what an append returns equals what a read gives back;
-        // in `toStored`'s member order, so appended and read events share one shape.
-        return {
-          streamId: event.streamId,
-          version: event.version,
-          position,
-          type: event.type,
-          data: JSON.parse(data[index] ?? 'null'),
-          metadata: JSON.parse(metadata[index] ?? 'null') as StoredEventMetadata,
-        }
+        return storedAppended(event, position, data[index], metadata[index])
       })
       const last = sealed[sealed.length - 1]
       if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })

@@ -38,14 +38,20 @@ import {
   packedMap,
   type SealedEvent,
   type StoredEvent,
-  type StoredEventMetadata,
   sealEventsWithData,
   streamPartitionKey,
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { DatabaseError, escapeLiteral, type Pool } from 'pg'
-import { type EventRow, type Head, newStream, type Statement, toStored } from './event-rows.js'
+import {
+  type EventRow,
+  type Head,
+  newStream,
+  type Statement,
+  storedAppended,
+  toStored,
+} from './event-rows.js'
 import { checkOut, release, rollBackAfter } from './pool-client.js'
 import { chainMismatchState } from './schema.js'
 
@@ -170,16 +176,7 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       const position = positions.get(`${event.version} ${one.streamId}`)
       if (position === undefined)
         throw new Error(`append_batch returned no position for ${one.streamId}@${event.version}`)
-      // Parsed from the very text stored, so what an append returns equals what a read gives back;
-      // in `toStored`'s member order, so appended and read events share one shape.
-      return {
-        streamId: event.streamId,
-        version: event.version,
-        position,
-        type: event.type,
-        data: JSON.parse(one.data[index] ?? 'null'),
-        metadata: JSON.parse(one.metadata[index] ?? 'null') as StoredEventMetadata,
-      }
+      return storedAppended(event, position, one.data[index], one.metadata[index])
     })
     const last = one.events[one.events.length - 1]
     if (last !== undefined) remember(one.streamId, { version: last.version, hash: last.metadata.hash })

@@ -1,6 +1,6 @@
 /** The rows the PostgreSQL EventStore reads, and how they become `StoredEvent`s. */
 
-import type { StoredEvent, StoredEventMetadata } from '@elicence/domain'
+import type { SealedEvent, StoredEvent, StoredEventMetadata } from '@elicence/domain'
 import { genesisHash } from '@elicence/domain'
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg'
 
@@ -38,6 +38,24 @@ export const toStored = ([position, streamId, version, type, data, metadata]: re
   type,
   data,
   metadata,
+})
+
+/**
+ * An appended event as a read gives it back: data and metadata parsed from the very texts stored, in
+ * `toStored`'s member order, so appended and read events share one shape.
+ */
+export const storedAppended = (
+  event: SealedEvent,
+  position: number,
+  data: string | undefined,
+  metadata: string | undefined,
+): StoredEvent => ({
+  streamId: event.streamId,
+  version: event.version,
+  position,
+  type: event.type,
+  data: JSON.parse(data ?? 'null'),
+  metadata: JSON.parse(metadata ?? 'null') as StoredEventMetadata,
 })
 
 /** A named statement: its values in, the query to send out. */

@@ -18,6 +18,7 @@
  * const check = presentationChecker({ jwks, issuer: 'https://elicence.example' })
  * const { verification, statusReference } = await check(text, { now: Date.now() })
  */
+import type { Hasher } from '@sd-jwt/types'
 import { base64url } from 'jose'
 import { eLicenceCredentialType } from './claims.js'
 import { defaultDeviceKeyCacheSize, deviceKeyCache } from './device-keys.js'
@@ -93,6 +94,16 @@ const licenceClaims = (claims: Readonly<Record<string, unknown>>): Record<string
 
 const notChecked: Promise<false> = Promise.resolve(false)
 
+/** The SD-JWT digests (base64url SHA-256) from a hasher that may be asynchronous (Web Crypto's). */
+const base64UrlDigests =
+  (hasher: Hasher) =>
+  (text: string): string | Promise<string> => {
+    const digest = hasher(text, 'sha-256')
+    return digest instanceof Uint8Array
+      ? base64url.encode(digest)
+      : digest.then((bytes) => base64url.encode(bytes))
+  }
+
 export const presentationChecker = (options: PresentationCheckerOptions): PresentationChecker => {
   const signatures = options.signatures ?? webCryptoSignatureBackend
   const issuerKeys = new Map(
@@ -108,15 +119,7 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
       imported !== undefined && jwsSignatureValid(signatures, jwt.compact, jwt.header, algorithm, imported)
     )
   }
-  const hasher = sdJwtHasher(options.sha256)
-  const digestOf =
-    options.sha256Base64Url ??
-    ((text: string): string | Promise<string> => {
-      const digest = hasher(text, 'sha-256')
-      return digest instanceof Uint8Array
-        ? base64url.encode(digest)
-        : digest.then((bytes) => base64url.encode(bytes))
-    })
+  const digestOf = options.sha256Base64Url ?? base64UrlDigests(sdJwtHasher(options.sha256))
   // Synchronously with a synchronous SHA-256 (no promise per disclosure), else with Web Crypto's.
   const digested = (
     disclosures: ReadonlyArray<DecodedDisclosure>,
