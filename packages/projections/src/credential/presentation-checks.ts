@@ -18,8 +18,6 @@
  * const check = presentationChecker({ jwks, issuer: 'https://elicence.example' })
  * const { verification, statusReference } = await check(text, { now: Date.now() })
  */
-import type { Hasher } from '@sd-jwt/types'
-import { base64url } from 'jose'
 import { eLicenceCredentialType } from './claims.js'
 import { defaultDeviceKeyCacheSize, deviceKeyCache } from './device-keys.js'
 import { unpackDisclosures } from './disclosures.js'
@@ -33,7 +31,7 @@ import {
   decodedJwt,
   presentationParts,
 } from './presentation-parts.js'
-import { sdJwtHasher } from './sd-jwt.js'
+import { base64UrlDigests, sdJwtHasher } from './sd-jwt.js'
 import type {
   KeyBindingSummary,
   PresentationCheck,
@@ -93,16 +91,6 @@ const licenceClaims = (claims: Readonly<Record<string, unknown>>): Record<string
 }
 
 const notChecked: Promise<false> = Promise.resolve(false)
-
-/** The SD-JWT digests (base64url SHA-256) from a hasher that may be asynchronous (Web Crypto's). */
-const base64UrlDigests =
-  (hasher: Hasher) =>
-  (text: string): string | Promise<string> => {
-    const digest = hasher(text, 'sha-256')
-    return digest instanceof Uint8Array
-      ? base64url.encode(digest)
-      : digest.then((bytes) => base64url.encode(bytes))
-  }
 
 export const presentationChecker = (options: PresentationCheckerOptions): PresentationChecker => {
   const signatures = options.signatures ?? webCryptoSignatureBackend

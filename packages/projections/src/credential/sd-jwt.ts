@@ -47,6 +47,16 @@ export const sdJwtHasher = (sha256: Sha256 | undefined): Hasher => {
   }
 }
 
+/** The SD-JWT digests (base64url SHA-256, disclosures and `sd_hash`) from a hasher that may be asynchronous (Web Crypto's). */
+export const base64UrlDigests =
+  (hasher: Hasher) =>
+  (text: string): string | Promise<string> => {
+    const digest = hasher(text, 'sha-256')
+    return digest instanceof Uint8Array
+      ? base64url.encode(digest)
+      : digest.then((bytes) => base64url.encode(bytes))
+  }
+
 const saltBytes = 16
 
 /** 128-bit salts, as RFC 9901 §9.3 recommends. */

@@ -21,12 +21,11 @@
  * await verify(text, { now: Date.now() })
  * // { valid: false, reasons: ['presentation-stale'], status: 'valid', disclosed: { masked_name: '张*', … }, … }
  */
-import { base64url } from 'jose'
 import { disclosureProblemKinds } from './disclosures.js'
 import { type IssuerJwks, issuerAlgorithm } from './issuer-keys.js'
 import { importedKey, type SignatureBackend, webCryptoSignatureBackend } from './jws.js'
 import { type CheckedPresentation, presentationChecker } from './presentation-checks.js'
-import { type Sha256, sdJwtHasher } from './sd-jwt.js'
+import { base64UrlDigests, type Sha256, sdJwtHasher } from './sd-jwt.js'
 import {
   type StatusCheck,
   type StatusListFetch,
@@ -158,4 +157,4 @@ export const presentationVerifier = (options: PresentationVerifierOptions): Pres
 
 /** For clients that build a KB-JWT: the `sd_hash` over the presentation up to its last `~`. */
 export const sdHashOf = async (presentationWithoutKb: string, sha256?: Sha256): Promise<string> =>
-  base64url.encode(await sdJwtHasher(sha256)(presentationWithoutKb, 'sha-256'))
+  base64UrlDigests(sdJwtHasher(sha256))(presentationWithoutKb)
