@@ -21,7 +21,9 @@
  * streams share that transaction (batched-decisions.ts). Another writer of a stream, in this process
  * or any other, waits at its lock until then and so reads this one's events: it never conflicts.
  * Neither the locks nor the reads assign a transaction id, so `append_batch` is the first write of
- * its transaction and the order argument of `postgres-event-store.ts` holds unchanged.
+ * its transaction and the order argument of `postgres-event-store.ts` holds unchanged. A caller that
+ * folded up to the head remembered below is decided ahead and needs no read: `append_if_current`
+ * takes the locks, checks the head and the command id, and appends, in one call.
  *
  * The head of a stream this store has just read or written is remembered (the handler reads a stream
  * right before appending to it), which saves a round trip per command; `no-stream` needs no head at
@@ -193,6 +195,7 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
   const { decideAndAppend } = batchedDecisions({
     pool,
     schema,
+    known: (streamId) => heads.get(streamId),
     remember,
     forget: (streamId) => heads.delete(streamId),
     readStream: readStreamStatement,

@@ -1,10 +1,13 @@
 // Batched decisions on a real server (batched-decisions.ts): decisions waiting together on different
 // streams share one transaction; within it each keeps its own outcome — a refusal, a throw, events
 // that cannot be sealed, events the server refuses at the insert or only at COMMIT fail their own
-// command alone, and the others land, once each.
+// command alone, and the others land, once each. A decision taken ahead, on the head the store
+// knows, is sent in one message, and taken again under the lock whenever that head was not the
+// stream's: another writer appended, the command was already recorded, the stream was not new.
 import type { DecideAndAppendRequest, EventStore, NewEvent, StreamSince } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import pg from 'pg'
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
 import { draftEvent } from './testing/draft-events.js'
 import { throwawaySchemas } from './testing/throwaway-schemas.js'
@@ -18,8 +21,9 @@ const decide = (
   streamId: string,
   decision: (since: StreamSince) => E.Either<string, ReadonlyArray<NewEvent>>,
   commandId: string = crypto.randomUUID(),
+  after = -1,
 ) => {
-  const request: DecideAndAppendRequest<string> = { streamId, after: -1, commandId, decide: decision }
+  const request: DecideAndAppendRequest<string> = { streamId, after, commandId, decide: decision }
   // biome-ignore lint/style/noNonNullAssertion: the PostgreSQL store decides under its locks
   return store.decideAndAppend!(request)
 }
@@ -176,5 +180,177 @@ describe('PostgreSQL decideAndAppend, batched', () => {
     expect(E.isRight(fine) && E.isRight(fine.right)).toBe(true)
     expect((await streamsOf(schema)).map((row) => row.stream_id)).toEqual(['stream-fine'])
     await store.close()
+  })
+})
+
+// The store's functions each message called, in the order sent, seen at pg's own Client: the one
+// place every message to the server passes, whichever connection of the pool sends it.
+const sent: string[] = []
+const query = pg.Client.prototype.query
+beforeEach(() => {
+  sent.length = 0
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const [config] = args
+    const text = typeof config === 'string' ? config : (config as { text?: string } | undefined)?.text
+    for (const name of ['append_if_current', 'lock_and_read', 'append_batch'])
+      if (text?.includes(`.${name}(`)) sent.push(name)
+    return (query as (...all: unknown[]) => unknown).apply(this, args)
+  } as typeof query
+})
+afterEach(() => {
+  pg.Client.prototype.query = query
+})
+
+/** A decision that records what it was handed and appends one event. */
+const recording =
+  (seen: StreamSince[], type = 'Next') =>
+  (since: StreamSince) => {
+    seen.push(since)
+    return E.right([draftEvent(type, {})])
+  }
+
+const versionsOf = async (schema: string, streamId: string) =>
+  (await streamsOf(schema)).filter((row) => row.stream_id === streamId).map((row) => [row.version, row.type])
+
+describe('PostgreSQL decideAndAppend, decided ahead on the head the store knows', () => {
+  it('a new stream and then each next decision on the head it wrote: one message each, with no lock-and-read', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema })
+    expect(E.isRight(await store.readAll({ after: 0, limit: 1 }))).toBe(true)
+    sent.length = 0
+    const seen: StreamSince[] = []
+    for (const after of [-1, 0, 1]) {
+      const outcome = await decide(store, 'stream-ahead', recording(seen), crypto.randomUUID(), after)
+      expect(E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version).toBe(after + 1)
+    }
+    expect(sent).toEqual(['append_if_current', 'append_if_current', 'append_if_current'])
+    expect(seen.map((since) => [since.version, since.events.length, since.ofCommand.length])).toEqual([
+      [-1, 0, 0],
+      [0, 0, 0],
+      [1, 0, 0],
+    ])
+    // Several streams decided ahead at one moment share one transaction.
+    const together = ['stream-a1', 'stream-a2', 'stream-a3']
+    await Promise.all(together.map((streamId) => decide(store, streamId, recording([]))))
+    expect(await transactionsOf(schema, together)).toEqual({ streams: '3', transactions: '1' })
+    await store.close()
+  })
+
+  it('another writer appended after the known head: nothing of the decision ahead is written, and it is taken again on the events since', async () => {
+    const schema = schemas.fresh()
+    const mine = postgresEventStore({ connectionString: url, schema })
+    const theirs = postgresEventStore({ connectionString: url, schema })
+    await decide(mine, 'stream-s', recording([], 'Mine'))
+    await decide(theirs, 'stream-s', recording([], 'Theirs'), crypto.randomUUID(), 0)
+    sent.length = 0
+    const seen: StreamSince[] = []
+    const outcome = await decide(mine, 'stream-s', recording(seen, 'MineAgain'), crypto.randomUUID(), 0)
+    expect(E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version).toBe(2)
+    expect(sent).toEqual(['append_if_current', 'lock_and_read', 'append_batch'])
+    expect(seen.map((since) => [since.version, since.events.map((event) => event.type)])).toEqual([
+      [0, []],
+      [1, ['Theirs']],
+    ])
+    expect(await versionsOf(schema, 'stream-s')).toEqual([
+      [0, 'Mine'],
+      [1, 'Theirs'],
+      [2, 'MineAgain'],
+    ])
+    // The chain links on: the stream reads back whole, each event after the one before.
+    const read = await mine.readStream('stream-s')
+    expect(E.isRight(read) && read.right.events.map((event) => event.version)).toEqual([0, 1, 2])
+    await Promise.all([mine.close(), theirs.close()])
+  })
+
+  it('a refusal decided ahead on a stale head is never answered: the decision under the lock is', async () => {
+    const schema = schemas.fresh()
+    const mine = postgresEventStore({ connectionString: url, schema })
+    const theirs = postgresEventStore({ connectionString: url, schema })
+    await decide(mine, 'stream-r', recording([], 'Opened'))
+    await decide(theirs, 'stream-r', recording([], 'Closed'), crypto.randomUUID(), 0)
+    // Refuses while the stream is open, appends once it is closed.
+    const outcome = await decide(
+      mine,
+      'stream-r',
+      (since) =>
+        since.events.some((event) => event.type === 'Closed')
+          ? E.right([draftEvent('Archived', {})])
+          : E.left('still open'),
+      crypto.randomUUID(),
+      0,
+    )
+    expect(E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version).toBe(2)
+    await Promise.all([mine.close(), theirs.close()])
+  })
+
+  it('a command already recorded is replayed from its events, though the head the store knows has not moved', async () => {
+    const schema = schemas.fresh()
+    const store = postgresEventStore({ connectionString: url, schema })
+    const commandId = crypto.randomUUID()
+    const first = draftEvent('First', {})
+    await decide(
+      store,
+      'stream-c',
+      () => E.right([{ ...first, metadata: { ...first.metadata, commandId } }]),
+      commandId,
+    )
+    sent.length = 0
+    const seen: StreamSince[] = []
+    const outcome = await decide(
+      store,
+      'stream-c',
+      (since) => {
+        seen.push(since)
+        return since.ofCommand.length > 0 ? E.left('replayed') : E.right([draftEvent('Twice', {})])
+      },
+      commandId,
+      0,
+    )
+    expect(outcome).toEqual(E.right(E.left('replayed')))
+    expect(sent).toEqual(['append_if_current', 'lock_and_read'])
+    expect(seen.map((since) => since.ofCommand.map((event) => event.type))).toEqual([[], ['First']])
+    expect(await versionsOf(schema, 'stream-c')).toEqual([[0, 'First']])
+    await store.close()
+  })
+
+  it('a stream taken to be new that another process already wrote: decided again on its whole past', async () => {
+    const schema = schemas.fresh()
+    const theirs = postgresEventStore({ connectionString: url, schema })
+    await decide(theirs, 'stream-n', recording([], 'Theirs'))
+    const mine = postgresEventStore({ connectionString: url, schema })
+    const seen: StreamSince[] = []
+    const outcome = await decide(mine, 'stream-n', recording(seen, 'Mine'))
+    expect(E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version).toBe(1)
+    expect(seen.map((since) => [since.version, since.events.length])).toEqual([
+      [-1, 0],
+      [0, 1],
+    ])
+    await Promise.all([mine.close(), theirs.close()])
+  })
+
+  it('in one batch, current heads are appended at once, and stale ones, and callers the store cannot decide ahead, the long way: every one once', async () => {
+    const schema = schemas.fresh()
+    const mine = postgresEventStore({ connectionString: url, schema })
+    const theirs = postgresEventStore({ connectionString: url, schema })
+    const streams = ['b-current-1', 'b-current-2', 'b-stale-1', 'b-stale-2', 'b-unknown']
+    for (const streamId of streams) await decide(mine, streamId, recording([], 'Mine'))
+    for (const streamId of ['b-stale-1', 'b-stale-2'])
+      await decide(theirs, streamId, recording([], 'Theirs'), crypto.randomUUID(), 0)
+    // The caller folded further than the store knows: it cannot be decided ahead.
+    const outcomes = await Promise.all(
+      streams.map((streamId) =>
+        decide(mine, streamId, recording([], 'Again'), crypto.randomUUID(), streamId === 'b-unknown' ? 5 : 0),
+      ),
+    )
+    expect(
+      outcomes.map(
+        (outcome) => E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version,
+      ),
+    ).toEqual([1, 1, 2, 2, 1])
+    for (const streamId of streams) {
+      const types = (await versionsOf(schema, streamId)).map(([, type]) => type)
+      expect(types).toEqual(streamId.includes('stale') ? ['Mine', 'Theirs', 'Again'] : ['Mine', 'Again'])
+    }
+    await Promise.all([mine.close(), theirs.close()])
   })
 })

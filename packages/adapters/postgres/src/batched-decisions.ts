@@ -1,9 +1,22 @@
 /**
  * `decideAndAppend` on PostgreSQL, batched (DESIGN §4 "Concurrency", issue 9): the decisions that
  * wait at the same moment, on different streams, share one transaction on one connection, so one
- * commit (one WAL flush, with `synchronous_commit` on) and two round trips serve them all.
+ * commit (one WAL flush, with `synchronous_commit` on) serves them all, in one or two round trips.
  *
- * One batch:
+ * Decided ahead, one round trip: a caller that folded the stream up to the head this store last
+ * read or wrote of it (or a caller that folded nothing, of a stream the store knows nothing of,
+ * taken to be new) is decided at once, in Node, on that state: no events since, none of its command.
+ * One message then carries BEGIN, `append_if_current` (schema.ts) and COMMIT: under the streams'
+ * locks (sorted stream-id order) it checks each premise — the head is still that version and hash,
+ * the command id is on none of the stream's events — and appends the events of the streams whose
+ * premises hold. A decision on a state that held under the lock is the decision that would have
+ * been taken under it, so the outcome is that of deciding inside the lock. A stream whose premise
+ * failed has nothing written and its caller is decided again the long way, below; so is one whose
+ * decision failed (a throw, events that cannot be sealed): it is not answered from a state the lock
+ * did not confirm. A stream new to this store that already exists (a process that just started)
+ * costs that one extra round trip, once.
+ *
+ * The long way, two round trips:
  * 1. BEGIN; `lock_and_read` (schema.ts): the advisory locks of all its streams, taken in sorted
  *    stream-id order, so two batches (of this process or any other) that share streams take them in
  *    the same order and never deadlock (every other writer takes one stream's lock alone); then one
@@ -11,9 +24,11 @@
  *    earlier events (by the `command_id` index). One message.
  * 2. Each caller's synchronous decision, in Node. A Left, a throw or events that cannot be sealed
  *    answer that caller only; the others go on.
- * 3. One `append_batch` (schema.ts) with every decided event, then COMMIT. One message. Nothing is
- *    answered before the COMMIT has returned: the outcome of a decision that appended nothing (a
- *    replay, a refusal) is answered then too, so it never rests on a state that could still change.
+ * 3. One `append_batch` (schema.ts) with every decided event, then COMMIT. One message.
+ *
+ * Either way nothing is answered before the COMMIT has returned: the outcome of a decision that
+ * appended nothing (a replay, a refusal) is answered then too, so it never rests on a state that
+ * could still change.
  *
  * A batch that fails as a whole does not fail its callers for one bad command: when the server
  * refused a statement for what was in it (a value PostgreSQL cannot store, a constraint, a check
@@ -27,7 +42,7 @@
  * once, so while one waits for its commit the next is read and decided.
  *
  * @example
- * const decisions = batchedDecisions({ pool, schema, remember, forget, readStream })
+ * const decisions = batchedDecisions({ pool, schema, known, remember, forget, readStream })
  * const outcome = await decisions.decideAndAppend(request)
  */
 import {
@@ -38,12 +53,13 @@ import {
   packedMap,
   type SealedEvent,
   type StoredEvent,
+  type StreamSince,
   sealEventsWithData,
   streamPartitionKey,
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
-import { DatabaseError, escapeLiteral, type Pool } from 'pg'
+import { DatabaseError, escapeLiteral, type Pool, type PoolClient } from 'pg'
 import {
   type EventRow,
   type Head,
@@ -74,7 +90,9 @@ interface Waiting {
 export interface BatchedDecisionsOptions {
   readonly pool: Pool
   readonly schema: string
-  /** Heads of streams this store wrote, shared with the other appends (appends.ts). */
+  /** The head this store last read or wrote of a stream, if it remembers one (appends.ts). */
+  readonly known: (streamId: string) => Head | undefined
+  /** Heads of streams this store read or wrote, shared with the other appends (appends.ts). */
   readonly remember: (streamId: string, head: Head) => void
   readonly forget: (streamId: string) => void
   readonly readStream: Statement
@@ -85,6 +103,9 @@ export interface BatchedDecisionsOptions {
  * 'h' its stream's last event (its version and hash; no body), 'e' an event after its `after`, 'c' one of its command's.
  */
 type BatchRow = [request: string, ...EventRow, tag: 'h' | 'e' | 'c']
+
+/** A row of an append: the stream, and the version and position of one of its events (NULL: not appended). */
+type AppendedBatchRow = [stream: string, version: number | null, position: string | null]
 
 /** The server refused a statement for what was in it: nothing was committed, and alone each may pass. */
 const refusedForItsContent = (error: unknown): boolean =>
@@ -103,8 +124,19 @@ const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(text).j
 const integerArray = (values: ReadonlyArray<number>, type: 'integer' | 'bigint') =>
   `ARRAY[${values.map((value) => String(Math.trunc(value))).join(', ')}]::${type}[]`
 
+const byStreamId = (a: Waiting, b: Waiting) =>
+  a.request.streamId < b.request.streamId ? -1 : a.request.streamId > b.request.streamId ? 1 : 0
+
+/** What a batch leaves to run again: each alone (the server refused the batch), or the long way (premises that failed). */
+interface Leftover {
+  readonly alone: ReadonlyArray<Waiting>
+  readonly locked: ReadonlyArray<Waiting>
+}
+
+const nothingLeft: Leftover = { alone: [], locked: [] }
+
 export const batchedDecisions = (options: BatchedDecisionsOptions) => {
-  const { pool, schema, remember, forget, readStream } = options
+  const { pool, schema, known, remember, forget, readStream } = options
 
   // Simple-protocol messages (several statements, no parameters), so values are quoted with pg's
   // escapeLiteral, the standard string quoting.
@@ -115,7 +147,7 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
         'integer',
       )}, ${textArray(batch.map((request) => request.commandId))})`
 
-  /** One stream's sealed events, and what `append_batch` needs of them. */
+  /** One stream's sealed events, and what an append needs of them. */
   interface Sealed {
     readonly streamId: string
     readonly head: Head
@@ -123,6 +155,9 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
     readonly data: ReadonlyArray<string>
     readonly metadata: ReadonlyArray<string>
   }
+
+  /** What one decision came to: answered as it is, appended once sealed, or the caller's failure. */
+  type Outcome = DecideAndAppendResult<unknown> | Sealed | { readonly failed: unknown }
 
   const seal = (streamId: string, head: Head, events: ReadonlyArray<NewEvent>): Sealed => {
     for (const event of events) {
@@ -146,36 +181,95 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
     }
   }
 
-  const appendAndCommitSql = (all: ReadonlyArray<Sealed>) => {
-    const events = all.flatMap((one) => one.events.map((event, index) => ({ one, event, index })))
-    return `SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_batch(
+  const isSealed = (outcome: Outcome | undefined): outcome is Sealed =>
+    outcome !== undefined && 'head' in outcome
+
+  /** The caller's decision on `since`, its stream's head being `head`. */
+  const decideOn = (request: DecideAndAppendRequest<unknown>, head: Head, since: StreamSince): Outcome => {
+    const decided = callDecide(request, since)
+    if (E.isLeft(decided)) return decided
+    if (E.isLeft(decided.right)) return E.right(decided.right)
+    const appending = decided.right.right
+    if (appending.length === 0) return E.right(E.right({ events: [], version: head.version }))
+    try {
+      return seal(request.streamId, head, appending)
+    } catch (failed) {
+      // Events with no JSON form: this caller's failure alone.
+      return { failed }
+    }
+  }
+
+  /** The per-event arrays both appends take, from the stream's partition key on, in their order. */
+  const eventArrays = (events: ReadonlyArray<{ readonly one: Sealed; readonly index: number }>) =>
+    [
+      integerArray(
+        events.map(({ one }) => streamPartitionKey(one.streamId)),
+        'bigint',
+      ),
+      integerArray(
+        events.map(({ one, index }) => one.events[index]?.version ?? -1),
+        'integer',
+      ),
+      textArray(events.map(({ one, index }) => one.events[index]?.type ?? '')),
+      textArray(events.map(({ one, index }) => one.data[index] ?? 'null')),
+      textArray(events.map(({ one, index }) => one.metadata[index] ?? 'null')),
+      textArray(events.map(({ one, index }) => one.events[index]?.metadata.commandId ?? '')),
+    ].join(',\n      ')
+
+  const eventsOf = (one: Sealed) => one.events.map((_, index) => ({ one, index }))
+
+  const appendAndCommitSql = (all: ReadonlyArray<Sealed>) =>
+    `SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_batch(
       ${textArray(all.map((one) => one.streamId))},
       ${integerArray(
         all.map((one) => one.head.version + 1),
         'integer',
       )},
       ${textArray(all.map((one) => one.head.hash))},
-      ${textArray(events.map(({ one }) => one.streamId))},
+      ${textArray(all.flatMap((one) => one.events.map(() => one.streamId)))},
+      ${eventArrays(all.flatMap(eventsOf))}); COMMIT`
+
+  /** The checks and appends of a batch decided ahead: `premises[i]` is the head request i was decided on. */
+  const appendIfCurrentSql = (
+    requests: ReadonlyArray<DecideAndAppendRequest<unknown>>,
+    premises: ReadonlyArray<Head>,
+    outcomes: ReadonlyArray<Outcome>,
+  ) => {
+    const events = outcomes.flatMap((outcome, request) =>
+      isSealed(outcome) ? eventsOf(outcome).map((event) => ({ ...event, request: request + 1 })) : [],
+    )
+    return `BEGIN; SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_if_current(
+      ${textArray(requests.map((request) => request.streamId))},
       ${integerArray(
-        events.map(({ one }) => streamPartitionKey(one.streamId)),
-        'bigint',
-      )},
-      ${integerArray(
-        events.map(({ event }) => event.version),
+        premises.map((head) => head.version),
         'integer',
       )},
-      ${textArray(events.map(({ event }) => event.type))},
-      ${textArray(events.map(({ one, index }) => one.data[index] ?? 'null'))},
-      ${textArray(events.map(({ one, index }) => one.metadata[index] ?? 'null'))},
-      ${textArray(events.map(({ event }) => event.metadata.commandId))}); COMMIT`
+      ${textArray(premises.map((head) => head.hash))},
+      ${textArray(requests.map((request) => request.commandId))},
+      ${integerArray(
+        events.map(({ request }) => request),
+        'integer',
+      )},
+      ${eventArrays(events)}); COMMIT`
   }
 
-  /** The stored events of `one`, from the positions `append_batch` returned. */
+  /** Positions by `version stream`, from an append's rows; the streams it did not append, apart. */
+  const positionsOf = (rows: ReadonlyArray<AppendedBatchRow>) => {
+    const positions = new Map<string, number>()
+    const stale = new Set<string>()
+    for (const [streamId, version, position] of rows) {
+      if (version === null || position === null) stale.add(streamId)
+      else positions.set(`${version} ${streamId}`, Number(position))
+    }
+    return { positions, stale }
+  }
+
+  /** The stored events of `one`, from the positions the append returned. */
   const storedOf = (one: Sealed, positions: ReadonlyMap<string, number>) => {
     const events = packedMap(one.events, (event, index): StoredEvent => {
       const position = positions.get(`${event.version} ${one.streamId}`)
       if (position === undefined)
-        throw new Error(`append_batch returned no position for ${one.streamId}@${event.version}`)
+        throw new Error(`the append returned no position for ${one.streamId}@${event.version}`)
       return storedAppended(event, position, one.data[index], one.metadata[index])
     })
     const last = one.events[one.events.length - 1]
@@ -183,17 +277,54 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
     return { events, version: one.head.version + events.length }
   }
 
+  /** Answers each caller with its outcome, once the transaction has committed. */
+  const answer = (
+    batch: ReadonlyArray<Waiting>,
+    outcomes: ReadonlyArray<Outcome>,
+    positions: ReadonlyMap<string, number>,
+  ) => {
+    batch.forEach((waiting, index) => {
+      const outcome = outcomes[index]
+      if (outcome === undefined) waiting.reject(new Error('a decision of the batch went missing'))
+      else if ('failed' in outcome) waiting.reject(outcome.failed)
+      else if (isSealed(outcome)) {
+        try {
+          waiting.resolve(E.right(E.right(storedOf(outcome, positions))))
+        } catch (error) {
+          waiting.reject(error)
+        }
+      } else waiting.resolve(outcome)
+    })
+  }
+
   /**
-   * Runs one batch (sorted by stream id, one request per stream) and answers its callers; resolves
-   * to the requests to run again alone when the server refused the batch for its content.
+   * Runs `work` in a transaction (its first message opens it, its last commits it) on a connection
+   * of its own. When the server refused the batch for its content, nothing was committed and its
+   * requests are handed back to be run alone; any other failure fails them all.
    */
-  const run = async (batch: ReadonlyArray<Waiting>): Promise<ReadonlyArray<Waiting>> => {
-    const requests = batch.map((waiting) => waiting.request)
+  const transact = async (
+    batch: ReadonlyArray<Waiting>,
+    work: (client: PoolClient) => Promise<Leftover>,
+  ): Promise<Leftover> => {
     const client = await checkOut(pool)
     let broken = false
-    let open = false
     try {
-      open = true
+      return await work(client)
+    } catch (error) {
+      for (const { request } of batch) forget(request.streamId)
+      broken = await rollBackAfter(client, error)
+      if (batch.length > 1 && !broken && refusedForItsContent(error)) return { alone: batch, locked: [] }
+      for (const waiting of batch) waiting.reject(error)
+      return nothingLeft
+    } finally {
+      release(client, broken)
+    }
+  }
+
+  /** The long way: locks and reads, decisions, appends and COMMIT (sorted by stream id, one request per stream). */
+  const runLocked = (batch: ReadonlyArray<Waiting>): Promise<Leftover> =>
+    transact(batch, async (client) => {
+      const requests = batch.map((waiting) => waiting.request)
       const read = (await client.query({
         text: beginLockAndReadSql(requests),
         rowMode: 'array',
@@ -201,10 +332,6 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       // Held until COMMIT: what was read cannot go stale before the insert.
       const rowsOf = batch.map((): BatchRow[] => [])
       for (const row of read[1]?.rows ?? []) rowsOf[Number(row[0]) - 1]?.push(row)
-      const heads = rowsOf.map((rows): Head => {
-        const last = rows.find((row) => row[7] === 'h')
-        return last === undefined ? newStream : { version: last[3], hash: last[6].hash }
-      })
       const tagged = (rows: ReadonlyArray<BatchRow>, tag: BatchRow[7]) =>
         packedMap(
           rows.filter((row) => row[7] === tag),
@@ -212,10 +339,13 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
             toStored([position, id, version, type, data, metadata]),
         ).sort((a, b) => a.version - b.version)
 
-      const outcomes: Array<DecideAndAppendResult<unknown> | Sealed | { readonly failed: unknown }> = []
-      for (const [index, { request }] of batch.entries()) {
-        const head = heads[index] ?? newStream
+      const outcomes: Outcome[] = []
+      for (const [index, request] of requests.entries()) {
         const rows = rowsOf[index] ?? []
+        const last = rows.find((row) => row[7] === 'h')
+        const head = last === undefined ? newStream : { version: last[3], hash: last[6].hash }
+        // The next decision on this stream can be taken ahead, on what was read here.
+        remember(request.streamId, head)
         // A caller that folded more than this stream holds does not know this stream's past: all of it.
         const events =
           request.after <= head.version
@@ -224,62 +354,98 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
                 (await client.query<EventRow>({ ...readStream([request.streamId]), rowMode: 'array' })).rows,
                 toStored,
               )
-        const decided = callDecide(request, { version: head.version, events, ofCommand: tagged(rows, 'c') })
-        if (E.isLeft(decided)) {
-          outcomes.push(decided)
-          continue
-        }
-        if (E.isLeft(decided.right)) {
-          outcomes.push(E.right(decided.right))
-          continue
-        }
-        const appending = decided.right.right
-        if (appending.length === 0) {
-          outcomes.push(E.right(E.right({ events: [], version: head.version })))
-          continue
-        }
-        try {
-          outcomes.push(seal(request.streamId, head, appending))
-        } catch (failed) {
-          // Events with no JSON form: this caller's failure alone.
-          outcomes.push({ failed })
-        }
+        outcomes.push(
+          decideOn(request, head, { version: head.version, events, ofCommand: tagged(rows, 'c') }),
+        )
       }
 
-      const appending = outcomes.filter((outcome): outcome is Sealed => 'head' in outcome)
-      const positions = new Map<string, number>()
+      const appending = outcomes.filter(isSealed)
+      let positions = new Map<string, number>()
       if (appending.length === 0) await client.query('COMMIT')
       else {
         const appended = (await client.query({
           text: appendAndCommitSql(appending),
           rowMode: 'array',
-        })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<[string, number, string]> }>
-        for (const [streamId, version, position] of appended[0]?.rows ?? [])
-          positions.set(`${version} ${streamId}`, Number(position))
+        })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<AppendedBatchRow> }>
+        positions = positionsOf(appended[0]?.rows ?? []).positions
       }
-      open = false
-      batch.forEach((waiting, index) => {
-        const outcome = outcomes[index]
-        if (outcome === undefined) waiting.reject(new Error('a decision of the batch went missing'))
-        else if ('failed' in outcome) waiting.reject(outcome.failed)
-        else if ('head' in outcome) {
-          try {
-            waiting.resolve(E.right(E.right(storedOf(outcome, positions))))
-          } catch (error) {
-            waiting.reject(error)
-          }
-        } else waiting.resolve(outcome)
-      })
-      return []
-    } catch (error) {
-      for (const { streamId } of requests) forget(streamId)
-      if (open) broken = await rollBackAfter(client, error)
-      if (batch.length > 1 && !broken && refusedForItsContent(error)) return batch
-      for (const waiting of batch) waiting.reject(error)
-      return []
-    } finally {
-      release(client, broken)
+      answer(batch, outcomes, positions)
+      return nothingLeft
+    })
+
+  /**
+   * Decided ahead (sorted by stream id, one request per stream, `premises[i]` the head request i is
+   * decided on): one message; the requests whose premises failed, or whose decision did, are left
+   * for the long way.
+   */
+  const runAhead = async (
+    batch: ReadonlyArray<Waiting>,
+    premises: ReadonlyArray<Head>,
+  ): Promise<Leftover> => {
+    const decided = batch.map((waiting, index) => {
+      const head = premises[index] ?? newStream
+      const since = { version: head.version, events: [], ofCommand: [] }
+      return { waiting, head, outcome: decideOn(waiting.request, head, since) }
+    })
+    // A store-failure or a failure to seal is not answered from a state the lock has not confirmed.
+    const answerable = ({ outcome }: (typeof decided)[number]) =>
+      isSealed(outcome) || ('_tag' in outcome && E.isRight(outcome))
+    const sent = decided.filter(answerable)
+    const unsent = decided.filter((one) => !answerable(one)).map(({ waiting }) => waiting)
+    if (sent.length === 0) return { alone: [], locked: unsent }
+    const left = await transact(
+      sent.map(({ waiting }) => waiting),
+      async (client) => {
+        const appended = (await client.query({
+          text: appendIfCurrentSql(
+            sent.map(({ waiting }) => waiting.request),
+            sent.map(({ head }) => head),
+            sent.map(({ outcome }) => outcome),
+          ),
+          rowMode: 'array',
+        })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<AppendedBatchRow> }>
+        const { positions, stale } = positionsOf(appended[1]?.rows ?? [])
+        const current = sent.filter(({ waiting }) => !stale.has(waiting.request.streamId))
+        answer(
+          current.map(({ waiting }) => waiting),
+          current.map(({ outcome }) => outcome),
+          positions,
+        )
+        const locked = sent.filter(({ waiting }) => stale.has(waiting.request.streamId))
+        return { alone: [], locked: locked.map(({ waiting }) => waiting) }
+      },
+    )
+    return { alone: left.alone, locked: [...left.locked, ...unsent].sort(byStreamId) }
+  }
+
+  /** The premise a request can be decided ahead on: the head it folded to, if that is the head this store knows. */
+  const premiseOf = (request: DecideAndAppendRequest<unknown>): Head | undefined => {
+    const head = known(request.streamId) ?? (request.after === -1 ? newStream : undefined)
+    return head?.version === request.after ? head : undefined
+  }
+
+  /**
+   * Runs one batch (sorted by stream id, one request per stream) and answers its callers: those
+   * with a premise decided ahead, the others the long way, at the same time on two connections
+   * (disjoint streams, each transaction locking in sorted order); then what is left.
+   */
+  const run = async (batch: ReadonlyArray<Waiting>): Promise<void> => {
+    const premises = batch.map((waiting) => premiseOf(waiting.request))
+    const ahead = batch.filter((_, index) => premises[index] !== undefined)
+    const theLongWay = batch.filter((_, index) => premises[index] === undefined)
+    const aheadOn = premises.filter((head) => head !== undefined)
+    const [fromAhead, fromLocked] = await Promise.all([
+      ahead.length === 0 ? nothingLeft : runAhead(ahead, aheadOn),
+      theLongWay.length === 0 ? nothingLeft : runLocked(theLongWay),
+    ])
+    const locked = fromAhead.locked
+    const alone = [...fromAhead.alone, ...fromLocked.alone]
+    if (locked.length > 0) {
+      const again = await runLocked(locked)
+      alone.push(...again.alone)
     }
+    // Each alone, one after another: the batch's streams stay held until the last has run.
+    for (const one of alone) await run([one])
   }
 
   const waiting: Waiting[] = []
@@ -302,19 +468,13 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       batch.push(next)
       waiting.splice(index, 1)
     }
-    return batch.sort((a, b) =>
-      a.request.streamId < b.request.streamId ? -1 : a.request.streamId > b.request.streamId ? 1 : 0,
-    )
+    return batch.sort(byStreamId)
   }
 
   const start = (batch: ReadonlyArray<Waiting>) => {
     running++
     for (const { request } of batch) held.add(request.streamId)
     void run(batch)
-      .then(async (again) => {
-        // Each alone, one after another: the batch's streams stay held until the last has run.
-        for (const one of again) await run([one])
-      })
       .catch((error: unknown) => {
         for (const one of batch) one.reject(error)
       })

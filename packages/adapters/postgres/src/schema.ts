@@ -17,6 +17,9 @@
  * - 3: `lock_and_read` and `append_batch`, the two halves of a transaction that decides on several
  *   streams at once (batched-decisions.ts): the streams' locks and what each decision reads, then
  *   the append of all their events in one call.
+ * - 4: `append_if_current`, a batch decided ahead on states the store already knew, in one call:
+ *   the locks, the check that each stream is still where it was decided on, and the append of the
+ *   events of those that are (batched-decisions.ts).
  *
  * Creation and migration are one script, idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`, `DROP
  * … IF EXISTS`), so that a new database and a migrated one are built by the same statements. It
@@ -55,7 +58,7 @@ const lockKey = (schema: string, purpose: string): string =>
   `hashtextextended('${schema}.events:${purpose}', 0)`
 
 /** Bumped whenever the DDL below changes; the DDL runs again on a schema marked with an older one. */
-export const schemaVersion = 3
+export const schemaVersion = 4
 
 /** SQLSTATE raised by `append_events` when the batch does not continue the stream's hash chain. */
 export const chainMismatchState = 'EL409'
@@ -326,6 +329,71 @@ ${drawPositionsSql(schema, 'cardinality(p_types)')}
     RETURNING e.stream_id, e.version, e.position;
 END
 $batch$;
+
+-- Schema 4: a batch decided ahead, outside any lock, on the states the store already knew
+-- (batched-decisions.ts), in one call instead of lock_and_read then append_batch. Per stream (one
+-- element of p_streams, p_heads, p_head_hashes, p_command_ids): its lock, in the order given (the
+-- caller sorts), then the check that the decision's premises still hold: the stream's last event is
+-- p_heads (-1: no event) with hash p_head_hashes, and no event of it has p_command_ids (a command
+-- already recorded is replayed from its events, which the decision did not see). A stream that
+-- passes has its events (the per-event arrays, p_event_requests its place in p_streams) appended as
+-- append_batch would; one that fails gets one row with a NULL version and nothing of it is written:
+-- its caller decides again under the lock. The reads take their snapshots after the locks are held
+-- (VOLATILE, as lock_and_read), and the positions of all the events kept are drawn at once, as in
+-- append_batch, which is why this too is the only write of its transaction.
+CREATE OR REPLACE FUNCTION "${schema}".append_if_current(
+  p_streams text[], p_heads integer[], p_head_hashes text[], p_command_ids text[],
+  p_event_requests integer[], p_partition_keys bigint[], p_versions integer[],
+  p_types text[], p_data text[], p_metadata text[], p_event_command_ids text[])
+RETURNS TABLE (appended_stream text, appended_version integer, appended_position bigint)
+LANGUAGE plpgsql VOLATILE AS $current$
+DECLARE
+  v_streams integer := coalesce(cardinality(p_streams), 0);
+  v_stale boolean[] := array_fill(false, ARRAY[coalesce(cardinality(p_streams), 0)]);
+  v_version integer;
+  v_hash text;
+  v_count integer;
+  v_positions bigint[];
+BEGIN
+  IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+    RAISE EXCEPTION 'append_if_current must be the first write of its transaction'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  FOR v_at IN 1 .. v_streams LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended('${schema}.events:stream:' || p_streams[v_at], 0));
+    v_version := NULL;
+    v_hash := NULL;
+    SELECT e.version, e.metadata->>'hash' INTO v_version, v_hash FROM "${schema}".events AS e
+      WHERE e.stream_id = p_streams[v_at] ORDER BY e.version DESC LIMIT 1;
+    IF coalesce(v_version, -1) IS DISTINCT FROM p_heads[v_at]
+       OR coalesce(v_hash, repeat('0', 64)) IS DISTINCT FROM p_head_hashes[v_at]
+       OR EXISTS (SELECT 1 FROM "${schema}".events AS e
+                  WHERE e.command_id = p_command_ids[v_at] AND e.stream_id = p_streams[v_at]) THEN
+      v_stale[v_at] := true;
+      appended_stream := p_streams[v_at];
+      appended_version := NULL;
+      appended_position := NULL;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+  SELECT count(*) INTO v_count FROM unnest(p_event_requests) AS r(i) WHERE NOT v_stale[r.i];
+  IF v_count = 0 THEN
+    RETURN;
+  END IF;
+${drawPositionsSql(schema, 'v_count')}
+
+  RETURN QUERY
+    INSERT INTO "${schema}".events AS e
+      (position, stream_id, version, type, data, metadata, command_id, partition_key)
+    SELECT v_positions[(row_number() OVER (ORDER BY x.ordinality))::integer], p_streams[x.request], x.version,
+           x.type, x.data::json, x.metadata::json, x.command_id, x.partition_key
+    FROM unnest(p_event_requests, p_partition_keys, p_versions, p_types, p_data, p_metadata,
+                p_event_command_ids)
+      WITH ORDINALITY AS x(request, partition_key, version, type, data, metadata, command_id, ordinality)
+    WHERE NOT v_stale[x.request]
+    RETURNING e.stream_id, e.version, e.position;
+END
+$current$;
 
 COMMENT ON TABLE "${schema}".events IS '${schemaMarker}';
 `
