@@ -212,6 +212,19 @@ const recording =
 const versionsOf = async (schema: string, streamId: string) =>
   (await streamsOf(schema)).filter((row) => row.stream_id === streamId).map((row) => [row.version, row.type])
 
+/**
+ * Two stores on one schema, as two processes: `mine` wrote the stream's first event and `theirs` the
+ * next, so the head `mine` knows is stale.
+ */
+const movedUnderMine = async (streamId: string, firstType: string, nextType: string) => {
+  const schema = schemas.fresh()
+  const mine = postgresEventStore({ connectionString: url, schema })
+  const theirs = postgresEventStore({ connectionString: url, schema })
+  await decide(mine, streamId, recording([], firstType))
+  await decide(theirs, streamId, recording([], nextType), crypto.randomUUID(), 0)
+  return { schema, mine, close: () => Promise.all([mine.close(), theirs.close()]) }
+}
+
 describe('PostgreSQL decideAndAppend, decided ahead on the head the store knows', () => {
   it('a new stream and then each next decision on the head it wrote: one message each, with no lock-and-read', async () => {
     const schema = schemas.fresh()
@@ -237,11 +250,7 @@ describe('PostgreSQL decideAndAppend, decided ahead on the head the store knows'
   })
 
   it('another writer appended after the known head: nothing of the decision ahead is written, and it is taken again on the events since', async () => {
-    const schema = schemas.fresh()
-    const mine = postgresEventStore({ connectionString: url, schema })
-    const theirs = postgresEventStore({ connectionString: url, schema })
-    await decide(mine, 'stream-s', recording([], 'Mine'))
-    await decide(theirs, 'stream-s', recording([], 'Theirs'), crypto.randomUUID(), 0)
+    const { schema, mine, close } = await movedUnderMine('stream-s', 'Mine', 'Theirs')
     sent.length = 0
     const seen: StreamSince[] = []
     const outcome = await decide(mine, 'stream-s', recording(seen, 'MineAgain'), crypto.randomUUID(), 0)
@@ -259,15 +268,11 @@ describe('PostgreSQL decideAndAppend, decided ahead on the head the store knows'
     // The chain links on: the stream reads back whole, each event after the one before.
     const read = await mine.readStream('stream-s')
     expect(E.isRight(read) && read.right.events.map((event) => event.version)).toEqual([0, 1, 2])
-    await Promise.all([mine.close(), theirs.close()])
+    await close()
   })
 
   it('a refusal decided ahead on a stale head is never answered: the decision under the lock is', async () => {
-    const schema = schemas.fresh()
-    const mine = postgresEventStore({ connectionString: url, schema })
-    const theirs = postgresEventStore({ connectionString: url, schema })
-    await decide(mine, 'stream-r', recording([], 'Opened'))
-    await decide(theirs, 'stream-r', recording([], 'Closed'), crypto.randomUUID(), 0)
+    const { mine, close } = await movedUnderMine('stream-r', 'Opened', 'Closed')
     // Refuses while the stream is open, appends once it is closed.
     const outcome = await decide(
       mine,
@@ -280,7 +285,7 @@ describe('PostgreSQL decideAndAppend, decided ahead on the head the store knows'
       0,
     )
     expect(E.isRight(outcome) && E.isRight(outcome.right) && outcome.right.right.version).toBe(2)
-    await Promise.all([mine.close(), theirs.close()])
+    await close()
   })
 
   it('a command already recorded is replayed from its events, though the head the store knows has not moved', async () => {

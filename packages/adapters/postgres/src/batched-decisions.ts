@@ -159,6 +159,20 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
   /** What one decision came to: answered as it is, appended once sealed, or the caller's failure. */
   type Outcome = DecideAndAppendResult<unknown> | Sealed | { readonly failed: unknown }
 
+  /** One event of a sealed stream, with its place among the stream's. */
+  interface EventOf {
+    readonly one: Sealed
+    readonly event: SealedEvent
+    readonly index: number
+  }
+
+  /** A request decided ahead: the head it was decided on, and what it came to. */
+  interface DecidedAhead {
+    readonly waiting: Waiting
+    readonly head: Head
+    readonly outcome: Outcome
+  }
+
   const seal = (streamId: string, head: Head, events: ReadonlyArray<NewEvent>): Sealed => {
     for (const event of events) {
       const problem =
@@ -200,23 +214,23 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
   }
 
   /** The per-event arrays both appends take, from the stream's partition key on, in their order. */
-  const eventArrays = (events: ReadonlyArray<{ readonly one: Sealed; readonly index: number }>) =>
+  const eventArrays = (events: ReadonlyArray<EventOf>) =>
     [
       integerArray(
         events.map(({ one }) => streamPartitionKey(one.streamId)),
         'bigint',
       ),
       integerArray(
-        events.map(({ one, index }) => one.events[index]?.version ?? -1),
+        events.map(({ event }) => event.version),
         'integer',
       ),
-      textArray(events.map(({ one, index }) => one.events[index]?.type ?? '')),
+      textArray(events.map(({ event }) => event.type)),
       textArray(events.map(({ one, index }) => one.data[index] ?? 'null')),
       textArray(events.map(({ one, index }) => one.metadata[index] ?? 'null')),
-      textArray(events.map(({ one, index }) => one.events[index]?.metadata.commandId ?? '')),
+      textArray(events.map(({ event }) => event.metadata.commandId)),
     ].join(',\n      ')
 
-  const eventsOf = (one: Sealed) => one.events.map((_, index) => ({ one, index }))
+  const eventsOf = (one: Sealed): EventOf[] => one.events.map((event, index) => ({ one, event, index }))
 
   const appendAndCommitSql = (all: ReadonlyArray<Sealed>) =>
     `SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_batch(
@@ -229,23 +243,19 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       ${textArray(all.flatMap((one) => one.events.map(() => one.streamId)))},
       ${eventArrays(all.flatMap(eventsOf))}); COMMIT`
 
-  /** The checks and appends of a batch decided ahead: `premises[i]` is the head request i was decided on. */
-  const appendIfCurrentSql = (
-    requests: ReadonlyArray<DecideAndAppendRequest<unknown>>,
-    premises: ReadonlyArray<Head>,
-    outcomes: ReadonlyArray<Outcome>,
-  ) => {
-    const events = outcomes.flatMap((outcome, request) =>
+  /** The checks and appends of a batch decided ahead. */
+  const appendIfCurrentSql = (batch: ReadonlyArray<DecidedAhead>) => {
+    const events = batch.flatMap(({ outcome }, request) =>
       isSealed(outcome) ? eventsOf(outcome).map((event) => ({ ...event, request: request + 1 })) : [],
     )
     return `BEGIN; SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_if_current(
-      ${textArray(requests.map((request) => request.streamId))},
+      ${textArray(batch.map(({ waiting }) => waiting.request.streamId))},
       ${integerArray(
-        premises.map((head) => head.version),
+        batch.map(({ head }) => head.version),
         'integer',
       )},
-      ${textArray(premises.map((head) => head.hash))},
-      ${textArray(requests.map((request) => request.commandId))},
+      ${textArray(batch.map(({ head }) => head.hash))},
+      ${textArray(batch.map(({ waiting }) => waiting.request.commandId))},
       ${integerArray(
         events.map(({ request }) => request),
         'integer',
@@ -374,21 +384,19 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
     })
 
   /**
-   * Decided ahead (sorted by stream id, one request per stream, `premises[i]` the head request i is
-   * decided on): one message; the requests whose premises failed, or whose decision did, are left
-   * for the long way.
+   * Decided ahead (sorted by stream id, one request per stream, each with the head it is decided
+   * on): one message; the requests whose premises failed, or whose decision did, are left for the
+   * long way.
    */
   const runAhead = async (
-    batch: ReadonlyArray<Waiting>,
-    premises: ReadonlyArray<Head>,
+    batch: ReadonlyArray<{ readonly waiting: Waiting; readonly head: Head }>,
   ): Promise<Leftover> => {
-    const decided = batch.map((waiting, index) => {
-      const head = premises[index] ?? newStream
+    const decided = batch.map(({ waiting, head }): DecidedAhead => {
       const since = { version: head.version, events: [], ofCommand: [] }
       return { waiting, head, outcome: decideOn(waiting.request, head, since) }
     })
     // A store-failure or a failure to seal is not answered from a state the lock has not confirmed.
-    const answerable = ({ outcome }: (typeof decided)[number]) =>
+    const answerable = ({ outcome }: DecidedAhead) =>
       isSealed(outcome) || ('_tag' in outcome && E.isRight(outcome))
     const sent = decided.filter(answerable)
     const unsent = decided.filter((one) => !answerable(one)).map(({ waiting }) => waiting)
@@ -397,11 +405,7 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
       sent.map(({ waiting }) => waiting),
       async (client) => {
         const appended = (await client.query({
-          text: appendIfCurrentSql(
-            sent.map(({ waiting }) => waiting.request),
-            sent.map(({ head }) => head),
-            sent.map(({ outcome }) => outcome),
-          ),
+          text: appendIfCurrentSql(sent),
           rowMode: 'array',
         })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<AppendedBatchRow> }>
         const { positions, stale } = positionsOf(appended[1]?.rows ?? [])
@@ -430,12 +434,15 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
    * (disjoint streams, each transaction locking in sorted order); then what is left.
    */
   const run = async (batch: ReadonlyArray<Waiting>): Promise<void> => {
-    const premises = batch.map((waiting) => premiseOf(waiting.request))
-    const ahead = batch.filter((_, index) => premises[index] !== undefined)
-    const theLongWay = batch.filter((_, index) => premises[index] === undefined)
-    const aheadOn = premises.filter((head) => head !== undefined)
+    const ahead: Array<{ readonly waiting: Waiting; readonly head: Head }> = []
+    const theLongWay: Waiting[] = []
+    for (const waiting of batch) {
+      const head = premiseOf(waiting.request)
+      if (head === undefined) theLongWay.push(waiting)
+      else ahead.push({ waiting, head })
+    }
     const [fromAhead, fromLocked] = await Promise.all([
-      ahead.length === 0 ? nothingLeft : runAhead(ahead, aheadOn),
+      ahead.length === 0 ? nothingLeft : runAhead(ahead),
       theLongWay.length === 0 ? nothingLeft : runLocked(theLongWay),
     ])
     const locked = fromAhead.locked

@@ -349,7 +349,7 @@ RETURNS TABLE (appended_stream text, appended_version integer, appended_position
 LANGUAGE plpgsql VOLATILE AS $current$
 DECLARE
   v_streams integer := coalesce(cardinality(p_streams), 0);
-  v_stale boolean[] := array_fill(false, ARRAY[coalesce(cardinality(p_streams), 0)]);
+  v_stale boolean[] := array_fill(false, ARRAY[v_streams]);
   v_version integer;
   v_hash text;
   v_count integer;
