@@ -8,6 +8,7 @@ import addFormatsModule from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   licenceNumber,
+  otherLicenceNumber,
   recordLicenceCommand,
   startTestServer,
   type TestServer,
@@ -108,6 +109,45 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
       expect(broken.status, path).toBe(400)
       expectError(broken.body, 'invalid-request')
     }
+  })
+
+  it('a JSON body it refuses, it says why: where the syntax broke, an empty body, a prototype member, bytes that are not UTF-8', async () => {
+    const command = JSON.stringify(recordLicenceCommand(otherLicenceNumber))
+    // The holder's name with a byte that is no UTF-8 where its first character was: Fastify's own
+    // parser read it as U+FFFD, and the command recorded the changed name.
+    const notUtf8 = Buffer.from(command.replace('张', '\u0000'))
+    notUtf8[notUtf8.indexOf(0)] = 0xff
+    const cases: ReadonlyArray<readonly [string | Uint8Array<ArrayBuffer>, RegExp]> = [
+      ['{"type":', /^the body is not valid JSON: .*end of JSON input/],
+      ['{"type": "x"} trailing', /^the body is not valid JSON: .*position 14/],
+      ['', /^the body is empty/],
+      ['{"type": "x", "__proto__": {"admin": true}}', /"__proto__" member/],
+      ['{"type": "x", "constructor": {"prototype": {"admin": true}}}', /"constructor" with a "prototype"/],
+      [notUtf8, /^the body is not UTF-8/],
+    ]
+    for (const path of ['/commands', '/presentations/verify', `/licences/${licenceNumber}/credentials`]) {
+      for (const [rawBody, message] of cases) {
+        const refused = await running.api.request('POST', path, {
+          token: path === '/commands' ? testTokens.registry : testTokens.holder,
+          rawBody,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        })
+        expect(refused.status, `${path} ${String(rawBody)}`).toBe(400)
+        expectError(refused.body, 'invalid-request')
+        expect(refused.body.error.message, `${path} ${String(rawBody)}`).toMatch(message)
+      }
+    }
+    // Nothing of the refused command was recorded; the same command in UTF-8 is.
+    const recorded = await running.api.request('GET', `/licences/${otherLicenceNumber}`, {
+      token: testTokens.registry,
+    })
+    expect(recorded.status).toBe(404)
+    const sent = await running.api.request('POST', '/commands', {
+      token: testTokens.registry,
+      rawBody: Buffer.from(command),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(sent.status).toBe(201)
   })
 
   it('a path or a method with no route: 404 not-found', async () => {

@@ -339,7 +339,7 @@ export const maxPathParameterLength = 100
 const frameworkResponses = (route: RouteDoc): Readonly<Record<Status, ResponseDoc>> => ({
   '400': failure(
     route.method === 'post'
-      ? 'The request is malformed: a URL that does not decode, or a body that is not valid JSON.'
+      ? 'The request is malformed: a URL that does not decode, or a body that is not valid JSON in UTF-8.'
       : 'The request is malformed, e.g. a URL that does not decode.',
   ),
   '408': failure('The request did not arrive in time.'),

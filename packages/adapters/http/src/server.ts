@@ -55,6 +55,7 @@ import {
   sendFailure,
   transportFailure,
 } from './errors.js'
+import { parseJsonBody } from './json-body.js'
 import { licenceViews } from './licence-views.js'
 import { withoutQueryStrings } from './logging.js'
 import { maxPathParameterLength, openApiDocument } from './openapi.js'
@@ -191,6 +192,10 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
       if (error.code !== 'ECONNRESET' && !socket.destroyed) answerOnSocket(fromClientError(error), socket)
     },
   })
+
+  // JSON bodies whose refusal names what is wrong (Fastify's says "not valid JSON" for all).
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody)
 
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const writes = watchWrites(options.store, clock)

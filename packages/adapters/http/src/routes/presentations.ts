@@ -62,8 +62,8 @@ export const registerPresentationRoutes = (app: FastifyInstance, context: Presen
       request.body,
       `expected { "presentation": "<the scanned or pasted text, at most ${maxPresentationLength} characters>", "nonce"?, "audience"? }`,
       // The codec is an intersection of the required and the optional members: its member index
-      // ("0." or "1.") is no part of the body's path.
-      (path) => path.replace(/^[01]\./, ''),
+      // ("0." or "1.", or the bare index for a body that is no object) is no part of the body's path.
+      (path) => path.replace(/^[01](\.|$)/, '') || '(root)',
     )
     if (E.isLeft(body)) return sendFailure(reply, body.left)
     const checkedAt = context.clock()

@@ -24,8 +24,8 @@ export interface ApiResponse {
 export interface RequestOptions {
   readonly token?: string
   readonly body?: unknown
-  /** Sent as is instead of `JSON.stringify(body)`. */
-  readonly rawBody?: string
+  /** Sent as is instead of `JSON.stringify(body)`: text as UTF-8, bytes as they are. */
+  readonly rawBody?: string | Uint8Array<ArrayBuffer>
   readonly headers?: Readonly<Record<string, string>>
 }
 
@@ -64,7 +64,7 @@ export const apiClient = async (baseUrl: string): Promise<ApiClient> => {
   ): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...options.headers }
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
-    let body: string | undefined
+    let body: string | Uint8Array<ArrayBuffer> | undefined
     if (options.rawBody !== undefined) body = options.rawBody
     else if (options.body !== undefined) {
       body = JSON.stringify(options.body)
