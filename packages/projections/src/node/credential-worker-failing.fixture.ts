@@ -4,9 +4,7 @@ import { parentPort } from 'node:worker_threads'
 
 await import('./credential-worker.js')
 
-parentPort?.on('message', (requests: ReadonlyArray<{ readonly text?: string }>) => {
-  for (const { text } of requests) {
-    if (text === 'exit') process.exit(3)
-    if (text === 'hang') for (;;);
-  }
+parentPort?.on('message', ({ text }: { readonly text?: string }) => {
+  if (text === 'exit') process.exit(3)
+  if (text === 'hang') for (;;);
 })

@@ -1,7 +1,7 @@
 // One worker thread of `credentialThreads`: it issues credentials (`credentialIssuer`, signing with
 // node:crypto) and checks presentations in all but their status (`presentationChecker`, with
-// node:crypto's SHA-256 and KeyObjects), and posts each outcome back by its id, in batches both
-// ways. Only data crosses: the options and the issuer's CryptoKey come as workerData, tasks and
+// node:crypto's SHA-256 and KeyObjects), and posts each outcome back by its id as soon as it is
+// made. Only data crosses: the options and the issuer's CryptoKey come as workerData, tasks and
 // outcomes as messages.
 import { parentPort, workerData } from 'node:worker_threads'
 import { credentialIssuer } from '../credential/issue.js'
@@ -32,31 +32,18 @@ const issue = credentialIssuer({
   ...(data.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: data.lifetimeSeconds }),
 })
 
-// Replies go back together, one message per turn of this thread's event loop: each message wakes
-// the other thread, and that costs about as much as the structured clone of a reply.
-let outbox: CredentialWorkerReply[] = []
-const reply = (message: CredentialWorkerReply): void => {
-  if (outbox.length === 0)
-    setImmediate(() => {
-      const sending = outbox
-      outbox = []
-      port.postMessage(sending)
-    })
-  outbox.push(message)
-}
+const reply = (message: CredentialWorkerReply): void => port.postMessage(message)
 
 const failed =
   (id: number) =>
   (error: unknown): void =>
     reply({ id, error: error instanceof Error ? error.message : String(error) })
 
-port.on('message', (requests: ReadonlyArray<CredentialWorkerRequest>) => {
-  for (const request of requests) {
-    const { id } = request
-    if (request.kind === 'check')
-      check(request.text, request.check).then((checked) => reply({ id, checked }), failed(id))
-    else issue(request.view, request.request).then((credential) => reply({ id, credential }), failed(id))
-  }
+port.on('message', (request: CredentialWorkerRequest) => {
+  const { id } = request
+  if (request.kind === 'check')
+    check(request.text, request.check).then((checked) => reply({ id, checked }), failed(id))
+  else issue(request.view, request.request).then((credential) => reply({ id, credential }), failed(id))
 })
 
 // Ready: the tasks count their deadline from here, not from the worker's start.
