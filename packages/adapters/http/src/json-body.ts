@@ -48,7 +48,10 @@ export const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | 
   }
 }
 
-/** Fastify's content type parser over `parsedJsonBody`; `done` is called outside any `try`, so a route's throw is never taken for a parse error. */
+/**
+ * Fastify's content type parser over `parsedJsonBody`. `done` runs the route, so it is called
+ * outside any `try`: a route's throw is never taken for a parse error, as Fastify's own takes it.
+ */
 export const parseJsonBody = (
   _request: FastifyRequest,
   bytes: Buffer,

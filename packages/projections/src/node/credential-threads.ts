@@ -15,9 +15,9 @@
  * one worker verified 1,750 presentations/s where it had verified 1,204 (medians of eight
  * interleaved runs on two cores, every run faster) and issued about 40 % more credentials; two
  * workers, whose threads already filled the cores, verify as many as before (1,833 and 1,710/s).
- * A worker that fails or exits fails the tasks it held (their promises reject with why) and is started again for
- * the next one; a task that takes longer than `deadlineMs` on a started worker fails, and its
- * worker, which may hang, is stopped. `close` stops them all; tasks still in flight then fail.
+ * A worker that fails or exits fails the tasks it held (their promises reject with why) and is
+ * started again for the next one; a task that takes longer than `deadlineMs` on a started worker
+ * fails, and its worker, which may hang, is stopped. `close` stops them all; tasks still in flight then fail.
  * From the TypeScript sources (as the tests run) the workers need a TypeScript loader in `execArgv`.
  *
  * @example
