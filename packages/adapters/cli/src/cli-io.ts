@@ -8,7 +8,7 @@
  * for await (const { number, text } of readLines(input)) await writeLine(io.stdout, text)
  */
 import { once } from 'node:events'
-import { createReadStream } from 'node:fs'
+import { createReadStream, fstatSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import * as E from 'fp-ts/lib/Either.js'
 
@@ -107,11 +107,17 @@ export async function* readLines(input: Readable, limit: number = maxLineBytes):
   }
 }
 
-/** `-` or no argument is standard input. A missing file is an error value, not a stream error later. */
+/**
+ * `-` or no argument is standard input. A file that cannot be read — missing, unreadable, a
+ * directory (which opens, then fails its first read with EISDIR) — is an error value naming it,
+ * not a stream error later.
+ */
 export interface Input {
   readonly stream: Readable
   /** For messages: the path, or "standard input". */
   readonly name: string
+  /** The size in bytes of a regular file, for progress; undefined for standard input, a pipe, a device. */
+  readonly size?: number
   /** Releases a file; standard input belongs to the process and is left alone. */
   readonly close: () => void
 }
@@ -122,9 +128,20 @@ export const openInput = async (path: string | undefined, io: CliIo): Promise<E.
   }
   const stream = createReadStream(path)
   try {
-    await once(stream, 'open')
-    return E.right({ stream, name: path, close: () => stream.destroy() })
+    const [fd] = (await once(stream, 'open')) as [number]
+    const stats = fstatSync(fd)
+    if (stats.isDirectory()) {
+      stream.destroy()
+      return E.left(`cannot read ${path}: it is a directory, not a file`)
+    }
+    return E.right({
+      stream,
+      name: path,
+      ...(stats.isFile() ? { size: stats.size } : {}),
+      close: () => stream.destroy(),
+    })
   } catch (error) {
+    stream.destroy()
     return E.left(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`)
   }
 }

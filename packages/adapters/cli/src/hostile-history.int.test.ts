@@ -2,10 +2,10 @@
 // `audit --history` as real files, read the same way by both — a line far longer than any stored
 // event, bytes that are not UTF-8, a position of 3.5 — are invalid input (exit 2) with a message
 // naming the line, never a crash (RangeError) or an anomaly read as tampering; an empty history is
-// said to be empty.
+// said to be empty, and a directory is no history.
 
 import { once } from 'node:events'
-import { createWriteStream, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lifecycleHistory } from './fixtures/history-text.js'
 import { runInProcess } from './fixtures/run-cli.js'
@@ -72,6 +72,16 @@ describe('hostile history files, read alike by import and audit --history', () =
     for (const run of [imported, audited]) {
       expect(run.exitCode).toBe(2)
       expect(run.stderr).toMatch(/line 3: position/)
+    }
+  })
+
+  it('a directory: refused by both as no file (exit 2), not an unexpected EISDIR (exit 3)', async () => {
+    const path = files.path('a-directory')
+    mkdirSync(path)
+    const { imported, audited } = await both(path)
+    for (const run of [imported, audited]) {
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(/cannot read .*a-directory: it is a directory, not a file/)
     }
   })
 

@@ -11,13 +11,11 @@
  * $ elicence audit --history history.ndjson --as-of 2026-10-01T00:00:00+08:00 --json > report.json
  */
 
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import type { StoreError } from '@elicence/domain'
 import { type AuditOptions, type AuditReport, auditHistory, type Checkpoint } from '@elicence/projections'
 import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
-import { type CliIo, complain, readLines, writeLine } from '../cli-io.js'
+import { type CliIo, complain, openInput, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes, worst } from '../exit-codes.js'
 import { redactStoreUrl } from '../store-url.js'
 import {
@@ -152,36 +150,26 @@ export const auditCommand: CliCommand = {
 
     const history = values.history
     if (history !== undefined) {
-      const fromStdin = history === '-'
-      let size: number | undefined
-      if (!fromStdin) {
-        try {
-          size = (await stat(history)).size
-        } catch (error) {
-          complain(
-            io,
-            auditCommand.name,
-            `cannot read ${history}: ${error instanceof Error ? error.message : String(error)}`,
-          )
-          return exitCodes.invalidInput
-        }
+      const input = await openInput(history, io)
+      if (E.isLeft(input)) {
+        complain(io, auditCommand.name, input.left)
+        return exitCodes.invalidInput
       }
-      const stream = fromStdin ? io.stdin : createReadStream(history)
-      const progress = progressLine(
-        io,
-        size === undefined || size === 0 || !('bytesRead' in stream)
-          ? undefined
-          : () => Number(stream.bytesRead) / size,
-      )
-      const invalid = { messages: [] as string[], count: 0 }
-      const check = await againstCheckpoint(false)
-      if (E.isLeft(check)) return check.left
+      const { stream, size, name: source } = input.right
       try {
+        const progress = progressLine(
+          io,
+          size === undefined || size === 0 || !('bytesRead' in stream)
+            ? undefined
+            : () => Number(stream.bytesRead) / size,
+        )
+        const invalid = { messages: [] as string[], count: 0 }
+        const check = await againstCheckpoint(false)
+        if (E.isLeft(check)) return check.left
         const events = eventsOfFile(readLines(stream), invalid)
         const report = await auditHistory(check.right?.observed(events) ?? events, options(progress))
         progress.clear()
         const logAnomalies = (await check.right?.anomalies()) ?? []
-        const source = fromStdin ? 'standard input' : history
         const printed = await printReport(io, source, withAnomalies(report, logAnomalies), json)
         if (report.counts.events === 0 && invalid.count === 0)
           complain(io, auditCommand.name, `${source} holds no events: an empty history`)
@@ -195,7 +183,7 @@ export const auditCommand: CliCommand = {
         )
         return worst(printed, exitCodes.invalidInput)
       } finally {
-        if (!fromStdin) stream.destroy()
+        input.right.close()
       }
     }
 
