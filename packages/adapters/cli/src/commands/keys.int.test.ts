@@ -31,6 +31,15 @@ describe('elicence keys', () => {
     expect(JSON.parse(readFileSync(`${out}/issuer-key.jwk`, 'utf8'))).toEqual(jwk)
   })
 
+  it('refuses a file given as the folder to write to (exit 2), leaving it as it was', async () => {
+    const notAFolder = files.path('not-a-folder')
+    writeFileSync(notAFolder, 'kept\n')
+    const refused = await runInProcess(['keys', '--out', notAFolder])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toMatch(/--out .*not-a-folder is a file, not a directory/)
+    expect(readFileSync(notAFolder, 'utf8')).toBe('kept\n')
+  })
+
   it('rotates: the retired key stays listed, the new one signs', async () => {
     const out = files.path('rotated')
     expect((await runInProcess(['keys', '--out', out, '--rotate'])).exitCode).toBe(2)

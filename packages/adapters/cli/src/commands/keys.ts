@@ -15,7 +15,7 @@
  * $ elicence keys --witness witness.example.org/w1 --out ./witness
  * $ elicence serve --keys ./keys --tokens ./tokens.json
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   defaultPublicUrl,
@@ -92,6 +92,8 @@ export const keysCommand: CliCommand = {
     if (E.isLeft(parsed)) return parsed.left
     const { values } = parsed.right
     const directory = values.out ?? './keys'
+    if (existsSync(directory) && !statSync(directory).isDirectory())
+      return usageError(io, keysCommand, `--out ${directory} is a file, not a directory`)
     const rotate = values.rotate === true
     const logOptionGiven = values.origin !== undefined || values['public-url'] !== undefined
     if (values.witness !== undefined && (logOptionGiven || rotate))
