@@ -116,8 +116,8 @@ export interface Input {
   readonly stream: Readable
   /** For messages: the path, or "standard input". */
   readonly name: string
-  /** The size in bytes of a regular file, for progress; undefined for standard input, a pipe, a device. */
-  readonly size?: number
+  /** How much of a regular file has been read, from 0 to 1, for progress; undefined for standard input, a pipe, a device, an empty file. */
+  readonly fractionRead?: () => number
   /** Releases a file; standard input belongs to the process and is left alone. */
   readonly close: () => void
 }
@@ -137,7 +137,7 @@ export const openInput = async (path: string | undefined, io: CliIo): Promise<E.
     return E.right({
       stream,
       name: path,
-      ...(stats.isFile() ? { size: stats.size } : {}),
+      ...(stats.isFile() && stats.size > 0 ? { fractionRead: () => stream.bytesRead / stats.size } : {}),
       close: () => stream.destroy(),
     })
   } catch (error) {

@@ -25,7 +25,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 const refusal = (message: string): Error => Object.assign(new Error(message), { statusCode: 400 })
 
 /** The body parsed, or why it is refused: a 400 that `fromFrameworkError` answers as `invalid-request`. */
-export const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { readonly error: Error } => {
+const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { readonly error: Error } => {
   if (bytes.length === 0) return { error: refusal('the body is empty: send a JSON object') }
   let text: string
   try {

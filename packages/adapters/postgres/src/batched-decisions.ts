@@ -232,16 +232,18 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
 
   const eventsOf = (one: Sealed): EventOf[] => one.events.map((event, index) => ({ one, event, index }))
 
-  const appendAndCommitSql = (all: ReadonlyArray<Sealed>) =>
-    `SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_batch(
+  const appendAndCommitSql = (all: ReadonlyArray<Sealed>) => {
+    const events = all.flatMap(eventsOf)
+    return `SELECT appended_stream, appended_version, appended_position FROM "${schema}".append_batch(
       ${textArray(all.map((one) => one.streamId))},
       ${integerArray(
         all.map((one) => one.head.version + 1),
         'integer',
       )},
       ${textArray(all.map((one) => one.head.hash))},
-      ${textArray(all.flatMap((one) => one.events.map(() => one.streamId)))},
-      ${eventArrays(all.flatMap(eventsOf))}); COMMIT`
+      ${textArray(events.map(({ one }) => one.streamId))},
+      ${eventArrays(events)}); COMMIT`
+  }
 
   /** The checks and appends of a batch decided ahead. */
   const appendIfCurrentSql = (batch: ReadonlyArray<DecidedAhead>) => {
@@ -409,14 +411,18 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
           rowMode: 'array',
         })) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<AppendedBatchRow> }>
         const { positions, stale } = positionsOf(appended[1]?.rows ?? [])
-        const current = sent.filter(({ waiting }) => !stale.has(waiting.request.streamId))
+        const current: DecidedAhead[] = []
+        const locked: Waiting[] = []
+        for (const one of sent) {
+          if (stale.has(one.waiting.request.streamId)) locked.push(one.waiting)
+          else current.push(one)
+        }
         answer(
           current.map(({ waiting }) => waiting),
           current.map(({ outcome }) => outcome),
           positions,
         )
-        const locked = sent.filter(({ waiting }) => stale.has(waiting.request.streamId))
-        return { alone: [], locked: locked.map(({ waiting }) => waiting) }
+        return { alone: [], locked }
       },
     )
     return { alone: left.alone, locked: [...left.locked, ...unsent].sort(byStreamId) }

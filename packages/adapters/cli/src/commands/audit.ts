@@ -155,14 +155,9 @@ export const auditCommand: CliCommand = {
         complain(io, auditCommand.name, input.left)
         return exitCodes.invalidInput
       }
-      const { stream, size, name: source } = input.right
+      const { stream, fractionRead, name: source } = input.right
       try {
-        const progress = progressLine(
-          io,
-          size === undefined || size === 0 || !('bytesRead' in stream)
-            ? undefined
-            : () => Number(stream.bytesRead) / size,
-        )
+        const progress = progressLine(io, fractionRead)
         const invalid = { messages: [] as string[], count: 0 }
         const check = await againstCheckpoint(false)
         if (E.isLeft(check)) return check.left

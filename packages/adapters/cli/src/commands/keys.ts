@@ -92,7 +92,7 @@ export const keysCommand: CliCommand = {
     if (E.isLeft(parsed)) return parsed.left
     const { values } = parsed.right
     const directory = values.out ?? './keys'
-    if (existsSync(directory) && !statSync(directory).isDirectory())
+    if (statSync(directory, { throwIfNoEntry: false })?.isDirectory() === false)
       return usageError(io, keysCommand, `--out ${directory} is a file, not a directory`)
     const rotate = values.rotate === true
     const logOptionGiven = values.origin !== undefined || values['public-url'] !== undefined
