@@ -170,6 +170,12 @@ const answerOnSocket = (failure: HttpFailure, socket: Duplex): void => {
 /** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
 const defaultBodyLimit = 64 * 1024
 
+/**
+ * How stale the service's status lists may be for writes made by other processes: a read of the
+ * lists looks at the store at most this often. Its own writes are seen by the next read.
+ */
+const otherWritersMs = 1_000
+
 export const createServer = (options: ServerOptions): FastifyInstance => {
   // Refused now, not on the first presentation (a 500) or by each worker as it starts.
   const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
@@ -275,12 +281,24 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     if (listeningOrigin === undefined && app.server.listening) listeningOrigin = app.listeningOrigin
     return listeningOrigin ?? 'http://localhost'
   }
+  // What a built status list must look at before it is served again: this service's own writes at
+  // once, and those of writers in other processes (`elicence exec`, another instance) within a second.
+  let writesSeen = -1
+  let lookedAtMs = Number.NEGATIVE_INFINITY
+  const mayHaveChanged = () => {
+    const nowMs = performance.now()
+    if (writes.writes() === writesSeen && nowMs - lookedAtMs < otherWritersMs) return false
+    writesSeen = writes.writes()
+    lookedAtMs = nowMs
+    return true
+  }
   const lists = statusLists({
     readModels,
     catchUp,
     keys: options.issuerKeys,
     issuer,
     clock,
+    follow: { events: options.store, mayHaveChanged },
     ...(options.statusListTtlSeconds === undefined ? {} : { ttlSeconds: options.statusListTtlSeconds }),
   })
   // The service's own lists, read as any verifier would read them, without an HTTP round trip.

@@ -26,10 +26,13 @@ export interface WatchedWrites {
   readonly store: EventStore
   /** The last append's failure, cleared by the next append that succeeds. */
   readonly lastFailure: () => WriteFailure | undefined
+  /** How many writes went through so far (a decision that appended nothing counts too): a change says the store may have moved. */
+  readonly writes: () => number
 }
 
 export const watchWrites = (store: EventStore, clock: () => Date): WatchedWrites => {
   let failure: WriteFailure | undefined
+  let writes = 0
   // A conflict or a corrupt event says nothing of whether the store can write; a failure does.
   const failed = (error: StoreError) => {
     if (isStoreFailure(error)) failure = { message: error.message, at: clock().toISOString() }
@@ -40,6 +43,7 @@ export const watchWrites = (store: EventStore, clock: () => Date): WatchedWrites
       ...store,
       appendToStream: async (streamId, expected, events) => {
         const appended = await store.appendToStream(streamId, expected, events)
+        writes++
         if (E.isRight(appended)) failure = undefined
         else failed(appended.left)
         return appended
@@ -51,6 +55,7 @@ export const watchWrites = (store: EventStore, clock: () => Date): WatchedWrites
         : {
             decideAndAppend: async <R>(request: DecideAndAppendRequest<R>) => {
               const outcome = await decideAndAppend(request)
+              writes++
               if (E.isLeft(outcome)) failed(outcome.left)
               else if (E.isRight(outcome.right)) failure = undefined
               return outcome
@@ -58,5 +63,6 @@ export const watchWrites = (store: EventStore, clock: () => Date): WatchedWrites
           }),
     },
     lastFailure: () => failure,
+    writes: () => writes,
   }
 }

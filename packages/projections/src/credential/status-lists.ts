@@ -19,7 +19,9 @@
  * an index this service does not know (not handed out, or lost with read models kept in memory) is
  * INVALID: the list fails closed. A built list is signed by the issuer key (`typ: statuslist+jwt`,
  * `sub` its own URI, `iat`, `exp`, `ttl`) and reused for `ttl` seconds by the service clock, the time
- * verifiers may cache it too. Handing out an index updates the service's built copy in place: the
+ * verifiers may cache it too. Meanwhile, with `follow`, each read first applies the events
+ * committed since (their streams' bits only, signed again when one changed), so the service's own
+ * list, and its own verifier, never say VALID for an e-licence the log has invalidated. Handing out an index updates the service's built copy in place: the
  * new indexes get their views' statuses and the list is signed again on its next read, so a new
  * credential is VALID here at once, without rebuilding the list from every index and view (a
  * verifier that cached the list before may say INVALID for it until its copy's `ttl` ends). The
@@ -30,7 +32,14 @@
  * await lists.allocate(view)   // Right({ idx: 40417, uri: 'https://…/status-lists/1' })
  * await lists.listJwt(1)       // Right('eyJ…') or Left({ code: 'not-found' … })
  */
-import { concurrencyConflict, isConcurrencyConflict, type StoreError, storeFailure } from '@elicence/domain'
+import {
+  concurrencyConflict,
+  type EventStore,
+  isConcurrencyConflict,
+  localDayOf,
+  type StoreError,
+  storeFailure,
+} from '@elicence/domain'
 import { createHeaderAndPayload, StatusList } from '@sd-jwt/jwt-status-list'
 import * as E from 'fp-ts/lib/Either.js'
 import { SignJWT } from 'jose'
@@ -84,6 +93,17 @@ export interface StatusListsOptions {
   readonly indexProjection?: string
   /** Random integers below a bound (tests pin it); default Web Crypto. */
   readonly randomIndex?: (bound: number) => number
+  /**
+   * How a built list learns of events between builds, so that an invalidation in the log changes
+   * the bit in the next list served (DESIGN §6), not only once the ttl of the build has run out:
+   * the store's global order, to find which streams changed, and whether the store may hold events
+   * the lists have not seen (the service: a write it made itself, or a second gone by for writers
+   * in other processes). Without it a built list is reused for its whole ttl, whatever happens.
+   */
+  readonly follow?: {
+    readonly events: Pick<EventStore, 'readAll'>
+    readonly mayHaveChanged: () => boolean
+  }
 }
 
 export interface StatusLists {
@@ -128,11 +148,25 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
   const randomIndex = options.randomIndex ?? webCryptoRandomIndex
   const uriOf = (listId: number) => `${options.issuer()}/status-lists/${listId}`
   // A built list: its bits, the instant it was built (its ttl counts from there), and its signed
-  // JWT, absent once an allocation changed the bits, until the next read signs them again.
+  // JWT, absent once an allocation or a new event changed the bits, until the next read signs them
+  // again; the position of the e-licence views it reflects, and its indexes by stream, so that new
+  // events change only the bits of the streams they are on.
   interface BuiltList {
     readonly at: number
     readonly list: StatusList
     jwt: Promise<E.Either<StatusListError, string>> | undefined
+    position: number
+    readonly byStream: Map<string, Array<{ readonly idx: number; readonly eLicenceId: string }>>
+  }
+  const indexOfStream = (
+    byStream: BuiltList['byStream'],
+    streamId: string,
+    idx: number,
+    eLicenceId: string,
+  ) => {
+    const indexes = byStream.get(streamId)
+    if (indexes === undefined) byStream.set(streamId, [{ idx, eLicenceId }])
+    else indexes.push({ idx, eLicenceId })
   }
   const built = new Map<number, BuiltList>()
   // One build per list at a time: requests arriving while it runs share its result.
@@ -202,11 +236,11 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
         const copy = built.get(listId)
         if (copy !== undefined) {
           const nowMs = options.clock().getTime()
-          for (const [position, view] of batch.entries())
-            copy.list.setStatus(
-              indexes[position] ?? 0,
-              statusCodes[credentialStatusAt(view, view.eLicenceId ?? '', nowMs)],
-            )
+          for (const [position, view] of batch.entries()) {
+            const idx = indexes[position] ?? 0
+            copy.list.setStatus(idx, statusCodes[credentialStatusAt(view, view.eLicenceId ?? '', nowMs)])
+            indexOfStream(copy.byStream, view.streamId, idx, view.eLicenceId ?? '')
+          }
           copy.jwt = undefined
         }
         return E.right(indexes.map((idx) => ({ idx, uri: uriOf(listId) })))
@@ -301,9 +335,20 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
     return new SignJWT(payload).setProtectedHeader(header).sign(options.keys.signingKey)
   }
 
-  const build = async (listId: number, nowMs: number): Promise<E.Either<StatusListError, StatusList>> => {
+  /** The position the e-licence views are complete up to, after catching them up. */
+  const caughtUpPosition = async (): Promise<E.Either<StoreError, number>> => {
     const caughtUp = await options.catchUp()
     if (E.isLeft(caughtUp)) return caughtUp
+    const checkpoint = await readModels.loadCheckpoint(projection)
+    return E.isLeft(checkpoint) ? checkpoint : E.right(checkpoint.right.position)
+  }
+
+  const build = async (
+    listId: number,
+    nowMs: number,
+  ): Promise<E.Either<StatusListError, Omit<BuiltList, 'at' | 'jwt'>>> => {
+    const position = await caughtUpPosition()
+    if (E.isLeft(position)) return position
     const entries = await readModels.list(indexProjection, indexCollection, {
       prefix: `${String(listId).padStart(6, '0')}/`,
     })
@@ -312,19 +357,79 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
     const views = await readModels.load(projection, collections.eLicence, streamIds)
     if (E.isLeft(views)) return views
     const list = new StatusList(new Array<number>(statusListCapacity).fill(statusCodes.invalid), 2)
+    const byStream: BuiltList['byStream'] = new Map()
     for (const row of entries.right) {
       const entry = row.doc as StatusIndexEntry
       const view = (views.right.get(entry.streamId) as ELicenceView | undefined) ?? null
-      list.setStatus(Number(row.key.slice(7)), statusCodes[credentialStatusAt(view, entry.eLicenceId, nowMs)])
+      const idx = Number(row.key.slice(7))
+      list.setStatus(idx, statusCodes[credentialStatusAt(view, entry.eLicenceId, nowMs)])
+      indexOfStream(byStream, entry.streamId, idx, entry.eLicenceId)
     }
-    return E.right(list)
+    return E.right({ list, position: position.right, byStream })
+  }
+
+  /**
+   * Brings every built list up to the events: the streams that changed since the oldest list's
+   * position get their bits from their views now, and a list whose bits changed is signed again on
+   * its next read. Concurrent reads share one refresh.
+   */
+  let refreshing: Promise<E.Either<StoreError, void>> | undefined
+  const refreshOnce = async (follow: NonNullable<StatusListsOptions['follow']>) => {
+    const position = await caughtUpPosition()
+    if (E.isLeft(position)) return position
+    const lists = [...built.values()].filter((copy) => copy.position < position.right)
+    if (lists.length === 0) return E.right(undefined)
+    const changed = new Set<string>()
+    let after = Math.min(...lists.map((copy) => copy.position))
+    while (after < position.right) {
+      const page = await follow.events.readAll({ after, limit: 500 })
+      if (E.isLeft(page)) return page
+      for (const event of page.right.events) changed.add(event.streamId)
+      if (page.right.lastPosition <= after) break
+      after = page.right.lastPosition
+    }
+    const nowMs = options.clock().getTime()
+    for (const copy of lists) {
+      const streams = [...changed].filter((streamId) => copy.byStream.has(streamId))
+      const views = await readModels.load(projection, collections.eLicence, streams)
+      if (E.isLeft(views)) return views
+      for (const streamId of streams) {
+        const view = (views.right.get(streamId) as ELicenceView | undefined) ?? null
+        for (const { idx, eLicenceId } of copy.byStream.get(streamId) ?? []) {
+          const code = statusCodes[credentialStatusAt(view, eLicenceId, nowMs)]
+          if (copy.list.getStatus(idx) === code) continue
+          copy.list.setStatus(idx, code)
+          copy.jwt = undefined
+        }
+      }
+      copy.position = position.right
+    }
+    return E.right(undefined)
+  }
+  const refresh = (follow: NonNullable<StatusListsOptions['follow']>) => {
+    refreshing ??= refreshOnce(follow).finally(() => {
+      refreshing = undefined
+    })
+    return refreshing
   }
 
   const listJwt = async (id: number): Promise<E.Either<StatusListError, string>> => {
     // A list built within its ttl exists: it is answered without reading the store.
     const nowMs = options.clock().getTime()
     const cached = built.get(id)
-    if (cached !== undefined && nowMs - cached.at < ttlSeconds * 1000 && nowMs >= cached.at) {
+    // A status changes with time only when a local day ends (an expiry): a list of another day is
+    // built again.
+    if (
+      cached !== undefined &&
+      nowMs - cached.at < ttlSeconds * 1000 &&
+      nowMs >= cached.at &&
+      localDayOf(nowMs) === localDayOf(cached.at)
+    ) {
+      const { follow } = options
+      if (follow !== undefined && (refreshing !== undefined || follow.mayHaveChanged())) {
+        const refreshed = await refresh(follow)
+        if (E.isLeft(refreshed)) return refreshed
+      }
       // Signed again after an allocation changed it; readers meanwhile share the one signature.
       if (cached.jwt === undefined) {
         const signing = signed(id, cached.list, nowMs).then(E.right, (error) => {
@@ -346,10 +451,10 @@ export const statusLists = (options: StatusListsOptions): StatusLists => {
     const next = build(id, nowMs)
       .then(async (list): Promise<E.Either<StatusListError, string>> => {
         if (E.isLeft(list)) return list
-        const jwt = E.right(await signed(id, list.right, nowMs))
+        const jwt = E.right(await signed(id, list.right.list, nowMs))
         // A build that an allocation overtook lacks its indexes: it is answered, not kept.
         if (generation === (generations.get(id) ?? 0))
-          built.set(id, { at: nowMs, list: list.right, jwt: Promise.resolve(jwt) })
+          built.set(id, { ...list.right, at: nowMs, jwt: Promise.resolve(jwt) })
         return jwt
       })
       .finally(() => {
