@@ -109,11 +109,10 @@ const capabilities: Readonly<Record<ActorRole, ReadonlySet<Capability>>> = {
 export const mayDo = (actor: Actor, capability: Capability): boolean =>
   capabilities[actor.role].has(capability)
 
-/** Authentication then the role policy: 401 without a known token, 403 for a role without the capability. */
-export const authorise = (
+/** Authentication alone: the actor of a known bearer token, 401 without one. */
+export const authenticated = (
   tokens: TokenTable,
   authorization: string | undefined,
-  capability: Capability,
 ): E.Either<HttpFailure, Actor> => {
   const authentication = authenticate(tokens, authorization)
   switch (authentication._tag) {
@@ -122,17 +121,32 @@ export const authorise = (
     case 'Unknown':
       return E.left(transportFailure(401, 'unauthorized', 'the bearer token is not recognised'))
     case 'Authenticated':
-      return mayDo(authentication.actor, capability)
-        ? E.right(authentication.actor)
-        : E.left(
-            transportFailure(
-              403,
-              'forbidden',
-              `a ${authentication.actor.role} may not ${describe[capability]}`,
-            ),
-          )
+      return E.right(authentication.actor)
   }
 }
+
+/** The role policy alone: the actor, or 403 for a role without the capability. */
+export const permitted = (actor: Actor, capability: Capability): E.Either<HttpFailure, Actor> =>
+  mayDo(actor, capability)
+    ? E.right(actor)
+    : E.left(transportFailure(403, 'forbidden', `${aRole(actor.role)} may not ${describe[capability]}`))
+
+/**
+ * Authentication then the role policy: 401 without a known token, 403 for a role without the
+ * capability. Routes that take input check it between the two (`authenticated`, then `permitted`),
+ * since invalid input comes before `forbidden` (DESIGN §3's order).
+ */
+export const authorise = (
+  tokens: TokenTable,
+  authorization: string | undefined,
+  capability: Capability,
+): E.Either<HttpFailure, Actor> => {
+  const actor = authenticated(tokens, authorization)
+  return E.isLeft(actor) ? actor : permitted(actor.right, capability)
+}
+
+/** The role with its indefinite article, for messages: "a holder", "an auditor". */
+export const aRole = (role: ActorRole): string => `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`
 
 const describe: Readonly<Record<Capability, string>> = {
   'send-commands': 'send commands',

@@ -59,6 +59,26 @@ describe('POST /commands', () => {
       const response = await postCommand(running, token, recordLicence())
       expect(response.status).toBe(403)
       expect(response.body.error.code).toBe('forbidden')
+      expect(response.body.error.message).toMatch(/^an? (auditor|verifier) may not send commands$/)
+    }
+    expect(await storedEventCount(running.store)).toBe(0)
+  })
+
+  it('tells them of invalid input first (DESIGN §3’s order), on every route that takes input', async () => {
+    const routes: ReadonlyArray<[string, string, string, unknown]> = [
+      [tokens.verifier, 'POST', '/commands', {}],
+      [tokens.auditor, 'POST', '/commands', { type: 'RecordLicence' }],
+      [tokens.verifier, 'POST', `/licences/${licenceNumber}/credentials`, { holderKey: 'no key' }],
+      [tokens.holder, 'POST', '/presentations/verify', { presentation: 7 }],
+      [tokens.verifier, 'GET', `/licences/${licenceNumber}?asOf=yesterday`, undefined],
+      [tokens.holder, 'GET', '/review-queue?limit=0', undefined],
+    ]
+    for (const [token, method, path, body] of routes) {
+      const invalid = await running.api.request(method, path, {
+        token,
+        ...(body === undefined ? {} : { body }),
+      })
+      expect([path, invalid.status]).toEqual([path, 400])
     }
     expect(await storedEventCount(running.store)).toBe(0)
   })

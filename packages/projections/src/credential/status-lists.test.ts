@@ -45,77 +45,80 @@ describe('status lists', () => {
   it.each([
     ['built at the end', false],
     ['followed event by event', true],
-  ])('for random histories, each credential’s status in the list equals its e-licence view’s state (%s)', async (_mode, followed) => {
-    // Which statuses the runs reached: the property must have met each of them.
-    const seen = new Set<number>()
-    await fc.assert(
-      fc.asyncProperty(historyScriptArbitrary({ maxSteps: 30 }), async (random) => {
-        // Every history first issues an e-licence to the first licence, so there is a credential
-        // whose fate the random steps decide.
-        const script = {
-          ...random,
-          steps: [
-            { licence: 0, advanceMinutes: 1, recordLagMinutes: 0, action: { kind: 'apply' } as const },
-            {
-              licence: 0,
-              advanceMinutes: 3 * 24 * 60,
-              recordLagMinutes: 0,
-              action: { kind: 'review' } as const,
-            },
-            ...random.steps,
-          ],
-        }
-        const { store, events } = await runHistoryScript(script)
-        // The runner applies the history one event at a time, and a credential is issued whenever
-        // an e-licence is, so credentials of e-licences invalidated later are in the list too.
-        const readModels = inMemoryReadModelStore()
-        const runner = projectionRunner({ events: store, readModels, batchSize: 1 })
-        let nowMs = 0
-        const lists = statusLists({
-          readModels,
-          // Followed, the list reads what the runner has applied, one event at a time, as the
-          // test steps it: its own catch-up must not run ahead.
-          catchUp: followed ? async () => E.right(undefined) : runner.catchUp,
-          keys,
-          issuer: () => issuer,
-          clock: () => new Date(nowMs),
-          ...(followed
-            ? { ttlSeconds: 10 ** 9, follow: { events: store, mayHaveChanged: () => true } }
-            : {}),
-        })
-        const issued: Array<{ idx: number; streamId: string; eLicenceId: string }> = []
-        for (const event of events) {
-          expect(right(await runner.step()).applied).toBe(1)
-          nowMs = Date.parse(event.metadata.at)
-          if (followed && issued.length > 0) right(await lists.listJwt(1))
-          if (event.type !== 'ELicenceIssued') continue
-          const views = right(await readModels.load('elicence', 'e-licence', [event.streamId]))
-          const view = views.get(event.streamId) as ELicenceView
-          const reference = right(await lists.allocate(view))
-          expect(reference.uri).toBe(`${issuer}/status-lists/1`)
-          issued.push({ idx: reference.idx, streamId: event.streamId, eLicenceId: view.eLicenceId ?? '' })
-        }
-        expect(new Set(issued.map((entry) => entry.idx)).size).toBe(issued.length)
-        if (issued.length === 0) return
-        const jwt = right(await lists.listJwt(1))
-        const list = getListFromStatusListJWT(jwt)
-        const finalViews = right(
-          await readModels.load(
-            'elicence',
-            'e-licence',
-            script.licences.map((licence) => streamIdFor(licence.licenceNumber)),
-          ),
-        )
-        for (const entry of issued) {
-          const view = finalViews.get(entry.streamId) as ELicenceView | undefined
-          expect(list.getStatus(entry.idx)).toBe(expectedCode(view, entry.eLicenceId, nowMs))
-          seen.add(list.getStatus(entry.idx))
-        }
-      }),
-      { numRuns: 60 },
-    )
-    expect([...seen].sort()).toEqual([0, 1, 2])
-  })
+  ])(
+    'for random histories, each credential’s status in the list equals its e-licence view’s state (%s)',
+    async (_mode, followed) => {
+      // Which statuses the runs reached: the property must have met each of them.
+      const seen = new Set<number>()
+      await fc.assert(
+        fc.asyncProperty(historyScriptArbitrary({ maxSteps: 30 }), async (random) => {
+          // Every history first issues an e-licence to the first licence, so there is a credential
+          // whose fate the random steps decide.
+          const script = {
+            ...random,
+            steps: [
+              { licence: 0, advanceMinutes: 1, recordLagMinutes: 0, action: { kind: 'apply' } as const },
+              {
+                licence: 0,
+                advanceMinutes: 3 * 24 * 60,
+                recordLagMinutes: 0,
+                action: { kind: 'review' } as const,
+              },
+              ...random.steps,
+            ],
+          }
+          const { store, events } = await runHistoryScript(script)
+          // The runner applies the history one event at a time, and a credential is issued whenever
+          // an e-licence is, so credentials of e-licences invalidated later are in the list too.
+          const readModels = inMemoryReadModelStore()
+          const runner = projectionRunner({ events: store, readModels, batchSize: 1 })
+          let nowMs = 0
+          const lists = statusLists({
+            readModels,
+            // Followed, the list reads what the runner has applied, one event at a time, as the
+            // test steps it: its own catch-up must not run ahead.
+            catchUp: followed ? async () => E.right(undefined) : runner.catchUp,
+            keys,
+            issuer: () => issuer,
+            clock: () => new Date(nowMs),
+            ...(followed
+              ? { ttlSeconds: 10 ** 9, follow: { events: store, mayHaveChanged: () => true } }
+              : {}),
+          })
+          const issued: Array<{ idx: number; streamId: string; eLicenceId: string }> = []
+          for (const event of events) {
+            expect(right(await runner.step()).applied).toBe(1)
+            nowMs = Date.parse(event.metadata.at)
+            if (followed && issued.length > 0) right(await lists.listJwt(1))
+            if (event.type !== 'ELicenceIssued') continue
+            const views = right(await readModels.load('elicence', 'e-licence', [event.streamId]))
+            const view = views.get(event.streamId) as ELicenceView
+            const reference = right(await lists.allocate(view))
+            expect(reference.uri).toBe(`${issuer}/status-lists/1`)
+            issued.push({ idx: reference.idx, streamId: event.streamId, eLicenceId: view.eLicenceId ?? '' })
+          }
+          expect(new Set(issued.map((entry) => entry.idx)).size).toBe(issued.length)
+          if (issued.length === 0) return
+          const jwt = right(await lists.listJwt(1))
+          const list = getListFromStatusListJWT(jwt)
+          const finalViews = right(
+            await readModels.load(
+              'elicence',
+              'e-licence',
+              script.licences.map((licence) => streamIdFor(licence.licenceNumber)),
+            ),
+          )
+          for (const entry of issued) {
+            const view = finalViews.get(entry.streamId) as ELicenceView | undefined
+            expect(list.getStatus(entry.idx)).toBe(expectedCode(view, entry.eLicenceId, nowMs))
+            seen.add(list.getStatus(entry.idx))
+          }
+        }),
+        { numRuns: 60 },
+      )
+      expect([...seen].sort()).toEqual([0, 1, 2])
+    },
+  )
 
   it('publishes a signed statuslist+jwt with bits 2, sub, iat, exp and ttl, reused within its ttl', async () => {
     const store = inMemoryEventStore()

@@ -19,7 +19,7 @@ import type { Actor, ActorRole, CommandHandler, InvalidInputIssue } from '@elice
 import { parseCommand } from '@elicence/domain'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import { authorise, type TokenTable } from '../auth.js'
+import { aRole, authenticated, permitted, type TokenTable } from '../auth.js'
 import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 
 export interface CommandRouteContext {
@@ -51,7 +51,7 @@ const completeCommand = (
   const stated = Object.hasOwn(metadata, 'at')
   const issues: InvalidInputIssue[] =
     stated && !clockTrusted
-      ? [{ path: 'metadata.at', message: `set by the server for a ${actor.role}: leave it out` }]
+      ? [{ path: 'metadata.at', message: `set by the server for ${aRole(actor.role)}: leave it out` }]
       : []
   const at = stated && clockTrusted ? metadata.at : now.toISOString()
   const claimed = Object.hasOwn(metadata, 'actor') ? metadata.actor : actor
@@ -60,9 +60,9 @@ const completeCommand = (
 
 export const registerCommandRoutes = (app: FastifyInstance, context: CommandRouteContext): void => {
   app.post('/commands', async (request, reply) => {
-    const authorised = authorise(context.tokens, request.headers.authorization, 'send-commands')
-    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
-    const actor = authorised.right
+    const authentication = authenticated(context.tokens, request.headers.authorization)
+    if (E.isLeft(authentication)) return sendFailure(reply, authentication.left)
+    const actor = authentication.right
 
     const completed = completeCommand(
       request.body,
@@ -70,7 +70,8 @@ export const registerCommandRoutes = (app: FastifyInstance, context: CommandRout
       context.clock(),
       context.clockTrustedRoles.includes(actor.role),
     )
-    // Invalid input first, with every failing path (DESIGN §3's order), then who is asking.
+    // Invalid input first, with every failing path (DESIGN §3's order), then who is asking: a role
+    // that may send no command at all is `forbidden` after that too.
     const parsed = parseCommand(completed.json)
     const issues = [...(E.isLeft(parsed) ? (parsed.left.issues ?? []) : []), ...completed.issues]
     if (issues.length > 0) {
@@ -83,6 +84,8 @@ export const registerCommandRoutes = (app: FastifyInstance, context: CommandRout
       )
     }
     if (E.isLeft(parsed)) return sendFailure(reply, fromHandlerError(parsed.left))
+    const authorised = permitted(actor, 'send-commands')
+    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
     if (!sameActor(parsed.right.metadata.actor, actor)) {
       return sendFailure(
         reply,

@@ -28,7 +28,7 @@ import {
 } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import { authorise, type TokenTable } from '../auth.js'
+import { authenticated, permitted, type TokenTable } from '../auth.js'
 import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 import { parseLicenceNumber } from '../licence-stream.js'
 import type { LicenceViews } from '../licence-views.js'
@@ -68,8 +68,9 @@ const metadataMaxAgeSeconds = 300
 
 export const registerCredentialRoutes = (app: FastifyInstance, context: CredentialRouteContext): void => {
   app.post<{ Params: LicenceParams }>('/licences/:licenceNumber/credentials', async (request, reply) => {
-    const authorised = authorise(context.tokens, request.headers.authorization, 'obtain-credential')
-    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
+    // Invalid input before `forbidden`, as for commands (DESIGN §3's order).
+    const authentication = authenticated(context.tokens, request.headers.authorization)
+    if (E.isLeft(authentication)) return sendFailure(reply, authentication.left)
     const licenceNumber = parseLicenceNumber(request.params.licenceNumber, 'params.licenceNumber')
     if (E.isLeft(licenceNumber)) return sendFailure(reply, licenceNumber.left)
     const body = decodeRequestBody(CredentialRequest, request.body, 'expected { "holderKey": <public JWK> }')
@@ -84,6 +85,8 @@ export const registerCredentialRoutes = (app: FastifyInstance, context: Credenti
         ]),
       )
     }
+    const authorised = permitted(authentication.right, 'obtain-credential')
+    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
     const licence = await context.licences.readAs(authorised.right, licenceNumber.right)
     if (E.isLeft(licence)) return sendFailure(reply, licence.left)
     const now = context.clock().getTime()

@@ -12,7 +12,7 @@
  * // GET /licences/11010519491231002X/verification  Authorization: Bearer <verifier token>
  * // → 200 { "eLicence": "valid", "driving": "allowed", "holderName": "张*", "licenceNumber": "110105********002X", … }
  */
-import { type EventStore, Instant, type StoredEventDecoder } from '@elicence/domain'
+import { type EventStore, Instant, licenceError, type StoredEventDecoder } from '@elicence/domain'
 import {
   eLicenceAsOf,
   eLicenceView,
@@ -23,8 +23,8 @@ import {
 } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import { authorise, type Capability, type TokenTable } from '../auth.js'
-import { type HttpFailure, sendFailure, transportFailure } from '../errors.js'
+import { authenticated, type Capability, permitted, type TokenTable } from '../auth.js'
+import { fromHandlerError, type HttpFailure, sendFailure, transportFailure } from '../errors.js'
 import { type LicenceStream, parseLicenceNumber, readLicenceStreamAs } from '../licence-stream.js'
 
 export interface LicenceRouteContext {
@@ -84,20 +84,22 @@ const bothQueries = (
 
 export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRouteContext): void => {
   /**
-   * Authorisation, then the input (the path's licence number and any query values), then the
-   * stream: a request that is wrong in several ways hears first about the token, then about its input.
+   * The token, then the input (the path's licence number and any query values), then the role
+   * policy, then the stream: DESIGN §3's order (invalid input before `forbidden`), as for commands.
    */
   const readFor = async <Q>(
     request: LicenceRequest,
     capability: Capability,
     parseQuery: () => E.Either<HttpFailure, Q>,
   ): Promise<E.Either<HttpFailure, { readonly stream: LicenceStream; readonly query: Q }>> => {
-    const authorised = authorise(context.tokens, request.headers.authorization, capability)
-    if (E.isLeft(authorised)) return authorised
+    const authentication = authenticated(context.tokens, request.headers.authorization)
+    if (E.isLeft(authentication)) return authentication
     const licenceNumber = parseLicenceNumber(request.params.licenceNumber, 'params.licenceNumber')
     if (E.isLeft(licenceNumber)) return licenceNumber
     const query = parseQuery()
     if (E.isLeft(query)) return query
+    const authorised = permitted(authentication.right, capability)
+    if (E.isLeft(authorised)) return authorised
     const stream = await readLicenceStreamAs(context, authorised.right, licenceNumber.right)
     return E.isLeft(stream) ? stream : E.right({ stream: stream.right, query: query.right })
   }
@@ -118,10 +120,11 @@ export const registerLicenceRoutes = (app: FastifyInstance, context: LicenceRout
       if (view === null) {
         return sendFailure(
           reply,
-          transportFailure(
-            404,
-            'not-found',
-            `licence ${stream.licenceNumber} was not recorded as of ${query.asOf}`,
+          fromHandlerError(
+            licenceError(
+              'licence-not-found',
+              `licence ${stream.licenceNumber} was not recorded as of ${query.asOf}`,
+            ),
           ),
         )
       }

@@ -17,7 +17,7 @@ import type { PresentationVerifier } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { authorise, type TokenTable } from '../auth.js'
+import { authenticated, permitted, type TokenTable } from '../auth.js'
 import { sendFailure } from '../errors.js'
 import { decodeRequestBody } from './request-body.js'
 
@@ -55,8 +55,8 @@ export interface PresentationRouteContext {
 
 export const registerPresentationRoutes = (app: FastifyInstance, context: PresentationRouteContext): void => {
   app.post('/presentations/verify', async (request, reply) => {
-    const authorised = authorise(context.tokens, request.headers.authorization, 'verify-presentation')
-    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
+    const authentication = authenticated(context.tokens, request.headers.authorization)
+    if (E.isLeft(authentication)) return sendFailure(reply, authentication.left)
     const body = decodeRequestBody(
       PresentationToVerify,
       request.body,
@@ -66,6 +66,9 @@ export const registerPresentationRoutes = (app: FastifyInstance, context: Presen
       (path) => path.replace(/^[01](\.|$)/, '') || '(root)',
     )
     if (E.isLeft(body)) return sendFailure(reply, body.left)
+    // Invalid input before `forbidden` (DESIGN §3's order).
+    const authorised = permitted(authentication.right, 'verify-presentation')
+    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
     const checkedAt = context.clock()
     const { presentation, nonce, audience } = body.right
     const result = await context.verify(presentation, {

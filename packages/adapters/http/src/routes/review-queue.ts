@@ -18,7 +18,7 @@ import { Instant, type InvalidInputIssue } from '@elicence/domain'
 import type { ReadModelQueries } from '@elicence/projections'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import { authorise, type TokenTable } from '../auth.js'
+import { authenticated, permitted, type TokenTable } from '../auth.js'
 import { fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 import type { ReadModelFreshness } from '../read-model-freshness.js'
 
@@ -33,8 +33,8 @@ const maxLimit = 1000
 
 export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQueueRouteContext): void => {
   app.get<{ Querystring: { dueBy?: unknown; limit?: unknown } }>('/review-queue', async (request, reply) => {
-    const authorised = authorise(context.tokens, request.headers.authorization, 'read-review-queue')
-    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
+    const authentication = authenticated(context.tokens, request.headers.authorization)
+    if (E.isLeft(authentication)) return sendFailure(reply, authentication.left)
 
     const { dueBy, limit } = request.query
     const issues: InvalidInputIssue[] = []
@@ -50,6 +50,9 @@ export const registerReviewQueueRoutes = (app: FastifyInstance, context: ReviewQ
     }
     if (issues.length > 0)
       return sendFailure(reply, transportFailure(400, 'invalid-request', 'invalid query', issues))
+    // Invalid input before `forbidden` (DESIGN §3's order).
+    const authorised = permitted(authentication.right, 'read-review-queue')
+    if (E.isLeft(authorised)) return sendFailure(reply, authorised.left)
 
     const caughtUp = await context.freshness.current()
     if (E.isLeft(caughtUp)) {
