@@ -12,6 +12,7 @@ export {
   YearSchedule,
 } from './calendar/calendar.js'
 export {
+  compareInstants,
   dayOfLocalDate,
   instantMs,
   localDateOf,
@@ -151,7 +152,7 @@ export {
   type SchemaSide,
   withSchema,
 } from './licence/json-schema.js'
-export { commandRoles, commandsDeciding, rolesCausing } from './licence/roles.js'
+export { aRole, commandRoles, commandsDeciding, rolesCausing } from './licence/roles.js'
 export { oneOf } from './licence/rule-codecs.js'
 export {
   barsDriving,

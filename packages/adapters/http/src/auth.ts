@@ -9,7 +9,7 @@
  * authenticate(tokens, 'Bearer s3cret-s3cret-s3cret') // { _tag: 'Authenticated', actor: { role: 'auditor', id: 'audit-1' } }
  */
 import { timingSafeEqual } from 'node:crypto'
-import { type Actor, Actor as ActorCodec, type ActorRole, validationIssues } from '@elicence/domain'
+import { type Actor, Actor as ActorCodec, type ActorRole, aRole, validationIssues } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { type HttpFailure, transportFailure } from './errors.js'
 
@@ -144,9 +144,6 @@ export const authorise = (
   const actor = authenticated(tokens, authorization)
   return E.isLeft(actor) ? actor : permitted(actor.right, capability)
 }
-
-/** The role with its indefinite article, for messages: "a holder", "an auditor". */
-export const aRole = (role: ActorRole): string => `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`
 
 const describe: Readonly<Record<Capability, string>> = {
   'send-commands': 'send commands',

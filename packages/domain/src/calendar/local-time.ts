@@ -61,6 +61,31 @@ export const instantMs = (instant: string): number => {
 }
 
 /** Day number of a `YYYY-MM-DD` string (assumed valid). */
+/** The digits of an instant's fraction after its milliseconds, which `instantMs` drops ('' for none). */
+const subMillisecondDigits = (instant: string): string => {
+  const point = instant.indexOf('.')
+  if (point < 0) return ''
+  let end = point + 1
+  while (end < instant.length && instant.charCodeAt(end) >= 0x30 && instant.charCodeAt(end) <= 0x39) end++
+  // Trailing zeros say nothing: .1230 is .123. Without them, digit strings order as the fractions do.
+  let last = end
+  while (last > point + 4 && instant.charCodeAt(last - 1) === 0x30) last--
+  return instant.slice(point + 4, last)
+}
+
+/**
+ * Orders two instants exactly, to the last digit of their fractions (an instant may carry up to
+ * nine): negative, zero or positive as `a` is before, at or after `b`. Milliseconds alone would let
+ * `…05.123999999Z` be followed by `…05.123000001Z` as if time had stood still.
+ */
+export const compareInstants = (a: string, b: string): number => {
+  const byMs = instantMs(a) - instantMs(b)
+  if (byMs !== 0 || Number.isNaN(byMs)) return byMs
+  const fractionA = subMillisecondDigits(a)
+  const fractionB = subMillisecondDigits(b)
+  return fractionA < fractionB ? -1 : fractionA > fractionB ? 1 : 0
+}
+
 export const dayOfLocalDate = (date: string): number =>
   Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / dayMs
 

@@ -21,6 +21,7 @@
  * const outcome = await handle(json) // Either<HandlerError, { events, version, replayed }>
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { compareInstants } from '../calendar/local-time.js'
 import {
   currentSchemaVersion,
   defaultStoredEventDecoder,
@@ -173,7 +174,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
         const decision = decider.decide(command, state)
         if (E.isLeft(decision)) return refusedWith(decision.left)
         const now = clock()
-        if (Date.parse(at) > now.getTime() + maxClockSkewMs) {
+        if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {
           return refusedWith(
             licenceError(
               'instant-in-future',

@@ -56,6 +56,44 @@ describe('rule 10: business time never runs backwards', () => {
     expect(Object.values(seen).every((count) => count > 0)).toBe(true)
   })
 
+  it('orders instants to the last of their nine fraction digits, not to the millisecond', () => {
+    // The history's last instant and the command's, both within one millisecond, with up to six
+    // digits beyond it and each in its own offset: refused exactly when the command's is earlier.
+    const withinMs = fc.tuple(
+      shiftedCommandArb,
+      fc.integer({ min: 0, max: 999_999 }),
+      fc.integer({ min: 0, max: 999_999 }),
+      fc.constantFrom('Z', '+08:00', '-05:30'),
+    )
+    const seen = { refused: 0, applied: 0 }
+    fc.assert(
+      fc.property(withinMs, ([{ history, command }, lastNs, commandNs, offset]) => {
+        if (command === undefined || history.state._tag !== 'Recorded') return
+        const baseMs = Math.floor(Date.parse(history.state.lastAt ?? command.metadata.at))
+        const instant = (subNs: number) => {
+          const shifted = new Date(baseMs + (offset === 'Z' ? 0 : offset === '+08:00' ? 8 : -5.5) * hourMs)
+          const local = shifted.toISOString().slice(0, 23)
+          return `${local}${String(subNs).padStart(6, '0')}${offset}`
+        }
+        const state = { ...history.state, lastAt: instant(lastNs) }
+        const at = instant(commandNs)
+        const stated = { ...command, metadata: { ...command.metadata, at } } as typeof command
+        const timeless = decider.decide(stated, forgettingTime(state))
+        if (E.isLeft(timeless)) return
+        const decision = decider.decide(stated, state)
+        if (commandNs < lastNs) {
+          expect(E.isLeft(decision) && decision.left.code).toBe('instant-before-history')
+          seen.refused++
+        } else {
+          expect(decision).toEqual(timeless)
+          seen.applied++
+        }
+      }),
+      runs,
+    )
+    expect(seen.refused > 0 && seen.applied > 0).toBe(true)
+  })
+
   it('keeps the last event’s instant in the state: its metadata.at, else the instant in its data', () => {
     fc.assert(
       fc.property(historyArb({ maxSteps: 12 }), (history) => {
@@ -154,6 +192,12 @@ describe('rule 10 as examples', () => {
           },
         },
       ] as never)
+  })
+  it('given a licence recorded at 09:00:00.123999999, when renewed at 09:00:00.123000001, then instant-before-history', () => {
+    spec
+      .given([{ ...recorded, metadata: { at: '2026-03-02T09:00:00.123999999+08:00' } }])
+      .when(renew('2026-03-02T09:00:00.123000001+08:00'))
+      .thenFails('instant-before-history')
   })
   it('given an application, when a holder withdraws it stated earlier, then instant-before-history', () => {
     spec

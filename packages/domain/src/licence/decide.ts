@@ -16,13 +16,14 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { absurd } from 'fp-ts/lib/function.js'
 import type { WorkingDayCalendar } from '../calendar/calendar.js'
+import { compareInstants } from '../calendar/local-time.js'
 import type { LicenceCommand } from './commands.js'
 import { decideApply, decideReview, decideWithdraw } from './decide-application.js'
 import { decideChangeStatus, decideRecord, decideRenew } from './decide-licence.js'
 import { decideRejectPhoto, decideSubmitPhoto } from './decide-photo.js'
 import type { Decision } from './decision-checks.js'
 import { type LicenceError, licenceError } from './errors.js'
-import { commandRoles } from './roles.js'
+import { aRole, commandRoles } from './roles.js'
 import type { LicenceState, RecordedLicence } from './state.js'
 
 export type { Decision } from './decision-checks.js'
@@ -45,7 +46,8 @@ export const authorise = (command: LicenceCommand, state: LicenceState): Licence
   if (roles === undefined)
     return licenceError('invalid-command', `unknown command type ${String(command.type)}`)
   const { actor } = command.metadata
-  if (!roles.includes(actor.role)) return licenceError('forbidden', `a ${actor.role} may not ${command.type}`)
+  if (!roles.includes(actor.role))
+    return licenceError('forbidden', `${aRole(actor.role)} may not ${command.type}`)
   if (command.type === 'RecordLicence') return undefined
   if (state._tag !== 'Recorded') {
     return licenceError('licence-not-found', `no licence ${command.data.licenceNumber} is recorded`)
@@ -55,9 +57,7 @@ export const authorise = (command: LicenceCommand, state: LicenceState): Licence
 
 /** Rule 10: a command stated earlier than the stream's last event would rewrite its past. */
 const beforeHistory = (command: LicenceCommand, state: LicenceState): LicenceError | undefined =>
-  state._tag === 'Recorded' &&
-  state.lastAt !== null &&
-  Date.parse(command.metadata.at) < Date.parse(state.lastAt)
+  state._tag === 'Recorded' && state.lastAt !== null && compareInstants(command.metadata.at, state.lastAt) < 0
     ? licenceError(
         'instant-before-history',
         `the command is stated at ${command.metadata.at}, before the licence's last event at ${state.lastAt}`,

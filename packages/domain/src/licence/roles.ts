@@ -12,6 +12,9 @@ import type { CommandType } from './commands.js'
 import type { LicenceEvent } from './events.js'
 import type { ActorRole } from './values.js'
 
+/** The role with its indefinite article, for messages: "a holder", "an auditor". */
+export const aRole = (role: ActorRole): string => `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`
+
 export const commandRoles: Readonly<Record<CommandType, ReadonlyArray<ActorRole>>> = {
   RecordLicence: ['registry'],
   ApplyForELicence: ['holder'],

@@ -161,6 +161,34 @@ describe("the auditor's replay", () => {
     expect(kinds(report)).toEqual(['issued-before-review-due'])
   })
 
+  it('given a renewal stated a nanosecond before the issue it follows, re-sealed, then time ran backwards (rule 10)', async () => {
+    const { events } = await scenario()
+    const issued = events[indexOfType(events, 'ELicenceIssued')] as StoredEvent
+    const renewal = events[indexOfType(events, 'LicenceRenewed')] as StoredEvent
+    // Both in the issue's millisecond, nine fraction digits each: only the last ones tell them apart.
+    const restated = (event: StoredEvent, base: string, subMs: string): StoredEvent => {
+      const at = base.replace(/Z$/, `${subMs}Z`)
+      const data = Object.fromEntries(
+        Object.entries(event.data as object).map(([key, value]) => [
+          key,
+          value === event.metadata.at ? at : value,
+        ]),
+      )
+      return { ...event, data, metadata: { ...event.metadata, at } }
+    }
+    const issuedAt = issued.metadata.at
+    const forged = reseal(
+      events.map((event) =>
+        event.metadata.commandId === issued.metadata.commandId
+          ? restated(event, issuedAt, '000002')
+          : event.metadata.commandId === renewal.metadata.commandId
+            ? restated(event, issuedAt, '000001')
+            : event,
+      ),
+    )
+    expect(kinds(await auditHistory(forged))).toEqual(['instant-before-history'])
+  })
+
   it('given a renewal that changed the classes without invalidating the e-licence, even re-sealed, then it is found', async () => {
     const { events } = await scenario()
     const forged = reseal(events.filter((event) => event.type !== 'ELicenceInvalidated'))

@@ -9,9 +9,11 @@
  * eventFindings(state, event) // [{ kind: 'issued-before-review-due', message: '…' }]
  */
 import {
+  aRole,
   changesBetween,
   commandRoles,
   commandsDeciding,
+  compareInstants,
   type DecodedStoredEvent,
   eLicenceIdFor,
   instantInData,
@@ -29,6 +31,7 @@ export const ruleFindingKinds = [
   'event-out-of-state',
   'unauthorised-actor',
   'instant-mismatch',
+  'instant-before-history',
   'second-open-application',
   'second-active-e-licence',
   'applied-while-ineligible',
@@ -62,7 +65,7 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
   // Whether some command that decides the event is the actor's role's: `rolesCausing` without
   // building its set for every event.
   if (!commandsDeciding(event).some((command) => commandRoles[command].includes(actor.role))) {
-    findings.push(finding('unauthorised-actor', `a ${actor.role} cannot cause ${event.type}`))
+    findings.push(finding('unauthorised-actor', `${aRole(actor.role)} cannot cause ${event.type}`))
   }
   const instant = instantInData(event)
   if (instant !== undefined && instant !== at) {
@@ -73,6 +76,12 @@ export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): R
       findings.push(finding('event-before-record', `${event.type} before the licence was recorded`))
     }
     return findings
+  }
+  // Rule 10: business time never runs backwards on a stream, to the last digit of the instant.
+  if (state.lastAt !== null && compareInstants(at, state.lastAt) < 0) {
+    findings.push(
+      finding('instant-before-history', `${event.type} at ${at}, before the last event at ${state.lastAt}`),
+    )
   }
   const { licence, application, eLicence } = state
   const atMs = instantMs(at)

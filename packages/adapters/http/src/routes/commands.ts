@@ -16,10 +16,10 @@
  * // → 201 { "events": [ … ], "version": 3, "replayed": false }
  */
 import type { Actor, ActorRole, CommandHandler, InvalidInputIssue } from '@elicence/domain'
-import { parseCommand } from '@elicence/domain'
+import { aRole, parseCommand } from '@elicence/domain'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
-import { aRole, authenticated, permitted, type TokenTable } from '../auth.js'
+import { authenticated, permitted, type TokenTable } from '../auth.js'
 import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
 
 export interface CommandRouteContext {
