@@ -2,20 +2,59 @@
 // is an error that creates nothing, a full disk does not stop them (they write nothing, not even
 // read-model tables), and a store on read-only media (a real tmpfs remounted read-only: the tests
 // run as root, whom file modes do not stop) is read whole. The verbs that write (exec, import)
-// still create a missing store.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+// still create a missing store. A reader that may not write the store's directory reads it all the
+// same, as a real process of another user (the tests run as root, whom file modes do not stop).
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { interleavedLifecycles, licenceNumberFor, ndjson } from './fixtures/licence-commands.js'
-import { assertBuildIsFresh, jsonLines, runInProcess, runProcess } from './fixtures/run-cli.js'
+import {
+  interleavedLifecycles,
+  licenceLifecycle,
+  licenceNumberFor,
+  ndjson,
+} from './fixtures/licence-commands.js'
+import { assertBuildIsFresh, jsonLines, type RunAs, runInProcess, runProcess } from './fixtures/run-cli.js'
 import { type SmallVolume, smallVolume } from './fixtures/small-volume.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
 
 const files = temporaryFiles('elicence-cli-read-only-')
 const volumes: SmallVolume[] = []
+const directories: string[] = []
 afterAll(() => {
   for (const volume of volumes) volume.remove()
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true })
   files.remove()
 })
+
+/** A directory of `mode`, owned by `owner` (root when not given), that every user can reach. */
+const directoryFor = (mode: number, owner?: RunAs): ((name: string) => string) => {
+  const directory = mkdtempSync(join(tmpdir(), 'elicence-cli-other-user-'))
+  directories.push(directory)
+  if (owner !== undefined) chownSync(directory, owner.uid, owner.gid)
+  chmodSync(directory, mode)
+  return (name) => join(directory, name)
+}
+
+const nobody: RunAs = { uid: 65534, gid: 65534 }
+
+/** Lifecycles of licences `from` to `from + count - 1`: each batch's licences are new. */
+const lifecycles = (from: number, count: number) =>
+  Array.from({ length: count }, (_, index) => licenceLifecycle(licenceNumberFor(from + index))).flat()
+
+const exportAs = async (as: RunAs, path: string) => {
+  const run = await runProcess(['export', '--store', `sqlite:${path}`], '', {}, as)
+  expect(run.stderr).toBe('')
+  expect(run.exitCode).toBe(0)
+  return jsonLines(run.stdout)
+}
+
+const auditAs = async (as: RunAs, path: string) => {
+  const run = await runProcess(['audit', '--store', `sqlite:${path}`, '--json'], '', {}, as)
+  expect(run.stderr).toBe('')
+  expect(run.exitCode).toBe(0)
+  return JSON.parse(run.stdout) as { counts: { events: number; anomalies: number } }
+}
 
 const readingVerbs: ReadonlyArray<ReadonlyArray<string>> = [
   ['export'],
@@ -140,5 +179,35 @@ describe('a store on a full disk, then on read-only media', () => {
       ndjson(interleavedLifecycles(1)),
     )
     expect(write.exitCode).toBe(3)
+  })
+})
+
+describe('a store in a directory the reader may not write', () => {
+  it("export and audit by another user read root's store in root's directory (mode 755), creating nothing", async () => {
+    assertBuildIsFresh()
+    const path = directoryFor(0o755)('ro.db')
+    const commands = lifecycles(1, 5)
+    expect((await runProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(commands))).exitCode).toBe(0)
+    const before = readdirSync(join(path, '..'))
+    expect(before).toEqual(['ro.db'])
+
+    expect(await exportAs(nobody, path)).toHaveLength(commands.length)
+    expect(await auditAs(nobody, path)).toMatchObject({ counts: { events: commands.length, anomalies: 0 } })
+    expect(readdirSync(join(path, '..'))).toEqual(before)
+  })
+
+  it('export by its owner reads a store in its own directory made read-only (mode 555)', async () => {
+    assertBuildIsFresh()
+    const at = directoryFor(0o755, nobody)
+    const path = at('own.db')
+    const commands = lifecycles(1, 5)
+    expect(
+      (await runProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(commands), {}, nobody)).exitCode,
+    ).toBe(0)
+    chmodSync(at('.'), 0o555)
+
+    // SQLite cannot create the -wal here (SQLITE_READONLY_DIRECTORY), so the file is read alone.
+    expect(await exportAs(nobody, path)).toHaveLength(commands.length)
+    expect(readdirSync(at('.'))).toEqual(['own.db'])
   })
 })

@@ -37,8 +37,20 @@ const wholeIndexBytes = 32 * 1024
 const isEmptyOrMissing = (path: string): boolean => !existsSync(path) || statSync(path).size === 0
 
 /**
+ * The errors of a read-only open that could not create the `-wal` or `-shm` beside the file:
+ * SQLITE_READONLY_DIRECTORY (a directory the user may not write: SQLite cannot create the -wal),
+ * SQLITE_CANTOPEN (read-only media: neither file can be created, nor opened, as neither exists) and
+ * SQLITE_IOERR_* (a full disk: the -shm cannot be sized). Any other error is the file's own.
+ */
+const cannotCreateBeside = (code: string): boolean =>
+  code === 'SQLITE_READONLY_DIRECTORY' ||
+  code.startsWith('SQLITE_CANTOPEN') ||
+  code.startsWith('SQLITE_IOERR')
+
+/**
  * A read-only connection. SQLite reads a WAL file read-only only where it can create the `-shm`
- * index beside it; on read-only media, or a full disk, it cannot. Then, when no `-shm` exists and no
+ * index beside it (and the `-wal`, when missing); in a directory the user may not write, on
+ * read-only media, or on a full disk, it cannot. Then, when no `-shm` exists and no
  * `-wal` holds anything — so no process has the file open for writing, as a writer in WAL mode
  * always keeps both — the file is read immutable, which needs neither. A `-wal` that holds commits
  * is not read that way: an immutable open would not see them, so that is an error.
@@ -57,11 +69,10 @@ const openReadOnly = (path: string, timeout: number): E.Either<string, Database.
   } catch (cause) {
     db.close()
     const code = String((cause as { code?: unknown }).code ?? '')
-    const cannotMakeIndex = code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_IOERR')
-    if (!cannotMakeIndex || hadIndex) throw cause
+    if (!cannotCreateBeside(code) || hadIndex) throw cause
     if (!isEmptyOrMissing(log))
       return E.left(
-        `${path} has a write-ahead log (${log}) that cannot be read without creating ${index} (${code}: read-only media or a full disk); copy both to writable storage`,
+        `${path} has a write-ahead log (${log}) that cannot be read without creating ${index} (${code}: a directory this user may not write, read-only media or a full disk); copy both to writable storage`,
       )
     // On a full disk SQLite gets as far as an empty -wal and a truncated -shm: this open's, and
     // useless; left, they would make the next reader believe a writer is about.
