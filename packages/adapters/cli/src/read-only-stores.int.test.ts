@@ -3,8 +3,18 @@
 // read-model tables), and a store on read-only media (a real tmpfs remounted read-only: the tests
 // run as root, whom file modes do not stop) is read whole. The verbs that write (exec, import)
 // still create a missing store. A reader that may not write the store's directory reads it all the
-// same, as a real process of another user (the tests run as root, whom file modes do not stop).
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+// same, and one that is not the store's owner leaves nothing behind that would stop the owner
+// writing: each a real process of another user (the tests run as root, whom file modes do not stop).
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -15,6 +25,7 @@ import {
   ndjson,
 } from './fixtures/licence-commands.js'
 import { assertBuildIsFresh, jsonLines, type RunAs, runInProcess, runProcess } from './fixtures/run-cli.js'
+import { serveStore } from './fixtures/served-store.js'
 import { type SmallVolume, smallVolume } from './fixtures/small-volume.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
 
@@ -37,6 +48,7 @@ const directoryFor = (mode: number, owner?: RunAs): ((name: string) => string) =
 }
 
 const nobody: RunAs = { uid: 65534, gid: 65534 }
+const owner: RunAs = { uid: 1000, gid: 1000 }
 
 /** Lifecycles of licences `from` to `from + count - 1`: each batch's licences are new. */
 const lifecycles = (from: number, count: number) =>
@@ -209,5 +221,69 @@ describe('a store in a directory the reader may not write', () => {
     // SQLite cannot create the -wal here (SQLITE_READONLY_DIRECTORY), so the file is read alone.
     expect(await exportAs(nobody, path)).toHaveLength(commands.length)
     expect(readdirSync(at('.'))).toEqual(['own.db'])
+  })
+})
+
+describe('a store read by a user who is not its owner, in a directory anyone may write (mode 777)', () => {
+  it('export and audit leave no -wal or -shm of theirs behind, and the owner then writes as before', async () => {
+    assertBuildIsFresh()
+    const at = directoryFor(0o777)
+    const path = at('svc.db')
+    const first = lifecycles(1, 5)
+    expect(
+      (await runProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(first), {}, owner)).exitCode,
+    ).toBe(0)
+    expect(readdirSync(at('.'))).toEqual(['svc.db'])
+
+    expect(await exportAs(nobody, path)).toHaveLength(first.length)
+    expect(await auditAs(nobody, path)).toMatchObject({ counts: { events: first.length, anomalies: 0 } })
+    expect(readdirSync(at('.'))).toEqual(['svc.db'])
+
+    const second = lifecycles(100, 5)
+    const exec = await runProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(second), {}, owner)
+    expect(exec.stderr).toBe('')
+    expect(exec.exitCode).toBe(0)
+    expect(jsonLines(exec.stdout).map((result) => result.status)).toEqual(second.map(() => 'applied'))
+    expect(await exportAs(nobody, path)).toHaveLength(first.length + second.length)
+  })
+
+  it("reads a running service's store through its -wal and -shm, and refuses a -wal without its -shm", async () => {
+    assertBuildIsFresh()
+    const at = directoryFor(0o777)
+    const path = at('served.db')
+    const first = lifecycles(1, 3)
+    expect(
+      (await runProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(first), {}, owner)).exitCode,
+    ).toBe(0)
+    // The service runs as root here, and SQLite gives root's -wal and -shm to the file's owner.
+    const served = await serveStore(`sqlite:${path}`, files.path('served-data'))
+    try {
+      for (const seed of [201, 202, 203]) expect((await served.record(seed)).status).toBe(201)
+      expect(readdirSync(at('.')).sort()).toEqual(['served.db', 'served.db-shm', 'served.db-wal'])
+
+      const exported = await exportAs(nobody, path)
+      expect(exported).toHaveLength(first.length + 3)
+
+      // The same -wal copied without its -shm: another user could read it only by creating a -shm of
+      // its own, so it refuses rather than read the database file without the -wal's commits.
+      const copy = directoryFor(0o777)
+      copyFileSync(path, copy('copy.db'))
+      copyFileSync(`${path}-wal`, copy('copy.db-wal'))
+      chownSync(copy('copy.db'), owner.uid, owner.gid)
+      chownSync(copy('copy.db-wal'), owner.uid, owner.gid)
+      const refused = await runProcess(['export', '--store', `sqlite:${copy('copy.db')}`], '', {}, nobody)
+      expect(refused.exitCode).toBe(3)
+      expect(refused.stderr).toContain(`has a write-ahead log (${copy('copy.db-wal')})`)
+      expect(refused.stdout).toBe('')
+      expect(readdirSync(copy('.')).sort()).toEqual(['copy.db', 'copy.db-wal'])
+      // Its owner reads it whole, creating the -shm as its own.
+      expect(await exportAs(owner, copy('copy.db'))).toEqual(exported)
+    } finally {
+      await served.close()
+    }
+    expect(
+      (await runProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(lifecycles(300, 1)), {}, owner))
+        .exitCode,
+    ).toBe(0)
   })
 })

@@ -61,7 +61,7 @@ import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { backgroundCheckpoints } from './checkpoints.js'
-import { openDatabaseFile, sqliteFailure } from './database-file.js'
+import { changedUnderImmutableRead, openDatabaseFile, sqliteFailure } from './database-file.js'
 import { logKeeper, whenFullCheckpointAndRetry } from './full-disk.js'
 import { groupCommit } from './group-commit.js'
 import { prepareSchema } from './schema.js'
@@ -349,7 +349,10 @@ const storeOn = (db: Database.Database): EventStore => {
     if (closed) return Promise.resolve(closedFailure)
     try {
       writes.useAsOpened()
-      return Promise.resolve(run())
+      const result = run()
+      // Checked after the read: a file read immutably that changed meanwhile may have been read torn.
+      const changed = changedUnderImmutableRead(db)
+      return Promise.resolve(changed === undefined ? result : E.left(storeFailure(`sqlite: ${changed}`)))
     } catch (cause) {
       return Promise.resolve(E.left(failure(what, cause)))
     }
