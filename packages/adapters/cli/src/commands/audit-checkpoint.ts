@@ -19,6 +19,7 @@ import {
   type AuditReport,
   type HistoryTreeCheck,
   historyTreeCheck,
+  logProjection,
   noteKeyTypes,
   openCheckpoint,
   type ReferenceNodes,
@@ -184,5 +185,60 @@ export const storeLogAnomalies = async (
     )
   } finally {
     await readModels?.close()
+  }
+}
+
+/**
+ * What the transparency log kept beside a store says of the history, with no checkpoint file or log
+ * key given (`audit --store` alone): the event its projection reached (position and hash) must be
+ * in the history, and the history must have as many events as the largest checkpoint kept there
+ * signed. A history cut off, or rewritten at that event, after the service logged it is then an
+ * anomaly even where no read model of the views was kept, or they had not caught up. The
+ * signatures and roots are checked against a checkpoint and key given (`--checkpoint`); an insider
+ * who also rewrites these records is caught only there.
+ */
+export const keptLogAnomalies = async (
+  store: EventStore,
+  url: string,
+  events: number,
+): Promise<E.Either<string, ReadonlyArray<AuditAnomaly>>> => {
+  const opened = await openReadModelStore(url, { readOnly: true })
+  if (E.isLeft(opened)) return E.left(opened.left.message)
+  const readModels = opened.right
+  if (readModels === undefined) return E.right([])
+  try {
+    const anomalies: AuditAnomaly[] = []
+    const reached = await readModels.loadCheckpoint(logProjection)
+    if (E.isLeft(reached)) return E.left(reached.left.message)
+    const { position, hash } = reached.right
+    if (position > 0) {
+      const read = await store.readAll({ after: position - 1, limit: 1 })
+      if (E.isLeft(read)) return E.left(read.left.message)
+      const event = read.right.events[0]
+      if (event?.position !== position || event.metadata.hash !== hash)
+        anomalies.push(
+          anomalyOf(
+            'checkpoint-mismatch',
+            event?.position !== position
+              ? `the transparency log kept beside the store reached position ${position}, which the history does not have (cut off?)`
+              : `the transparency log kept beside the store reached hash ${hash} at position ${position}, the history has ${event.metadata.hash}`,
+            reached.right.streamId === null
+              ? undefined
+              : { streamId: reached.right.streamId, version: reached.right.version ?? -1, position },
+          ),
+        )
+    }
+    const kept = await transparencyLog({ events: store, readModels, sha256: nodeSha256 }).latestCheckpoint()
+    if (E.isLeft(kept)) return E.left(kept.left.message)
+    if (kept.right !== null && kept.right.size > events)
+      anomalies.push(
+        anomalyOf(
+          'log-truncated',
+          `the store keeps a signed checkpoint of ${kept.right.size} events, and its history has ${events}`,
+        ),
+      )
+    return E.right(anomalies)
+  } finally {
+    await readModels.close()
   }
 }

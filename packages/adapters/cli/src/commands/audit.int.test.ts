@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { licenceLifecycle, licenceNumberFor, ndjson } from '../fixtures/licence-commands.js'
-import { runInProcess } from '../fixtures/run-cli.js'
+import { assertBuildIsFresh, runInProcess, runProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
 
 const files = temporaryFiles('elicence-cli-audit-')
@@ -80,6 +80,45 @@ describe('elicence audit --store', () => {
     const run = await audit(path)
     expect(run.exitCode).toBe(1)
     expect(JSON.parse(run.stdout).counts.anomaliesByKind).toMatchObject({ 'checkpoint-mismatch': 1 })
+  })
+
+  it('finds the last event deleted by what the transparency log kept beside the store, with no read model of views (exit 1)', async () => {
+    const path = files.path('logged.db')
+    const commands = [65, 66].flatMap((seed) => licenceLifecycle(licenceNumberFor(seed)))
+    expect((await runInProcess(['exec', '--store', `sqlite:${path}`], ndjson(commands))).exitCode).toBe(0)
+    const keys = files.path('logged-keys')
+    expect((await runInProcess(['keys', '--out', keys])).exitCode).toBe(0)
+    // The log projection written into the file and a checkpoint of its 6 events kept there.
+    expect(
+      (await runInProcess(['log', 'checkpoint', '--store', `sqlite:${path}`, '--keys', keys])).exitCode,
+    ).toBe(0)
+    // Partition workers load the built modules: the binary, in a process of its own, runs them.
+    assertBuildIsFresh()
+    const audited = (partitions: string) =>
+      runProcess(['audit', '--store', `sqlite:${path}`, '--json', '--partitions', partitions])
+    for (const partitions of ['1', '2']) {
+      const intact = await audited(partitions)
+      expect([partitions, intact.exitCode, JSON.parse(intact.stdout).counts.anomalies]).toEqual([
+        partitions,
+        0,
+        0,
+      ])
+    }
+    const db = new Database(path)
+    const triggers = db.prepare<[], { name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
+    )
+    for (const { name } of triggers.all()) db.exec(`DROP TRIGGER "${name}"`)
+    db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run()
+    db.close()
+    for (const partitions of ['1', '2']) {
+      const run = await audited(partitions)
+      expect([partitions, run.exitCode]).toEqual([partitions, 1])
+      expect(JSON.parse(run.stdout).counts.anomaliesByKind).toEqual({
+        'checkpoint-mismatch': 1,
+        'log-truncated': 1,
+      })
+    }
   })
 
   it('audits as of an instant without comparing read models, which stand at a later checkpoint', async () => {

@@ -21,6 +21,7 @@ import { redactStoreUrl } from '../store-url.js'
 import {
   type CheckpointAudit,
   checkpointAudit,
+  keptLogAnomalies,
   storeLogAnomalies,
   withAnomalies,
 } from './audit-checkpoint.js'
@@ -45,7 +46,9 @@ global order or that does not decode, a rule of the licence lifecycle broken in 
 history (e.g. an e-licence issued before its review was due, or left active across a change of
 class, expiry or authority). With --store, read models stored beside the events (the SQLite file's)
 are compared with the rebuilt ones as of their checkpoint: a view that differs, is missing or has
-no licence, and a checkpoint whose hash the history does not have (a cut-off history).
+no licence, and a checkpoint whose hash the history does not have (a cut-off history); so is
+the transparency log kept there: the event its projection reached must be in the history, and the
+history must have as many events as the largest checkpoint it keeps signed.
 With --checkpoint, the history is also checked against a signed checkpoint of the transparency
 log: the tree of its first events must have the signed root, so a history rewritten and re-sealed,
 truncated or reordered after the checkpoint is an anomaly, even with every hash chain intact.
@@ -226,8 +229,15 @@ export const auditCommand: CliCommand = {
         complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
         return exitCodes.storeFailure
       }
-      const logAnomalies =
-        check.right === undefined ? [] : await storeLogAnomalies(check.right, store, url ?? '')
+      const kept = await keptLogAnomalies(store, url ?? '', report.counts.events)
+      if (E.isLeft(kept)) {
+        complain(io, auditCommand.name, `${kept.left}; the audit is incomplete`)
+        return exitCodes.storeFailure
+      }
+      const logAnomalies = [
+        ...kept.right,
+        ...(check.right === undefined ? [] : await storeLogAnomalies(check.right, store, url ?? '')),
+      ]
       const readModels = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
       return printReport(io, redactStoreUrl(url ?? ''), withAnomalies(report, logAnomalies), json, readModels)
     })
