@@ -182,6 +182,7 @@ export {
   type ActorRole,
   Authority,
   actorRoles,
+  birthDateOf,
   CalendarRecord,
   type ChangeKind,
   Changes,

@@ -144,6 +144,12 @@ describe('the re-seal attack, found by the audit against a checkpoint', () => {
     const update = db.prepare('UPDATE events SET data = ?, metadata = ? WHERE stream_id = ? AND version = ?')
     for (const line of lines.filter((each) => each.streamId === target.streamId))
       update.run(JSON.stringify(line.data), JSON.stringify(line.metadata), line.streamId, line.version)
+    // A thorough insider also re-points what the log projection kept in the file at the re-sealed
+    // hash, or `audit --store` alone would find the event it reached rewritten.
+    const last = lines.filter((each) => each.streamId === target.streamId).at(-1) as Line
+    db.prepare(
+      `UPDATE read_model_checkpoints SET hash = ? WHERE projection = 'transparency-log' AND position = ?`,
+    ).run(last.metadata.hash, last.position)
     db.close()
     const chainsOnly = await runInProcess(['audit', '--store', `sqlite:${path}`, '--json'])
     expect(chainsOnly.exitCode, chainsOnly.stdout).toBe(0)

@@ -17,6 +17,7 @@ import { decodeUnchanged, exactType } from './rule-codecs.js'
 import {
   Actor,
   Authority,
+  birthDateOf,
   Holder,
   Id,
   Instant,
@@ -61,12 +62,21 @@ const satisfying = <A, O>(
     codec,
   )
 
-const validityInOrder = (value: { readonly validFrom: string; readonly validUntil: string }) =>
-  value.validUntil !== 'long-term' && value.validUntil < value.validFrom
-    ? `validUntil ${value.validUntil} is before validFrom ${value.validFrom}`
+/** A licence's validity runs forwards, and from no earlier than its holder's birth. */
+const validityInOrder = (value: {
+  readonly licenceNumber: string
+  readonly validFrom: string
+  readonly validUntil: string
+}) => {
+  if (value.validUntil !== 'long-term' && value.validUntil < value.validFrom)
+    return `validUntil ${value.validUntil} is before validFrom ${value.validFrom}`
+  const born = birthDateOf(value.licenceNumber)
+  return value.validFrom < born
+    ? `validFrom ${value.validFrom} is before the holder's date of birth ${born} (licenceNumber's digits 7 to 14)`
     : undefined
+}
 const validityInOrderNote =
-  'The server also refuses a `validUntil` before `validFrom`, which JSON Schema cannot express.'
+  "The server also refuses a `validUntil` before `validFrom`, and a `validFrom` before the holder's date of birth (digits 7 to 14 of `licenceNumber`), which JSON Schema cannot express."
 
 const command = <T extends string, D extends t.Mixed>(type: T, data: D) =>
   exactType({ type: t.literal(type), data, metadata: CommandMetadata }, type)

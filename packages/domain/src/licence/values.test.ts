@@ -10,7 +10,15 @@ import {
   wrongCheckLicenceNumberArb,
 } from '../testing/index.js'
 import { parseCommand } from './commands.js'
-import { Instant, LicenceClasses, LicenceNumber, LicenceStatuses, LocalDate, PhotoDefects } from './values.js'
+import {
+  citizenIdCheckCharacter,
+  Instant,
+  LicenceClasses,
+  LicenceNumber,
+  LicenceStatuses,
+  LocalDate,
+  PhotoDefects,
+} from './values.js'
 
 describe('licence numbers (GB 11643, ISO 7064 MOD 11-2)', () => {
   it('accepts the design example', () => {
@@ -32,6 +40,51 @@ describe('licence numbers (GB 11643, ISO 7064 MOD 11-2)', () => {
     ]) {
       expect(isLeft(LicenceNumber.decode(value))).toBe(true)
     }
+  })
+  it('refuses a number whose check character fits but whose date of birth is no date', () => {
+    // The impossible dates (2026-02-30, 1949-13-31…) as digits 7 to 14, the check character computed.
+    const impossibleBirth = fc
+      .tuple(impossibleDateArb, fc.constantFrom('110105', '440103'))
+      .map(([date, region]) => {
+        const first17 = `${region}${date.replaceAll('-', '')}123`
+        return `${first17}${citizenIdCheckCharacter(first17)}`
+      })
+    fc.assert(fc.property(impossibleBirth, (value) => isLeft(LicenceNumber.decode(value))))
+    expect(isLeft(LicenceNumber.decode('110105194913310021'))).toBe(true)
+  })
+  it('refuses a licence valid from before its holder was born, recorded or renewed', () => {
+    const record = {
+      type: 'RecordLicence',
+      data: {
+        licenceNumber: '11010520300101001X',
+        holder: { accountId: 'acct-1', name: '张三' },
+        classes: ['C1'],
+        validFrom: '2020-01-01',
+        validUntil: '2030-01-01',
+        authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
+        statuses: ['A'],
+        photoOnFile: true,
+      },
+      metadata: {
+        commandId: '00000000-0000-4000-8000-000000000001',
+        at: '2026-10-01T09:00:00+08:00',
+        actor: { role: 'registry', id: 'registry-gz' },
+      },
+    }
+    const refused = parseCommand(record)
+    expect(isLeft(refused) && refused.left.message).toMatch(
+      /validFrom 2020-01-01 is before the holder's date of birth 2030-01-01/,
+    )
+    const { holder: _holder, statuses: _statuses, photoOnFile: _photo, ...renewal } = record.data
+    expect(isLeft(parseCommand({ ...record, type: 'RenewLicence', data: renewal }))).toBe(true)
+    expect(
+      isRight(
+        parseCommand({
+          ...record,
+          data: { ...record.data, validFrom: '2030-01-01', validUntil: '2040-01-01' },
+        }),
+      ),
+    ).toBe(true)
   })
 })
 

@@ -24,17 +24,25 @@ export const citizenIdCheckCharacter = (first17: string): string => {
 
 const citizenIdPattern = /^\d{17}[\dX]$/
 
+/** The holder's date of birth a citizen ID number states (GB 11643: digits 7 to 14), as `YYYY-MM-DD`. */
+export const birthDateOf = (licenceNumber: string): string =>
+  `${licenceNumber.slice(6, 10)}-${licenceNumber.slice(10, 12)}-${licenceNumber.slice(12, 14)}`
+
 export interface LicenceNumberBrand {
   readonly LicenceNumber: unique symbol
 }
 export const LicenceNumber = brandedString<LicenceNumberBrand, 'LicenceNumber'>('LicenceNumber', {
   pattern: citizenIdPattern,
   check: {
-    isValid: (value) => citizenIdCheckCharacter(value) === value.charAt(17),
+    // A number whose check character fits but whose birth date is no date (1949-13-31) is no
+    // citizen ID: the credential would certify a birth date that does not exist.
+    isValid: (value) =>
+      citizenIdCheckCharacter(value) === value.charAt(17) && isLocalDate(birthDateOf(value)),
     beyondSchema:
-      'The server also verifies the check character (ISO 7064 MOD 11-2 over the first 17 digits), which a JSON Schema pattern cannot express.',
+      'The server also verifies the check character (ISO 7064 MOD 11-2 over the first 17 digits) and that digits 7 to 14 are a real date of birth (YYYYMMDD), which a JSON Schema pattern cannot express.',
   },
-  description: 'The holder’s 18-character citizen ID number (GB 11643), `X` upper case.',
+  description:
+    'The holder’s 18-character citizen ID number (GB 11643: region, date of birth, sequence, check character), `X` upper case.',
   examples: ['11010519491231002X'],
 })
 export type LicenceNumber = t.TypeOf<typeof LicenceNumber>

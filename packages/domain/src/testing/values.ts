@@ -27,8 +27,10 @@ export const licenceNumberArb: fc.Arbitrary<LicenceNumber> = fc
   .tuple(
     digits(6),
     fc.date({
+      // Born before every date `localDateArb` gives by default (from 2000): a licence valid from
+      // any of them is one its holder could hold.
       min: new Date('1940-01-01T00:00:00Z'),
-      max: new Date('2008-12-31T00:00:00Z'),
+      max: new Date('1999-12-31T00:00:00Z'),
       noInvalidDate: true,
     }),
     digits(3),

@@ -9,7 +9,7 @@
  * const claims = credentialClaims(view, Date.parse('2026-10-16T10:00:00+08:00'))
  * claims.driving_privileges // [{ vehicle_category_code: 'C1', issue_date: '2020-01-01', expiry_date: '2030-01-01' }]
  */
-import { localDateOf } from '@elicence/domain'
+import { birthDateOf, localDateOf } from '@elicence/domain'
 import type { ELicenceView } from '../views/e-licence.js'
 import { maskName } from '../views/verification.js'
 
@@ -62,9 +62,8 @@ export interface CredentialClaims {
   readonly statuses: ReadonlyArray<string>
 }
 
-/** GB 11643: characters 7–14 of the citizen ID number are the date of birth, YYYYMMDD. */
-export const birthDateOf = (licenceNumber: string): string =>
-  `${licenceNumber.slice(6, 10)}-${licenceNumber.slice(10, 12)}-${licenceNumber.slice(12, 14)}`
+// GB 11643: characters 7–14 of the citizen ID number are the date of birth (the domain's codec checks it is one).
+export { birthDateOf }
 
 /**
  * 18 or older on the local (Asia/Shanghai) date of `atMs`. Dates compare as strings, so someone

@@ -56,9 +56,13 @@ export interface HistoryScript {
   readonly steps: ReadonlyArray<HistoryStep>
 }
 
-/** A valid licence number (GB 11643 check character) for a small index. */
+/** A valid licence number (GB 11643: born `index` days after 1990-01-01, check character) per index. */
 export const licenceNumberFor = (index: number): string => {
-  const first17 = `1101051990${String(101 + (index % 899)).padStart(3, '0')}${String(1000 + index).slice(-4)}`
+  const born = new Date(Date.UTC(1990, 0, 1) + index * 86_400_000)
+    .toISOString()
+    .slice(0, 10)
+    .replaceAll('-', '')
+  const first17 = `110105${born}${String(101 + (index % 899)).padStart(3, '0')}`
   return `${first17}${citizenIdCheckCharacter(first17)}`
 }
 
