@@ -171,6 +171,17 @@ describe.each(placements)('%s', (_placement, credentialWorkers) => {
       expect(offCurve.body.error.issues).toEqual([
         { path: 'body.holderKey', message: 'not a point of P-256' },
       ])
+      // Ed25519 points of small order, which node:crypto and Web Crypto import and then accept a
+      // forged signature with (R the identity, S 0): the identity, zero, and p - 1 (order 2).
+      for (const x of [
+        'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        '7P_______________________________________38',
+      ]) {
+        const smallOrder = await obtain({ kty: 'OKP', crv: 'Ed25519', x })
+        expect([x, smallOrder.status]).toEqual([x, 400])
+        expect(smallOrder.body.error.issues[0].message).toMatch(/prime-order subgroup/)
+      }
     })
   })
 

@@ -8,4 +8,9 @@ export {
   credentialThreads,
   defaultCredentialTaskDeadlineMs,
 } from './credential-threads.js'
-export { nodeEd25519Signer, nodeSignatureBackend, nodeThreadPoolSignatureBackend } from './signatures.js'
+export {
+  isUsableEd25519Key,
+  nodeEd25519Signer,
+  nodeSignatureBackend,
+  nodeThreadPoolSignatureBackend,
+} from './signatures.js'

@@ -37,17 +37,22 @@ const verifyArguments = (signingInput: string, signature: string) =>
 
 const ed25519PublicKey = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 
+/**
+ * Whether an Ed25519 JWK's `x` is a key a signature can be bound to: a canonical encoding of a
+ * point of the curve's prime-order subgroup, not one of small order. node:crypto and Web Crypto
+ * import a small-order point (the identity, `AQAA…`) and then accept a forged signature (R the
+ * identity, S 0) for any message; libsodium refuses it. A credential bound to one would let
+ * anyone sign its presentations, for every verifier whose library does not refuse such keys.
+ */
+export const isUsableEd25519Key = (x: string): boolean =>
+  ed25519PublicKey.test(x) && sodium.crypto_core_ed25519_is_valid_point(Buffer.from(x, 'base64url'))
+
 export const nodeSignatureBackend: SignatureBackend = {
   // An Ed25519 key is its 32 bytes, as libsodium takes it (it refuses small-order and
   // non-canonical points when verifying); a P-256 key a KeyObject.
   importKey: (jwk, algorithm) => {
     if (algorithm === 'ES256') return importKey(jwk, algorithm)
-    if (
-      jwk.kty !== 'OKP' ||
-      jwk.crv !== 'Ed25519' ||
-      typeof jwk.x !== 'string' ||
-      !ed25519PublicKey.test(jwk.x)
-    )
+    if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || !isUsableEd25519Key(jwk.x))
       throw new Error(`not a key for ${algorithm}`)
     return Buffer.from(jwk.x, 'base64url')
   },

@@ -14,11 +14,9 @@
  * //   { "holderKey": { "kty": "EC", "crv": "P-256", "x": "…", "y": "…" } }
  * // → 201 { "credential": "eyJ…~WyJ…~", "status": { "idx": 40417, "uri": "…/status-lists/1" }, "defaultDisclosures": [ … ] }
  */
-import { createPublicKey } from 'node:crypto'
 import {
   type CredentialIssuer,
   CredentialRequest,
-  confirmationKeyOf,
   credentialRefusal,
   defaultDisclosures,
   type HolderKey,
@@ -26,6 +24,7 @@ import {
   isP256Point,
   type StatusLists,
 } from '@elicence/projections'
+import { isUsableEd25519Key } from '@elicence/projections/node/credentials'
 import type { FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authenticated, permitted, type TokenTable } from '../auth.js'
@@ -51,17 +50,11 @@ interface LicenceParams {
 
 /**
  * A P-256 key is checked against the curve equation (a few µs; node's import adds a scalar
- * multiplication that P-256's cofactor of 1 makes redundant); an Ed25519 key by node's import.
+ * multiplication that P-256's cofactor of 1 makes redundant); an Ed25519 key must be a point of the
+ * prime-order subgroup (node's import takes small-order points, with which anyone can sign).
  */
-const isUsableHolderKey = (key: HolderKey): boolean => {
-  if (key.kty === 'EC') return isP256Point(key)
-  try {
-    createPublicKey({ key: confirmationKeyOf(key), format: 'jwk' })
-    return true
-  } catch {
-    return false
-  }
-}
+const isUsableHolderKey = (key: HolderKey): boolean =>
+  key.kty === 'EC' ? isP256Point(key) : isUsableEd25519Key(key.x)
 
 /** The issuer metadata may be cached briefly; a new key is listed before it signs anything. */
 const metadataMaxAgeSeconds = 300
@@ -81,7 +74,13 @@ export const registerCredentialRoutes = (app: FastifyInstance, context: Credenti
       return sendFailure(
         reply,
         transportFailure(400, 'invalid-request', 'holderKey is not a usable public key', [
-          { path: 'body.holderKey', message: `not a point of ${holderKey.crv}` },
+          {
+            path: 'body.holderKey',
+            message:
+              holderKey.kty === 'EC'
+                ? `not a point of ${holderKey.crv}`
+                : `not a point of ${holderKey.crv}'s prime-order subgroup (a small-order or non-canonical point, with which anyone could sign)`,
+          },
         ]),
       )
     }
