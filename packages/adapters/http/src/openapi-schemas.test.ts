@@ -5,8 +5,8 @@
 // - What a codec accepts, the schema accepts: no exception.
 // - What the schema accepts, the codec accepts, except for the checks JSON Schema cannot state, each
 //   named in the schema's description and listed here (`explainedBy`): the GB 11643 check
-//   character, `validUntil` before `validFrom`, and lengths in UTF-16 code units (JSON Schema counts
-//   code points). The document's `POST /commands` body may also leave out `metadata.at` and
+//   character and date of birth, `validUntil` before `validFrom` or `validFrom` before the birth,
+//   and a lone surrogate in an id or a name. The document's `POST /commands` body may also leave out `metadata.at` and
 //   `metadata.actor`, which the transport fills in. Every refusal of the codec that the schema
 //   missed must be explained by one of these, path by path.
 import {
@@ -65,8 +65,9 @@ const valueAt = (root: unknown, path: string): unknown =>
         .split('.')
         .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root)
 
-const utf16OnlyTooLong = (value: unknown): boolean =>
-  typeof value === 'string' && value.length > 128 && Array.from(value).length <= 128
+const hasLoneSurrogate = (value: unknown): boolean =>
+  typeof value === 'string' &&
+  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)
 
 interface Relaxations {
   /** `metadata.at` and `metadata.actor` may be absent: the transport fills them in. */
@@ -82,8 +83,12 @@ const explainedBy = (
   const value = valueAt(json, issue.path)
   if (issue.path.endsWith('licenceNumber') && typeof value === 'string' && /^\d{17}[\dX]$/.test(value))
     return isCitizenIdNumber(value) ? undefined : 'check character'
-  if (issue.path === 'data' && issue.message.includes('is before validFrom')) return 'validity order'
-  if (utf16OnlyTooLong(value)) return 'UTF-16 length'
+  if (
+    issue.path === 'data' &&
+    (issue.message.includes('is before validFrom') || issue.message.includes("holder's date of birth"))
+  )
+    return 'validity order'
+  if (hasLoneSurrogate(value)) return 'lone surrogate'
   if (
     relaxations.transportMetadata &&
     (issue.path === 'metadata.at' || issue.path === 'metadata.actor') &&
@@ -300,8 +305,13 @@ describe('the command schemas, derived from the codecs', () => {
         { ...record, data: { ...record.data, validFrom: '2020-01-02', validUntil: '2020-01-01' } },
       ],
       [
-        'UTF-16 length',
-        { ...record, data: { ...record.data, holder: { accountId: '𠮷'.repeat(100), name: '张三' } } },
+        'validity order',
+        { ...record, data: { ...record.data, validFrom: '1949-12-30', validUntil: '2020-01-01' } },
+      ],
+      ['check character', { ...record, data: { ...record.data, licenceNumber: '110105194913310021' } }],
+      [
+        'lone surrogate',
+        { ...record, data: { ...record.data, holder: { accountId: 'acct-\ud800', name: '张三' } } },
       ],
     ]
     for (const [exception, json] of cases) {

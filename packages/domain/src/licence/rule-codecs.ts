@@ -19,7 +19,7 @@ import { describeCodec, type JsonSchema } from './json-schema.js'
 /**
  * What a string must be, stated once: the predicate of its codec and its JSON Schema are both built
  * from these rules. Patterns are anchored and carry no flags, so a JSON Schema validator reads them
- * as we do. Lengths count UTF-16 code units, as `String.length` does.
+ * as we do. Lengths count characters (code points), as JSON Schema's do.
  */
 interface StringRules {
   readonly pattern?: RegExp
@@ -30,12 +30,15 @@ interface StringRules {
   readonly check?: { readonly isValid: (value: string) => boolean; readonly beyondSchema: string }
   readonly description: string
   readonly examples?: ReadonlyArray<string>
+  /**
+   * Free text (ids, names), not one of an ASCII pattern: it must be well-formed Unicode, since a
+   * lone surrogate has no UTF-8 form (I-JSON, RFC 7493 §2.1, which RFC 8785's hashing builds on)
+   * and could not be stored, hashed or shown as it was sent.
+   */
+  readonly text?: true
 }
 
-// JSON Schema's maxLength counts code points, String.length UTF-16 code units: said where they differ.
-const utf16Note = (maxLength: number) =>
-  `At most ${maxLength} UTF-16 code units: a character outside the Basic Multilingual Plane counts as two, ` +
-  'which JSON Schema’s maxLength (counting it as one) cannot state.'
+const wellFormedNote = 'Well-formed Unicode: a lone surrogate (\\ud800) is refused.'
 
 const stringRulesSchema = (rules: StringRules): JsonSchema => ({
   type: 'string',
@@ -46,17 +49,32 @@ const stringRulesSchema = (rules: StringRules): JsonSchema => ({
   description: [
     rules.description,
     rules.check?.beyondSchema,
-    rules.maxLength === undefined ? undefined : utf16Note(rules.maxLength),
+    rules.text === undefined ? undefined : wellFormedNote,
   ]
     .filter((part) => part !== undefined)
     .join(' '),
   ...(rules.examples === undefined ? {} : { examples: rules.examples }),
 })
 
+/** Characters (code points), which a pair of surrogates is one of: `String.length` counts it as two. */
+const codePointLength = (value: string): number => {
+  let count = 0
+  for (const _ of value) count++
+  return count
+}
+
+/** A surrogate that is not half of a pair (what `String.prototype.isWellFormed`, ES2024, tells). */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
 const satisfiesRules = (rules: StringRules) => (value: string) =>
   (rules.pattern === undefined || rules.pattern.test(value)) &&
+  (rules.text === undefined || !loneSurrogate.test(value)) &&
+  // Code units are never fewer than characters: count characters only where the units say no.
   (rules.minLength === undefined || value.length >= rules.minLength) &&
-  (rules.maxLength === undefined || value.length <= rules.maxLength) &&
+  (rules.minLength === undefined || rules.minLength <= 1 || codePointLength(value) >= rules.minLength) &&
+  (rules.maxLength === undefined ||
+    value.length <= rules.maxLength ||
+    codePointLength(value) <= rules.maxLength) &&
   (rules.check === undefined || rules.check.isValid(value))
 
 export const brandedString = <B extends { readonly [K in N]: symbol }, N extends string>(

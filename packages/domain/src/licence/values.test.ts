@@ -12,11 +12,13 @@ import {
 import { parseCommand } from './commands.js'
 import {
   citizenIdCheckCharacter,
+  Id,
   Instant,
   LicenceClasses,
   LicenceNumber,
   LicenceStatuses,
   LocalDate,
+  Name,
   PhotoDefects,
 } from './values.js'
 
@@ -140,6 +142,29 @@ describe('real calendar dates, stated as a pattern', () => {
       ['2026-12-31', true],
     ] as const)
       expect(isRight(LocalDate.decode(text))).toBe(real)
+  })
+})
+
+describe('ids and names: text', () => {
+  it('counts characters, not UTF-16 code units, as DESIGN §2 and JSON Schema do', () => {
+    expect(isRight(Id.decode('😀'.repeat(128)))).toBe(true)
+    expect(isLeft(Id.decode('😀'.repeat(129)))).toBe(true)
+    expect(isRight(Name.decode('张'.repeat(128)))).toBe(true)
+    expect(isLeft(Name.decode('张'.repeat(129)))).toBe(true)
+  })
+  it('refuses a lone surrogate and control characters, anywhere in the text', () => {
+    const text = fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 20 })
+      .filter((value) => /\S/.test(value) && !/[\u0000-\u001f\u007f-\u009f]/.test(value))
+    const bad = fc.constantFrom('\ud800', '\udfff', '\u0000', '\t', '\n', '\u001b', '\u007f', '\u0085')
+    fc.assert(
+      fc.property(text, text, bad, (before, after, inserted) => {
+        expect(isRight(Id.decode(before)) && isRight(Name.decode(before))).toBe(true)
+        const spoilt = `${before}${inserted}${after}`
+        expect(isLeft(Id.decode(spoilt)) && isLeft(Name.decode(spoilt))).toBe(true)
+      }),
+    )
+    expect(isRight(Name.decode('😀 张三'))).toBe(true)
   })
 })
 

@@ -107,23 +107,30 @@ export type Uuid = t.TypeOf<typeof Uuid>
 export interface IdBrand {
   readonly Id: unique symbol
 }
-/** applicationId, photo id, accountId and the like: non-empty, at most 128 characters. */
+// Control characters (C0, DEL, C1) in an id or a name are a client's bug or an attack on whatever
+// shows it (a terminal, a log line); no id or name needs one.
+const noControlCharacters = '[^\\u0000-\\u001f\\u007f-\\u009f]'
+
+/** applicationId, photo id, accountId and the like: non-empty, at most 128 characters, none a control character. */
 export const Id = brandedString<IdBrand, 'Id'>('Id', {
+  pattern: new RegExp(`^${noControlCharacters}*$`),
   minLength: 1,
   maxLength: 128,
-  description: 'A non-empty id.',
+  text: true,
+  description: 'A non-empty id, with no control character.',
 })
 export type Id = t.TypeOf<typeof Id>
 
 export interface NameBrand {
   readonly Name: unique symbol
 }
-/** A person's or an authority's name: non-blank, at most 128 characters. */
+/** A person's or an authority's name: non-blank, at most 128 characters, none a control character. */
 export const Name = brandedString<NameBrand, 'Name'>('Name', {
-  // Not only white space: `\S` is exactly what `String.prototype.trim` keeps.
-  pattern: /\S/,
+  // Not only white space (`\S` is exactly what `String.prototype.trim` keeps), and no control character.
+  pattern: new RegExp(`^(?=[\\s\\S]*\\S)${noControlCharacters}*$`),
   maxLength: 128,
-  description: 'A name, not blank.',
+  text: true,
+  description: 'A name, not blank, with no control character.',
 })
 export type Name = t.TypeOf<typeof Name>
 
