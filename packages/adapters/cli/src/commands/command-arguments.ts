@@ -46,9 +46,27 @@ export interface CommandArguments<Flags extends FlagTypes> {
 }
 
 /**
- * Parses `args` strictly: an unknown flag, a flag without its value, or a positional argument where
- * `positionals` is false is a usage error (2). `--help` shows the usage (0). Either way the command
- * has been answered, and `Left` holds its exit code.
+ * The first flag given more than once that takes one value or is a switch. parseArgs would keep the
+ * last value and drop the others unseen: `audit --checkpoint A --checkpoint B` would audit against B
+ * alone, and a fork that A shows would go unnoticed. Only a `strings` flag takes a value each time.
+ */
+const repeatedFlag = (
+  tokens: ReadonlyArray<{ readonly kind: string; readonly name?: string }>,
+  repeatable: (name: string) => boolean,
+): string | undefined => {
+  const seen = new Set<string>()
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || repeatable(token.name)) continue
+    if (seen.has(token.name)) return token.name
+    seen.add(token.name)
+  }
+  return undefined
+}
+
+/**
+ * Parses `args` strictly: an unknown flag, a flag without its value, a flag that is not `strings`
+ * given twice, or a positional argument where `positionals` is false is a usage error (2). `--help`
+ * shows the usage (0). Either way the command has been answered, and `Left` holds its exit code.
  */
 export const parseCommandArguments = <const Flags extends FlagTypes>(
   io: CliIo,
@@ -66,20 +84,26 @@ export const parseCommandArguments = <const Flags extends FlagTypes>(
   for (const [name, type] of Object.entries(spec.flags))
     options[name] = type === 'strings' ? { type: 'string', multiple: true } : { type }
   let parsed: CommandArguments<Flags>
+  let repeated: string | undefined
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: [...args],
       options,
       allowPositionals: spec.positionals,
       strict: true,
+      tokens: true,
     })
     // In strict mode parseArgs gives each flag a value of its declared type, or leaves it out.
     parsed = { values: values as FlagValues<Flags & typeof everyCommandsFlags>, positionals }
+    repeated = repeatedFlag(tokens, (name) => options[name]?.multiple === true)
   } catch (error) {
     // parseArgs throws on an unknown flag or a missing value; to the user that is a usage error.
     return E.left(usageError(io, command, error instanceof Error ? error.message : String(error)))
   }
-  return parsed.values.help === true ? E.left(showUsage(io, command)) : E.right(parsed)
+  if (parsed.values.help === true) return E.left(showUsage(io, command))
+  return repeated === undefined
+    ? E.right(parsed)
+    : E.left(usageError(io, command, `--${repeated} is given twice; give it once`))
 }
 
 /** The LICENCE argument of the reading commands: exactly one valid licence (citizen ID) number. */
