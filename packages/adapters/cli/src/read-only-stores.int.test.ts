@@ -1,5 +1,5 @@
 // The verbs that only read a store (export, audit, view, verify) open it read-only: a mistyped path
-// is an error that creates nothing, a full disk does not stop them (they write nothing, not even
+// is an error that creates nothing (for log checkpoint and prove too, which read its events alike), a full disk does not stop them (they write nothing, not even
 // read-model tables), and a store on read-only media (a real tmpfs remounted read-only: the tests
 // run as root, whom file modes do not stop) is read whole. The verbs that write (exec, import)
 // still create a missing store. A reader that may not write the store's directory reads it all the
@@ -104,6 +104,40 @@ describe('a store that does not exist', () => {
       expect(existsSync(`${missing}-wal`)).toBe(false)
     },
   )
+
+  it.each([['checkpoint'], ['prove', '--index', '0']])(
+    'log %s of a mistyped sqlite: path fails (exit 3) and creates no file, as export does',
+    async (...action: ReadonlyArray<string>) => {
+      const keys = files.path(`keys-${action[0]}`)
+      expect((await runInProcess(['keys', '--out', keys])).exitCode).toBe(0)
+      const missing = files.path(`missing-log-${action[0]}.db`)
+      const run = await runInProcess(['log', ...action, '--store', `sqlite:${missing}`, '--keys', keys])
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr).toContain(`no store at ${missing}: the file does not exist (nothing was created)`)
+      expect(run.stdout).toBe('')
+      expect(existsSync(missing)).toBe(false)
+      expect(existsSync(`${missing}-wal`)).toBe(false)
+    },
+  )
+
+  it('log checkpoint and prove of a store that exists still keep its tree beside it (exit 0)', async () => {
+    const path = files.path('logged.db')
+    const keys = files.path('keys-logged')
+    expect((await runInProcess(['keys', '--out', keys])).exitCode).toBe(0)
+    expect(
+      (await runInProcess(['exec', '--store', `sqlite:${path}`, '-'], ndjson(interleavedLifecycles(1))))
+        .exitCode,
+    ).toBe(0)
+    const signed = await runInProcess(['log', 'checkpoint', '--store', `sqlite:${path}`, '--keys', keys])
+    expect(signed.exitCode, signed.stderr).toBe(0)
+    expect(signed.stdout.split('\n')[1]).toBe('3')
+    const proved = await runInProcess(['log', 'prove', '--store', `sqlite:${path}`, '--index', '2'])
+    expect(proved.exitCode, proved.stderr).toBe(0)
+    expect(JSON.parse(proved.stdout)).toMatchObject({ treeSize: 3, leafIndex: 2 })
+    // The writer closes last, so the file is whole again: a copy of it alone has the log's tree.
+    expect(existsSync(`${path}-wal`)).toBe(false)
+    expect(existsSync(`${path}-shm`)).toBe(false)
+  })
 
   it('audit of an empty file that is no event store fails, naming it', async () => {
     const empty = files.path('not-a-store.db')

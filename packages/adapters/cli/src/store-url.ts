@@ -142,8 +142,9 @@ const probed = async (store: EventStore): Promise<E.Either<StoreError, EventStor
 
 /**
  * How a command uses its store. `read-write` (serve, exec, import) creates a missing store.
- * `read-only` (export, audit, view, verify) needs one that exists — a mistyped path is an error, not
- * a new empty store with "no anomalies" — creates and migrates nothing, and reads read-only media.
+ * `read-only` (export, audit, view, verify, and log, which writes only its tree beside the events)
+ * needs one that exists — a mistyped path is an error, not a new empty store with "no anomalies" —
+ * creates and migrates nothing, and reads read-only media.
  */
 export interface OpenStoreOptions {
   readonly readOnly?: boolean

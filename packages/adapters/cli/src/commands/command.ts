@@ -67,7 +67,7 @@ export const withStore = async (
   }
 }
 
-/** `withStore` for the commands that only read a store (export, audit, view, verify): see `OpenStoreOptions`. */
+/** `withStore` for the commands that only read a store (export, audit, view, verify, log): see `OpenStoreOptions`. */
 export const withReadOnlyStore = (
   io: CliIo,
   command: CliCommand,

@@ -16,6 +16,7 @@ import {
   inMemoryReadModelStore,
   isLogRangeError,
   type LogError,
+  type ReadModelStore,
   type TransparencyLog,
   transparencyLog,
 } from '@elicence/projections'
@@ -24,7 +25,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { type CliIo, complain, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { openReadModelStore } from '../store-url.js'
-import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withStore } from './command.js'
+import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnlyStore } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence log checkpoint --store URL --keys DIR [--origin ORIGIN]
@@ -45,7 +46,8 @@ ${storeOptionUsage}
   --index N, --size M, --from M, --to N   as above
   -h, --help       show this text
 
-Exit status: 0 printed; 2 bad arguments, or sizes the tree does not have; 3 the store failed.`
+Exit status: 0 printed; 2 bad arguments, or sizes the tree does not have; 3 the store failed or
+does not exist (nothing is created).`
 
 const wholeNumber = (value: string | undefined, flag: string): E.Either<string, number | undefined> =>
   value === undefined
@@ -54,20 +56,26 @@ const wholeNumber = (value: string | undefined, flag: string): E.Either<string, 
       ? E.right(Number(value))
       : E.left(`${flag} ${value} is not a whole number ≥ 0`)
 
-/** The log of the store at `url`, kept where its read models are (or in memory), brought up to date. */
+/**
+ * The log of the store at `url`, kept where its read models are (or in memory), brought up to date.
+ * The events are only read, so the store is opened as export opens it: one that does not exist is
+ * refused and nothing is created, where a mistyped path would otherwise get a new, empty store and a
+ * signed checkpoint of size 0. Only the log's own tree and checkpoints are written, beside the events.
+ */
 const withLog = async (
   io: CliIo,
   url: string | undefined,
   use: (log: TransparencyLog) => Promise<ExitCode>,
-): Promise<ExitCode> =>
-  withStore(io, logCommand, url, async (store: EventStore) => {
-    const opened = await openReadModelStore(url ?? '')
-    if (E.isLeft(opened)) {
-      complain(io, logCommand.name, opened.left.message)
-      return exitCodes.storeFailure
-    }
-    const readModels = opened.right ?? inMemoryReadModelStore()
-    try {
+): Promise<ExitCode> => {
+  let readModels: ReadModelStore | undefined
+  try {
+    return await withReadOnlyStore(io, logCommand, url, async (store: EventStore) => {
+      const opened = await openReadModelStore(url ?? '')
+      if (E.isLeft(opened)) {
+        complain(io, logCommand.name, opened.left.message)
+        return exitCodes.storeFailure
+      }
+      readModels = opened.right ?? inMemoryReadModelStore()
       const log = transparencyLog({ events: store, readModels, sha256: nodeSha256 })
       const head = await log.catchUp()
       if (E.isLeft(head)) {
@@ -75,10 +83,13 @@ const withLog = async (
         return exitCodes.storeFailure
       }
       return await use(log)
-    } finally {
-      await readModels.close()
-    }
-  })
+    })
+  } finally {
+    // After the events' read-only connection: the writing one, closing last, folds SQLite's
+    // write-ahead log back into the file, so no -wal or -shm is left and the file alone is whole.
+    await readModels?.close()
+  }
+}
 
 const failed = (io: CliIo, error: LogError): ExitCode => {
   complain(io, logCommand.name, error.message)
