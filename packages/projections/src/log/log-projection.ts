@@ -13,7 +13,14 @@
  *    written) and it re-reads from the new checkpoint.
  * 3. Nodes are perfect subtrees, written once and never changed as the tree grows (merkle.ts); the
  *    tree resumes from the ≤ log₂ n nodes of its right edge.
- * Signed checkpoints are kept in the same store, one per tree size, and the latest beside them.
+ * Signed checkpoints are kept in the same store, every one (DESIGN §9), under their tree size and
+ * their signer — the key's verifier key string and the origin line — and the latest of each signer
+ * beside them. So a note of another origin or key (`elicence log checkpoint --origin …`, or a key of
+ * another log) is kept beside the service's, never in its place, and `latestCheckpoint(signer,
+ * origin)` gives only what that key signed for that origin: the service publishes its own notes.
+ * A key has no space in its verifier key string, so `<size> <key> <origin>` cannot be read two ways.
+ * (Checkpoints that earlier versions kept under the size alone stay listed; the service signs its
+ * tree anew once.)
  *
  * @example
  * const log = transparencyLog({ events: store, readModels, sha256 })
@@ -55,9 +62,9 @@ export const logProjection = 'transparency-log'
 export const logCollections = {
   /** Perfect subtrees by `level/index`, each a hex hash. */
   nodes: 'log-nodes',
-  /** `head`: the tree's size and root; `latest-checkpoint`: the last signed one. */
+  /** `head`: the tree's size and root; `latest-checkpoint <signer>`: the last one each signer signed. */
   tree: 'log-tree',
-  /** Every signed checkpoint, keyed by its tree size (zero-padded, so keys sort by size). */
+  /** Every signed checkpoint, keyed by its tree size (zero-padded, so keys sort by size) and signer. */
   checkpoints: 'log-checkpoints',
 } as const
 
@@ -100,13 +107,20 @@ export interface TransparencyLog {
   readonly rootAt: (size: number) => Promise<E.Either<LogError, Uint8Array>>
   readonly inclusionProof: (index: number, size: number) => Promise<E.Either<LogError, LogProof>>
   readonly consistencyProof: (from: number, to: number) => Promise<E.Either<LogError, LogProof>>
-  /** Signs the stored tree (origin: the key's name) and keeps it; the same tree is not signed twice. */
+  /**
+   * Signs the stored tree (origin: the key's name) and keeps it; the same tree is not signed twice
+   * by one key for one origin, and no checkpoint kept is ever replaced.
+   */
   readonly signCheckpoint: (
     signer: NoteSigner,
     origin?: string,
   ) => Promise<E.Either<StoreError, StoredCheckpoint>>
-  readonly latestCheckpoint: () => Promise<E.Either<StoreError, StoredCheckpoint | null>>
-  /** Every checkpoint signed, smallest tree first. */
+  /** The last checkpoint `signer`'s key signed for `origin` (default the key's name), or null. */
+  readonly latestCheckpoint: (
+    signer: Pick<NoteSigner, 'name' | 'verifierKey'>,
+    origin?: string,
+  ) => Promise<E.Either<StoreError, StoredCheckpoint | null>>
+  /** Every checkpoint signed, by any key for any origin, smallest tree first. */
   readonly checkpoints: () => Promise<E.Either<StoreError, ReadonlyArray<StoredCheckpoint>>>
   /** The stored hashes of these perfect subtrees (undefined where there is none). */
   readonly nodes: (
@@ -115,6 +129,10 @@ export interface TransparencyLog {
 }
 
 const sizeKey = (size: number): string => String(size).padStart(16, '0')
+
+/** Whose a checkpoint is: the signing key (its whole verifier key string) and the origin it signs. */
+const signedBy = (signer: Pick<NoteSigner, 'verifierKey'>, origin: string): string =>
+  `${signer.verifierKey} ${origin}`
 
 const attempts = 5
 
@@ -247,10 +265,11 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
     missingNode,
   })
 
-  const latestCheckpoint: TransparencyLog['latestCheckpoint'] = async () => {
-    const loaded = await readModels.load(projection, logCollections.tree, [latestCheckpointKey])
+  const latestCheckpoint: TransparencyLog['latestCheckpoint'] = async (signer, origin = signer.name) => {
+    const key = `${latestCheckpointKey} ${signedBy(signer, origin)}`
+    const loaded = await readModels.load(projection, logCollections.tree, [key])
     if (E.isLeft(loaded)) return loaded
-    return E.right((loaded.right.get(latestCheckpointKey) as StoredCheckpoint | undefined) ?? null)
+    return E.right((loaded.right.get(key) as StoredCheckpoint | undefined) ?? null)
   }
 
   const signCheckpoint: TransparencyLog['signCheckpoint'] = async (signer, origin = signer.name) => {
@@ -259,11 +278,10 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
       if (E.isLeft(checkpoint)) return checkpoint
       const tree = await treeAt(checkpoint.right)
       if (E.isLeft(tree)) return tree
-      const latest = await latestCheckpoint()
+      const latest = await latestCheckpoint(signer, origin)
       if (E.isLeft(latest)) return latest
       const size = tree.right.size()
-      if (latest.right !== null && latest.right.size === size && latest.right.note.startsWith(`${origin}\n`))
-        return E.right(latest.right)
+      if (latest.right !== null && latest.right.size === size) return E.right(latest.right)
       const note = await signNote(checkpointBody({ origin, size, root: tree.right.root() }), [signer])
       // The body is ours and the key is an Ed25519 note key: only a misconfigured origin fails here.
       if (E.isLeft(note)) return E.left(storeFailure(`cannot sign the checkpoint: ${note.left}`))
@@ -271,8 +289,18 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
       const committed = await readModels.commit(
         projection,
         [
-          { collection: logCollections.checkpoints, key: sizeKey(size), doc: stored, sortKey: null },
-          { collection: logCollections.tree, key: latestCheckpointKey, doc: stored, sortKey: null },
+          {
+            collection: logCollections.checkpoints,
+            key: `${sizeKey(size)} ${signedBy(signer, origin)}`,
+            doc: stored,
+            sortKey: null,
+          },
+          {
+            collection: logCollections.tree,
+            key: `${latestCheckpointKey} ${signedBy(signer, origin)}`,
+            doc: stored,
+            sortKey: null,
+          },
         ],
         { expected: checkpoint.right.position, next: checkpoint.right },
       )

@@ -3,7 +3,8 @@
  * PostgreSQL in their adapters): the tree has the root of RFC 9162's definition over the events'
  * hashes in global order, with dense leaves where positions have gaps; a log that dies before a
  * commit, or races another follower, resumes with never a leaf twice or missing; every proof it
- * gives verifies; signed checkpoints are kept, one per tree size.
+ * gives verifies; signed checkpoints are kept, one per tree size and signer (key and origin), none
+ * ever replaced by another's.
  *
  * @example
  * transparencyLogConformance('sqlite', async () => sqliteReadModelStore({ path }), sha256)
@@ -176,7 +177,7 @@ export const transparencyLogConformance = (
       right(await log.catchUp())
       const second = right(await log.signCheckpoint(signer))
       expect(right(await log.checkpoints()).map((checkpoint) => checkpoint.size)).toEqual([half, all.length])
-      expect(right(await log.latestCheckpoint())).toEqual(second)
+      expect(right(await log.latestCheckpoint(signer))).toEqual(second)
       const opened = right(await openCheckpoint(second.note, verifier))
       expect(opened.size).toBe(all.length)
       expect(opened.root).toEqual(rootOf(all))
@@ -188,6 +189,38 @@ export const transparencyLogConformance = (
         E.left(expect.objectContaining({ code: 'log-range' })),
       )
       expect(await log.consistencyProof(3, 2)).toEqual(E.left(expect.objectContaining({ code: 'log-range' })))
+      await store.close()
+    })
+
+    it('never replaces a kept checkpoint with a note of another origin or key, and gives each signer its own', async () => {
+      const store = await open()
+      const origin = 'licences.example.cn/elicence/log'
+      const own = right(
+        await parseSignerKey(right(await generateNoteKey(origin, noteKeyTypes.ed25519)).signerKey),
+      )
+      const other = right(
+        await parseSignerKey(right(await generateNoteKey(origin, noteKeyTypes.ed25519)).signerKey),
+      )
+      const { store: events } = await runHistoryScript(
+        fc.sample(historyScriptArbitrary({ minSteps: 3, maxSteps: 6 }), {
+          numRuns: 1,
+          seed: 11,
+        })[0] as HistoryScript,
+      )
+      const log = transparencyLog({ events, readModels: store, sha256, projection: fresh() })
+      right(await log.catchUp())
+      const ours = right(await log.signCheckpoint(own))
+      const foreignOrigin = right(await log.signCheckpoint(own, 'other.example/log'))
+      const foreignKey = right(await log.signCheckpoint(other))
+      expect(foreignOrigin.note.startsWith('other.example/log\n')).toBe(true)
+      expect(foreignKey.note).not.toBe(ours.note)
+      // Each is kept, none in another's place, and each signer's latest is its own.
+      expect(right(await log.latestCheckpoint(own))).toEqual(ours)
+      expect(right(await log.latestCheckpoint(own, 'other.example/log'))).toEqual(foreignOrigin)
+      expect(right(await log.latestCheckpoint(other))).toEqual(foreignKey)
+      expect(right(await log.signCheckpoint(own))).toEqual(ours)
+      const kept = right(await log.checkpoints()).map((checkpoint) => checkpoint.note)
+      expect(kept.sort()).toEqual([ours.note, foreignOrigin.note, foreignKey.note].sort())
       await store.close()
     })
   })

@@ -34,7 +34,8 @@ const usage = `Usage: elicence log checkpoint --store URL --keys DIR [--origin O
 
 checkpoint: brings the store's transparency log up to date and prints a signed checkpoint of its
   whole tree (a C2SP signed note: origin, tree size, root hash), signed with DIR/${logKeyFile}.
-  Only the note goes to standard output; every checkpoint signed is also kept with the log.
+  Only the note goes to standard output; every checkpoint signed is also kept with the log, one per
+  tree size, key and origin: a note of another origin or key never replaces the service's own.
 prove: prints, as JSON { treeSize, leafIndex?, hashes: [base64…] }, the proof that leaf N (the
   N-th event in global order, from 0) is in the tree of M leaves (default: the whole tree), or that
   the tree of M leaves is a prefix of the tree of N.

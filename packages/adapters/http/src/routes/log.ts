@@ -7,8 +7,10 @@
  * A query that is not a decimal size, or names a leaf or size the tree does not have, is a 400.
  *
  * While the tree grows the server signs a new checkpoint at most every `checkpointIntervalMs`
- * (default 3 s), in the background and when a checkpoint is asked for, and keeps every one. Each
- * request first lets the log catch up, so an event accepted before the request is in its tree.
+ * (default 3 s), in the background and when a checkpoint is asked for, and keeps every one. It
+ * publishes only its own: the latest its log key signed for its origin, never a note another key
+ * or origin left in the same store (`elicence log checkpoint --origin …`). Each request first lets
+ * the log catch up, so an event accepted before the request is in its tree.
  *
  * @example
  * // GET /log/proof/inclusion?index=3&size=8 → 200 { "treeSize": 8, "leafIndex": 3, "hashes": ["…", "…", "…"] }
@@ -65,7 +67,7 @@ export const registerLogRoutes = (app: FastifyInstance, context: LogRouteContext
     serially(async (): Promise<E.Either<StoreError, string | null>> => {
       const head = await log.catchUp()
       if (E.isLeft(head)) return head
-      const latest = await log.latestCheckpoint()
+      const latest = await log.latestCheckpoint(signer, origin)
       if (E.isLeft(latest)) return latest
       // Elapsed time, not the business clock (which tests and embedders may hold still).
       const now = performance.now()
