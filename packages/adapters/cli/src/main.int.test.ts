@@ -1,6 +1,6 @@
 // The built `elicence` binary in real child processes against real SQLite files: exit codes,
 // stdout and stderr as a shell sees them. Needs `pnpm exec tsc -b` first (checked, not assumed).
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lifecycleHistory } from './fixtures/history-text.js'
 import {
@@ -161,7 +161,27 @@ describe('elicence export | import (built binary)', () => {
     expect(run.exitCode).toBe(1)
     expect(run.stderr).toMatch(message)
     expect(run.stderr).toMatch(/refused: nothing was written/)
-    expect(await runProcess(['export', '--store', target])).toMatchObject({ exitCode: 0, stdout: '' })
+    // Nor created: the store the import would have made does not exist, nor its -wal or -shm.
+    const path = target.slice('sqlite:'.length)
+    expect([path, `${path}-wal`, `${path}-shm`].filter((file) => existsSync(file))).toEqual([])
+  })
+
+  it('refuses a line that is no stored event (exit 2) creating no store, and leaves one that was there', async () => {
+    const target = files.path('unreadable.db')
+    const run = await runProcess(['import', '--store', `sqlite:${target}`], `${history}not json\n`)
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/refused: nothing was written/)
+    expect([target, `${target}-wal`, `${target}-shm`].filter((file) => existsSync(file))).toEqual([])
+    // A store that existed before the import, empty, is the user's: refused, it stays as it was.
+    const empty = files.path('empty-before.db')
+    const broken = history.trimEnd().split('\n').slice(1).join('\n')
+    expect((await runProcess(['import', '--store', `sqlite:${empty}`], '')).exitCode).toBe(0)
+    expect(existsSync(empty)).toBe(true)
+    expect((await runProcess(['import', '--store', `sqlite:${empty}`], `${broken}\n`)).exitCode).toBe(1)
+    expect(await runProcess(['export', '--store', `sqlite:${empty}`])).toMatchObject({
+      exitCode: 0,
+      stdout: '',
+    })
   })
 
   it('audits the store it wrote (exit 0) and finds an edited history file (exit 1)', async () => {

@@ -39,6 +39,10 @@ export const showUsage = (io: CliIo, command: CliCommand): ExitCode => {
 export const storeUrlOf = (flag: string | undefined, io: CliIo): string | undefined =>
   flag ?? io.env[storeEnvironmentVariable]
 
+/** Neither `--store` nor the environment names a store: a usage error. */
+export const missingStoreUrl = (io: CliIo, command: CliCommand): ExitCode =>
+  usageError(io, command, `--store URL is required (or set ${storeEnvironmentVariable})`)
+
 /**
  * Opens the store, runs `use`, and closes the store even when `use` throws. A bad URL is the
  * caller's input (2); a store that does not open (or, read only, does not exist) is a store
@@ -51,9 +55,7 @@ export const withStore = async (
   use: (store: EventStore) => Promise<ExitCode>,
   options: OpenStoreOptions = {},
 ): Promise<ExitCode> => {
-  if (url === undefined) {
-    return usageError(io, command, `--store URL is required (or set ${storeEnvironmentVariable})`)
-  }
+  if (url === undefined) return missingStoreUrl(io, command)
   const opened = await openEventStore(url, options)
   if (E.isLeft(opened)) {
     complain(io, command.name, opened.left.message)

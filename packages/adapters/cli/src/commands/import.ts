@@ -4,10 +4,12 @@
  * global order.
  *
  * Nothing is written until the whole file has been checked (`checkHistory`: every line, the global
- * order, every stream's hash chain). The check keeps one event per stream, not the history, so the
- * file is read twice, and standard input is first copied to a private temporary file. Then events
- * are appended in file order, consecutive events of one stream in one append, each with the exact
- * expected version, and the store's own sealing must give back the imported `prevHash` and `hash`.
+ * order, every stream's hash chain), and the command opens the store only then, so a refused
+ * history creates nothing, not even the store it would have gone into. The check keeps one event
+ * per stream, not the history, so the file is read twice, and standard input is first copied to a
+ * private temporary file. Then events are appended in file order, consecutive events of one stream
+ * in one append, each with the exact expected version, and the store's own sealing must give back
+ * the imported `prevHash` and `hash`.
  *
  * The target must be empty: merging two histories would interleave unrelated global orders. A hash
  * chain cannot show a stream's last events cut off, or a last event replaced together with its
@@ -28,14 +30,22 @@ import { type ExitCode, exitCodes } from '../exit-codes.js'
 import { checkHistory } from '../history-check.js'
 import { parseHistoryLine } from '../history-file.js'
 import { appliesAppendsInOrder } from '../store-url.js'
-import { type CliCommand, storeOptionUsage, storeUrlOf, withInputFile, withStore } from './command.js'
+import {
+  type CliCommand,
+  missingStoreUrl,
+  storeOptionUsage,
+  storeUrlOf,
+  withInputFile,
+  withStore,
+} from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence import --store URL [FILE|-]
 
 Reads a history file (NDJSON, as written by \`elicence export\`) from FILE, or from standard input
 when FILE is - or absent, into an EMPTY store. Every line is validated and every stream's hash
-chain verified before anything is written; a broken history is refused with nothing written.
+chain verified before the store is opened; a broken history is refused with nothing written, and
+a store that did not exist is not created.
 Imported events keep their metadata, hashes and global order.
 
 Options:
@@ -147,12 +157,35 @@ export const writeHistory = async (
   return E.right({ events })
 }
 
-/** Both passes, with the emptiness check first; the caller supplies a way to read the file again. */
-export const importHistory = async (
+interface CheckedHistory {
+  readonly events: number
+  readonly streams: number
+}
+
+/** The first pass: the history's counts when it is intact; else the refusal reported, and its exit code. */
+const checkedHistory = async (
+  lines: AsyncIterable<Line>,
+  io: CliIo,
+): Promise<E.Either<ExitCode, CheckedHistory>> => {
+  const check = await checkHistory(lines)
+  if (check.verdict === 'intact') return E.right({ events: check.events, streams: check.streams })
+  for (const problem of check.problems) complain(io, importCommand.name, problem)
+  const more = check.problemCount - check.problems.length
+  complain(
+    io,
+    importCommand.name,
+    `refused${more > 0 ? ` (${more} more problems not shown)` : ''}: nothing was written`,
+  )
+  return E.left(check.verdict === 'unreadable' ? exitCodes.invalidInput : exitCodes.refused)
+}
+
+/** The second pass, into `store` if it is empty. */
+const writeCheckedHistory = async (
   store: EventStore,
+  checked: CheckedHistory,
   openLines: () => AsyncIterable<Line>,
   io: CliIo,
-  options: WriteOptions = {},
+  options: WriteOptions,
 ): Promise<ExitCode> => {
   const existing = await store.readAll({ after: 0, limit: 1 })
   if (E.isLeft(existing)) {
@@ -163,18 +196,7 @@ export const importHistory = async (
     complain(io, importCommand.name, 'the target store already holds events; import only into an empty store')
     return exitCodes.storeFailure
   }
-  const check = await checkHistory(openLines())
-  if (check.verdict !== 'intact') {
-    for (const problem of check.problems) complain(io, importCommand.name, problem)
-    const more = check.problemCount - check.problems.length
-    complain(
-      io,
-      importCommand.name,
-      `refused${more > 0 ? ` (${more} more problems not shown)` : ''}: nothing was written`,
-    )
-    return check.verdict === 'unreadable' ? exitCodes.invalidInput : exitCodes.refused
-  }
-  if (check.events === 0) {
+  if (checked.events === 0) {
     complain(io, importCommand.name, 'the history holds no events: an empty history, nothing was imported')
     return exitCodes.ok
   }
@@ -183,13 +205,25 @@ export const importHistory = async (
     complain(io, importCommand.name, `${written.left}; the events before it were written`)
     return exitCodes.storeFailure
   }
-  const events = written.right.events
+  const { events } = written.right
+  const { streams } = checked
   complain(
     io,
     importCommand.name,
-    `imported ${events} event${events === 1 ? '' : 's'} in ${check.streams} stream${check.streams === 1 ? '' : 's'}`,
+    `imported ${events} event${events === 1 ? '' : 's'} in ${streams} stream${streams === 1 ? '' : 's'}`,
   )
   return exitCodes.ok
+}
+
+/** Both passes into a store already open; the caller supplies a way to read the file again. */
+export const importHistory = async (
+  store: EventStore,
+  openLines: () => AsyncIterable<Line>,
+  io: CliIo,
+  options: WriteOptions = {},
+): Promise<ExitCode> => {
+  const checked = await checkedHistory(openLines(), io)
+  return E.isLeft(checked) ? checked.left : writeCheckedHistory(store, checked.right, openLines, io, options)
 }
 
 /** A file can be read twice; standard input is copied aside first, to a directory only we can read. */
@@ -217,24 +251,31 @@ export const importCommand: CliCommand = {
     const parsed = parseCommandArguments(io, importCommand, args, { flags: {}, positionals: true })
     if (E.isLeft(parsed)) return parsed.left
     const { values, positionals } = parsed.right
-    return withInputFile(io, importCommand, positionals, 'a history', (input, file) =>
-      withStore(io, importCommand, storeUrlOf(values.store, io), async (store) => {
-        let copy: { readonly path: string; readonly cleanUp: () => Promise<void> }
-        try {
-          copy = await rereadable(input, file)
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error)
-          complain(io, importCommand.name, `cannot read ${input.name}: ${reason}`)
-          return exitCodes.invalidInput
-        }
-        try {
-          return await importHistory(store, () => readLines(createReadStream(copy.path)), io, {
-            inFlight: appliesAppendsInOrder(storeUrlOf(values.store, io)) ? 256 : 1,
-          })
-        } finally {
-          await copy.cleanUp()
-        }
-      }),
-    )
+    const url = storeUrlOf(values.store, io)
+    if (url === undefined) return missingStoreUrl(io, importCommand)
+    return withInputFile(io, importCommand, positionals, 'a history', async (input, file) => {
+      let copy: { readonly path: string; readonly cleanUp: () => Promise<void> }
+      try {
+        copy = await rereadable(input, file)
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        complain(io, importCommand.name, `cannot read ${input.name}: ${reason}`)
+        return exitCodes.invalidInput
+      }
+      try {
+        const openLines = () => readLines(createReadStream(copy.path))
+        // Checked before the store is opened, which creates a missing one (a SQLite file, a
+        // PostgreSQL schema): a refused history leaves nothing behind, not even an empty store.
+        const checked = await checkedHistory(openLines(), io)
+        if (E.isLeft(checked)) return checked.left
+        return await withStore(io, importCommand, url, (store) =>
+          writeCheckedHistory(store, checked.right, openLines, io, {
+            inFlight: appliesAppendsInOrder(url) ? 256 : 1,
+          }),
+        )
+      } finally {
+        await copy.cleanUp()
+      }
+    })
   },
 }
