@@ -25,7 +25,6 @@ export {
   type TransportErrorCode,
 } from './errors.js'
 export {
-  defaultPublicUrl,
   loadLogSigner,
   logKeyFile,
   logVerifierKeyFile,
@@ -37,6 +36,7 @@ export {
   witnessVerifierKeyFile,
 } from './log-keys.js'
 export { openApiDocument } from './openapi.js'
+export { checkedPublicUrl, defaultPublicUrl } from './public-url.js'
 export { defaultCheckpointIntervalMs } from './routes/log.js'
 export { PresentationToVerify } from './routes/presentations.js'
 export { createServer, type ServerOptions } from './server.js'

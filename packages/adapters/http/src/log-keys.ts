@@ -22,14 +22,12 @@ import {
   parseVerifierKey,
 } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
+import { defaultPublicUrl } from './public-url.js'
 
 export const logKeyFile = 'log.key'
 export const logVerifierKeyFile = 'log.vkey'
 export const witnessKeyFile = 'witness.key'
 export const witnessVerifierKeyFile = 'witness.vkey'
-
-/** The origin of a log whose service answers at `http://localhost:3000` unless told its public URL. */
-export const defaultPublicUrl = 'http://localhost:3000'
 
 export interface NoteKeyFiles {
   readonly signerKey: string

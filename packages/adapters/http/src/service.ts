@@ -26,6 +26,7 @@ import type { TokenTable } from './auth.js'
 import { recordDemoLicence } from './demo-licence.js'
 import { devTokensFile, loadOrCreateDevCredentials, writeDevTokensFile } from './dev-credentials.js'
 import { loadLogSigner } from './log-keys.js'
+import { checkedPublicUrl } from './public-url.js'
 import { createServer, type ServerOptions } from './server.js'
 
 export interface ServiceOptions {
@@ -155,16 +156,16 @@ export const startService = async (
   if (tokens === undefined || keys === undefined) {
     return failure('invalid-configuration', 'no bearer tokens or issuer keys')
   }
-  const publicUrl = (options.publicUrl ?? env.ELICENCE_PUBLIC_URL)?.replace(/\/+$/, '')
-  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
-    return failure('invalid-configuration', `public URL ${JSON.stringify(publicUrl)} is not an http(s) URL`)
-  }
+  const givenPublicUrl = options.publicUrl ?? env.ELICENCE_PUBLIC_URL
+  const checkedUrl = givenPublicUrl === undefined ? E.right(undefined) : checkedPublicUrl(givenPublicUrl)
+  if (E.isLeft(checkedUrl)) return failure('invalid-configuration', checkedUrl.left)
+  const publicUrl = checkedUrl.right
 
   let log = options.log
   if (log === undefined) {
     const signer = await loadLogSigner(dataDir, {
       create: true,
-      ...(publicUrl === undefined || publicUrl === '' ? {} : { publicUrl }),
+      ...(publicUrl === undefined ? {} : { publicUrl }),
     })
     if (E.isLeft(signer)) return failure('invalid-configuration', signer.left)
     log = { signer: signer.right }
@@ -187,7 +188,7 @@ export const startService = async (
     decider,
     tokens,
     issuerKeys: keys,
-    ...(publicUrl === undefined || publicUrl === '' ? {} : { publicUrl }),
+    ...(publicUrl === undefined ? {} : { publicUrl }),
     clock,
     ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     storeName: options.storeUrl.split(':')[0] ?? 'store',

@@ -1,10 +1,10 @@
 // Keys and tokens from configuration: `elicence keys` writes a key set in one command, and
 // `elicence serve --tokens FILE --keys DIR` runs on them instead of dev credentials.
 import { spawn } from 'node:child_process'
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { calculateJwkThumbprint } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuildIsFresh, builtBinary, runInProcess } from '../fixtures/run-cli.js'
+import { assertBuildIsFresh, builtBinary, runInProcess, runProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
 
 const files = temporaryFiles('elicence-cli-keys-')
@@ -74,6 +74,28 @@ describe('elicence keys', () => {
     expect(again.stdout).toBe(`${out}/log.key\n${out}/log.vkey\n`)
     expect(readFileSync(`${out}/issuer-key.jwk`, 'utf8')).toBe(issuer)
     expect(readFileSync(`${out}/log.vkey`, 'utf8')).toMatch(/^licences\.example\.cn\/elicence\/log\+/)
+  })
+})
+
+describe('a public URL that is no http(s) URL', () => {
+  it('is refused by keys as by serve (exit 2), with the same words, and no key is written', async () => {
+    const out = files.path('not-a-url')
+    const keys = await runProcess(['keys', '--out', out, '--public-url', 'notaurl'])
+    expect(keys.exitCode).toBe(2)
+    expect(keys.stderr).toContain('public URL "notaurl" is not an http(s) URL')
+    expect(existsSync(`${out}/log.key`)).toBe(false)
+    const fromEnvironment = await runProcess(['keys', '--out', out], '', { ELICENCE_PUBLIC_URL: 'notaurl' })
+    expect(fromEnvironment.exitCode).toBe(2)
+    expect(fromEnvironment.stderr).toContain('public URL "notaurl" is not an http(s) URL')
+    expect(existsSync(`${out}/log.key`)).toBe(false)
+    const serve = await runProcess(['serve', '--store', 'memory:', '--data', out, '--public-url', 'notaurl'])
+    expect(serve.exitCode).toBe(2)
+    expect(serve.stderr).toContain('public URL "notaurl" is not an http(s) URL')
+    // A witness key or a given origin names no log by the public URL: the environment's is not read.
+    const witness = await runProcess(['keys', '--witness', 'w.example.org', '--out', out], '', {
+      ELICENCE_PUBLIC_URL: 'notaurl',
+    })
+    expect(witness.exitCode, witness.stderr).toBe(0)
   })
 })
 

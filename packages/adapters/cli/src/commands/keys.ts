@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  checkedPublicUrl,
   defaultPublicUrl,
   issuerKeyFile,
   loadIssuerKeys,
@@ -52,7 +53,7 @@ every public issuer key at /.well-known/jwt-vc-issuer.
 
 Options:
   --out DIR          where to write the keys (created when missing)
-  --public-url URL   the service's public URL: the log's origin is its host + /elicence/log
+  --public-url URL   the service's public URL, http(s) as serve takes it: the log's origin is its host + /elicence/log
                      (default: $ELICENCE_PUBLIC_URL, else ${defaultPublicUrl})
   --origin ORIGIN    the log's origin (and its key's name) as given, e.g. licences.example.cn/elicence/log
   --rotate           retire the current issuer key (it stays published) and write a new one
@@ -130,12 +131,18 @@ export const keysCommand: CliCommand = {
         return cannotWrite(io, error)
       }
     }
+    // Checked as serve checks it, where it names the log: a URL serve refuses names no log it runs.
+    const givenPublicUrl = values['public-url'] ?? io.env.ELICENCE_PUBLIC_URL
+    const namesTheLog = values.witness === undefined && values.origin === undefined
+    const publicUrl =
+      givenPublicUrl === undefined || !namesTheLog
+        ? E.right(defaultPublicUrl)
+        : checkedPublicUrl(givenPublicUrl)
+    if (E.isLeft(publicUrl)) return usageError(io, keysCommand, publicUrl.left)
     const noteKey =
       values.witness === undefined
         ? {
-            name:
-              values.origin ??
-              defaultLogOrigin(values['public-url'] ?? io.env.ELICENCE_PUBLIC_URL ?? defaultPublicUrl),
+            name: values.origin ?? defaultLogOrigin(publicUrl.right),
             type: noteKeyTypes.ed25519,
             files: [logKeyFile, logVerifierKeyFile] as const,
           }
