@@ -140,6 +140,8 @@ const parseKeyParts = (
   text: string,
   what: string,
 ): E.Either<string, { name: string; keyId: number; type: NoteKeyType; key: Uint8Array }> => {
+  // A key file holds one key string; a second line would only show as bad base64 at the end.
+  if (/[\r\n]/.test(text)) return E.left(`${what}: more than one line; a key is one line`)
   // base64 has '+' too: the key is everything after the second separator, as in Go.
   const [name, id, ...rest] = text.split('+')
   const key = rest.length === 0 ? undefined : rest.join('+')

@@ -94,6 +94,16 @@ const maxSignatures = 100
 
 /** Splits a note into its text and signature lines; checks their form, not the signatures. */
 export const parseNote = (note: string): E.Either<string, ParsedNote> => {
+  // A note is exact bytes: both would fail as something else (no blank line, a forged signature),
+  // so each is named. Neither is undone here; what was signed is not guessed.
+  if (note.startsWith('\uFEFF'))
+    return E.left(
+      'not a signed note: it starts with a byte-order mark (U+FEFF), which is no part of the signed text; save it without one',
+    )
+  if (note.includes('\r\n'))
+    return E.left(
+      'not a signed note: it has CRLF line endings; a signed note has LF line endings only, as it was signed',
+    )
   const split = note.lastIndexOf('\n\n')
   if (split < 0) return E.left('not a signed note: no blank line before the signatures')
   const text = note.slice(0, split + 1)
