@@ -1,9 +1,15 @@
-// The files of the transparency log as people handle them, through the built binary: checkpoints
+// The files of the transparency log as people handle them, through the built binary: a witness's
+// state, one file per log, for origins that an earlier naming mapped to one file; and checkpoints
 // and keys that were changed on the way (CRLF line endings, a byte-order mark, a second line),
 // refused with words that name what is wrong rather than a symptom of it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { interleavedLifecycles, ndjson } from './fixtures/licence-commands.js'
+import {
+  interleavedLifecycles,
+  licenceLifecycle,
+  licenceNumberFor,
+  ndjson,
+} from './fixtures/licence-commands.js'
 import { assertBuildIsFresh, runInProcess, runProcess } from './fixtures/run-cli.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
 
@@ -43,6 +49,58 @@ beforeAll(async () => {
     writeFileSync(checkpointFiles[origin], signed.stdout)
   }
 }, 60_000)
+
+describe("a witness's state", () => {
+  it('is one file per log: two origins that read alike are both cosigned, neither blocks the other', async () => {
+    const state = files.path('state-two-logs')
+    for (const origin of [slashed, underscored] as const) {
+      const run = await witness(state, origin, checkpointFiles[origin])
+      expect(run.exitCode, run.stderr).toBe(0)
+    }
+    expect(readdirSync(state)).toHaveLength(2)
+    // And each is that log's state: the same checkpoints again are accepted as already seen.
+    for (const origin of [slashed, underscored] as const)
+      expect((await witness(state, origin, checkpointFiles[origin])).exitCode).toBe(0)
+  })
+
+  it('kept under the earlier name is still read as that log’s, and not as another’s', async () => {
+    const state = files.path('state-earlier')
+    const first = await witness(files.path('state-scratch'), slashed, checkpointFiles[slashed])
+    expect(first.exitCode, first.stderr).toBe(0)
+    // What an earlier version wrote: the origin with every character but [A-Za-z0-9.-] as `_`.
+    mkdirSync(state)
+    writeFileSync(`${state}/licences.example.cn_elicence_log.checkpoint`, first.stdout)
+    // The underscored log shares that name, but the file is not its state: trusted on first use.
+    const other = await witness(state, underscored, checkpointFiles[underscored])
+    expect(other.exitCode, other.stderr).toBe(0)
+    // The slashed log's state is read from it: a grown tree needs a proof from the size seen.
+    const grownStore = files.path('grown.db')
+    copyFileSync(files.path('history.db'), grownStore)
+    const more = ndjson(licenceLifecycle(licenceNumberFor(9)))
+    expect((await runInProcess(['exec', '--store', `sqlite:${grownStore}`], more)).exitCode).toBe(0)
+    const grown = await runInProcess([
+      'log',
+      'checkpoint',
+      '--store',
+      `sqlite:${grownStore}`,
+      '--keys',
+      keysOf(slashed),
+    ])
+    expect(grown.exitCode, grown.stderr).toBe(0)
+    const grownFile = files.path('grown.txt')
+    writeFileSync(grownFile, grown.stdout)
+    const withoutProof = await witness(state, slashed, grownFile)
+    expect(withoutProof.exitCode).toBe(1)
+    expect(withoutProof.stderr).toContain('a consistency proof from 6 to 9 is needed')
+    const proof = files.path('proof.json')
+    writeFileSync(
+      proof,
+      (await runInProcess(['log', 'prove', '--store', `sqlite:${grownStore}`, '--from', '6', '--to', '9']))
+        .stdout,
+    )
+    expect((await witness(state, slashed, grownFile, '--proof', proof)).exitCode).toBe(0)
+  })
+})
 
 describe('a checkpoint or key file changed on the way', () => {
   it('with CRLF line endings: the witness refuses it, saying so (exit 1)', async () => {

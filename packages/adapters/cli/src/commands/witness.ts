@@ -18,6 +18,7 @@ import {
   cosignatureLine,
   equalBytes,
   fromBase64,
+  type NoteVerifier,
   noteKeyTypes,
   openCheckpoint,
   type SignedCheckpoint,
@@ -57,8 +58,26 @@ const readText = (path: string): E.Either<string, string> => {
   }
 }
 
-/** One state file per log, named by its origin. */
-const stateFile = (directory: string, origin: string): string =>
+/**
+ * One state file per log, named by its origin: each byte of its UTF-8 but a lower-case letter, a
+ * digit, `.` and `-` is written `_` and two hex digits, so no two origins share a file — even on a
+ * file system that folds case — where mapping every other character to `_` made
+ * `example.cn/elicence/log` and `example.cn_elicence/log` one file, and one log blocked the other.
+ */
+const stateFile = (directory: string, origin: string): string => {
+  let name = ''
+  for (const byte of new TextEncoder().encode(origin)) {
+    const character = String.fromCharCode(byte)
+    name += /[a-z0-9.-]/.test(character) ? character : `_${byte.toString(16).padStart(2, '0')}`
+  }
+  return join(directory, `${name}.checkpoint`)
+}
+
+/**
+ * Where earlier versions kept a log's state (every character but letters, digits, `.` and `-` as
+ * `_`). Read when the new file is absent, and only if it is that log's: the name is shared.
+ */
+const earlierStateFile = (directory: string, origin: string): string =>
   join(directory, `${origin.replace(/[^A-Za-z0-9.-]/g, '_')}.checkpoint`)
 
 const refuse = (io: CliIo, message: string): ExitCode => {
@@ -103,6 +122,28 @@ const inconsistency = (
     : `the tree of ${next.size} does not extend the tree of ${previous.size} this witness saw: the log forked`
 }
 
+/**
+ * The checkpoint this witness last accepted from the log of `origin`, if any. A state file that
+ * cannot be read, or holds no checkpoint of this log by its key, is an error (exit 2): the state
+ * was damaged or the key changed, and the witness must not start over unnoticed. A file of the
+ * earlier naming is this log's only if its origin line is this origin: another log may share it.
+ */
+const previousCheckpoint = async (
+  directory: string,
+  origin: string,
+  logKey: NoteVerifier,
+): Promise<E.Either<string, SignedCheckpoint | undefined>> => {
+  const current = stateFile(directory, origin)
+  const earlier = earlierStateFile(directory, origin)
+  const path = existsSync(current) ? current : existsSync(earlier) ? earlier : undefined
+  if (path === undefined) return E.right(undefined)
+  const saved = readText(path)
+  if (E.isLeft(saved)) return saved
+  if (path === earlier && saved.right.split('\n', 1)[0] !== origin) return E.right(undefined)
+  const opened = await openCheckpoint(saved.right, logKey)
+  return E.isLeft(opened) ? E.left(`${path}: ${opened.left}`) : opened
+}
+
 export const witnessCommand: CliCommand = {
   name: 'witness',
   summary: 'check a log checkpoint against the last one seen, and cosign it',
@@ -134,11 +175,9 @@ export const witnessCommand: CliCommand = {
     const checkpoint = await openCheckpoint(note.right, logKey.right)
     if (E.isLeft(checkpoint)) return refuse(io, checkpoint.left)
     const path = stateFile(values.state, checkpoint.right.origin)
-    if (existsSync(path)) {
-      const saved = readText(path)
-      if (E.isLeft(saved)) return usageError(io, witnessCommand, saved.left)
-      const previous = await openCheckpoint(saved.right, logKey.right)
-      if (E.isLeft(previous)) return usageError(io, witnessCommand, `${path}: ${previous.left}`)
+    const previous = await previousCheckpoint(values.state, checkpoint.right.origin, logKey.right)
+    if (E.isLeft(previous)) return usageError(io, witnessCommand, previous.left)
+    if (previous.right !== undefined) {
       let proof: ReadonlyArray<Uint8Array> | undefined
       if (proofText.right !== undefined) {
         const hashes = proofHashes(proofText.right, checkpoint.right.size)
