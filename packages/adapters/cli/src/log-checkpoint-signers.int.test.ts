@@ -2,10 +2,9 @@
 // a note that `elicence log checkpoint` signs for another origin, or with another key, is kept
 // beside the service's, never in its place, and `GET /log/checkpoint` of the built binary's
 // `serve` on that store still gives the note its own log key signed for its own origin.
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { interleavedLifecycles, ndjson } from './fixtures/licence-commands.js'
-import { assertBuildIsFresh, builtBinary, runInProcess, runProcess } from './fixtures/run-cli.js'
+import { assertBuildIsFresh, runInProcess, runProcess, serveProcess } from './fixtures/run-cli.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
 
 const files = temporaryFiles('elicence-cli-log-signers-')
@@ -25,28 +24,13 @@ beforeAll(async () => {
 
 /** `GET /log/checkpoint` of `elicence serve` on the store with `keys`, as the binary answers it. */
 const servedCheckpoint = async (): Promise<string> => {
-  const child = spawn(
-    process.execPath,
-    [builtBinary, 'serve', '--store', store, '--data', files.path('data'), '--keys', keys],
-    { env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const served = await serveProcess(['--store', store, '--data', files.path('data'), '--keys', keys])
   try {
-    let banner = ''
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        banner += chunk.toString('utf8')
-        const found = /serving on (http:\/\/[^ ]+)/.exec(banner)
-        if (found?.[1] !== undefined) resolve(found[1])
-      })
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${banner}`)))
-    })
-    const response = await fetch(`${url}/log/checkpoint`)
+    const response = await fetch(`${served.url}/log/checkpoint`)
     expect(response.status).toBe(200)
     return await response.text()
   } finally {
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    child.kill('SIGTERM')
-    await exited
+    await served.stop()
   }
 }
 

@@ -1,10 +1,9 @@
 // Keys and tokens from configuration: `elicence keys` writes a key set in one command, and
 // `elicence serve --tokens FILE --keys DIR` runs on them instead of dev credentials.
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { calculateJwkThumbprint } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuildIsFresh, builtBinary, runInProcess, runProcess } from '../fixtures/run-cli.js'
+import { assertBuildIsFresh, runInProcess, runProcess, serveProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
 
 const files = temporaryFiles('elicence-cli-keys-')
@@ -103,33 +102,18 @@ describe('elicence serve --tokens --keys', () => {
   it('serves with the configured tokens and keys, printing no dev tokens', async () => {
     const keys = files.path('serve-keys')
     expect((await runInProcess(['keys', '--out', keys])).exitCode).toBe(0)
-    const child = spawn(
-      process.execPath,
-      [
-        builtBinary,
-        'serve',
-        '--store',
-        'memory:',
-        '--data',
-        files.path('data'),
-        '--tokens',
-        tokensFile,
-        '--keys',
-        keys,
-        '--public-url',
-        'https://elicence.example/',
-      ],
-      { env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let banner = ''
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        banner += chunk.toString('utf8')
-        const found = /serving on (http:\/\/[^ ]+)/.exec(banner)
-        if (found?.[1] !== undefined) resolve(found[1])
-      })
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)))
-    })
+    const { url, banner, stop } = await serveProcess([
+      '--store',
+      'memory:',
+      '--data',
+      files.path('data'),
+      '--tokens',
+      tokensFile,
+      '--keys',
+      keys,
+      '--public-url',
+      'https://elicence.example/',
+    ])
     try {
       expect(banner).not.toMatch(/dev tokens/)
       const asAuditor = await fetch(`${url}/review-queue`, {
@@ -148,9 +132,7 @@ describe('elicence serve --tokens --keys', () => {
         jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: jwk.kid, alg: 'EdDSA', use: 'sig' }] },
       })
     } finally {
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-      child.kill('SIGTERM')
-      expect(await exited).toBe(0)
+      expect(await stop()).toBe(0)
     }
   })
   it('refuses a missing key folder and a token table with a guessable token (exit 2)', async () => {
