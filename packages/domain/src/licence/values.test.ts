@@ -153,8 +153,10 @@ describe('ids and names: text', () => {
     expect(isLeft(Name.decode('张'.repeat(129)))).toBe(true)
   })
   it('refuses a lone surrogate and control characters, anywhere in the text', () => {
+    // A grapheme is up to a few code points: ten of them stay well within 128 characters.
     const text = fc
-      .string({ unit: 'grapheme', minLength: 1, maxLength: 20 })
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 10 })
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is refused
       .filter((value) => /\S/.test(value) && !/[\u0000-\u001f\u007f-\u009f]/.test(value))
     const bad = fc.constantFrom('\ud800', '\udfff', '\u0000', '\t', '\n', '\u001b', '\u007f', '\u0085')
     fc.assert(
