@@ -91,14 +91,27 @@ const decideCommand = (
   }
 }
 
-/** `decide` for one calendar. */
+/**
+ * `decide` for one calendar. Total for what its types admit; and a caller outside TypeScript that
+ * hands it what is no command or no state (`null`, a command without metadata, a state without its
+ * licence) gets `invalid-command` saying so, never an exception (rule 8), at no cost to the rest.
+ */
 export const decideWith =
   (calendar: WorkingDayCalendar) =>
   (command: LicenceCommand, state: LicenceState): Decision => {
-    const refused = authorise(command, state)
-    if (refused !== undefined) return E.left(refused)
-    const decision = decideCommand(command, state, calendar)
-    if (E.isLeft(decision)) return decision
-    const rewritesHistory = beforeHistory(command, state)
-    return rewritesHistory === undefined ? decision : E.left(rewritesHistory)
+    try {
+      const refused = authorise(command, state)
+      if (refused !== undefined) return E.left(refused)
+      const decision = decideCommand(command, state, calendar)
+      if (E.isLeft(decision)) return decision
+      const rewritesHistory = beforeHistory(command, state)
+      return rewritesHistory === undefined ? decision : E.left(rewritesHistory)
+    } catch (error) {
+      return E.left(
+        licenceError(
+          'invalid-command',
+          `decide was given what is no decoded command (parseCommand) and licence state (evolve from initialState): ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      )
+    }
   }

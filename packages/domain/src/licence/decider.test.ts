@@ -44,6 +44,45 @@ describe('rule 8: decide is total, evolve never fails, folding is deterministic'
       { numRuns: 500 },
     )
   })
+  it('answers what is no command or no state (a caller outside TypeScript) with invalid-command, never throwing', () => {
+    // Commands and states with parts missing or of the wrong kind, and plain junk.
+    const partOf = (value: unknown): fc.Arbitrary<unknown> =>
+      typeof value === 'object' && value !== null
+        ? fc.oneof(
+            fc.constant(value),
+            fc.anything(),
+            fc
+              .constantFrom(...Object.keys(value))
+              .chain((key) => fc.anything().map((junk) => ({ ...value, [key]: junk }))),
+          )
+        : fc.anything()
+    fc.assert(
+      fc.property(
+        historyArb({ maxSteps: 6 }).chain((history) => {
+          const command = history.entries[history.entries.length - 1]?.command
+          return fc.tuple(partOf(command), partOf(history.state))
+        }),
+        ([command, state]) => {
+          const outcome = decider.decide(command as LicenceCommand, state as never)
+          expect(E.isLeft(outcome) || E.isRight(outcome)).toBe(true)
+          expect(() => decider.evolve(state as never, command as never)).not.toThrow()
+        },
+      ),
+      { numRuns: 500 },
+    )
+    for (const [command, state] of [
+      [null, initialState],
+      [{ type: 'ApplyForELicence', data: null, metadata: null }, initialState],
+      [
+        { type: 'WithdrawApplication', data: {}, metadata: { actor: { role: 'holder', id: 'a' } } },
+        { _tag: 'Recorded' },
+      ],
+    ] as const) {
+      const outcome = decider.decide(command as never, state as never)
+      expect(E.isLeft(outcome) && outcome.left.code).toBe('invalid-command')
+    }
+    expect(decider.evolve(null as never, { type: 'LicenceRecorded', data: {} })).toBe(null)
+  })
   it('never fails to evolve, whatever arrives', () => {
     fc.assert(
       fc.property(

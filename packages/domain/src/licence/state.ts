@@ -156,6 +156,8 @@ const instantOf = (input: EvolvableEvent): string | undefined => {
 export const evolve = (state: LicenceState, input: EvolvableEvent): LicenceState => {
   if (typeof input !== 'object' || input === null || typeof input.data !== 'object' || input.data === null)
     return state
+  // Never fails (rule 8): what is no licence state (a caller outside TypeScript) stays as it was.
+  if (typeof state !== 'object' || state === null) return state
   const next = evolveTerms(state, input as LicenceEvent)
   if (next._tag !== 'Recorded') return next
   const at = instantOf(input)
