@@ -94,13 +94,20 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     expect(large.status).toBe(413)
     expectError(large.body, 'payload-too-large')
     for (const path of ['/commands', '/presentations/verify', `/licences/${licenceNumber}/credentials`]) {
-      const text = await running.api.request('POST', path, {
-        token: testTokens.holder,
-        rawBody: '<command/>',
-        headers: { 'content-type': 'application/xml' },
-      })
-      expect(text.status, path).toBe(415)
-      expectError(text.body, 'unsupported-media-type')
+      // A type with no parser, text/plain (which Fastify would parse as a string), a content coding
+      // it does not decode, a charset JSON does not have: each a 415 saying which.
+      const unsupported: ReadonlyArray<readonly [Record<string, string>, string, RegExp]> = [
+        [{ 'content-type': 'application/xml' }, '<command/>', /xml/i],
+        [{ 'content-type': 'text/plain' }, '{}', /text\/plain/],
+        [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, '{}', /Content-Encoding gzip/],
+        [{ 'content-type': 'application/json; charset=latin1' }, '{}', /charset latin1/],
+      ]
+      for (const [headers, rawBody, message] of unsupported) {
+        const text = await running.api.request('POST', path, { token: testTokens.holder, rawBody, headers })
+        expect([path, headers, text.status]).toEqual([path, headers, 415])
+        expectError(text.body, 'unsupported-media-type')
+        expect(text.body.error.message).toMatch(message)
+      }
       const broken = await running.api.request('POST', path, {
         token: testTokens.holder,
         rawBody: '{"type":',

@@ -22,7 +22,30 @@ const poisonedMessage = 'Object contains forbidden prototype property'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-const refusal = (message: string): Error => Object.assign(new Error(message), { statusCode: 400 })
+const refusal = (message: string, statusCode = 400): Error =>
+  Object.assign(new Error(message), { statusCode })
+
+/**
+ * What the request says of its body's bytes that this parser cannot honour, as a 415: a content
+ * coding (gzip, br: RFC 9110 §8.4 answers one it does not support with 415, where reading the
+ * compressed bytes as text would only say "not UTF-8"), or a charset other than UTF-8, which JSON
+ * has no other of (RFC 8259 §8.1).
+ */
+const unsupportedEncoding = (request: FastifyRequest): Error | undefined => {
+  const coding = request.headers['content-encoding']?.trim().toLowerCase()
+  if (coding !== undefined && coding !== '' && coding !== 'identity')
+    return refusal(
+      `the body is sent with Content-Encoding ${coding}, which this service does not decode: send it uncompressed`,
+      415,
+    )
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    return refusal(
+      `the body is declared charset ${charset}: JSON is UTF-8 (RFC 8259 §8.1), send it as UTF-8`,
+      415,
+    )
+  return undefined
+}
 
 /** The body parsed, or why it is refused: a 400 that `fromFrameworkError` answers as `invalid-request`. */
 const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { readonly error: Error } => {
@@ -53,10 +76,15 @@ const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { reado
  * outside any `try`: a route's throw is never taken for a parse error, as Fastify's own takes it.
  */
 export const parseJsonBody = (
-  _request: FastifyRequest,
+  request: FastifyRequest,
   bytes: Buffer,
   done: (error: Error | null, body?: unknown) => void,
 ): void => {
+  const unsupported = unsupportedEncoding(request)
+  if (unsupported !== undefined) {
+    done(unsupported)
+    return
+  }
   const parsed = parsedJsonBody(bytes)
   if ('error' in parsed) done(parsed.error)
   else done(null, parsed.body)

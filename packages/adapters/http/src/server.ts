@@ -202,6 +202,9 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   // JSON bodies whose refusal names what is wrong (Fastify's says "not valid JSON" for all).
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody)
+  // Every body is JSON: a text/plain one (Fastify's other default parser) is a 415, not a string
+  // handed to the route, and so no cross-site form can post a "simple" request to the API.
+  app.removeContentTypeParser('text/plain')
 
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const writes = watchWrites(options.store, clock)
@@ -239,7 +242,15 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   })
 
   app.setErrorHandler((error, request, reply) => {
-    const failure = fromFrameworkError(error)
+    // Fastify's own words for a body of a type no parser takes are "Unsupported Media Type": which.
+    const failure =
+      (error as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? transportFailure(
+            415,
+            'unsupported-media-type',
+            `the body is ${request.headers['content-type'] ?? 'of no stated type'}: send it as application/json`,
+          )
+        : fromFrameworkError(error)
     if (failure.status >= 500) request.log.error({ err: error }, 'request failed')
     return sendFailure(reply, failure)
   })

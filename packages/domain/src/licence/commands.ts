@@ -18,6 +18,7 @@ import {
   Actor,
   Authority,
   birthDateOf,
+  CommandId,
   Holder,
   Id,
   Instant,
@@ -27,11 +28,13 @@ import {
   LocalDate,
   PhotoDefects,
   RejectionReasons,
-  Uuid,
   ValidUntil,
 } from './values.js'
 
-export const CommandMetadata = exactType({ commandId: Uuid, at: Instant, actor: Actor }, 'CommandMetadata')
+export const CommandMetadata = exactType(
+  { commandId: CommandId, at: Instant, actor: Actor },
+  'CommandMetadata',
+)
 export type CommandMetadata = t.TypeOf<typeof CommandMetadata>
 
 /**

@@ -8,6 +8,7 @@
  * isRight(LicenceNumber.decode('110105194912310021')) // false: wrong check character
  */
 import * as t from 'io-ts'
+import { describeCodec } from './json-schema.js'
 import { brandedString, exactType, oneOf, plain, setOf } from './rule-codecs.js'
 
 // ── licence numbers (GB 11643 citizen ID, ISO 7064 MOD 11-2 check character) ─────────────────────
@@ -103,6 +104,26 @@ export const Uuid = brandedString<UuidBrand, 'Uuid'>('Uuid', {
   description: 'A UUID.',
 })
 export type Uuid = t.TypeOf<typeof Uuid>
+
+/**
+ * A command's id: a UUID in any case, decoded to lower case. RFC 9562 §4 reads UUIDs without regard
+ * to case, so `…-ABCDEF…` and `…-abcdef…` are one id: a command re-sent with its id in the other
+ * case replays instead of being applied twice. Lower case is the form RFC 9562 writes, and the one
+ * stored. Its `is` holds for lower case only, the form `decode` returns unchanged.
+ */
+export const CommandId = describeCodec(
+  new t.Type<Uuid, string, unknown>(
+    'CommandId',
+    (input): input is Uuid => Uuid.is(input) && input === input.toLowerCase(),
+    (input, context) => {
+      const decoded = Uuid.validate(input, context)
+      return decoded._tag === 'Left' ? decoded : t.success(decoded.right.toLowerCase() as Uuid)
+    },
+    (id) => id,
+  ),
+  { description: 'A UUID, in either case: read without regard to case (RFC 9562), stored in lower case.' },
+  Uuid,
+)
 
 export interface IdBrand {
   readonly Id: unique symbol

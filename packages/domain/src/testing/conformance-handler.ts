@@ -151,6 +151,15 @@ export const registerHandlerCases = ({ open, reopen, tamper }: ConformanceContex
       metadata: { ...commands[1]?.metadata, at: '2026-03-12T09:00:00+08:00' },
     }
     expect(handled(await handle(restamped))).toEqual({ ...outcomes[1], replayed: true })
+    // The same id in upper case is the same UUID (RFC 9562): replayed, not applied again.
+    const shouted = {
+      ...commands[3],
+      metadata: {
+        ...commands[3]?.metadata,
+        commandId: String(commands[3]?.metadata.commandId).toUpperCase(),
+      },
+    }
+    expect(handled(await handle(shouted))).toEqual({ ...outcomes[3], replayed: true })
     expect(await readWholeLog(store, 100)).toEqual(log)
     expectSoundStream(succeeded(await store.readStream(streamIdFor(licenceNumber))).events)
   })
