@@ -21,11 +21,12 @@
  * `sub` its own URI, `iat`, `exp`, `ttl`) and reused for `ttl` seconds by the service clock, the time
  * verifiers may cache it too. Meanwhile, with `follow`, each read first applies the events
  * committed since (their streams' bits only, signed again when one changed), so the service's own
- * list, and its own verifier, never say VALID for an e-licence the log has invalidated. Handing out an index updates the service's built copy in place: the
- * new indexes get their views' statuses and the list is signed again on its next read, so a new
- * credential is VALID here at once, without rebuilding the list from every index and view (a
- * verifier that cached the list before may say INVALID for it until its copy's `ttl` ends). The
- * rebuild still comes when the ttl of the build ends.
+ * list, and its own verifier, never say VALID for an e-licence the log has invalidated. Handing out
+ * an index updates the service's built copy in place: the new indexes get their views' statuses
+ * and the list is signed again on its next read, so a new credential is VALID here at once, without
+ * rebuilding the list from every index and view (a verifier that cached the list before may say
+ * INVALID for it until its copy's `ttl` ends). The rebuild still comes when the ttl of the build
+ * ends, or the local day does (an expiry changes a status with no event).
  *
  * @example
  * const lists = statusLists({ readModels, catchUp, keys, issuer: () => url, clock })
