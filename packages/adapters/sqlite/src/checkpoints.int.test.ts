@@ -10,6 +10,7 @@ import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { backgroundCheckpoints, commitsPerWake, restartFrames } from './checkpoints.js'
+import { notedEvent } from './noted-event.fixture.js'
 import { sqliteEventStore } from './sqlite-store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'elicence-sqlite-checkpoints-'))
@@ -22,20 +23,7 @@ const walFile = (path: string) => {
   return db
 }
 
-const noted = (n: number): NewEvent => ({
-  type: 'Noted',
-  data: { n, text: 'x'.repeat(400) },
-  metadata: {
-    eventId: randomUUID(),
-    commandId: randomUUID(),
-    commandHash: 'c'.repeat(64),
-    actor: { role: 'system', id: 'test' } as NewEvent['metadata']['actor'],
-    at: '2026-03-02T09:00:00+08:00',
-    recordedAt: '2026-03-02T01:00:00.000Z',
-    schemaVersion: 2,
-    rulesVersion: 'test',
-  },
-})
+const noted = (n: number): NewEvent => notedEvent({ n, text: 'x'.repeat(400) })
 
 describe('backgroundCheckpoints', () => {
   it('the worker copies the log into the file; the writer finishes once the log is long: the log starts over', async () => {

@@ -5,7 +5,6 @@
 // process of another user (the tests run as root); the writer is this process, as the file's owner
 // (SQLite gives root's -wal and -shm to the file's owner).
 import { spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import type { NewEvent } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
+import { notedEvent } from './noted-event.fixture.js'
 import { openSqliteEventStore } from './sqlite-store.js'
 
 const hooks = new URL('./typescript-hooks.fixture.mjs', import.meta.url).href
@@ -29,20 +29,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const owner = { uid: 1000, gid: 1000 }
 const nobody = { uid: 65534, gid: 65534 }
 
-const noted = (): NewEvent => ({
-  type: 'Noted',
-  data: { n: 1 },
-  metadata: {
-    eventId: randomUUID(),
-    commandId: randomUUID(),
-    commandHash: 'c'.repeat(64),
-    actor: { role: 'system', id: 'test' } as NewEvent['metadata']['actor'],
-    at: '2026-03-02T09:00:00+08:00',
-    recordedAt: '2026-03-02T01:00:00.000Z',
-    schemaVersion: 2,
-    rulesVersion: 'test',
-  },
-})
+const noted = (): NewEvent => notedEvent({ n: 1 })
 
 /** A store of `events` events on one stream, owned by `owner`, closed: no -wal or -shm beside it. */
 const ownersStore = async (name: string, events: number): Promise<string> => {

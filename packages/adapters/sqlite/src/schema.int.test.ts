@@ -15,6 +15,7 @@ import {
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
+import { notedEvent } from './noted-event.fixture.js'
 import { eventStoreSchemaVersion } from './schema.js'
 import { openSqliteEventStore, sqliteEventStore } from './sqlite-store.js'
 
@@ -61,20 +62,7 @@ const schemaVersion3 = `
   PRAGMA user_version = 3;
 `
 
-const noted = (n: number): NewEvent => ({
-  type: 'Noted',
-  data: { n, text: '粤A 🚗' },
-  metadata: {
-    eventId: randomUUID(),
-    commandId: randomUUID(),
-    commandHash: 'c'.repeat(64),
-    actor: { role: 'system', id: 'test' } as NewEvent['metadata']['actor'],
-    at: '2026-03-02T09:00:00+08:00',
-    recordedAt: '2026-03-02T01:00:00.000Z',
-    schemaVersion: 2,
-    rulesVersion: 'test',
-  },
-})
+const noted = (n: number): NewEvent => notedEvent({ n, text: '粤A 🚗' })
 
 const streamIds = ['licence-11010519491231002X', 'licence-110105194912310037', 'stream-é', 'stream-粤A']
 

@@ -7,6 +7,7 @@ import { eventStoreConformance } from '@elicence/domain/testing'
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { notedEvent } from './noted-event.fixture.js'
 import { eventStoreSchemaVersion } from './schema.js'
 import { commandEventsQuery, openSqliteEventStore, sqliteEventStore } from './sqlite-store.js'
 
@@ -44,20 +45,7 @@ eventStoreConformance('sqlite', {
   cleanup: async () => rmSync(conformanceDir, { recursive: true, force: true }),
 })
 
-const noted = (): NewEvent => ({
-  type: 'Noted',
-  data: { n: 1 },
-  metadata: {
-    eventId: randomUUID(),
-    commandId: randomUUID(),
-    commandHash: 'c'.repeat(64),
-    actor: { role: 'system', id: 'test' } as NewEvent['metadata']['actor'],
-    at: '2026-03-02T09:00:00+08:00',
-    recordedAt: '2026-03-02T01:00:00.000Z',
-    schemaVersion: 2,
-    rulesVersion: 'test',
-  },
-})
+const noted = (): NewEvent => notedEvent({ n: 1 })
 
 describe('sqliteEventStore: the file', () => {
   // Its own directory: the conformance suite removes its directory when it is done.
