@@ -35,6 +35,7 @@ export {
   type CommandOutcome,
   commandHandler,
   defaultMaxClockSkewMs,
+  type HandleOptions,
 } from './handler/handler.js'
 export { type RecentlyUsed, recentlyUsed } from './handler/recently-used.js'
 export { type FoldedStream, type StreamStateCache, streamStateCache } from './handler/stream-cache.js'

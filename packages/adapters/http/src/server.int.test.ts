@@ -141,6 +141,30 @@ describe('POST /commands', () => {
     })
   })
 
+  it('never locks a holder out for a registry clock that runs ahead: their stamped command happens at the licence’s last instant', async () => {
+    await withServer({}, async (fresh) => {
+      fresh.setNow('2026-10-15T10:00:00+08:00')
+      // Recorded by a registry whose clock is 100 s ahead of the server's (within the skew).
+      const ahead = recordLicence()
+      const recorded = await postCommand(fresh, tokens.registry, {
+        ...ahead,
+        metadata: { ...ahead.metadata, at: '2026-10-15T10:01:40+08:00' },
+      })
+      expect(recorded.status).toBe(201)
+      // The holder applies at once: the server's 10:00:00 would be before the licence's history.
+      const applied = await postCommand(fresh, tokens.holder, apply())
+      expect([applied.status, applied.body.error?.code]).toEqual([201, undefined])
+      expect(Date.parse(applied.body.events[0].metadata.at)).toBe(Date.parse('2026-10-15T10:01:40+08:00'))
+      // The registry, stating its own time, is held to it as before.
+      const stated = await postCommand(fresh, tokens.registry, {
+        type: 'ChangeLicenceStatus',
+        data: { licenceNumber, statuses: ['H'] },
+        metadata: { commandId: crypto.randomUUID(), at: '2026-10-15T10:01:00+08:00' },
+      })
+      expect([stated.status, stated.body.error.code]).toEqual([422, 'instant-before-history'])
+    })
+  })
+
   it('refuses, for every role that may state its time, an `at` ahead of the server’s clock (422 instant-in-future)', async () => {
     await withServer({}, async (fresh) => {
       fresh.setNow('2026-10-15T10:00:00+08:00')

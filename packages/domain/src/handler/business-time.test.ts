@@ -135,6 +135,60 @@ describe('rule 10 in the handler: no role can state a time ahead of the clock', 
     )
   })
 
+  it('a command the transport stamped is never refused for time running backwards: it happens at the last instant when that is later', async () => {
+    // The history's clock runs ahead of the handler's by up to the skew (a registry's fast clock), or
+    // behind it; the next command is stamped with the handler's clock: decided as if stated at the later of
+    // the two, exactly; the same command stated (not stamped) is refused as before history.
+    const seen = { lifted: 0, asStamped: 0, refusedUnstamped: 0 }
+    await assertSeeingEach(
+      seen,
+      fc.asyncProperty(
+        nextCommandArb,
+        fc.integer({ min: -defaultMaxClockSkewMs, max: defaultMaxClockSkewMs }),
+        async ({ history, step, role }, leadMs) => {
+          const record = history.entries[0]?.command
+          if (record?.type !== 'RecordLicence' || history.state._tag !== 'Recorded') return
+          const stored = await storedHistory(history)
+          const lastMs = Date.parse(history.state.lastAt ?? record.metadata.at)
+          const nowMs = lastMs - leadMs
+          stored.setNow(nowMs)
+          const handle = commandHandler({ store: stored.store, decider, clock: stored.clock })
+          const stamped = withRole(
+            commandForStep(step, history.state, record, nowMs, history.entries.length + 1),
+            role,
+          )
+          const effective = Math.max(nowMs, lastMs)
+          const pure = decider.decide(
+            { ...stamped, metadata: { ...stamped.metadata, at: formatInstant(effective) } } as LicenceCommand,
+            history.state,
+          )
+          const outcome = await handle(stamped, { stampedAt: true })
+          if (E.isLeft(pure)) {
+            expect(E.isLeft(outcome) && outcome.left.code).toBe(pure.left.code)
+            return
+          }
+          expect(E.isRight(outcome)).toBe(true)
+          if (E.isLeft(outcome)) return
+          for (const event of outcome.right.events) expect(Date.parse(event.metadata.at)).toBe(effective)
+          if (effective > nowMs) seen.lifted++
+          else seen.asStamped++
+          if (effective > nowMs && Date.parse(formatInstant(nowMs)) < lastMs) {
+            // Stated at the handler's clock by a sender, the same command would rewrite history.
+            const again = withRole(
+              commandForStep(step, history.state, record, nowMs, history.entries.length + 2),
+              role,
+            )
+            const fresh = await storedHistory(history)
+            fresh.setNow(nowMs)
+            const stated = await commandHandler({ store: fresh.store, decider, clock: fresh.clock })(again)
+            expect(E.isLeft(stated) && stated.left.code).toBe('instant-before-history')
+            seen.refusedUnstamped++
+          }
+        },
+      ),
+    )
+  })
+
   it('so no reviewer or job issues before reviewDueAt by claiming a later time', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -31,10 +31,11 @@ import { linkBreakOf } from '../history/reader.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
 import { headAfter, streamStart } from '../integrity/hash-chain.js'
 import { type Digest, sha256Hex } from '../integrity/sha256.js'
-import { parseCommand } from '../licence/commands.js'
+import { type LicenceCommand, parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
 import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
+import type { Instant } from '../licence/values.js'
 import { packedMap } from '../packed-map.js'
 import { optimisticDecideAndAppend } from '../store/decide-and-append.js'
 import type { EventStore, NewEvent, StoredEvent, StreamSince } from '../store/port.js'
@@ -50,7 +51,21 @@ export interface CommandOutcome {
   readonly replayed: boolean
 }
 
-export type CommandHandler = (json: unknown) => Promise<E.Either<HandlerError, CommandOutcome>>
+/** What the transport tells the handler about one command. */
+export interface HandleOptions {
+  /**
+   * The transport stamped `metadata.at` with its own clock (its sender states no time: a holder, or
+   * anyone who left it out). Then the command happens at that instant or, where the licence's last
+   * event is stated later (a registry whose clock runs ahead, within the allowed skew), at that
+   * event's instant: rule 10 never refuses a command whose sender had no say in its time.
+   */
+  readonly stampedAt?: boolean
+}
+
+export type CommandHandler = (
+  json: unknown,
+  options?: HandleOptions,
+) => Promise<E.Either<HandlerError, CommandOutcome>>
 
 export interface CommandHandlerOptions {
   readonly store: EventStore
@@ -130,11 +145,12 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
   const decideAndAppend =
     store.decideAndAppend ?? optimisticDecideAndAppend(store, { maxAttempts: options.maxAttempts ?? 8 })
 
-  return async (json) => {
+  return async (json, handleOptions) => {
     const parsed = parseCommand(json)
     if (E.isLeft(parsed)) return parsed
     const command = parsed.right
-    const { commandId, actor, at } = command.metadata
+    const { commandId, actor } = command.metadata
+    const stampedAt = handleOptions?.stampedAt === true
     const streamId = streamIdFor(command.data.licenceNumber)
     // `at` is left out: a transport that stamps the time may re-send the same command later.
     const commandHash = digest(canonicalJson({ type: command.type, data: command.data, actor }))
@@ -171,7 +187,18 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
             version: last?.version ?? since.version,
           })
         }
-        const decision = decider.decide(command, state)
+        // A stamped time runs on from the stream's last instant where that is later (see HandleOptions).
+        const lastAt = state._tag === 'Recorded' ? state.lastAt : null
+        const at =
+          stampedAt && lastAt !== null && compareInstants(lastAt, command.metadata.at) > 0
+            ? lastAt
+            : command.metadata.at
+        // The stream's last instant is an Instant: a decoded event's.
+        const stated: LicenceCommand =
+          at === command.metadata.at
+            ? command
+            : ({ ...command, metadata: { ...command.metadata, at: at as Instant } } as LicenceCommand)
+        const decision = decider.decide(stated, state)
         if (E.isLeft(decision)) return refusedWith(decision.left)
         const now = clock()
         if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {

@@ -6,7 +6,9 @@
  *   name it did not mean.
  * - `at` is stamped by the server. Only roles trusted with their own clock (by default the registry
  *   and scheduled jobs) may state it; from anyone else, a holder above all, a stated `at` is invalid
- *   input (400), so no one backdates an application or post-dates a review.
+ *   input (400), so no one backdates an application or post-dates a review. A stamped command is
+ *   never refused for time running backwards: where a registry's clock ran ahead (within the skew),
+ *   it happens at the licence's last instant (`HandleOptions.stampedAt`).
  * - `commandId` is the client's: re-sending a command returns its first outcome (200, `replayed`).
  *
  * @example
@@ -44,10 +46,15 @@ const completeCommand = (
   actor: Actor,
   now: Date,
   clockTrusted: boolean,
-): { readonly json: unknown; readonly issues: ReadonlyArray<InvalidInputIssue> } => {
-  if (!isPlainObject(body)) return { json: body, issues: [] }
+): {
+  readonly json: unknown
+  readonly issues: ReadonlyArray<InvalidInputIssue>
+  /** Whether `at` is the server's clock, not the sender's (`HandleOptions.stampedAt`). */
+  readonly stamped: boolean
+} => {
+  if (!isPlainObject(body)) return { json: body, issues: [], stamped: false }
   const metadata = body.metadata === undefined ? {} : body.metadata
-  if (!isPlainObject(metadata)) return { json: body, issues: [] }
+  if (!isPlainObject(metadata)) return { json: body, issues: [], stamped: false }
   const stated = Object.hasOwn(metadata, 'at')
   const issues: InvalidInputIssue[] =
     stated && !clockTrusted
@@ -55,7 +62,11 @@ const completeCommand = (
       : []
   const at = stated && clockTrusted ? metadata.at : now.toISOString()
   const claimed = Object.hasOwn(metadata, 'actor') ? metadata.actor : actor
-  return { json: { ...body, metadata: { ...metadata, at, actor: claimed } }, issues }
+  return {
+    json: { ...body, metadata: { ...metadata, at, actor: claimed } },
+    issues,
+    stamped: !(stated && clockTrusted),
+  }
 }
 
 export const registerCommandRoutes = (app: FastifyInstance, context: CommandRouteContext): void => {
@@ -93,7 +104,7 @@ export const registerCommandRoutes = (app: FastifyInstance, context: CommandRout
       )
     }
 
-    const outcome = await context.handle(completed.json)
+    const outcome = await context.handle(completed.json, { stampedAt: completed.stamped })
     if (E.isLeft(outcome)) {
       if (outcome.left.code === 'store-failure') request.log.error({ error: outcome.left }, 'store failure')
       return sendFailure(reply, fromHandlerError(outcome.left))
