@@ -3,9 +3,12 @@
 // issuer's signature, every disclosure, the credential's expiry, the holder device's signature and
 // its freshness (a screenshot is stale within a minute), and the status list. The verdict is shown
 // in plain words with every reason, and what the holder chose to show. A verifier that wants more
-// than freshness shows a check code (a nonce) that the holder types on their phone: from then on only
-// a presentation made with it is accepted (`nonce-mismatch` otherwise). The token comes from the
-// URL fragment and is taken out of the address bar once read.
+// than freshness shows a check code (a nonce) that the holder types on their phone: until a
+// presentation made with it is accepted (or five minutes pass), only such a one is
+// (`nonce-mismatch` otherwise). A check that could not be made — the service unreachable, this
+// terminal's token refused — says so, and is never shown as the holder's licence being invalid;
+// every check starts from a blank result, so no earlier verdict stays on screen. The token comes
+// from the URL fragment and is taken out of the address bar once read.
 
 import { localTime } from './local-time.js'
 
@@ -27,7 +30,8 @@ const reasonTexts = {
   'credential-not-yet-valid': 'The e-licence is dated in the future: the clocks disagree.',
   'key-binding-missing': 'Not shown live from the holder’s phone (no device signature).',
   'key-binding-malformed': 'Not shown live from the holder’s phone (device signature unreadable).',
-  'key-binding-signature-invalid': 'Not from the phone this e-licence was issued to: a copy.',
+  'key-binding-signature-invalid':
+    'The phone’s signature does not match: a copy from another phone, or an incomplete code — scan again.',
   'key-binding-sd-hash-mismatch': 'The code was altered after the phone signed it.',
   'presentation-stale': 'The code is more than a minute old: a screenshot or a recording.',
   'presentation-from-future': 'The code is dated in the future: the phone’s clock is wrong.',
@@ -49,7 +53,24 @@ const claimNames = {
   expiry_date: '有效期至 Valid until',
   issuing_authority: '发证机关 Authority',
   issuing_authority_code: '机关代码 Authority code',
-  statuses: '状态 Status',
+  // The statuses written into the credential when it was issued; the status now is the list's.
+  statuses: '发证时状态 Status at issue',
+}
+
+/** The status list's word on the licence now (the response's `status`). */
+const statusNowTexts = {
+  valid: '正常 normal',
+  suspended: '异常 abnormal (suspended)',
+  invalid: '已失效 invalidated',
+  unchecked: '未核验 not checked online',
+}
+
+/** Verdicts: the holder's licence valid or not, abnormal, or not checked at all (this side's fault). */
+const verdictTexts = {
+  valid: '✓ 有效 VALID',
+  invalid: '✗ 无效 INVALID — do not accept',
+  abnormal: '⚠ 异常 ABNORMAL STATUS — check before accepting',
+  unchecked: '? 未核验 NOT CHECKED — the licence was not checked: try again',
 }
 
 const shown = (name, value) => {
@@ -82,10 +103,9 @@ const tokenFromFragment = () => {
 const show = (verdict, reasons, rows) => {
   const result = $('result')
   result.hidden = false
-  result.classList.toggle('valid', verdict === 'valid')
-  result.classList.toggle('invalid', verdict !== 'valid')
-  result.dataset.valid = String(verdict === 'valid')
-  $('verdict').textContent = verdict === 'valid' ? '✓ 有效 VALID' : '✗ 无效 INVALID — do not accept'
+  for (const kind of Object.keys(verdictTexts)) result.classList.toggle(kind, verdict === kind)
+  result.dataset.valid = verdict === 'unchecked' ? 'unchecked' : String(verdict === 'valid')
+  $('verdict').textContent = verdictTexts[verdict]
   $('why').replaceChildren(
     ...reasons.map((reason) => {
       const item = document.createElement('li')
@@ -105,47 +125,125 @@ const codeAlphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 const newCheckCode = () =>
   Array.from(crypto.getRandomValues(new Uint8Array(6)), (byte) => codeAlphabet[byte & 31]).join('')
 
-/** The check code shown to the holder now, if any: a presentation must carry it as its nonce. */
+/** A check code serves one holder: it ends when a presentation made with it is accepted, or after this. */
+const checkCodeLifetimeMs = 5 * 60_000
+
+/** The check code shown to the holder now, if any, and until when: a presentation must carry it as its nonce. */
 let checkCode
 
-const verify = async (presentation, token) => {
-  const response = await fetch('/presentations/verify', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(checkCode === undefined ? { presentation } : { presentation, nonce: checkCode }),
-  })
-  const body = await response.json().catch(() => null)
-  if (response.status !== 200) {
-    show('invalid', [], [['原因 Problem', body?.error?.message ?? `The server answered ${response.status}.`]])
-    return
-  }
-  const rows = Object.entries(body.disclosed).map(([name, value]) => [
-    claimNames[name] ?? name,
-    shown(name, value),
-  ])
-  rows.push(['核验时间 Checked at', localTime(new Date(body.checkedAt))])
-  if (body.valid) {
-    show('valid', [], rows)
-    $('why').replaceChildren(
-      Object.assign(document.createElement('li'), {
-        textContent:
-          'Issued by the licence authority, shown live from the holder’s own phone, and valid now.',
-      }),
-    )
-    return
-  }
-  show('invalid', body.reasons, rows)
+const endCheckCode = () => {
+  checkCode = undefined
+  $('check-code').hidden = true
+  $('check-code-hint').hidden = true
 }
 
-/** Reads QR codes from the camera until one decodes, then stops the camera. */
+const activeCheckCode = () => {
+  if (checkCode !== undefined && Date.now() >= checkCode.until) endCheckCode()
+  return checkCode?.code
+}
+
+/** The longest a check may take: after this the service is taken for unreachable. */
+const checkDeadlineMs = 10_000
+
+/** Why the service would not check, in words: this terminal's problem, not the holder's. */
+const refusedCheck = (status, body) =>
+  status === 401
+    ? 'This terminal is not signed in: its verifier token is missing or not recognised.'
+    : status === 403
+      ? 'This terminal may not verify presentations: its token is not a verifier’s.'
+      : `The licence service could not check it now (${status}${body?.error?.message ? `: ${body.error.message}` : ''}).`
+
+let checking = false
+
+const verify = async (text, token) => {
+  if (checking) return
+  // A QR code holds no white space: line breaks that a chat app or a paste added are dropped.
+  const presentation = text.replace(/\s+/g, '')
+  const nonce = activeCheckCode()
+  checking = true
+  for (const button of document.querySelectorAll('button')) button.disabled = true
+  $('result').hidden = true
+  $('result').removeAttribute('data-valid')
+  $('scan-status').textContent = '核验中 Checking…'
+  try {
+    let response
+    try {
+      response = await fetch('/presentations/verify', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(nonce === undefined ? { presentation } : { presentation, nonce }),
+        signal: AbortSignal.timeout(checkDeadlineMs),
+      })
+    } catch {
+      show(
+        'unchecked',
+        [],
+        [['原因 Problem', 'The licence service could not be reached. Check the connection and try again.']],
+      )
+      return
+    }
+    const body = await response.json().catch(() => null)
+    // A body the service refused as no presentation (malformed, over the size limit) is the code's fault.
+    if (response.status === 400 || response.status === 413) {
+      show('invalid', ['malformed-presentation'], [])
+      return
+    }
+    if (response.status !== 200 || body === null) {
+      show('unchecked', [], [['原因 Problem', refusedCheck(response.status, body)]])
+      return
+    }
+    // The holder's name first, then the rest in the order of `claimNames`.
+    const order = Object.keys(claimNames)
+    const rows = Object.entries(body.disclosed)
+      .sort(
+        ([a], [b]) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1),
+      )
+      .map(([name, value]) => [claimNames[name] ?? name, shown(name, value)])
+    rows.push(['当前状态 Status now', statusNowTexts[body.status] ?? String(body.status)])
+    rows.push(['核验时间 Checked at', localTime(new Date(body.checkedAt))])
+    if (body.valid) {
+      if (nonce !== undefined) endCheckCode()
+      show('valid', [], rows)
+      $('why').replaceChildren(
+        Object.assign(document.createElement('li'), {
+          textContent:
+            'Issued by the licence authority, shown live from the holder’s own phone, and valid now.',
+        }),
+      )
+      return
+    }
+    const abnormalOnly = body.reasons.length === 1 && body.reasons[0] === 'status-suspended'
+    show(abnormalOnly ? 'abnormal' : 'invalid', body.reasons, rows)
+  } finally {
+    checking = false
+    for (const button of document.querySelectorAll('button')) button.disabled = false
+    if ($('scan-status').textContent === '核验中 Checking…') $('scan-status').textContent = ''
+    $('result').scrollIntoView({ block: 'nearest' })
+  }
+}
+
+/** How long the camera looks for a code before it is turned off. */
+const scanLimitMs = 60_000
+
+let scanning = false
+
+/** Reads QR codes from the camera until one decodes (or a minute passes), then stops the camera. */
 const scan = async (onText) => {
+  if (scanning) return
+  scanning = true
   const video = $('camera')
   const status = $('scan-status')
   let stream
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false })
+    // A presentation is a dense code (version 30 or more): the camera's default 640×480 often
+    // cannot resolve its modules, so ask for more.
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'environment', width: { ideal: 1920 }, height: { ideal: 1080 } },
+      audio: false,
+    })
   } catch (error) {
     status.textContent = `The camera cannot be used: ${error instanceof Error ? error.message : error}. Paste the text instead.`
+    scanning = false
     return
   }
   video.srcObject = stream
@@ -157,8 +255,16 @@ const scan = async (onText) => {
   const stop = () => {
     for (const track of stream.getTracks()) track.stop()
     video.hidden = true
+    scanning = false
   }
+  const until = Date.now() + scanLimitMs
   const frame = () => {
+    if (Date.now() > until) {
+      stop()
+      status.textContent =
+        'No code was read within a minute: the camera is off. Scan again, or paste the text.'
+      return
+    }
     if (video.readyState >= video.HAVE_CURRENT_DATA && video.videoWidth > 0) {
       canvas.width = video.videoWidth
       canvas.height = video.videoHeight
@@ -186,12 +292,12 @@ const main = () => {
   const tokenNow = () => fragmentToken ?? String(new FormData(form).get('token') ?? '')
   form.addEventListener('submit', (event) => {
     event.preventDefault()
-    verify(String(new FormData(form).get('presentation') ?? '').trim(), tokenNow())
+    verify(String(new FormData(form).get('presentation') ?? ''), tokenNow())
   })
-  $('scan').addEventListener('click', () => scan((text) => verify(text.trim(), tokenNow())))
+  $('scan').addEventListener('click', () => scan((text) => verify(text, tokenNow())))
   $('new-code').addEventListener('click', () => {
-    checkCode = newCheckCode()
-    $('check-code').textContent = checkCode
+    checkCode = { code: newCheckCode(), until: Date.now() + checkCodeLifetimeMs }
+    $('check-code').textContent = checkCode.code
     $('check-code').hidden = false
     $('check-code-hint').hidden = false
   })
