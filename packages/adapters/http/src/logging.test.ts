@@ -1,12 +1,13 @@
-// Request logs never carry a query string: a query may hold a secret pasted into a URL. The
-// service's own logger options are kept; only the request serializer is ours.
+// Request logs never carry a query string (a query may hold a secret pasted into a URL), nor a whole
+// licence number (the holder's citizen ID). The service's own logger options are kept; only the
+// request serializer is ours.
 import { chinaMainlandCalendar, inMemoryEventStore, licenceDecider } from '@elicence/domain'
 import { describe, expect, it } from 'vitest'
 import { createServer } from './server.js'
 import { licenceNumber, testIssuerKeys, testTokens, testTokenTable } from './test-support/test-server.js'
 
 describe('request logs', () => {
-  it('name the path, never the query string', async () => {
+  it('name the path, never the query string nor a whole licence number', async () => {
     const lines: string[] = []
     const app = createServer({
       store: inMemoryEventStore(),
@@ -27,9 +28,10 @@ describe('request logs', () => {
     }
     const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req !== undefined)
     expect(requests.map((entry) => entry.req.url)).toEqual([
-      `/licences/${licenceNumber}/verification`,
+      `/licences/${licenceNumber.slice(0, 6)}********${licenceNumber.slice(14)}/verification`,
       '/no-such-route',
     ])
     expect(lines.join('\n')).not.toContain('s3cret')
+    expect(lines.join('\n')).not.toContain(licenceNumber)
   })
 })

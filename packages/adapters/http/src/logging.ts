@@ -1,11 +1,14 @@
 /**
- * Request logs without query strings: a query may hold what must not reach a log (a token pasted
- * into a URL, a licence number in `?asOf=` requests' neighbours), so the request serializer logs
- * the method, the path and the remote address only, whatever logger options the caller gave.
+ * Request logs without query strings and without whole licence numbers: a query may hold what must
+ * not reach a log (a token pasted into a URL), and a licence number is the holder's citizen ID,
+ * date of birth and all, in the path of every holder's page refresh. So the request serializer logs
+ * the method, the path with each licence number masked to its region and its last four characters
+ * (enough to tell requests apart), and the remote address only, whatever logger options the caller
+ * gave.
  *
  * @example
  * Fastify({ logger: withoutQueryStrings({ level: 'info' }) })
- * // {"req":{"method":"GET","url":"/licences/…/verification","remoteAddress":"127.0.0.1"},…}
+ * // {"req":{"method":"GET","url":"/licences/110105********002X/verification","remoteAddress":"127.0.0.1"},…}
  */
 import type { FastifyServerOptions } from 'fastify'
 
@@ -19,9 +22,13 @@ interface LoggedRequest {
 
 export const pathOf = (url: string): string => url.split('?')[0] ?? ''
 
+/** Every 18-character citizen ID number in a path, its birth date and sequence masked. */
+const maskedLicenceNumbers = (path: string): string =>
+  path.replace(/(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9Xx])/g, '$1********$2')
+
 const request = (req: LoggedRequest) => ({
   method: req.method,
-  url: pathOf(req.url),
+  url: maskedLicenceNumbers(pathOf(req.url)),
   ...(req.ip === undefined ? {} : { remoteAddress: req.ip }),
 })
 
