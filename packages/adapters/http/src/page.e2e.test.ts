@@ -119,6 +119,20 @@ describe('the holder’s e-licence page', () => {
     })
   })
 
+  it('says so when the service cannot be reached, instead of an empty card', async () => {
+    const page = await browser.newPage({ viewport: { width: 420, height: 900 } })
+    try {
+      await page.route('**/licences/**', (route) => route.abort('connectionrefused'))
+      await page.goto(
+        `${running.api.baseUrl}/#licence=${licenceNumber}&token=${encodeURIComponent(tokens.holder)}`,
+      )
+      await page.locator('#problem').waitFor({ state: 'visible' })
+      expect(await page.locator('#problem').textContent()).toContain('cannot be reached')
+    } finally {
+      await page.close()
+    }
+  })
+
   it('refuses to show another holder’s licence', async () => {
     await withHolderPage(licenceNumber, tokens.otherHolder, async (page) => {
       await page.locator('#problem').waitFor({ state: 'visible' })

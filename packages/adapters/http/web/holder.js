@@ -50,17 +50,30 @@ const credentials = () => {
   return null
 }
 
+/** The longest a request may take: after this the service is taken for unreachable. */
+const requestDeadlineMs = 10_000
+
+/** The service's answer; status 0 when it could not be reached in time (no network, no server). */
 const api = async (method, path, token, json) => {
   const headers = { authorization: `Bearer ${token}` }
   if (json !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(path, {
-    method,
-    headers,
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  })
+  let response
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+      signal: AbortSignal.timeout(requestDeadlineMs),
+    })
+  } catch {
+    return { status: 0, body: null }
+  }
   const body = await response.json().catch(() => null)
   return { status: response.status, body }
 }
+
+/** When the e-licence's data was last read from the service. */
+let lastRefreshed
 
 const startClock = () => {
   const tick = () => {
@@ -185,6 +198,8 @@ const credentialFor = async ({ licence, token }, view, device) => {
   const { status, body } = await api('POST', `/licences/${encodeURIComponent(licence)}/credentials`, token, {
     holderKey: device.publicJwk,
   })
+  if (status === 0)
+    throw new Error('The licence service cannot be reached: no code can be shown yet. Trying again…')
   if (status !== 201) {
     const reasons = body?.error?.reasons?.join(', ')
     throw new Error(`No code can be shown now${reasons ? `: ${reasons}` : ''}. ${body?.error?.message ?? ''}`)
@@ -237,6 +252,15 @@ const present = async (auth, view) => {
 
 const refresh = async (auth) => {
   const { status, body } = await api('GET', `/licences/${encodeURIComponent(auth.licence)}`, auth.token)
+  if (status === 0) {
+    // A code already shown stays: it is re-signed on this phone and checked online by the verifier.
+    showProblem(
+      lastRefreshed === undefined
+        ? 'The licence service cannot be reached: check the connection. Trying again…'
+        : `The licence service cannot be reached: what is shown was last checked at ${localTime(lastRefreshed)}. Trying again…`,
+    )
+    return
+  }
   if (status !== 200) {
     hidePresentation()
     showProblem(
@@ -247,6 +271,7 @@ const refresh = async (auth) => {
     return
   }
   showProblem('')
+  lastRefreshed = new Date()
   renderView(body)
   if (body.state === 'issued' && (!presenting || presentedFor !== body.issuedAt)) await present(auth, body)
   if (body.state !== 'issued') hidePresentation()
