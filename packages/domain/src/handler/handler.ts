@@ -38,7 +38,13 @@ import type { LicenceState } from '../licence/state.js'
 import type { Instant } from '../licence/values.js'
 import { packedMap } from '../packed-map.js'
 import { optimisticDecideAndAppend } from '../store/decide-and-append.js'
-import type { EventStore, NewEvent, StoredEvent, StreamSince } from '../store/port.js'
+import {
+  type EventStore,
+  type NewEvent,
+  type StoredEvent,
+  type StreamSince,
+  storeFailure,
+} from '../store/port.js'
 import { streamIdFor } from '../store/streams.js'
 import type { HandlerError } from './errors.js'
 import { type FoldedStream, streamStateCache } from './stream-cache.js'
@@ -101,6 +107,22 @@ type Unappended =
 
 const refusedWith = (error: HandlerError) => E.left<Unappended>({ _tag: 'Refused', error })
 
+/** The store's answer, or a store failure where it threw or rejected instead of answering. */
+const answered = async <A>(
+  run: () => Promise<E.Either<HandlerError, A>>,
+): Promise<E.Either<HandlerError, A>> => {
+  try {
+    return await run()
+  } catch (error) {
+    return E.left(
+      storeFailure(
+        `the store threw instead of answering: ${error instanceof Error ? error.message : String(error)}`,
+        error,
+      ),
+    )
+  }
+}
+
 // The defaults are module functions, not closures made per handler: optimised code that called one
 // handler's closure is thrown away (a deopt, "wrong call target") when the next handler's is called.
 const systemClock = (): Date => new Date()
@@ -158,80 +180,84 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     let folded: FoldedStream | undefined
     let decided: FoldedStream | undefined
 
-    const outcome = await decideAndAppend<Unappended>({
-      streamId,
-      after: from.version,
-      commandId,
-      decide: (since) => {
-        decided = undefined
-        folded = undefined
-        const current = foldSince(decider, decoder, from, since)
-        if (E.isLeft(current)) return refusedWith(current.left)
-        folded = current.right
-        const { state } = current.right
-        if (since.ofCommand.length > 0) {
-          const mayNotAct = decider.authorise(command, state)
-          if (mayNotAct !== undefined) return refusedWith(mayNotAct)
-          if (since.ofCommand.some((event) => event.metadata.commandHash !== commandHash)) {
+    // A store that throws or rejects instead of answering with a value (an embedder's adapter, a
+    // driver's bug) is a store failure like any other: `handle` answers, it never throws.
+    const outcome = await answered(() =>
+      decideAndAppend<Unappended>({
+        streamId,
+        after: from.version,
+        commandId,
+        decide: (since) => {
+          decided = undefined
+          folded = undefined
+          const current = foldSince(decider, decoder, from, since)
+          if (E.isLeft(current)) return refusedWith(current.left)
+          folded = current.right
+          const { state } = current.right
+          if (since.ofCommand.length > 0) {
+            const mayNotAct = decider.authorise(command, state)
+            if (mayNotAct !== undefined) return refusedWith(mayNotAct)
+            if (since.ofCommand.some((event) => event.metadata.commandHash !== commandHash)) {
+              return refusedWith(
+                licenceError(
+                  'command-id-reused',
+                  `command ${commandId} was already used for a different command`,
+                ),
+              )
+            }
+            const last = since.ofCommand[since.ofCommand.length - 1]
+            return E.left({
+              _tag: 'Replayed',
+              events: since.ofCommand,
+              version: last?.version ?? since.version,
+            })
+          }
+          // A stamped time runs on from the stream's last instant where that is later (see HandleOptions).
+          const lastAt = state._tag === 'Recorded' ? state.lastAt : null
+          const at =
+            stampedAt && lastAt !== null && compareInstants(lastAt, command.metadata.at) > 0
+              ? lastAt
+              : command.metadata.at
+          // The stream's last instant is an Instant: a decoded event's.
+          const stated: LicenceCommand =
+            at === command.metadata.at
+              ? command
+              : ({ ...command, metadata: { ...command.metadata, at: at as Instant } } as LicenceCommand)
+          const decision = decider.decide(stated, state)
+          if (E.isLeft(decision)) return refusedWith(decision.left)
+          const now = clock()
+          if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {
             return refusedWith(
               licenceError(
-                'command-id-reused',
-                `command ${commandId} was already used for a different command`,
+                'instant-in-future',
+                `the command is stated at ${at}, later than ${now.toISOString()} plus the allowed skew of ${maxClockSkewMs} ms`,
               ),
             )
           }
-          const last = since.ofCommand[since.ofCommand.length - 1]
-          return E.left({
-            _tag: 'Replayed',
-            events: since.ofCommand,
-            version: last?.version ?? since.version,
-          })
-        }
-        // A stamped time runs on from the stream's last instant where that is later (see HandleOptions).
-        const lastAt = state._tag === 'Recorded' ? state.lastAt : null
-        const at =
-          stampedAt && lastAt !== null && compareInstants(lastAt, command.metadata.at) > 0
-            ? lastAt
-            : command.metadata.at
-        // The stream's last instant is an Instant: a decoded event's.
-        const stated: LicenceCommand =
-          at === command.metadata.at
-            ? command
-            : ({ ...command, metadata: { ...command.metadata, at: at as Instant } } as LicenceCommand)
-        const decision = decider.decide(stated, state)
-        if (E.isLeft(decision)) return refusedWith(decision.left)
-        const now = clock()
-        if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {
-          return refusedWith(
-            licenceError(
-              'instant-in-future',
-              `the command is stated at ${at}, later than ${now.toISOString()} plus the allowed skew of ${maxClockSkewMs} ms`,
-            ),
-          )
-        }
-        const recordedAt = now.toISOString()
-        const events: NewEvent[] = packedMap(decision.right, (event) => ({
-          type: event.type,
-          data: event.data,
-          metadata: {
-            eventId: newEventId(),
-            commandId,
-            commandHash,
-            actor,
-            at,
-            recordedAt,
-            schemaVersion: currentSchemaVersion,
-            rulesVersion: decider.rulesVersion,
-          },
-        }))
-        let after = state
-        for (let index = 0; index < events.length; index++) {
-          after = decider.evolve(after, events[index] as (typeof events)[number])
-        }
-        decided = { version: since.version + events.length, state: after, head: current.right.head }
-        return E.right(events)
-      },
-    })
+          const recordedAt = now.toISOString()
+          const events: NewEvent[] = packedMap(decision.right, (event) => ({
+            type: event.type,
+            data: event.data,
+            metadata: {
+              eventId: newEventId(),
+              commandId,
+              commandHash,
+              actor,
+              at,
+              recordedAt,
+              schemaVersion: currentSchemaVersion,
+              rulesVersion: decider.rulesVersion,
+            },
+          }))
+          let after = state
+          for (let index = 0; index < events.length; index++) {
+            after = decider.evolve(after, events[index] as (typeof events)[number])
+          }
+          decided = { version: since.version + events.length, state: after, head: current.right.head }
+          return E.right(events)
+        },
+      }),
+    )
 
     if (E.isLeft(outcome)) {
       cache.forget(streamId)

@@ -76,6 +76,10 @@ export const readWholeLog = async (store: EventStore, limit: number): Promise<St
       return events
     }
     expect(page.lastPosition).toBe(page.events[page.events.length - 1]?.position)
+    // Every event of a page comes after `after`: a store that reads `after` as inclusive would hand
+    // the same page back for ever (and, its promises resolved at once, starve the test's timeout).
+    for (const event of page.events)
+      expect(event.position, 'readAll returned an event at or before `after`').toBeGreaterThan(after)
     events.push(...page.events)
     after = page.lastPosition
   }

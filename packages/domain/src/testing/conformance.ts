@@ -148,6 +148,17 @@ const registerRoundTripCases = ({ open, reopen, tamper }: ConformanceContext): v
     expectSoundStream(read.events)
   })
 
+  it('offers, if a digest at all, SHA-256 as lowercase hex (the handler hashes commands with it)', async () => {
+    const store = await open()
+    if (store.digest === undefined) return
+    // FIPS 180-2's test vectors, and text beyond ASCII, hashed as its UTF-8.
+    expect(store.digest('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+    expect(store.digest('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    const text = JSON.stringify(richData)
+    const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+    expect(store.digest(text)).toBe(Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(''))
+  })
+
   it('hashes exactly {streamId, version, type, data, metadata without hash}, as SHA-256 of RFC 8785 JSON', async () => {
     const store = await open()
     succeeded(await store.appendToStream('stream-h', 'no-stream', [newEvent('Opened', richData)]))
@@ -351,6 +362,8 @@ const registerOrderCases = ({ open }: ConformanceContext): void => {
     const middle = appended[3]?.position ?? 0
     expect(succeeded(await store.readAll({ after: middle, limit: 1000 })).events).toEqual(appended.slice(4))
     const end = whole.lastPosition
+    // The optional head: the position of the last event readAll gives, without reading events.
+    if (store.headPosition !== undefined) expect(succeeded(await store.headPosition())).toBe(end)
     expect(succeeded(await store.readAll({ after: end, limit: 10 }))).toEqual({
       events: [],
       lastPosition: end,

@@ -359,14 +359,19 @@ export interface HistoryOptions {
 
 let defaultDecider: LicenceDecider | undefined
 
-/** Random valid histories of one licence, decided by the real decider. */
+/**
+ * Random valid histories of one licence, decided by the real decider: up to `maxSteps` (default 30)
+ * steps after the record, any length up to it as likely as any other. (fast-check's default size
+ * would stop arrays at 10 whatever the maximum, and most histories would never reach an issued
+ * e-licence.)
+ */
 export const historyArb = (options: HistoryOptions = {}): fc.Arbitrary<History> => {
   defaultDecider ??= licenceDecider({ calendar: chinaMainlandCalendar() })
   const decider = options.decider ?? defaultDecider
   return fc
     .tuple(
       recordLicenceArb(options.start ?? coveredStartArb),
-      fc.array(stepArb, { maxLength: options.maxSteps ?? 30 }),
+      fc.array(stepArb, { maxLength: options.maxSteps ?? 30, size: 'max' }),
     )
     .map(([record, steps]) => simulate(decider, record, steps))
 }

@@ -11,7 +11,10 @@ import { impossibleDateArb, offsetlessInstantArb, wrongCheckLicenceNumberArb } f
 
 export interface InvalidCommand {
   readonly json: unknown
-  /** A path the error's `issues` must name. */
+  /**
+   * Where the error's `issues` must point: an issue names this path or one below it (an unknown
+   * class at `data.classes` is reported at `data.classes.0`).
+   */
   readonly path: string
   readonly why: string
 }

@@ -71,14 +71,17 @@ const offsetMinutes = (offset: string): number =>
     ? 0
     : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)))
 
-/** Formats an instant with a given offset, e.g. `2026-10-01T08:00:00.000+08:00`. */
+/**
+ * Formats an instant with a given offset, e.g. `2026-10-01T08:00:00.000+08:00`. For local times in
+ * the years 0000 to 9999, as an `Instant` is written; others have no such form.
+ */
 export const formatInstant = (epochMs: number, offset: (typeof offsets)[number] = 'Z'): string => {
   if (offset === 'Z') return new Date(epochMs).toISOString()
   const shifted = new Date(epochMs + offsetMinutes(offset) * 60_000).toISOString()
   return `${shifted.slice(0, 23)}${offset}`
 }
 
-/** Instants (ISO-8601 with an offset or Z) between two epoch milliseconds. */
+/** Instants (ISO-8601 with an offset or Z) between two epoch milliseconds, within the years 0000 to 9999. */
 export const instantArb = (minMs: number, maxMs: number): fc.Arbitrary<string> =>
   fc
     .tuple(fc.integer({ min: minMs, max: maxMs }), fc.constantFrom(...offsets))
