@@ -6,26 +6,10 @@ import { chinaMainlandCalendar } from '../calendar/calendar.js'
 import { licenceDecider } from '../licence/decider.js'
 import { inMemoryEventStore } from '../store/in-memory.js'
 import type { EventStore } from '../store/port.js'
+import { validRecord } from '../testing/invalid-commands.js'
 import { commandHandler } from './handler.js'
 
-const record = {
-  type: 'RecordLicence',
-  data: {
-    licenceNumber: '11010519491231002X',
-    holder: { accountId: 'acct-1', name: '张三' },
-    classes: ['C1'],
-    validFrom: '2020-01-01',
-    validUntil: '2030-01-01',
-    authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
-    statuses: ['A'],
-    photoOnFile: true,
-  },
-  metadata: {
-    commandId: '00000000-0000-4000-8000-00000000f001',
-    at: '2026-10-01T09:00:00+08:00',
-    actor: { role: 'registry', id: 'registry-gz' },
-  },
-}
+const record = validRecord()
 
 const socketClosed = () => {
   throw new Error('socket closed')

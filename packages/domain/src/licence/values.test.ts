@@ -9,6 +9,7 @@ import {
   offsetlessInstantArb,
   wrongCheckLicenceNumberArb,
 } from '../testing/index.js'
+import { validRecord } from '../testing/invalid-commands.js'
 import { parseCommand } from './commands.js'
 import {
   citizenIdCheckCharacter,
@@ -55,24 +56,8 @@ describe('licence numbers (GB 11643, ISO 7064 MOD 11-2)', () => {
     expect(isLeft(LicenceNumber.decode('110105194913310021'))).toBe(true)
   })
   it('refuses a licence valid from before its holder was born, recorded or renewed', () => {
-    const record = {
-      type: 'RecordLicence',
-      data: {
-        licenceNumber: '11010520300101001X',
-        holder: { accountId: 'acct-1', name: '张三' },
-        classes: ['C1'],
-        validFrom: '2020-01-01',
-        validUntil: '2030-01-01',
-        authority: { code: '粤A', name: '广东省广州市公安局交通警察支队' },
-        statuses: ['A'],
-        photoOnFile: true,
-      },
-      metadata: {
-        commandId: '00000000-0000-4000-8000-000000000001',
-        at: '2026-10-01T09:00:00+08:00',
-        actor: { role: 'registry', id: 'registry-gz' },
-      },
-    }
+    const valid = validRecord()
+    const record = { ...valid, data: { ...valid.data, licenceNumber: '11010520300101001X' } }
     const refused = parseCommand(record)
     expect(isLeft(refused) && refused.left.message).toMatch(
       /validFrom 2020-01-01 is before the holder's date of birth 2030-01-01/,

@@ -19,7 +19,7 @@ export interface InvalidCommand {
   readonly why: string
 }
 
-const validRecord = () => ({
+export const validRecord = () => ({
   type: 'RecordLicence',
   data: {
     licenceNumber: '11010519491231002X',

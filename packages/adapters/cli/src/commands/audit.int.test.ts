@@ -27,6 +27,17 @@ const projectedStore = async (name: string): Promise<string> => {
   return path
 }
 
+/** Someone with the file in hand deletes the last event: the store's append-only triggers do not stop them. */
+const cutOffLastEvent = (path: string): void => {
+  const db = new Database(path)
+  const triggers = db.prepare<[], { name: string }>(
+    `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
+  )
+  for (const { name } of triggers.all()) db.exec(`DROP TRIGGER "${name}"`)
+  db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run()
+  db.close()
+}
+
 const audit = (path: string, ...args: ReadonlyArray<string>) =>
   runInProcess(['audit', '--store', `sqlite:${path}`, '--json', ...args])
 
@@ -68,14 +79,7 @@ describe('elicence audit --store', () => {
 
   it("finds the history's last event deleted, which no hash chain shows, by the read models' checkpoint (exit 1)", async () => {
     const path = await projectedStore('cut-off.db')
-    // Someone with the file in hand: the store's append-only triggers do not stop them.
-    const db = new Database(path)
-    const triggers = db.prepare<[], { name: string }>(
-      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
-    )
-    for (const { name } of triggers.all()) db.exec(`DROP TRIGGER "${name}"`)
-    db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run()
-    db.close()
+    cutOffLastEvent(path)
 
     const run = await audit(path)
     expect(run.exitCode).toBe(1)
@@ -104,13 +108,7 @@ describe('elicence audit --store', () => {
         0,
       ])
     }
-    const db = new Database(path)
-    const triggers = db.prepare<[], { name: string }>(
-      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
-    )
-    for (const { name } of triggers.all()) db.exec(`DROP TRIGGER "${name}"`)
-    db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run()
-    db.close()
+    cutOffLastEvent(path)
     for (const partitions of ['1', '2']) {
       const run = await audited(partitions)
       expect([partitions, run.exitCode]).toEqual([partitions, 1])
