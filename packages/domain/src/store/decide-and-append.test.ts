@@ -64,6 +64,23 @@ describe('optimisticDecideAndAppend', () => {
     )
   })
 
+  it('makes at least one attempt whatever maxAttempts says (0, a fraction, NaN)', async () => {
+    for (const maxAttempts of [0, -3, 0.5, Number.NaN]) {
+      const { store, appends } = conflicting(0)
+      const outcome = await optimisticDecideAndAppend(store, { maxAttempts })({
+        streamId: 'stream-m',
+        after: -1,
+        commandId: crypto.randomUUID(),
+        decide: () => E.right([newEvent('Decided', {})]),
+      })
+      expect([maxAttempts, appends(), E.isRight(outcome) && E.isRight(outcome.right)]).toEqual([
+        maxAttempts,
+        1,
+        true,
+      ])
+    }
+  })
+
   it('hands the decision the events after `after` and the command’s events, and passes a Left through', async () => {
     const { decideAndAppend: _locked, ...store } = inMemoryEventStore()
     const commandId = crypto.randomUUID()

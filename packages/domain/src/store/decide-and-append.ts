@@ -65,7 +65,10 @@ export const optimisticDecideAndAppend =
     const sleep = options.sleep ?? sleepFor
     const random = options.random ?? Math.random
     let conflict = concurrencyConflict(streamId, 'any', -1)
-    for (let attempt = 1; attempt <= Math.max(1, options.maxAttempts); attempt++) {
+    // At least one attempt, whatever was configured (0, a fraction, NaN): never a conflict made up
+    // without a read or an append.
+    const attempts = Math.max(1, Math.floor(options.maxAttempts) || 1)
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await sleep(random() * backoffWindowMs(attempt - 1, baseBackoffMs, maxBackoffMs))
       const read = await store.readStream(streamId)
       if (E.isLeft(read)) return read
@@ -88,6 +91,6 @@ export const optimisticDecideAndAppend =
     }
     return E.left({
       ...conflict,
-      message: `stream ${streamId} kept changing: gave up after ${options.maxAttempts} attempts (last expected ${String(conflict.expected)}, found ${conflict.actual})`,
+      message: `stream ${streamId} kept changing: gave up after ${attempts} attempts (last expected ${String(conflict.expected)}, found ${conflict.actual})`,
     })
   }
