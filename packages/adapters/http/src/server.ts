@@ -298,8 +298,9 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   let lookedAtMs = Number.NEGATIVE_INFINITY
   const mayHaveChanged = () => {
     const nowMs = performance.now()
-    if (writes.writes() === writesSeen && nowMs - lookedAtMs < otherWritersMs) return false
-    writesSeen = writes.writes()
+    const written = writes.writes()
+    if (written === writesSeen && nowMs - lookedAtMs < otherWritersMs) return false
+    writesSeen = written
     lookedAtMs = nowMs
     return true
   }

@@ -57,6 +57,9 @@ const claimNames = {
   statuses: '发证时状态 Status at issue',
 }
 
+const claimOrder = Object.keys(claimNames)
+const claimRank = (name) => (claimOrder.includes(name) ? claimOrder.indexOf(name) : claimOrder.length)
+
 /** The status list's word on the licence now (the response's `status`). */
 const statusNowTexts = {
   valid: '正常 normal',
@@ -192,12 +195,9 @@ const verify = async (text, token) => {
       show('unchecked', [], [['原因 Problem', refusedCheck(response.status, body)]])
       return
     }
-    // The holder's name first, then the rest in the order of `claimNames`.
-    const order = Object.keys(claimNames)
+    // The holder's name first, then the rest in the order of `claimNames`, claims it has no name for last.
     const rows = Object.entries(body.disclosed)
-      .sort(
-        ([a], [b]) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1),
-      )
+      .sort(([a], [b]) => claimRank(a) - claimRank(b))
       .map(([name, value]) => [claimNames[name] ?? name, shown(name, value)])
     rows.push(['当前状态 Status now', statusNowTexts[body.status] ?? String(body.status)])
     rows.push(['核验时间 Checked at', localTime(new Date(body.checkedAt))])

@@ -22,13 +22,13 @@ import {
   logProjection,
   noteKeyTypes,
   openCheckpoint,
+  type ReadModelStore,
   type ReferenceNodes,
   transparencyLog,
   verifyCosignatures,
 } from '@elicence/projections'
 import { nodeSha256 } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
-import { openReadModelStore } from '../store-url.js'
 
 export interface CheckpointAuditFiles {
   readonly checkpoint: string
@@ -161,31 +161,22 @@ const eventAtLeaf = async (store: EventStore, leafIndex: number): Promise<Stored
  * The checkpoint's findings over a store; the log projection kept beside it, when its root is the
  * signed one, tells which event differs first.
  */
-export const storeLogAnomalies = async (
+export const storeLogAnomalies = (
   check: CheckpointAudit,
   store: EventStore,
-  url: string,
+  readModels: ReadModelStore | undefined,
 ): Promise<ReadonlyArray<AuditAnomaly>> => {
-  // Read only, as the whole audit: the log projection's nodes are read, nothing is created.
-  const opened = await openReadModelStore(url, { readOnly: true })
-  const readModels = E.isRight(opened) ? opened.right : undefined
-  try {
-    const log =
-      readModels === undefined
-        ? undefined
-        : transparencyLog({ events: store, readModels, sha256: nodeSha256 })
-    return await check.anomalies(
-      log === undefined
-        ? undefined
-        : async (nodes) => {
-            const found = await log.nodes(nodes)
-            return E.isRight(found) ? found.right : nodes.map(() => undefined)
-          },
-      (leafIndex) => eventAtLeaf(store, leafIndex),
-    )
-  } finally {
-    await readModels?.close()
-  }
+  const log =
+    readModels === undefined ? undefined : transparencyLog({ events: store, readModels, sha256: nodeSha256 })
+  return check.anomalies(
+    log === undefined
+      ? undefined
+      : async (nodes) => {
+          const found = await log.nodes(nodes)
+          return E.isRight(found) ? found.right : nodes.map(() => undefined)
+        },
+    (leafIndex) => eventAtLeaf(store, leafIndex),
+  )
 }
 
 /**
@@ -199,48 +190,41 @@ export const storeLogAnomalies = async (
  */
 export const keptLogAnomalies = async (
   store: EventStore,
-  url: string,
+  readModels: ReadModelStore | undefined,
   events: number,
 ): Promise<E.Either<string, ReadonlyArray<AuditAnomaly>>> => {
-  const opened = await openReadModelStore(url, { readOnly: true })
-  if (E.isLeft(opened)) return E.left(opened.left.message)
-  const readModels = opened.right
   if (readModels === undefined) return E.right([])
-  try {
-    const anomalies: AuditAnomaly[] = []
-    const reached = await readModels.loadCheckpoint(logProjection)
-    if (E.isLeft(reached)) return E.left(reached.left.message)
-    const { position, hash } = reached.right
-    if (position > 0) {
-      const read = await store.readAll({ after: position - 1, limit: 1 })
-      if (E.isLeft(read)) return E.left(read.left.message)
-      const event = read.right.events[0]
-      if (event?.position !== position || event.metadata.hash !== hash)
-        anomalies.push(
-          anomalyOf(
-            'checkpoint-mismatch',
-            event?.position !== position
-              ? `the transparency log kept beside the store reached position ${position}, which the history does not have (cut off?)`
-              : `the transparency log kept beside the store reached hash ${hash} at position ${position}, the history has ${event.metadata.hash}`,
-            reached.right.streamId === null
-              ? undefined
-              : { streamId: reached.right.streamId, version: reached.right.version ?? -1, position },
-          ),
-        )
-    }
-    // Every checkpoint kept, by whichever key for whichever origin: none may be of a longer history.
-    const kept = await transparencyLog({ events: store, readModels, sha256: nodeSha256 }).checkpoints()
-    if (E.isLeft(kept)) return E.left(kept.left.message)
-    const largest = kept.right.at(-1)
-    if (largest !== undefined && largest.size > events)
+  const anomalies: AuditAnomaly[] = []
+  const reached = await readModels.loadCheckpoint(logProjection)
+  if (E.isLeft(reached)) return E.left(reached.left.message)
+  const { position, hash } = reached.right
+  if (position > 0) {
+    const read = await store.readAll({ after: position - 1, limit: 1 })
+    if (E.isLeft(read)) return E.left(read.left.message)
+    const event = read.right.events[0]
+    if (event?.position !== position || event.metadata.hash !== hash)
       anomalies.push(
         anomalyOf(
-          'log-truncated',
-          `the store keeps a signed checkpoint of ${largest.size} events, and its history has ${events}`,
+          'checkpoint-mismatch',
+          event?.position !== position
+            ? `the transparency log kept beside the store reached position ${position}, which the history does not have (cut off?)`
+            : `the transparency log kept beside the store reached hash ${hash} at position ${position}, the history has ${event.metadata.hash}`,
+          reached.right.streamId === null
+            ? undefined
+            : { streamId: reached.right.streamId, version: reached.right.version ?? -1, position },
         ),
       )
-    return E.right(anomalies)
-  } finally {
-    await readModels.close()
   }
+  // Every checkpoint kept, by whichever key for whichever origin: none may be of a longer history.
+  const kept = await transparencyLog({ events: store, readModels, sha256: nodeSha256 }).checkpoints()
+  if (E.isLeft(kept)) return E.left(kept.left.message)
+  const largest = kept.right.at(-1)
+  if (largest !== undefined && largest.size > events)
+    anomalies.push(
+      anomalyOf(
+        'log-truncated',
+        `the store keeps a signed checkpoint of ${largest.size} events, and its history has ${events}`,
+      ),
+    )
+  return E.right(anomalies)
 }

@@ -5,15 +5,14 @@
  *
  * @example
  * for await (const event of eventsOfStore(store, failure)) …
- * const stored = await storedReadModels('sqlite:./data/elicence.db') // Right(undefined): none to compare
+ * const stored = await storedReadModels(readModels) // Right(undefined): none to compare
  */
 import type { EventStore, StoredEvent, StoreError } from '@elicence/domain'
 import { storedPages } from '@elicence/domain'
-import { readModelQueries, type StoredReadModels } from '@elicence/projections'
+import { type ReadModelStore, readModelQueries, type StoredReadModels } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Line } from '../cli-io.js'
 import { parseHistoryLine } from '../history-file.js'
-import { type OpenStoreError, openReadModelStore } from '../store-url.js'
 import { exportPageSize } from './export.js'
 
 /** Reads the store page by page; a store error ends the iteration and is kept for the caller. */
@@ -60,25 +59,18 @@ export async function* eventsOfFile(
   }
 }
 
-/** The read models stored beside the events, when there are any to compare. */
+/** The read models stored beside the events (the store's `openReadModelStore`), when there are any to compare. */
 export const storedReadModels = async (
-  url: string,
-): Promise<E.Either<OpenStoreError, StoredReadModels | undefined>> => {
-  const opened = await openReadModelStore(url, { readOnly: true })
-  if (E.isLeft(opened)) return opened
-  const readModels = opened.right
+  readModels: ReadModelStore | undefined,
+): Promise<E.Either<StoreError, StoredReadModels | undefined>> => {
   if (readModels === undefined) return E.right(undefined)
-  try {
-    const queries = readModelQueries(readModels)
-    const checkpoint = await queries.checkpoint()
-    if (E.isLeft(checkpoint)) return checkpoint
-    if (checkpoint.right.position === 0) return E.right(undefined)
-    const views = await queries.views()
-    if (E.isLeft(views)) return views
-    const statistics = await queries.statistics()
-    if (E.isLeft(statistics)) return statistics
-    return E.right({ checkpoint: checkpoint.right, views: views.right, statistics: statistics.right })
-  } finally {
-    await readModels.close()
-  }
+  const queries = readModelQueries(readModels)
+  const checkpoint = await queries.checkpoint()
+  if (E.isLeft(checkpoint)) return checkpoint
+  if (checkpoint.right.position === 0) return E.right(undefined)
+  const views = await queries.views()
+  if (E.isLeft(views)) return views
+  const statistics = await queries.statistics()
+  if (E.isLeft(statistics)) return statistics
+  return E.right({ checkpoint: checkpoint.right, views: views.right, statistics: statistics.right })
 }

@@ -17,7 +17,7 @@ import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { type CliIo, complain, openInput, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes, worst } from '../exit-codes.js'
-import { redactStoreUrl } from '../store-url.js'
+import { openReadModelStore, redactStoreUrl } from '../store-url.js'
 import {
   type CheckpointAudit,
   checkpointAudit,
@@ -189,57 +189,69 @@ export const auditCommand: CliCommand = {
     const check = await againstCheckpoint(true)
     if (E.isLeft(check)) return check.left
     return withReadOnlyStore(io, auditCommand, url, async (store) => {
-      // As of an instant, the rebuild stops before the stored read models' checkpoint: nothing to compare.
-      const stored =
-        asOfOptions.right.asOf === undefined ? await storedReadModels(url ?? '') : E.right(undefined)
-      if (E.isLeft(stored)) {
-        complain(io, auditCommand.name, `${stored.left.message}; no audit`)
+      // Read only, as the whole audit, and opened once for all that reads them: the stored views,
+      // the log projection's record and nodes.
+      const opened = await openReadModelStore(url ?? '', { readOnly: true })
+      if (E.isLeft(opened)) {
+        complain(io, auditCommand.name, `${opened.left.message}; no audit`)
         return exitCodes.storeFailure
       }
-      const failure: { error?: StoreError } = {}
-      const progress = progressLine(io, undefined)
-      const partitioned = partitions > 1 && stored.right === undefined && isPartitionable(url ?? '')
-      let report: AuditReport
-      if (partitioned) {
-        // The workers read their partitions and hash their leaves; this thread merges them into the tree.
-        const tree = check.right
-        const audited = await auditPartitioned({
-          store: { module: storeUrlModule, open: 'openEventStoreReadOnly', location: url ?? '' },
-          partitions,
-          progressEvery: 5_000,
-          onProgress: progress.update,
-          ...(tree === undefined ? {} : { onLeaf: tree.observeLeaf }),
-          ...asOfOptions.right,
-        })
-        if (E.isLeft(audited)) {
-          progress.clear()
-          complain(io, auditCommand.name, `${audited.left.message}; the audit is incomplete`)
+      const readModels = opened.right
+      try {
+        // As of an instant, the rebuild stops before the stored read models' checkpoint: nothing to compare.
+        const stored =
+          asOfOptions.right.asOf === undefined ? await storedReadModels(readModels) : E.right(undefined)
+        if (E.isLeft(stored)) {
+          complain(io, auditCommand.name, `${stored.left.message}; no audit`)
           return exitCodes.storeFailure
         }
-        report = audited.right
-      } else {
-        const events = eventsOfStore(store, failure)
-        report = await auditHistory(check.right?.observed(events) ?? events, {
-          ...options(progress),
-          ...(stored.right === undefined ? {} : { storedViews: stored.right }),
-        })
+        const failure: { error?: StoreError } = {}
+        const progress = progressLine(io, undefined)
+        const partitioned = partitions > 1 && stored.right === undefined && isPartitionable(url ?? '')
+        let report: AuditReport
+        if (partitioned) {
+          // The workers read their partitions and hash their leaves; this thread merges them into the tree.
+          const tree = check.right
+          const audited = await auditPartitioned({
+            store: { module: storeUrlModule, open: 'openEventStoreReadOnly', location: url ?? '' },
+            partitions,
+            progressEvery: 5_000,
+            onProgress: progress.update,
+            ...(tree === undefined ? {} : { onLeaf: tree.observeLeaf }),
+            ...asOfOptions.right,
+          })
+          if (E.isLeft(audited)) {
+            progress.clear()
+            complain(io, auditCommand.name, `${audited.left.message}; the audit is incomplete`)
+            return exitCodes.storeFailure
+          }
+          report = audited.right
+        } else {
+          const events = eventsOfStore(store, failure)
+          report = await auditHistory(check.right?.observed(events) ?? events, {
+            ...options(progress),
+            ...(stored.right === undefined ? {} : { storedViews: stored.right }),
+          })
+        }
+        progress.clear()
+        if (failure.error !== undefined) {
+          complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
+          return exitCodes.storeFailure
+        }
+        const kept = await keptLogAnomalies(store, readModels, report.counts.events)
+        if (E.isLeft(kept)) {
+          complain(io, auditCommand.name, `${kept.left}; the audit is incomplete`)
+          return exitCodes.storeFailure
+        }
+        const logAnomalies = [
+          ...kept.right,
+          ...(check.right === undefined ? [] : await storeLogAnomalies(check.right, store, readModels)),
+        ]
+        const compared = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
+        return printReport(io, redactStoreUrl(url ?? ''), withAnomalies(report, logAnomalies), json, compared)
+      } finally {
+        await readModels?.close()
       }
-      progress.clear()
-      if (failure.error !== undefined) {
-        complain(io, auditCommand.name, `${failure.error.message}; the audit is incomplete`)
-        return exitCodes.storeFailure
-      }
-      const kept = await keptLogAnomalies(store, url ?? '', report.counts.events)
-      if (E.isLeft(kept)) {
-        complain(io, auditCommand.name, `${kept.left}; the audit is incomplete`)
-        return exitCodes.storeFailure
-      }
-      const logAnomalies = [
-        ...kept.right,
-        ...(check.right === undefined ? [] : await storeLogAnomalies(check.right, store, url ?? '')),
-      ]
-      const readModels = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
-      return printReport(io, redactStoreUrl(url ?? ''), withAnomalies(report, logAnomalies), json, readModels)
     })
   },
 }
