@@ -144,6 +144,7 @@ export {
   voidReasons,
 } from './licence/events.js'
 export { jsonDepthProblem, maxJsonDepth } from './licence/input-depth.js'
+export { duplicateMemberProblem, parseJsonText } from './licence/json-members.js'
 export {
   asString,
   describeCodec,

@@ -14,6 +14,7 @@ import {
   decodeStoredEventShape,
   defaultStoredEventDecoder,
   jsonDepthProblem,
+  parseJsonText,
   type StoredEvent,
   type StoredEventDecoder,
 } from '@elicence/domain'
@@ -31,19 +32,15 @@ export const historyLineOf = (event: StoredEvent): string =>
   })
 
 /**
- * A line's JSON, unchecked but for its depth; the problem names the line. Too deep a line is
+ * A line's JSON, unchecked but for its depth and unique member names; the problem names the line. Too deep a line is
  * refused here, before the codecs, the hash checks and the replay, which recurse into it.
  */
 export const parseHistoryJson = (line: Line): E.Either<string, unknown> => {
   if (line.problem !== undefined) return E.left(line.problem)
-  let json: unknown
-  try {
-    json = JSON.parse(line.text)
-  } catch (error) {
-    return E.left(`line ${line.number}: not JSON (${error instanceof Error ? error.message : String(error)})`)
-  }
-  const tooDeep = jsonDepthProblem(json)
-  return tooDeep === undefined ? E.right(json) : E.left(`line ${line.number}: ${tooDeep}`)
+  const json = parseJsonText(line.text)
+  if (E.isLeft(json)) return E.left(`line ${line.number}: ${json.left}`)
+  const tooDeep = jsonDepthProblem(json.right)
+  return tooDeep === undefined ? json : E.left(`line ${line.number}: ${tooDeep}`)
 }
 
 /**

@@ -118,7 +118,7 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     }
   })
 
-  it('a JSON body it refuses, it says why: where the syntax broke, an empty body, a prototype member, bytes that are not UTF-8', async () => {
+  it('a JSON body it refuses, it says why: where the syntax broke, an empty body, a prototype member, bytes that are not UTF-8, a member named twice', async () => {
     const command = JSON.stringify(recordLicenceCommand(otherLicenceNumber))
     // The holder's name with a byte that is no UTF-8 where its first character was: Fastify's own
     // parser read it as U+FFFD, and the command recorded the changed name.
@@ -131,6 +131,12 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
       ['{"type": "x", "__proto__": {"admin": true}}', /"__proto__" member/],
       ['{"type": "x", "constructor": {"prototype": {"admin": true}}}', /"constructor" with a "prototype"/],
       [notUtf8, /^the body is not UTF-8/],
+      // The command with its type named twice: JSON.parse keeps the last (the real one), which a
+      // gateway reading the first would have taken for another command.
+      [
+        `{"type":"ChangeLicenceStatus",${command.slice(1)}`,
+        /^the body is refused: the member "type" appears twice in the top-level object/,
+      ],
     ]
     for (const path of ['/commands', '/presentations/verify', `/licences/${licenceNumber}/credentials`]) {
       for (const [rawBody, message] of cases) {

@@ -2,7 +2,9 @@
  * The parser of `application/json` bodies, in place of Fastify's: the same parse (secure-json-parse,
  * refusing `__proto__` and `constructor.prototype`, within the body limit), but a refusal says what
  * is wrong. Fastify's says "Body is not valid JSON" for any of them, even for valid JSON with a
- * `__proto__` member, and drops where the syntax broke. And the body must be UTF-8 (RFC 8259 §8.1):
+ * `__proto__` member, and drops where the syntax broke. An object may name a member only once
+ * (`duplicateMemberProblem`: JSON.parse would keep the last, a gateway in front perhaps the first).
+ * And the body must be UTF-8 (RFC 8259 §8.1):
  * Fastify decodes other bytes to U+FFFD, so a presentation or a name with a stray byte arrived
  * silently changed.
  *
@@ -11,7 +13,9 @@
  * app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody)
  * // '{"a": }'            → 400 "the body is not valid JSON: Unexpected token '}', …"
  * // '{"__proto__": {}}'  → 400 "the body has a \"__proto__\" member, or a \"constructor\" with a \"prototype\": …"
+ * // '{"a":1,"a":2}'      → 400 "the body is refused: the member \"a\" appears twice in the top-level object: …"
  */
+import { duplicateMemberProblem } from '@elicence/domain'
 import type { FastifyRequest } from 'fastify'
 import secureJson from 'secure-json-parse'
 
@@ -56,8 +60,9 @@ const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { reado
   } catch {
     return { error: refusal('the body is not UTF-8 text, as JSON must be (RFC 8259 §8.1)') }
   }
+  let body: unknown
   try {
-    return { body: secureJson.parse(text, undefined, poisonOptions) }
+    body = secureJson.parse(text, undefined, poisonOptions)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     return {
@@ -69,6 +74,8 @@ const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { reado
       ),
     }
   }
+  const duplicate = duplicateMemberProblem(text)
+  return duplicate === undefined ? { body } : { error: refusal(`the body is refused: ${duplicate}`) }
 }
 
 /**

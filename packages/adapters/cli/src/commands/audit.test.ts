@@ -28,6 +28,17 @@ describe('elicence audit --history', () => {
     expect(run.stderr).toBe('')
   })
 
+  it('refuses a line that names a member twice (exit 2): another reader could take the other copy', async () => {
+    // The second event with a forged first copy of its data: JSON.parse keeps the last, true one,
+    // so the hash checks; a tool that keeps the first would audit the forgery under that hash.
+    const forged = history
+      .split('\n')
+      .map((line, index) => (index === 1 ? `{"data":{"forged":true},${line.slice(1)}` : line))
+    const run = await audit(forged.join('\n'))
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/line 2: the member "data" appears twice in the top-level object/)
+  })
+
   it('prints the report as JSON with --json', async () => {
     const run = await audit(history, '--json')
     expect(run.exitCode).toBe(0)

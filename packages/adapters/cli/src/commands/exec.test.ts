@@ -66,7 +66,9 @@ describe('elicence exec', () => {
   it('reports a line that is not JSON and an invalid command with their paths, and exits 2', async () => {
     const bad = recordLicence('110105194912310021') // wrong check character
     const good = recordLicence(licenceNumberFor(5))
-    const stdin = `${JSON.stringify(good)}\n{"type": "RecordLicence",\n\n${JSON.stringify(bad)}\n`
+    // The last line names its metadata twice: JSON.parse would keep the last, another reader the first.
+    const twice = `${JSON.stringify(recordLicence(licenceNumberFor(7))).slice(0, -1)},"metadata":{}}`
+    const stdin = `${JSON.stringify(good)}\n{"type": "RecordLicence",\n\n${JSON.stringify(bad)}\n${twice}\n`
     const run = await exec(stdin)
     expect(run.exitCode).toBe(2)
     const results = jsonLines(run.stdout)
@@ -77,6 +79,14 @@ describe('elicence exec', () => {
         line: 4,
         status: 'invalid',
         error: { code: 'invalid-command', issues: [{ path: 'data.licenceNumber' }] },
+      },
+      {
+        line: 5,
+        status: 'invalid',
+        error: {
+          code: 'invalid-command',
+          message: expect.stringMatching(/^the member "metadata" appears twice/),
+        },
       },
     ])
     expect(results[1]).toMatchObject({ error: { message: expect.stringMatching(/^not JSON: /) } })

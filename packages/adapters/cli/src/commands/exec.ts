@@ -17,6 +17,7 @@ import {
   type EventStore,
   type HandlerError,
   licenceDecider,
+  parseJsonText,
   storeFailure,
   type WorkingDayCalendar,
 } from '@elicence/domain'
@@ -62,14 +63,6 @@ interface ReadCommand {
   readonly json: E.Either<string, unknown>
 }
 
-const parseJson = (text: string): E.Either<string, unknown> => {
-  try {
-    return E.right(JSON.parse(text))
-  } catch (error) {
-    return E.left(error instanceof Error ? error.message : String(error))
-  }
-}
-
 /**
  * NDJSON when the first line is JSON by itself, which also covers one command on one line. If not,
  * the input may be one pretty-printed command: it is read whole and parsed as one document; if that
@@ -78,7 +71,7 @@ const parseJson = (text: string): E.Either<string, unknown> => {
  */
 /** A line that could not be read as text (too long, not UTF-8) keeps its problem. */
 const jsonOfLine = (line: Line): E.Either<string, unknown> =>
-  line.problem === undefined ? parseJson(line.text) : E.left(line.problem)
+  line.problem === undefined ? parseJsonText(line.text) : E.left(`not JSON: ${line.problem}`)
 
 async function* commandsOf(lines: AsyncGenerator<Line>): AsyncGenerator<ReadCommand> {
   const first = await lines.next()
@@ -91,7 +84,7 @@ async function* commandsOf(lines: AsyncGenerator<Line>): AsyncGenerator<ReadComm
   }
   const all: Line[] = [first.value]
   for await (const line of lines) all.push(line)
-  const document = parseJson(all.map((line) => line.text).join('\n'))
+  const document = parseJsonText(all.map((line) => line.text).join('\n'))
   if (E.isRight(document)) {
     yield { line: first.value.number, json: document }
     return
@@ -153,7 +146,7 @@ export const execCommands = async (
     commands++
     let outcome: E.Either<HandlerError, CommandOutcome>
     if (E.isLeft(command.json)) {
-      const message = `not JSON: ${command.json.left}`
+      const message = command.json.left
       // The shape of the handler's own invalid-command: every problem with its path.
       outcome = E.left({ code: 'invalid-command', message, issues: [{ path: '(root)', message }] })
     } else {

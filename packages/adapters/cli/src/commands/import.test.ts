@@ -134,6 +134,9 @@ describe('import', () => {
       '{"streamId": "licence-110105194912310021", "version": -1',
       JSON.stringify({ ...second, extra: true, metadata: { ...second?.metadata, note: 'x' } }),
       JSON.stringify({ ...third, version: 'zero', metadata: { ...third?.metadata, hash: 'not-a-hash' } }),
+      // The first event again with its data named twice: JSON.parse would keep the last, and an
+      // auditor's parser that keeps the first would read another event under the same hash.
+      `${JSON.stringify(first).slice(0, -1)},"data":{}}`,
     ].join('\n')
     const { exitCode, stderr, stored } = await importInto(text)
     expect(exitCode).toBe(2)
@@ -142,6 +145,7 @@ describe('import', () => {
     expect(stderr).toMatch(/line 3: metadata\.note: unknown field/)
     expect(stderr).toMatch(/line 4: version: /)
     expect(stderr).toMatch(/line 4: metadata\.hash: /)
+    expect(stderr).toMatch(/line 5: the member "data" appears twice in the top-level object/)
     expect(stored).toEqual([])
   })
 

@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseJsonText } from '@elicence/domain'
 import { readSignerKeyFile, readVerifierKeyFile } from '@elicence/http'
 import {
   cosignatureLine,
@@ -87,13 +88,9 @@ const refuse = (io: CliIo, message: string): ExitCode => {
 
 /** The consistency proof's hashes, if the file holds one for a tree of `size`. */
 const proofHashes = (text: string, size: number): E.Either<string, ReadonlyArray<Uint8Array>> => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return E.left('the proof is not JSON')
-  }
-  const proof = json as { treeSize?: unknown; hashes?: unknown }
+  const json = parseJsonText(text)
+  if (E.isLeft(json)) return E.left(`the proof: ${json.left}`)
+  const proof = json.right as { treeSize?: unknown; hashes?: unknown }
   if (typeof proof !== 'object' || proof === null || !Array.isArray(proof.hashes))
     return E.left('the proof is not { treeSize, hashes: [base64…] }')
   if (proof.treeSize !== size)

@@ -1,0 +1,104 @@
+/**
+ * JSON text whose objects name a member once. RFC 8259 §4 leaves duplicate names to the parser, and
+ * parsers differ: `JSON.parse` keeps the last, others the first or refuse. A command, a history line
+ * or a request with `"status":"A", …, "status":"F"` would then mean one thing to us and another to a
+ * gateway or an auditor's own tools reading the same bytes, and its hash (RFC 8785, which takes
+ * I-JSON, RFC 7493 §2.3: names unique) would cover only what we kept. So untrusted JSON text is
+ * refused, naming the member and where, when an object repeats a name — compared as decoded, so
+ * `"a"` and `"\u0061"` are the same name.
+ *
+ * @example
+ * parseJsonText('{"a":1,"b":{"c":2,"c":3}}')
+ * // Left('the member "c" appears twice in the object at b: names must be unique (RFC 7493 §2.3)')
+ */
+import * as E from 'fp-ts/lib/Either.js'
+
+/** The path segments shown in a message; deeper paths are elided. */
+const shownSegments = 6
+
+const quote = 0x22
+const backslash = 0x5c
+
+interface Frame {
+  /** Names seen so far; undefined for an array. */
+  readonly names: Set<string> | undefined
+  /** The member name or array index this value is at in its parent ('' at the root). */
+  readonly at: string
+  /** The next element's index, for an array. */
+  index: number
+}
+
+const pathOf = (frames: ReadonlyArray<Frame>): string => {
+  const segments = frames.slice(1).map((frame) => frame.at)
+  const shown = segments.slice(0, shownSegments).join('.')
+  if (segments.length === 0) return 'the top-level object'
+  return `the object at ${segments.length > shownSegments ? `${shown}…` : shown}`
+}
+
+/** The index of the quote that closes the string opening at `start` (its opening quote). */
+const stringEnd = (text: string, start: number): number => {
+  for (let end = text.indexOf('"', start + 1); ; end = text.indexOf('"', end + 1)) {
+    // A quote after an odd run of backslashes is escaped.
+    let run = 0
+    while (text.charCodeAt(end - 1 - run) === backslash) run++
+    if (run % 2 === 0) return end
+  }
+}
+
+/**
+ * Undefined when every object of `text` names each member once; otherwise which name repeats and
+ * where. `text` must be JSON (`JSON.parse` accepted it): the scan does not check its syntax again.
+ */
+export const duplicateMemberProblem = (text: string): string | undefined => {
+  const frames: Frame[] = []
+  let expectName = false
+  let name = ''
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code === quote) {
+      const end = stringEnd(text, index)
+      if (expectName) {
+        const raw = text.slice(index + 1, end)
+        name = raw.includes('\\') ? (JSON.parse(text.slice(index, end + 1)) as string) : raw
+        const top = frames[frames.length - 1] as Frame
+        const names = top.names as Set<string>
+        if (names.has(name))
+          return `the member ${JSON.stringify(name)} appears twice in ${pathOf(frames)}: names must be unique (RFC 7493 §2.3)`
+        names.add(name)
+        expectName = false
+      }
+      index = end
+    } else if (code === 0x7b /* { */) {
+      frames.push({ names: new Set(), at: childAt(frames, name), index: 0 })
+      expectName = true
+    } else if (code === 0x5b /* [ */) {
+      frames.push({ names: undefined, at: childAt(frames, name), index: 0 })
+    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) {
+      frames.pop()
+      expectName = false
+    } else if (code === 0x2c /* , */) {
+      const top = frames[frames.length - 1] as Frame
+      if (top.names === undefined) top.index++
+      else expectName = true
+    }
+  }
+  return undefined
+}
+
+/** Where a value opening now sits in its parent: the member just named, or the array's next index. */
+const childAt = (frames: ReadonlyArray<Frame>, name: string): string => {
+  const parent = frames[frames.length - 1]
+  return parent === undefined ? '' : parent.names === undefined ? String(parent.index) : name
+}
+
+/** `JSON.parse`, refusing text whose objects repeat a name; Left says what is wrong ("not JSON: …" for bad syntax). */
+export const parseJsonText = (text: string): E.Either<string, unknown> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    return E.left(`not JSON: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const duplicate = duplicateMemberProblem(text)
+  return duplicate === undefined ? E.right(json) : E.left(duplicate)
+}
