@@ -54,6 +54,15 @@ describe('duplicateMemberProblem', () => {
     )
   })
 
+  it('finds a repeat among many names, and none in many distinct ones', () => {
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`n${index}`, index]))
+    expect(duplicateMemberProblem(JSON.stringify({ a: many }))).toBeUndefined()
+    for (const name of ['n0', 'n15', 'n16', 'n39'])
+      expect(duplicateMemberProblem(`{"a":${withRepeat(many, name, false, 0)}}`)).toContain(
+        `the member "${name}" appears twice in the object at a:`,
+      )
+  })
+
   it('reads names as decoded and strings as strings', () => {
     expect(duplicateMemberProblem('{"a":1,"\\u0061":2}')).toContain('"a" appears twice')
     expect(duplicateMemberProblem('{"a\\\\":1,"a\\\\":2}')).toContain('"a\\\\" appears twice')

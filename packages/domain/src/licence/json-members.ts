@@ -49,7 +49,90 @@ const stringEnd = (text: string, start: number): number => {
  * Undefined when every object of `text` names each member once; otherwise which name repeats and
  * where. `text` must be JSON (`JSON.parse` accepted it): the scan does not check its syntax again.
  */
-export const duplicateMemberProblem = (text: string): string | undefined => {
+export const duplicateMemberProblem = (text: string): string | undefined =>
+  // Names with escapes must be decoded to be compared; without any, they compare as written.
+  text.includes('\\') || repeatsAName(text) ? duplicateMemberWhere(text) : undefined
+
+/** An object with more names than this keeps them in a Set: comparing each with all is quadratic. */
+const namesComparedInPlace = 16
+
+/**
+ * Whether some object of `text`, which has no backslash, repeats a name: the names of the open
+ * objects as spans of `text` on one stack, each compared with its object's earlier names in place,
+ * with no string made (a history line is read by every import and audit); an object with many
+ * names turns to a Set of them.
+ */
+const repeatsAName = (text: string): boolean => {
+  const starts: number[] = []
+  const ends: number[] = []
+  // Per open container: where its names begin on the stack, or -1 for an array.
+  const firsts: number[] = []
+  const sets: Array<Set<string> | undefined> = []
+  let expectName = false
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code === quote) {
+      const end = text.indexOf('"', index + 1)
+      if (expectName) {
+        const top = firsts.length - 1
+        const first = firsts[top] as number
+        const set = sets[top]
+        if (set !== undefined) {
+          const name = text.slice(index + 1, end)
+          if (set.has(name)) return true
+          set.add(name)
+        } else if (starts.length - first >= namesComparedInPlace) {
+          const names = new Set<string>()
+          for (let k = first; k < starts.length; k++) names.add(text.slice(starts[k], ends[k]))
+          const name = text.slice(index + 1, end)
+          if (names.has(name)) return true
+          names.add(name)
+          sets[top] = names
+        } else {
+          const length = end - index - 1
+          for (let k = first; k < starts.length; k++) {
+            if (
+              (ends[k] as number) - (starts[k] as number) === length &&
+              sameSpan(text, starts[k] as number, index + 1, length)
+            )
+              return true
+          }
+          starts.push(index + 1)
+          ends.push(end)
+        }
+        expectName = false
+      }
+      index = end
+    } else if (code === 0x7b /* { */) {
+      firsts.push(starts.length)
+      sets.push(undefined)
+      expectName = true
+    } else if (code === 0x5b /* [ */) {
+      firsts.push(-1)
+      sets.push(undefined)
+    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) {
+      const first = firsts.pop() as number
+      sets.pop()
+      if (first >= 0) {
+        starts.length = first
+        ends.length = first
+      }
+      expectName = false
+    } else if (code === 0x2c /* , */) {
+      expectName = (firsts[firsts.length - 1] as number) >= 0
+    }
+  }
+  return false
+}
+
+const sameSpan = (text: string, a: number, b: number, length: number): boolean => {
+  for (let offset = 0; offset < length; offset++)
+    if (text.charCodeAt(a + offset) !== text.charCodeAt(b + offset)) return false
+  return true
+}
+
+/** The problem of `text`'s first repeated name (decoded) with its path; undefined when none repeats. */
+const duplicateMemberWhere = (text: string): string | undefined => {
   const frames: Frame[] = []
   let expectName = false
   let name = ''
