@@ -17,6 +17,15 @@ writeFileSync(
 const strayDate = files.path('stray.json')
 writeFileSync(strayDate, JSON.stringify([{ year: 2027, holidays: ['2028-01-01'], workdays: [] }]))
 
+const yearTwice = files.path('twice.json')
+writeFileSync(
+  yearTwice,
+  JSON.stringify([
+    { year: 2027, holidays: ['2027-01-01'], workdays: [] },
+    { year: 2027, holidays: ['2027-01-01', '2027-01-04'], workdays: [] },
+  ]),
+)
+
 /** A licence recorded, then an application on the last day of 2026: due on the first working day of 2027. */
 let seed = 0
 const yearEndApplication = () => {
@@ -56,7 +65,7 @@ describe('exec --calendar', () => {
       const applied = jsonLines(run.stdout)[1] as { events: ReadonlyArray<{ data: Record<string, unknown> }> }
       expect(applied.events[0]?.data).toMatchObject({
         reviewDueAt: '2027-01-04T02:00:00.000Z',
-        calendar: { id: 'cn-state-council', version: 'chinese-days@1.5.7+2027', fallback: false },
+        calendar: { id: 'cn-state-council', version: 'chinese-days@1.5.7+2027#4c6074d2', fallback: false },
       })
     }
   })
@@ -67,6 +76,12 @@ describe('exec --calendar', () => {
     )
     expect(stray.exitCode).toBe(2)
     expect(stray.stderr).toContain(`calendar ${strayDate} [0]: 2028-01-01 is not in 2027`)
+    const twice = await runInProcess(
+      ['exec', '--store', 'memory:', '--calendar', yearTwice],
+      yearEndApplication(),
+    )
+    expect(twice.exitCode).toBe(2)
+    expect(twice.stderr).toContain(`calendar ${yearTwice} [1]: the year 2027 is given twice, at [0] and [1]`)
     const missing = await runInProcess(
       ['exec', '--store', 'memory:', '--calendar', files.path('none.json')],
       '',

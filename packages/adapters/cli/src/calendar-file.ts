@@ -23,11 +23,17 @@ export const loadCalendar = (file: string | undefined): E.Either<string, Working
   if (E.isLeft(read)) return read
   const json = read.right
   let calendar = base
+  // A year given twice would be replaced by its last schedule: which one the file meant is unknown.
+  const indexOfYear = new Map<unknown, number>()
   for (const [index, schedule] of (Array.isArray(json) ? json : [json]).entries()) {
+    const at = `calendar ${file}${Array.isArray(json) ? ` [${index}]` : ''}`
     const extended = withYearSchedule(schedule)(calendar)
-    if (E.isLeft(extended)) {
-      return E.left(`calendar ${file}${Array.isArray(json) ? ` [${index}]` : ''}: ${extended.left}`)
-    }
+    if (E.isLeft(extended)) return E.left(`${at}: ${extended.left}`)
+    const year = (schedule as { year: number }).year
+    const earlier = indexOfYear.get(year)
+    if (earlier !== undefined)
+      return E.left(`${at}: the year ${year} is given twice, at [${earlier}] and [${index}]`)
+    indexOfYear.set(year, index)
     calendar = extended.right
   }
   return E.right(calendar)

@@ -15,6 +15,8 @@
 import chineseDays from 'chinese-days/dist/chinese-days.json' with { type: 'json' }
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { canonicalJson } from '../integrity/canonical-json.js'
+import { sha256Hex } from '../integrity/sha256.js'
 import { validationIssues } from '../licence/commands.js'
 import { LocalDate } from '../licence/values.js'
 import { dayOfLocalDate, weekdayOfDay, yearOfDay } from './local-time.js'
@@ -111,9 +113,45 @@ export const chinaMainlandCalendar = (options: ChinaMainlandCalendarOptions = {}
   return calendar
 }
 
+const weekdayNames = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
+
+/**
+ * What makes a year's schedule not one the State Council could have published: a date of another
+ * year, a date both a holiday and a make-up working day, or a make-up working day (调休) that is a
+ * weekday — already a working day, so most likely a mistyped date whose weekend stays off.
+ */
+const scheduleProblem = (schedule: YearSchedule): string | undefined => {
+  const stray = [...schedule.holidays, ...schedule.workdays].find(
+    (date) => Number(date.slice(0, 4)) !== schedule.year,
+  )
+  if (stray !== undefined) return `${stray} is not in ${schedule.year}`
+  const holidays = new Set(schedule.holidays)
+  const both = schedule.workdays.find((date) => holidays.has(date))
+  if (both !== undefined) return `${both} is both a holiday and a make-up working day`
+  const weekday = schedule.workdays.find((date) => isWeekday(dayOfLocalDate(date)))
+  if (weekday !== undefined)
+    return `${weekday} is a ${weekdayNames[weekdayOfDay(dayOfLocalDate(weekday))]}, a working day anyway: make-up working days (调休) are weekend days`
+  return undefined
+}
+
+/**
+ * The first 8 hex digits of the SHA-256 of a year's dates, sorted and without repeats: two files for
+ * one year with other dates give calendars of other versions, so an event's `calendar.version`
+ * names the data that decided it, not only the year.
+ */
+const scheduleDigest = (schedule: YearSchedule): string =>
+  sha256Hex(
+    canonicalJson({
+      year: schedule.year,
+      holidays: [...new Set(schedule.holidays)].sort(),
+      workdays: [...new Set(schedule.workdays)].sort(),
+    }),
+  ).slice(0, 8)
+
 /**
  * Adds (or replaces) one year's schedule, e.g. when the State Council publishes next year's in
- * November. The new calendar's version names the added year, so events say which data decided them.
+ * November. The new calendar's version names the added year and a digest of its dates, so events
+ * say which data decided them: `chinese-days@1.5.7+2027#1a2b3c4d`.
  */
 export const withYearSchedule =
   (input: unknown) =>
@@ -129,10 +167,8 @@ export const withYearSchedule =
       )
     }
     const schedule = decoded.right
-    const stray = [...schedule.holidays, ...schedule.workdays].find(
-      (date) => Number(date.slice(0, 4)) !== schedule.year,
-    )
-    if (stray !== undefined) return E.left(`${stray} is not in ${schedule.year}`)
+    const problem = scheduleProblem(schedule)
+    if (problem !== undefined) return E.left(problem)
     const inYear = (day: number) => yearOfDay(day) === schedule.year
     const data: ScheduleData = {
       years: new Set([...base.data.years, schedule.year]),
@@ -145,7 +181,12 @@ export const withYearSchedule =
         ...schedule.workdays.map(dayOfLocalDate),
       ]),
     }
-    const extended = calendarFrom(calendar.id, `${calendar.version}+${schedule.year}`, data, base.fallback)
+    const extended = calendarFrom(
+      calendar.id,
+      `${calendar.version}+${schedule.year}#${scheduleDigest(schedule)}`,
+      data,
+      base.fallback,
+    )
     schedules.set(extended, { data, fallback: base.fallback })
     return E.right(extended)
   }

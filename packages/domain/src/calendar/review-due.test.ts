@@ -124,7 +124,7 @@ describe('coverage (rule 9)', () => {
     expect(due('2026-12-31T10:00:00+08:00', extended.right)).toEqual(
       E.right({
         reviewDueAt: '2027-01-04T02:00:00.000Z',
-        calendar: { id: 'cn-state-council', version: 'chinese-days@1.5.7+2027', fallback: false },
+        calendar: { id: 'cn-state-council', version: 'chinese-days@1.5.7+2027#4c6074d2', fallback: false },
       }),
     )
   })
@@ -136,5 +136,31 @@ describe('coverage (rule 9)', () => {
       E.isLeft(pipe(calendar, withYearSchedule({ year: 2027, holidays: ['2027-02-30'], workdays: [] }))),
     ).toBe(true)
     expect(E.isLeft(pipe(calendar, withYearSchedule({ year: '2027' })))).toBe(true)
+  })
+  it('refuses a schedule that contradicts itself or the week, saying which date', () => {
+    const refused = (holidays: ReadonlyArray<string>, workdays: ReadonlyArray<string>) =>
+      pipe(calendar, withYearSchedule({ year: 2027, holidays, workdays }))
+    expect(refused(['2027-02-06'], ['2027-02-06'])).toEqual(
+      E.left('2027-02-06 is both a holiday and a make-up working day'),
+    )
+    // 2027-02-09 is a Tuesday: a working day already, most likely a mistyped Saturday or Sunday.
+    expect(refused([], ['2027-02-09'])).toEqual(
+      E.left('2027-02-09 is a Tuesday, a working day anyway: make-up working days (调休) are weekend days'),
+    )
+    expect(E.isRight(refused(['2027-02-08'], ['2027-02-06', '2027-02-07']))).toBe(true)
+  })
+  it('names the data in the version: two schedules of one year are two versions, one schedule one', () => {
+    const version = (holidays: ReadonlyArray<string>) =>
+      pipe(
+        calendar,
+        withYearSchedule({ year: 2027, holidays, workdays: [] }),
+        E.map((extended) => extended.version),
+      )
+    expect(version(['2027-01-01'])).not.toEqual(version(['2027-01-01', '2027-01-02']))
+    // The same dates in another order, or one written twice, are the same data.
+    expect(version(['2027-01-02', '2027-01-01'])).toEqual(version(['2027-01-01', '2027-01-02', '2027-01-01']))
+    expect(version(['2027-01-01'])).toEqual(
+      E.right(expect.stringMatching(/^chinese-days@1\.5\.7\+2027#[0-9a-f]{8}$/)),
+    )
   })
 })
