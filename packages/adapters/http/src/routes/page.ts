@@ -45,11 +45,21 @@ const contentSecurityPolicy =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+/**
+ * What the pages may ask the browser for: the camera on the verifier's page only (it scans the
+ * holder's QR code), nothing else anywhere, so a script that got in could not turn on a microphone,
+ * a location or the camera of the holder's page.
+ */
+const permissionsPolicy = (camera: boolean): string =>
+  `camera=(${camera ? 'self' : ''}), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()`
+
 /** A page or asset: a file of `web/`, or a file of an installed package (resolved when served). */
-type WebFile = { readonly mediaType: string; readonly summary: string } & (
-  | { readonly file: string }
-  | { readonly vendored: () => string }
-)
+type WebFile = {
+  readonly mediaType: string
+  readonly summary: string
+  /** The page uses the camera (`permissionsPolicy`). */
+  readonly camera?: true
+} & ({ readonly file: string } | { readonly vendored: () => string })
 
 /** Every page and asset, by path: the routes below and their entries in the OpenAPI document. */
 export const webFiles = {
@@ -62,8 +72,10 @@ export const webFiles = {
     file: 'verifier.html',
     mediaType: 'text/html',
     summary: 'The verifier’s page: paste or scan a presentation',
+    camera: true,
   },
   '/assets/style.css': { file: 'style.css', mediaType: 'text/css', summary: 'The pages’ style sheet' },
+  '/assets/icon.svg': { file: 'icon.svg', mediaType: 'image/svg+xml', summary: 'The pages’ icon' },
   '/assets/holder.js': {
     file: 'holder.js',
     mediaType: 'text/javascript',
@@ -98,17 +110,17 @@ export const webFiles = {
 } as const satisfies Readonly<Record<string, WebFile>>
 
 export const registerPageRoutes = (app: FastifyInstance): void => {
-  const pages: Readonly<Record<string, Asset>> = Object.fromEntries(
-    Object.entries(webFiles).map(([path, entry]: [string, WebFile]) => {
-      const contentType = `${entry.mediaType}; charset=utf-8`
-      return [path, 'file' in entry ? load(entry.file, contentType) : vendored(entry.vendored(), contentType)]
-    }),
-  )
-  for (const [path, asset] of Object.entries(pages)) {
+  const pages = Object.entries(webFiles).map(([path, entry]: [string, WebFile]) => {
+    const contentType = `${entry.mediaType}; charset=utf-8`
+    const asset = 'file' in entry ? load(entry.file, contentType) : vendored(entry.vendored(), contentType)
+    return { path, asset, permissions: permissionsPolicy(entry.camera === true) }
+  })
+  for (const { path, asset, permissions } of pages) {
     app.get(path, async (_request, reply) =>
       reply
         .header('content-type', asset.contentType)
         .header('content-security-policy', contentSecurityPolicy)
+        .header('permissions-policy', permissions)
         .header('x-content-type-options', 'nosniff')
         .header('referrer-policy', 'no-referrer')
         // A cached page could show a stale licence; the pages are small.
