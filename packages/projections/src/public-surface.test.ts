@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 
-// The README's "Public surface" list and the entry points' index files name the same exports.
+// Each README's "Public surface" list and the entry points' index files name the same exports.
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
 
 const exportedNames = (index: string): ReadonlyArray<string> =>
@@ -19,17 +19,19 @@ const documentedNames = (readme: string, entryPoint: string): ReadonlyArray<stri
   return [...item.slice(item.indexOf(':')).matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? '').sort()
 }
 
-describe('the public surface of @elicence/projections', () => {
-  const readme = read('../README.md')
+describe('the public surface of @elicence/projections and @elicence/domain', () => {
   it.each([
-    ['@elicence/projections', './index.ts'],
-    ['@elicence/projections/node', './node/index.ts'],
-    ['@elicence/projections/node/credentials', './node/credentials.ts'],
-    ['@elicence/projections/read-model-port', './read-model-port/index.ts'],
-    ['@elicence/projections/testing', './testing/index.ts'],
-  ])('%s exports exactly what the README lists', (entryPoint, index) => {
+    ['@elicence/projections', '../README.md', './index.ts'],
+    ['@elicence/projections/node', '../README.md', './node/index.ts'],
+    ['@elicence/projections/node/credentials', '../README.md', './node/credentials.ts'],
+    ['@elicence/projections/read-model-port', '../README.md', './read-model-port/index.ts'],
+    ['@elicence/projections/testing', '../README.md', './testing/index.ts'],
+    // The package this one builds on: its README is read here, where both are in reach.
+    ['@elicence/domain', '../../domain/README.md', '../../domain/src/index.ts'],
+    ['@elicence/domain/testing', '../../domain/README.md', '../../domain/src/testing/index.ts'],
+  ])('%s exports exactly what its README lists', (entryPoint, readme, index) => {
     const exported = exportedNames(read(index))
     expect(exported.length).toBeGreaterThan(0)
-    expect(documentedNames(readme, entryPoint)).toEqual(exported)
+    expect(documentedNames(read(readme), entryPoint)).toEqual(exported)
   })
 })
