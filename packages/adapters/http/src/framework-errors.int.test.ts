@@ -163,16 +163,29 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     expect(sent.status).toBe(201)
   })
 
-  it('a path or a method with no route: 404 not-found', async () => {
+  it('a path with no route: 404 not-found; a path asked with a method it has not: 405 with Allow', async () => {
     for (const [method, path] of [
       ['GET', '/nowhere'],
-      ['DELETE', '/commands'],
+      ['POST', '/nowhere'],
       ['GET', '/commands/'],
-      ['PUT', `/licences/${licenceNumber}`],
     ] as const) {
       const response = await fetch(`http://127.0.0.1:${port}${path}`, { method })
       expect(response.status, `${method} ${path}`).toBe(404)
+      expect(response.headers.get('allow')).toBeNull()
       expectError(await response.json(), 'not-found')
+    }
+    for (const [method, path, allow] of [
+      ['DELETE', '/commands', 'POST'],
+      ['GET', '/commands', 'POST'],
+      ['PUT', `/licences/${licenceNumber}`, 'GET, HEAD'],
+      ['POST', '/openapi.json', 'GET, HEAD'],
+    ] as const) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method })
+      expect(response.status, `${method} ${path}`).toBe(405)
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow)
+      const body = await response.json()
+      expectError(body, 'method-not-allowed')
+      expect(body.error.message).toBe(`${method} is not a method of ${path}, which answers ${allow}`)
     }
   })
 

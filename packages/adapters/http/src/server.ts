@@ -176,6 +176,9 @@ const defaultBodyLimit = 64 * 1024
  */
 const otherWritersMs = 1_000
 
+/** The methods a route may have here; HEAD comes with every GET (Fastify's `exposeHeadRoutes`). */
+const routedMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+
 export const createServer = (options: ServerOptions): FastifyInstance => {
   // Refused now, not on the first presentation (a 500) or by each worker as it starts.
   const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
@@ -254,12 +257,23 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     if (failure.status >= 500) request.log.error({ err: error }, 'request failed')
     return sendFailure(reply, failure)
   })
-  app.setNotFoundHandler((request, reply) =>
-    sendFailure(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    // A path that has routes, asked with another method: 405 with the methods it has (RFC 9110
+    // §15.5.6), so a client sees its method is wrong, not its path.
+    const allowed = routedMethods.filter((method) => app.findRoute({ method, url: path }) !== null)
+    if (allowed.length === 0)
+      return sendFailure(reply, transportFailure(404, 'not-found', `no route ${request.method} ${path}`))
+    reply.header('allow', allowed.join(', '))
+    return sendFailure(
       reply,
-      transportFailure(404, 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  )
+      transportFailure(
+        405,
+        'method-not-allowed',
+        `${request.method} is not a method of ${path}, which answers ${allowed.join(', ')}`,
+      ),
+    )
+  })
 
   registerCommandRoutes(app, {
     tokens: options.tokens,
