@@ -14,6 +14,7 @@ import type { NewEvent } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { notedEvent } from './noted-event.fixture.js'
+import { openSqliteReadModelStore } from './read-models.js'
 import { openSqliteEventStore } from './sqlite-store.js'
 
 const hooks = new URL('./typescript-hooks.fixture.mjs', import.meta.url).href
@@ -47,11 +48,11 @@ const ownersStore = async (name: string, events: number): Promise<string> => {
   return path
 }
 
-/** The reader process, as nobody: each `read()` reads the whole log once and answers what it read. */
-const startReader = (path: string) => {
+/** The reader process, as nobody: each `read()` reads the whole log (or the read models) once and answers what it read. */
+const startReader = (path: string, kind: 'events' | 'read-models' = 'events') => {
   const child = spawn(
     process.execPath,
-    ['--conditions=@elicence/source', '--import', registerHooks, '--no-warnings', readerScript, path],
+    ['--conditions=@elicence/source', '--import', registerHooks, '--no-warnings', readerScript, path, kind],
     { ...nobody, stdio: ['pipe', 'pipe', 'inherit'] },
   )
   const answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
@@ -117,5 +118,39 @@ describe('a file read immutably by another user', () => {
     expect(readdirSync(dir).filter((name) => name.startsWith('gone-writer'))).toEqual(['gone-writer.db'])
     expect((await reader.read()).failure).toContain('has been opened for writing since')
     expect(await reader.close()).toBe(0)
+  })
+
+  it('fails a read of the read models after a writer has committed into the file meanwhile', async () => {
+    const path = join(dir, 'read-models.db')
+    const commitNotes = async (count: number, expected: number) => {
+      const store = openSqliteReadModelStore(path)
+      if (E.isLeft(store)) throw new Error(store.left.message)
+      const changes = Array.from({ length: count }, (_, index) => ({
+        collection: 'notes',
+        key: `note-${expected + index}`,
+        doc: { n: expected + index },
+        sortKey: null,
+      }))
+      const next = {
+        position: expected + count,
+        streamId: 'stream-1',
+        version: expected + count - 1,
+        hash: null,
+      }
+      const committed = await store.right.commit('views', changes, { expected, next })
+      expect(E.isRight(committed)).toBe(true)
+      await store.right.close()
+    }
+    await commitNotes(4, 0)
+    chownSync(path, owner.uid, owner.gid)
+    const reader = startReader(path, 'read-models')
+    expect(await reader.read()).toEqual({ events: 4 })
+    expect(readdirSync(dir).filter((name) => name.startsWith('read-models'))).toEqual(['read-models.db'])
+    await commitNotes(2, 4)
+    expect((await reader.read()).failure).toContain('has been opened for writing since')
+    expect(await reader.close()).toBe(0)
+    const again = startReader(path, 'read-models')
+    expect(await again.read()).toEqual({ events: 6 })
+    expect(await again.close()).toBe(0)
   })
 })

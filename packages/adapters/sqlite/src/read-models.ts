@@ -22,7 +22,7 @@ import {
 import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { openDatabaseFile, sqliteFailure } from './database-file.js'
+import { changedUnderImmutableRead, openDatabaseFile, sqliteFailure } from './database-file.js'
 
 export interface SqliteReadModelStoreOptions {
   /** The database file (created when missing); may be the event store's own file. */
@@ -208,7 +208,13 @@ const readModelsOn = (db: Database.Database): ReadModelStore => {
   ): Promise<E.Either<StoreError, A>> => {
     if (closed) return Promise.resolve(E.left(storeFailure('sqlite read models: the store is closed')))
     try {
-      return Promise.resolve(run())
+      const result = run()
+      // As the event store's reads: a file read immutably that a writer opened meanwhile may have
+      // been read torn (documents of one commit beside a checkpoint of another).
+      const changed = changedUnderImmutableRead(db)
+      return Promise.resolve(
+        changed === undefined ? result : E.left(storeFailure(`sqlite read models: ${changed}`)),
+      )
     } catch (cause) {
       return Promise.resolve(E.left(failure(what, cause)))
     }
