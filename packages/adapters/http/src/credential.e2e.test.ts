@@ -258,6 +258,19 @@ describe('the e-licence credential in the browser', () => {
       const refused = await pasteAndVerify(verifier, copied)
       expect(refused).toMatchObject({ valid: 'false', reasons: ['key-binding-signature-invalid'] })
       expect(refused.words).toContain('a copy')
+      // Made for another service: the page checks the audience it is the origin of.
+      const elsewhere = await presentCredential(credential, {
+        disclose: defaultDisclosures,
+        deviceKey: thief.privateKey,
+        algorithm: 'ES256',
+        audience: 'https://other-service.example',
+        nonce: 'elsewhere',
+        now: Date.now(),
+      })
+      expect((await pasteAndVerify(verifier, elsewhere)).reasons).toEqual([
+        'key-binding-signature-invalid',
+        'audience-mismatch',
+      ])
     } finally {
       await holder.close()
       await verifier.close()

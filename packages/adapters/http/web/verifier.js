@@ -174,7 +174,13 @@ const verify = async (text, token) => {
       response = await fetch('/presentations/verify', {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(nonce === undefined ? { presentation } : { presentation, nonce }),
+        // The holder's page binds its presentations to this service (`aud`, its origin): one made
+        // for another service is not accepted here, even fresh.
+        body: JSON.stringify({
+          presentation,
+          audience: location.origin,
+          ...(nonce === undefined ? {} : { nonce }),
+        }),
         signal: AbortSignal.timeout(checkDeadlineMs),
       })
     } catch {
