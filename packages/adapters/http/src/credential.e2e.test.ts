@@ -323,9 +323,15 @@ describe('the e-licence credential in the browser', () => {
       // A terminal whose token is refused: its own problem, said as such.
       const unknown = await browser.newPage()
       await unknown.goto(`${running.api.baseUrl}/verify#token=not-a-token-of-this-service`)
+      expect(await unknown.locator('#token-field').isHidden()).toBe(true)
       const refused = await pasteAndVerify(unknown, text)
       expect(refused.valid).toBe('unchecked')
       expect(refused.details).toContain('not signed in')
+      // The refused token is forgotten: the field for another shows, and one typed in checks.
+      expect(await unknown.evaluate(() => sessionStorage.getItem('verifier-token'))).toBeNull()
+      await unknown.locator('#token-field').waitFor({ state: 'visible' })
+      await unknown.locator('#token-field input').fill(tokens.verifier)
+      expect((await pasteAndVerify(unknown, text)).valid).toBe('true')
       await unknown.close()
       // Wrapped by a chat app: the line breaks are not part of the code.
       const wrapped = text.replace(/(.{76})/g, '$1\n')

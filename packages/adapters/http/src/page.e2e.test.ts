@@ -133,11 +133,25 @@ describe('the holder’s e-licence page', () => {
     }
   })
 
-  it('refuses to show another holder’s licence', async () => {
+  it('refuses to show another holder’s licence, and forgets the token it was refused', async () => {
     await withHolderPage(licenceNumber, tokens.otherHolder, async (page) => {
-      await page.locator('#problem').waitFor({ state: 'visible' })
-      expect(await page.locator('#problem').textContent()).toContain('may not show this licence')
+      await page.locator('#sign-in-problem').waitFor({ state: 'visible' })
+      expect(await page.locator('#sign-in-problem').textContent()).toContain('may not show this licence')
       expect(await page.locator('#presentation').isHidden()).toBe(true)
+      expect(await page.locator('#licence').isHidden()).toBe(true)
+      // Reloaded without a link, the page asks again rather than trying the refused token forever.
+      expect(
+        await page.evaluate(() => [sessionStorage.getItem('token'), sessionStorage.getItem('licence')]),
+      ).toEqual([null, null])
+      await page.reload()
+      await page.locator('#sign-in').waitFor({ state: 'visible' })
+      expect(await page.locator('#sign-in-problem').isHidden()).toBe(true)
+      // The form signs in with the right token.
+      await page.locator('#sign-in input[name=licence]').fill(licenceNumber)
+      await page.locator('#sign-in input[name=token]').fill(tokens.holder)
+      await page.locator('#sign-in button[type=submit]').click()
+      await page.locator('#licence').waitFor({ state: 'visible' })
+      await page.waitForFunction(() => document.querySelector('#holder-name')?.textContent !== '')
     })
   })
 })

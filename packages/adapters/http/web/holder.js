@@ -261,13 +261,19 @@ const refresh = async (auth) => {
     )
     return
   }
+  if (status === 401 || status === 403) {
+    // Forgotten, not kept for the next visit: the holder signs in again, with another token or number.
+    stopRefreshing()
+    sessionStorage.removeItem('licence')
+    sessionStorage.removeItem('token')
+    hidePresentation()
+    $('licence').hidden = true
+    showSignIn('This token may not show this licence: open the link the service printed again, or sign in.')
+    return
+  }
   if (status !== 200) {
     hidePresentation()
-    showProblem(
-      status === 401 || status === 403
-        ? 'This token may not show this licence.'
-        : (body?.error?.message ?? `the server answered ${status}`),
-    )
+    showProblem(body?.error?.message ?? `the server answered ${status}`)
     return
   }
   showProblem('')
@@ -277,26 +283,36 @@ const refresh = async (auth) => {
   if (body.state !== 'issued') hidePresentation()
 }
 
+let refreshTimer
+const stopRefreshing = () => clearInterval(refreshTimer)
+
+/** The form for the licence number and token, with why it is shown when a token was refused. */
+const showSignIn = (why = '') => {
+  const form = $('sign-in')
+  form.hidden = false
+  $('sign-in-problem').textContent = why
+  $('sign-in-problem').hidden = why === ''
+  form.onsubmit = (event) => {
+    event.preventDefault()
+    const data = new FormData(form)
+    location.hash = new URLSearchParams({
+      licence: data.get('licence'),
+      token: data.get('token'),
+    }).toString()
+    location.reload()
+  }
+}
+
 const main = () => {
   const auth = credentials()
   if (auth === null) {
-    const form = $('sign-in')
-    form.hidden = false
-    form.addEventListener('submit', (event) => {
-      event.preventDefault()
-      const data = new FormData(form)
-      location.hash = new URLSearchParams({
-        licence: data.get('licence'),
-        token: data.get('token'),
-      }).toString()
-      location.reload()
-    })
+    showSignIn()
     return
   }
   $('licence').hidden = false
   startClock()
   refresh(auth)
-  setInterval(() => refresh(auth), viewRefreshMs)
+  refreshTimer = setInterval(() => refresh(auth), viewRefreshMs)
 }
 
 main()

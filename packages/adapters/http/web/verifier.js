@@ -103,6 +103,15 @@ const tokenFromFragment = () => {
   return token
 }
 
+/** The terminal's token from its link (or this tab's earlier visit); null: the one typed in the form. */
+let terminalToken = null
+
+const forgetTerminalToken = () => {
+  sessionStorage.removeItem('verifier-token')
+  terminalToken = null
+  $('token-field').hidden = false
+}
+
 const show = (verdict, reasons, rows) => {
   const result = $('result')
   result.hidden = false
@@ -198,6 +207,9 @@ const verify = async (text, token) => {
       return
     }
     if (response.status !== 200 || body === null) {
+      // A token the service refused is forgotten, and the field to type another is shown: kept, it
+      // would refuse every check of this tab, and of the next visit without a link.
+      if (response.status === 401 || response.status === 403) forgetTerminalToken()
       show('unchecked', [], [['原因 Problem', refusedCheck(response.status, body)]])
       return
     }
@@ -293,9 +305,9 @@ const scan = async (onText) => {
 
 const main = () => {
   const form = $('verify')
-  const fragmentToken = tokenFromFragment()
-  if (fragmentToken) $('token-field').hidden = true
-  const tokenNow = () => fragmentToken ?? String(new FormData(form).get('token') ?? '')
+  terminalToken = tokenFromFragment()
+  if (terminalToken) $('token-field').hidden = true
+  const tokenNow = () => terminalToken ?? String(new FormData(form).get('token') ?? '')
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     verify(String(new FormData(form).get('presentation') ?? ''), tokenNow())
