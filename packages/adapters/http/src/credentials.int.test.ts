@@ -201,6 +201,10 @@ describe.each(placements)('%s', (_placement, credentialWorkers) => {
       expect(decodeJwt(list.body)).toMatchObject({ sub: `${running.api.baseUrl}/status-lists/1`, ttl: 30 })
       expect((await running.api.request('GET', '/status-lists/9')).status).toBe(404)
       expect((await running.api.request('GET', '/status-lists/one')).status).toBe(400)
+      // A positive integer, as the document says, of more lists than there are: none, not a bad id.
+      for (const id of ['1000000', '9'.repeat(40)])
+        expect((await running.api.request('GET', `/status-lists/${id}`)).status, id).toBe(404)
+      expect((await running.api.request('GET', '/status-lists/0')).status).toBe(400)
     })
   })
 
@@ -257,6 +261,14 @@ describe.each(placements)('%s', (_placement, credentialWorkers) => {
         valid: false,
         reasons: ['malformed-presentation'],
       })
+      // The limit counts characters, as the document's maxLength does: 4,097 emoji are 8,194 code
+      // units but within 8,192 characters, so checked (and malformed); 8,193 characters are refused.
+      expect((await verify('😀'.repeat(4097))).body.reasons).toEqual(['malformed-presentation'])
+      const long = await running.api.request('POST', '/presentations/verify', {
+        token: tokens.verifier,
+        body: { presentation: 'x'.repeat(8193) },
+      })
+      expect(long.status).toBe(400)
       const holder = await running.api.request('POST', '/presentations/verify', {
         token: tokens.holder,
         body: { presentation: 'x' },

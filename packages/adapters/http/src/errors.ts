@@ -203,8 +203,11 @@ export const fromClientError = (error: { readonly code?: string | undefined }): 
         )
       : transportFailure(400, 'invalid-request', 'the request is not valid HTTP')
 
-/** Sends a failure; a 401 names the scheme the client should use (RFC 6750). */
+/** The `WWW-Authenticate` of a 401: the scheme the client should use (RFC 6750 §3). */
+export const bearerChallenge = 'Bearer realm="elicence"'
+
+/** Sends a failure; a 401 names the scheme the client should use. */
 export const sendFailure = (reply: FastifyReply, failure: HttpFailure): FastifyReply => {
-  if (failure.status === 401) reply.header('www-authenticate', 'Bearer realm="elicence"')
+  if (failure.status === 401) reply.header('www-authenticate', bearerChallenge)
   return reply.code(failure.status).send(failure.body)
 }

@@ -68,6 +68,20 @@ const expectError = (body: unknown, code: string) => {
   expect((body as { error: { code: string } }).error.code).toBe(code)
 }
 
+/** The API's headers on an answer made before any route, or written on the socket. */
+const expectApiHeaders = (get: (name: string) => string | null | undefined) => {
+  expect(get('cache-control')).toBe('no-store')
+  expect(get('x-content-type-options')).toBe('nosniff')
+}
+
+/** A header of a raw response's head, by name. */
+const rawHeader = (response: RawResponse) => (name: string) =>
+  response.headers
+    .split('\r\n')
+    .find((line) => line.toLowerCase().startsWith(`${name}:`))
+    ?.slice(name.length + 1)
+    .trim()
+
 describe('Fastify’s and Node’s own answers, in the Error shape', () => {
   it('a URL that does not decode: 400 invalid-request', async () => {
     const response = await running.api.request('GET', '/licences/%zz/verification', {
@@ -75,6 +89,7 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     })
     expect(response.status).toBe(400)
     expectError(response.body, 'invalid-request')
+    expectApiHeaders((name) => response.headers.get(name))
   })
 
   it('a path parameter over 100 characters: 414 uri-too-long', async () => {
@@ -83,6 +98,7 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     })
     expect(response.status).toBe(414)
     expectError(response.body, 'uri-too-long')
+    expectApiHeaders((name) => response.headers.get(name))
   })
 
   it('a body over the limit: 413; a body of a type with no parser: 415; JSON that does not parse: 400', async () => {
@@ -196,6 +212,7 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     expect(response.status).toBe(431)
     expect(response.headers.toLowerCase()).toContain('content-type: application/json')
     expectError(response.body, 'header-fields-too-large')
+    expectApiHeaders(rawHeader(response))
   })
 
   it('a URL over Node’s header limit: 431 as well', async () => {
@@ -210,6 +227,7 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     const response = await rawRequest('HELLO THERE\r\n\r\n')
     expect(response.status).toBe(400)
     expectError(response.body, 'invalid-request')
+    expectApiHeaders(rawHeader(response))
   })
 
   it('a request too slow to arrive: 408 request-timeout', async () => {

@@ -129,6 +129,15 @@ describe('the transparency log over HTTP', () => {
   })
 
   it.each([
+    '/log/proof/inclusion?index=0&size=9007199254740992',
+    `/log/proof/consistency?from=0&to=${'9'.repeat(30)}`,
+  ])('refuses %s, past 2^53 − 1 (the documented maximum), saying so', async (path) => {
+    const response = await running.api.request('GET', path)
+    expect(response.status).toBe(400)
+    expect(response.body.error.issues[0].message).toBe('expected at most 9007199254740991 (2^53 − 1)')
+  })
+
+  it.each([
     '/log/proof/inclusion?index=5&size=5',
     '/log/proof/inclusion?index=0&size=1000',
     '/log/proof/consistency?from=3&to=2',

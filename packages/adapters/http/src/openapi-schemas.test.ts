@@ -426,3 +426,25 @@ describe('the Error schema', () => {
     )
   })
 })
+
+describe('HEAD in the document', () => {
+  it('has every GET’s statuses and headers, without a body', () => {
+    const paths = openApiDocument.paths as Record<
+      string,
+      Record<string, { responses: Record<string, object> }>
+    >
+    const heads = Object.values(paths).filter((item) => item.get !== undefined)
+    expect(heads.length).toBeGreaterThan(0)
+    for (const item of heads) {
+      const { get, head } = item as Record<
+        'get' | 'head',
+        { responses: Record<string, { headers?: object }> }
+      >
+      expect(Object.keys(head.responses)).toEqual(Object.keys(get.responses))
+      for (const [status, answer] of Object.entries(get.responses)) {
+        expect(head.responses[status]).not.toHaveProperty('content')
+        expect(head.responses[status]?.headers).toEqual(answer.headers)
+      }
+    }
+  })
+})

@@ -14,7 +14,9 @@
  * @example
  * // GET /openapi.json → 200 { "openapi": "3.1.0", "paths": { "/commands": … }, "components": … }
  */
+import { Count, jsonSchemaOf } from '@elicence/domain'
 import { timeAxes } from '@elicence/projections'
+import { bearerChallenge } from './errors.js'
 import { componentSchemas, ref } from './openapi-schemas.js'
 import { webFiles } from './routes/page.js'
 
@@ -42,13 +44,26 @@ interface RouteDoc {
 }
 
 const json = (schema: object) => ({ 'application/json': { schema } })
+
+/** A tree size or leaf index in a query: the `Count` of the proofs' own schema, from `minimum`. */
+const treeSizeSchema = (minimum: 0 | 1) => ({ ...jsonSchemaOf(Count, { side: 'input' }), minimum })
 const response = (description: string, schema: object): ResponseDoc => ({
   description,
   content: json(schema),
 })
 const failure = (description: string): ResponseDoc => response(description, ref('Error'))
 
-const unauthorised = { '401': failure('No bearer token, or one that is not recognised.') }
+const unauthorised = {
+  '401': {
+    ...failure('No bearer token, or one that is not recognised.'),
+    headers: {
+      'WWW-Authenticate': {
+        description: `The scheme to authenticate with (RFC 6750 §3): \`${bearerChallenge}\`.`,
+        schema: { type: 'string' },
+      },
+    },
+  },
+}
 const forbidden = { '403': failure('The role may not do this, or a holder asked about another licence.') }
 const badInput = { '400': failure('Invalid input: `issues` lists every failing path.') }
 const notFound = { '404': failure('No licence with this number is recorded.') }
@@ -268,8 +283,8 @@ const routes: ReadonlyArray<RouteDoc> = [
     summary: 'Inclusion proof of a leaf (an event, by its index in the global order) in a tree size',
     access: 'public',
     parameters: [
-      { name: 'index', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
-      { name: 'size', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+      { name: 'index', in: 'query', required: true, schema: treeSizeSchema(0) },
+      { name: 'size', in: 'query', required: true, schema: treeSizeSchema(1) },
     ],
     responses: {
       '200': response('The proof.', ref('LogProof')),
@@ -284,8 +299,8 @@ const routes: ReadonlyArray<RouteDoc> = [
     summary: 'Consistency proof between two tree sizes',
     access: 'public',
     parameters: [
-      { name: 'from', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
-      { name: 'to', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+      { name: 'from', in: 'query', required: true, schema: treeSizeSchema(0) },
+      { name: 'to', in: 'query', required: true, schema: treeSizeSchema(0) },
     ],
     responses: {
       '200': response('The proof.', ref('LogProof')),
@@ -382,13 +397,16 @@ const operationOf = (route: RouteDoc) => ({
   responses: responsesOf(route),
 })
 
-/** HEAD answers as GET does, without a body (Fastify adds it to every GET route). */
+/** HEAD answers as GET does, with its headers and without a body (Fastify adds it to every GET route). */
 const headOf = (operation: ReturnType<typeof operationOf>) => ({
   ...operation,
   operationId: `${operation.operationId}Head`,
   summary: `${operation.summary} (headers only)`,
   responses: Object.fromEntries(
-    Object.entries(operation.responses).map(([status, { description }]) => [status, { description }]),
+    Object.entries(operation.responses).map(([status, { description, headers }]) => [
+      status,
+      headers === undefined ? { description } : { description, headers },
+    ]),
   ),
 })
 

@@ -143,6 +143,9 @@ describe('GET /review-queue', () => {
       licenceNumber,
     ])
     expect(queue.body.entries[0]).toMatchObject({ stage: 'pending-review', holderName: '张*' })
+    // HEAD answers the headers of GET, which the document lists for both.
+    const head = await running.api.request('HEAD', '/review-queue', { token: tokens.auditor })
+    expect([head.status, head.headers.get('elicence-read-model-behind')]).toEqual([200, '0'])
 
     const dueByNoon = await running.api.request(
       'GET',

@@ -152,6 +152,14 @@ export interface ServerOptions {
 }
 
 /**
+ * What every answer of the API carries: licence data, credentials and presentations are never cached
+ * unless a route says so (the public status lists and issuer metadata), never sniffed into another
+ * type. Errors raised before any route (a URL that does not decode, a path parameter too long) and
+ * answers written on the socket carry them too.
+ */
+const apiHeaders = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const
+
+/**
  * Answers a connection whose request Node could not parse, in the `Error` shape. There is no request
  * to reply through, so the response is written on the socket, which then closes, as Node's own does.
  */
@@ -161,6 +169,9 @@ const answerOnSocket = (failure: HttpFailure, socket: Duplex): void => {
     socket.write(
       `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? ''}\r\n` +
         'content-type: application/json; charset=utf-8\r\n' +
+        Object.entries(apiHeaders)
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     )
   }
@@ -195,7 +206,9 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: maxPathParameterLength },
     // A URL that does not decode (400) or a path parameter over the limit (414), before any route.
-    frameworkErrors: (error, _request, reply) => sendFailure(reply, fromFrameworkError(error)),
+    // These skip the hooks below, so they are given the API's headers here.
+    frameworkErrors: (error, _request, reply) =>
+      sendFailure(reply.headers(apiHeaders), fromFrameworkError(error)),
     // A connection reset has no one left to answer.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
       if (error.code !== 'ECONNRESET' && !socket.destroyed) answerOnSocket(fromClientError(error), socket)
@@ -237,10 +250,8 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   // keep-alive socket left open would hold `close()` until the keep-alive timeout.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
-    // Answers carry licence data, credentials and presentations: never cached unless a route says
-    // so (the public status lists and issuer metadata), never sniffed into another type.
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
-    reply.header('x-content-type-options', 'nosniff')
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', apiHeaders['cache-control'])
+    reply.header('x-content-type-options', apiHeaders['x-content-type-options'])
     done(null, payload)
   })
 

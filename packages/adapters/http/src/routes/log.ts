@@ -31,7 +31,10 @@ export interface LogRouteContext {
 
 export const defaultCheckpointIntervalMs = 3_000
 
-const sizePattern = /^(0|[1-9][0-9]{0,15})$/
+const sizePattern = /^(0|[1-9][0-9]*)$/
+
+/** The largest tree size or leaf index asked for: a JavaScript number's exact integers (as `Count`). */
+const maxTreeSize = Number.MAX_SAFE_INTEGER
 
 /** The named query parameters as tree sizes, or every one that is not. */
 const sizesOf = <Name extends string>(
@@ -42,8 +45,10 @@ const sizesOf = <Name extends string>(
   const sizes = {} as Record<Name, number>
   for (const name of names) {
     const value = query[name]
-    if (typeof value !== 'string' || !sizePattern.test(value) || !Number.isSafeInteger(Number(value)))
+    if (typeof value !== 'string' || !sizePattern.test(value))
       issues.push({ path: `query.${name}`, message: 'expected a whole number ≥ 0 in decimal' })
+    else if (value.length > 16 || Number(value) > maxTreeSize)
+      issues.push({ path: `query.${name}`, message: `expected at most ${maxTreeSize} (2^53 − 1)` })
     else sizes[name] = Number(value)
   }
   return issues.length === 0 ? E.right(sizes) : E.left(issues)

@@ -32,7 +32,10 @@ const BoundedString = (max: number) =>
   describeCodec(
     t.brand(
       t.string,
-      (text): text is t.Branded<string, BoundedStringBrand> => text.length > 0 && text.length <= max,
+      // Characters (code points), as the schema's maxLength counts them: code units only where they
+      // say no, since a pair of surrogates is two of them.
+      (text): text is t.Branded<string, BoundedStringBrand> =>
+        text.length > 0 && (text.length <= max || [...text].length <= max),
       'BoundedString',
     ),
     { minLength: 1, maxLength: max },

@@ -38,7 +38,13 @@ export interface ApiClient {
 
 interface Operation {
   readonly responses: Readonly<
-    Record<string, { readonly content?: Readonly<Record<string, { readonly schema: unknown }>> }>
+    Record<
+      string,
+      {
+        readonly content?: Readonly<Record<string, { readonly schema: unknown }>>
+        readonly headers?: Readonly<Record<string, unknown>>
+      }
+    >
   >
 }
 
@@ -77,7 +83,9 @@ export const apiClient = async (baseUrl: string): Promise<ApiClient> => {
     })
     const text = await response.text()
     const contentType = response.headers.get('content-type') ?? ''
-    const parsed: unknown = contentType.startsWith('application/json') ? JSON.parse(text) : text
+    // HEAD has GET's headers and no body.
+    const parsed: unknown =
+      method === 'HEAD' ? undefined : contentType.startsWith('application/json') ? JSON.parse(text) : text
 
     const pathOnly = path.split('?')[0] ?? path
     const template = Object.keys(document.paths).find((candidate) => templateMatches(candidate, pathOnly))
@@ -88,8 +96,13 @@ export const apiClient = async (baseUrl: string): Promise<ApiClient> => {
     if (documented === undefined) {
       throw new Error(`${method} ${template} answered ${response.status}, which is not documented: ${text}`)
     }
+    // Every header the document names for this answer is sent (HEAD's as GET's).
+    for (const name of Object.keys(documented.headers ?? {})) {
+      if (!response.headers.has(name))
+        throw new Error(`${method} ${template} ${response.status} lacks its documented header ${name}`)
+    }
     const schema = documented.content?.['application/json']?.schema
-    if (schema !== undefined) {
+    if (schema !== undefined && method !== 'HEAD') {
       if (!contentType.startsWith('application/json')) {
         throw new Error(`${method} ${template} ${response.status}: expected JSON, got ${contentType}`)
       }
