@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { decodeHistory, historyScriptArbitrary, licenceNumberFor } from '../testing/histories.js'
-import { eventsUpTo } from '../testing/read-model-store-conformance.js'
+import { dumpReadModels, eventsUpTo } from '../testing/read-model-store-conformance.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { inMemoryReadModelStore } from './in-memory.js'
 import { readModelQueries } from './queries.js'
@@ -59,6 +59,45 @@ describe('projection runner and queries', () => {
           expect(right(await queries.view(licenceNumberFor(99)))).toBeNull()
         },
       ),
+    )
+  })
+
+  it('given runners of one projection sharing a store, interleaved at every read, then each ends caught up, none reports a corrupt event, and the read models are one runner’s', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        historyScriptArbitrary(),
+        fc.integer({ min: 2, max: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.infiniteStream(fc.nat({ max: 12 })),
+        async (script, runners, batchSize, delays) => {
+          const { events } = await runHistoryScript(script)
+          const shared = inMemoryReadModelStore()
+          // Every read and commit waits a few turns of the event loop, chosen by fast-check, so the
+          // runners' reads of one step interleave with the others' commits in every order.
+          const turns = delays[Symbol.iterator]()
+          const later = async <A>(read: () => Promise<A>): Promise<A> => {
+            for (let turn = turns.next().value ?? 0; turn > 0; turn--) await new Promise(setImmediate)
+            return read()
+          }
+          const interleaved: typeof shared = {
+            ...shared,
+            loadCheckpoint: (projection) => later(() => shared.loadCheckpoint(projection)),
+            load: (projection, collection, keys) => later(() => shared.load(projection, collection, keys)),
+            commit: (projection, changes, advance) =>
+              later(() => shared.commit(projection, changes, advance)),
+          }
+          const outcomes = await Promise.all(
+            Array.from({ length: runners }, () =>
+              projectionRunner({ events: serving(events), readModels: interleaved, batchSize }).catchUp(),
+            ),
+          )
+          for (const outcome of outcomes) expect(right(outcome).position).toBe(events.at(-1)?.position ?? 0)
+          const alone = inMemoryReadModelStore()
+          right(await projectionRunner({ events: serving(events), readModels: alone, batchSize }).catchUp())
+          expect(await dumpReadModels(shared, 'elicence')).toEqual(await dumpReadModels(alone, 'elicence'))
+        },
+      ),
+      { numRuns: 60 },
     )
   })
 

@@ -4,8 +4,9 @@
  * transaction. It catches up, then follows by polling until stopped. A stored event that does not
  * decode or does not continue its stream's chain stops it with a `corrupt-event` error: it is never
  * skipped; while following, other failures (a busy database) are retried a few times. Another
- * runner committing first (a `concurrency-conflict` on the checkpoint) only makes
- * this one re-read from the new checkpoint.
+ * runner of the same projection committing first (seen as a moved checkpoint after its reads, or as
+ * a `concurrency-conflict` on the checkpoint at the commit) only makes this one re-read from the
+ * new checkpoint: runners may share a read-model store, in one process or several.
  *
  * @example
  * const runner = projectionRunner({ events: store, readModels: sqliteReadModelStore({ path }) })
@@ -94,6 +95,16 @@ export const projectionRunner = (options: ProjectionRunnerOptions): ProjectionRu
     if (E.isLeft(loadedViews)) return loadedViews
     const loadedStatistics = await readModels.load(projection, collections.statistics, [statisticsKey])
     if (E.isLeft(loadedStatistics)) return loadedStatistics
+    // The checkpoint, the events and the documents are separate reads: another runner of this
+    // projection (another process, or another reader in this one) that committed between them left
+    // documents ahead of the checkpoint read first, and applying the page to them would look like a
+    // stream whose versions skip. A commit moves the checkpoint forwards with its documents, so an
+    // unchanged checkpoint read after the documents says they are the ones it names; a moved one
+    // is the other runner's page, and this one re-reads from there, as after a conflict.
+    const since = await readModels.loadCheckpoint(projection)
+    if (E.isLeft(since)) return since
+    if (since.right.position !== checkpoint.right.position)
+      return E.right({ applied: 0, checkpoint: since.right })
     // Documents are only ever written by `applyEvent`, so they have the shapes it wrote.
     const views = new Map(loadedViews.right as ReadonlyMap<string, ELicenceViewState>)
     const statistics =
