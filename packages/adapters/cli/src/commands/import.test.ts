@@ -160,13 +160,40 @@ describe('import', () => {
     expect(stored).toEqual([])
   })
 
-  it('refuses a target that already holds events, adding nothing (exit 3)', async () => {
+  it('refuses a target that holds other events, adding nothing (exit 3)', async () => {
     const target = inMemoryEventStore()
-    await importInto(textOf(historyLines.slice(0, 1)), target)
+    // Another history of the first licence: the same streams and versions, other events (ids, hashes).
+    await importInto(await lifecycleHistory(1), target)
+    const other = await allEvents(target)
     const { exitCode, stderr, stored } = await importInto(history, target)
     expect(exitCode).toBe(3)
-    expect(stderr).toMatch(/already holds events/)
-    expect(stored).toHaveLength(1)
+    expect(stderr).toMatch(/holds events that are not this history's \(its event 1, /)
+    expect(stored).toEqual(other)
+  })
+
+  it('continues an import that stopped part-way, and adds nothing after a complete one (exit 0)', async () => {
+    for (const held of [1, 5, 11]) {
+      const target = inMemoryEventStore()
+      // What an import killed after `held` events left: the history's first events, nothing else.
+      expect((await importInto(textOf(historyLines.slice(0, held)), target)).exitCode).toBe(0)
+      const { exitCode, stderr, stored } = await importInto(history, target)
+      expect(exitCode).toBe(0)
+      expect(stderr).toContain(`the store holds the first ${held} events of this history`)
+      expect(stored).toEqual(historyLines)
+    }
+    const complete = inMemoryEventStore()
+    await importInto(history, complete)
+    const again = await importInto(history, complete)
+    expect(again.exitCode).toBe(0)
+    expect(again.stderr).toContain(
+      'the store holds this whole history already (12 events): nothing to import',
+    )
+    expect(again.stored).toEqual(historyLines)
+    // A longer store than the history, or one whose events come in another order, is not a prefix.
+    expect((await importInto(textOf(historyLines.slice(0, 4)), complete)).exitCode).toBe(3)
+    const reordered = inMemoryEventStore()
+    await importInto(textOf(historyLines.slice(1, 2)), reordered)
+    expect((await importInto(history, reordered)).stderr).toMatch(/not this history's \(its event 1, /)
   })
 
   it('stops when the store seals an event with another hash than the imported one (exit 3)', async () => {

@@ -11,9 +11,12 @@
  * in one append, each with the exact expected version, and the store's own sealing must give back
  * the imported `prevHash` and `hash`.
  *
- * The target must be empty: merging two histories would interleave unrelated global orders. A hash
- * chain cannot show a stream's last events cut off, or a last event replaced together with its
- * hash; that takes an anchor kept elsewhere (`elicence audit` against stored read models).
+ * The target must be empty — merging two histories would interleave unrelated global orders — or
+ * hold exactly the first events of this history, as an import that stopped part-way (killed, a
+ * failure) leaves it: the same import run again continues after them (`heldPrefix`), and one run
+ * after a complete import adds nothing. A hash chain cannot show a stream's last events cut off,
+ * or a last event replaced together with its hash; that takes an anchor kept elsewhere (the
+ * transparency log's checkpoints, `elicence audit --checkpoint`).
  *
  * @example
  * $ elicence export --store sqlite:./old.db | elicence import --store sqlite:./new.db
@@ -46,7 +49,9 @@ Reads a history file (NDJSON, as written by \`elicence export\`) from FILE, or f
 when FILE is - or absent, into an EMPTY store. Every line is validated and every stream's hash
 chain verified before the store is opened; a broken history is refused with nothing written, and
 a store that did not exist is not created.
-Imported events keep their metadata, hashes and global order.
+Imported events keep their metadata, hashes and global order. An import that stopped part-way
+(killed, a store failure) is continued by running it again: a store that holds exactly the first
+events of the history gets the rest, one that holds all of it nothing more.
 
 Options:
 ${storeOptionUsage}
@@ -56,7 +61,7 @@ Exit status:
   0  imported
   1  refused: the history is well-formed but not intact (a hash chain breaks, lines out of order)
   2  invalid input: a line that is not JSON or not a stored event; bad arguments
-  3  the target store is not empty, failed, or sealed an event with a different hash`
+  3  the target store holds other events, failed, or sealed an event with a different hash`
 
 /** Events of one stream appended at once: amortises a transaction, bounds what an append holds. */
 const maxAppend = 1_000
@@ -102,6 +107,45 @@ export interface WriteOptions {
    * order is kept, and one commit serves many runs instead of one fsync each. 1 otherwise.
    */
   readonly inFlight?: number
+  /** Events at the start of the history that the store holds already (`heldPrefix`): not appended again. */
+  readonly skip?: number
+}
+
+/**
+ * How many of the history's first events the store holds, as its whole content, in order: what an
+ * import that stopped part-way (killed, a failure) left. Appends commit in file order, so what any
+ * interrupted import wrote is such a prefix, and the same import run again continues after it.
+ * Left when the store holds anything else: an event that is not the history's next (by stream,
+ * version and hash, which covers everything else), or more events than the history has.
+ */
+export const heldPrefix = async (
+  store: EventStore,
+  lines: AsyncIterable<Line>,
+): Promise<E.Either<string, number>> => {
+  const history = lines[Symbol.asyncIterator]()
+  let held = 0
+  for (let after = 0; ; ) {
+    const page = await store.readAll({ after, limit: 1_000 })
+    if (E.isLeft(page)) return E.left(page.left.message)
+    if (page.right.events.length === 0) return E.right(held)
+    for (const stored of page.right.events) {
+      const next = await history.next()
+      // Lines were checked in the first pass: one that no longer parses is the file changing.
+      const line = next.done === true ? undefined : parseHistoryLine(next.value)
+      const event = line !== undefined && E.isRight(line) ? line.right : undefined
+      if (
+        event === undefined ||
+        event.streamId !== stored.streamId ||
+        event.version !== stored.version ||
+        event.metadata.hash !== stored.metadata.hash
+      )
+        return E.left(
+          `the target store holds events that are not this history's (its event ${held + 1}, ${stored.streamId}@${stored.version}, is not the history's ${held + 1}th): import only into an empty store, or into one an interrupted import of this history left`,
+        )
+      held++
+    }
+    after = page.right.lastPosition
+  }
 }
 
 /**
@@ -115,17 +159,23 @@ export const writeHistory = async (
   options: WriteOptions = {},
 ): Promise<E.Either<string, { readonly events: number }>> => {
   const inFlight = Math.max(1, options.inFlight ?? 1)
+  const skip = options.skip ?? 0
   const sent: Array<Promise<E.Either<string, void>>> = []
   const oldestSettled = async (): Promise<E.Either<string, void>> =>
     (await sent.shift()) ?? E.right(undefined)
   let run: Run = { events: [], lines: [] }
   let events = 0
+  let skipped = 0
   for await (const line of lines) {
     const parsed = parseHistoryLine(line)
     // Checked in the first pass: a difference now means the file changed in between.
     if (E.isLeft(parsed)) {
       await Promise.all(sent)
       return E.left(`${parsed.left.join('; ')} (did the file change during the import?)`)
+    }
+    if (skipped < skip) {
+      skipped++
+      continue
     }
     const event = parsed.right
     if (
@@ -187,22 +237,36 @@ const writeCheckedHistory = async (
   io: CliIo,
   options: WriteOptions,
 ): Promise<ExitCode> => {
-  const existing = await store.readAll({ after: 0, limit: 1 })
-  if (E.isLeft(existing)) {
-    complain(io, importCommand.name, existing.left.message)
-    return exitCodes.storeFailure
-  }
-  if (existing.right.events.length > 0) {
-    complain(io, importCommand.name, 'the target store already holds events; import only into an empty store')
+  const held = await heldPrefix(store, openLines())
+  if (E.isLeft(held)) {
+    complain(io, importCommand.name, held.left)
     return exitCodes.storeFailure
   }
   if (checked.events === 0) {
     complain(io, importCommand.name, 'the history holds no events: an empty history, nothing was imported')
     return exitCodes.ok
   }
-  const written = await writeHistory(store, openLines(), options)
+  if (held.right === checked.events) {
+    complain(
+      io,
+      importCommand.name,
+      `the store holds this whole history already (${held.right} events): nothing to import`,
+    )
+    return exitCodes.ok
+  }
+  if (held.right > 0)
+    complain(
+      io,
+      importCommand.name,
+      `the store holds the first ${held.right} events of this history (an import that stopped): continuing after them`,
+    )
+  const written = await writeHistory(store, openLines(), { ...options, skip: held.right })
   if (E.isLeft(written)) {
-    complain(io, importCommand.name, `${written.left}; the events before it were written`)
+    complain(
+      io,
+      importCommand.name,
+      `${written.left}; the events before it were written: run the same import again to continue`,
+    )
     return exitCodes.storeFailure
   }
   const { events } = written.right
