@@ -102,10 +102,13 @@ export {
 export {
   type Cosignature,
   checkpointBody,
+  checkpointOriginProblem,
   cosignatureLine,
   defaultLogOrigin,
+  maxTreeSize,
   openCheckpoint,
   parseCheckpointBody,
+  parseTreeSize,
   type SignedCheckpoint,
   verifyCosignatures,
   withSignatureLine,
@@ -151,14 +154,24 @@ export {
   type StoredNode,
 } from './log/merkle.js'
 export { verifyConsistency, verifyInclusion } from './log/merkle-verify.js'
-export { type NoteSignature, openNote, type ParsedNote, parseNote, signNote } from './log/note.js'
+export {
+  decodeNote,
+  maxNoteSignatures,
+  type NoteSignature,
+  openNote,
+  type ParsedNote,
+  parseNote,
+  signNote,
+} from './log/note.js'
 export {
   fromBase64,
   generateNoteKey,
   isNoteKeyName,
+  keyNameAndId,
   type NoteKeyType,
   type NoteSigner,
   type NoteVerifier,
+  noteKeyNameProblem,
   noteKeyTypes,
   parseSignerKey,
   parseVerifierKey,

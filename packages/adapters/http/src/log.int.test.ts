@@ -184,3 +184,18 @@ describe('the service signing checkpoints in the background', () => {
     }
   })
 })
+
+describe("a log's origin that no checkpoint may have", () => {
+  it('is refused when the server is made, not answered with 503 for ever', async () => {
+    const keys = await generateNoteKey('licences.example.cn/elicence/log', noteKeyTypes.ed25519)
+    if (!isRight(keys)) throw new Error(keys.left)
+    const signer = await parseSignerKey(keys.right.signerKey)
+    if (!isRight(signer)) throw new Error(signer.left)
+    for (const [origin, said] of [
+      ['licences.example.cn/elicence/log\n999\nAAAA', 'an origin is one line'],
+      ['', 'it is empty'],
+      ['ex.example/\u0001log', 'control character (U+0001)'],
+    ] as const)
+      await expect(startTestServer({ log: { signer: signer.right, origin } })).rejects.toThrow(said)
+  })
+})

@@ -26,6 +26,7 @@ import {
 } from '@elicence/domain'
 import {
   type CredentialIssuer,
+  checkpointOriginProblem,
   credentialIssuer,
   deviceKeyCacheSizeProblem,
   type IssuerKeys,
@@ -194,6 +195,10 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   // Refused now, not on the first presentation (a 500) or by each worker as it starts.
   const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
   if (cacheProblem !== undefined) throw new Error(`deviceKeyCacheSize: ${cacheProblem}`)
+  const logOrigin = options.log === undefined ? undefined : (options.log.origin ?? options.log.signer.name)
+  const originProblem = logOrigin === undefined ? undefined : checkpointOriginProblem(logOrigin)
+  if (originProblem !== undefined)
+    throw new Error(`log.origin ${JSON.stringify(logOrigin)}: ${originProblem}`)
   const clock = options.clock ?? (() => new Date())
   const app = Fastify({
     logger: withoutQueryStrings(options.logger ?? false),

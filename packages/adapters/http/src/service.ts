@@ -19,7 +19,12 @@ import {
   licenceDecider,
   type WorkingDayCalendar,
 } from '@elicence/domain'
-import { deviceKeyCacheSizeProblem, type IssuerKeys, type ReadModelStore } from '@elicence/projections'
+import {
+  checkpointOriginProblem,
+  deviceKeyCacheSizeProblem,
+  type IssuerKeys,
+  type ReadModelStore,
+} from '@elicence/projections'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TokenTable } from './auth.js'
@@ -170,6 +175,11 @@ export const startService = async (
     if (E.isLeft(signer)) return failure('invalid-configuration', signer.left)
     log = { signer: signer.right }
   }
+  // Refused at start: a service whose origin cannot be a checkpoint's would answer 503 forever.
+  const logOrigin = log.origin ?? log.signer.name
+  const originProblem = checkpointOriginProblem(logOrigin)
+  if (originProblem !== undefined)
+    return failure('invalid-configuration', `the log's origin ${JSON.stringify(logOrigin)}: ${originProblem}`)
 
   const opened = await options.openStore(options.storeUrl)
   if (E.isLeft(opened)) return failure('store-unavailable', opened.left.message)

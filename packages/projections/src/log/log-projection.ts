@@ -282,8 +282,11 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
       if (E.isLeft(latest)) return latest
       const size = tree.right.size()
       if (latest.right !== null && latest.right.size === size) return E.right(latest.right)
-      const note = await signNote(checkpointBody({ origin, size, root: tree.right.root() }), [signer])
-      // The body is ours and the key is an Ed25519 note key: only a misconfigured origin fails here.
+      // A bad origin is refused here, never signed: one with a newline would sign another size and root.
+      const body = checkpointBody({ origin, size, root: tree.right.root() })
+      if (E.isLeft(body)) return E.left(storeFailure(`cannot sign the checkpoint: ${body.left}`))
+      const note = await signNote(body.right, [signer])
+      // The body is ours and the key is an Ed25519 note key: this fails only with a broken key.
       if (E.isLeft(note)) return E.left(storeFailure(`cannot sign the checkpoint: ${note.left}`))
       const stored: StoredCheckpoint = { size, note: note.right, signedAt: clock().toISOString() }
       const committed = await readModels.commit(

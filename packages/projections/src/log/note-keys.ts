@@ -60,8 +60,26 @@ export const concat = (...parts: ReadonlyArray<Uint8Array>): Uint8Array<ArrayBuf
   return joined
 }
 
-/** A key name: non-empty, no whitespace, no `+` (the separator of key strings). */
-export const isNoteKeyName = (name: string): boolean => name.length > 0 && !/[\s+]/u.test(name)
+const codePoint = (character: string): string =>
+  `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+
+/**
+ * What is wrong with a key name, if anything (C2SP signed-note): it must be non-empty, without
+ * Unicode spaces or `+` (the separator of key strings), and — as all of a note — without ASCII
+ * control characters, which would otherwise reach a signature line that no reader accepts.
+ */
+export const noteKeyNameProblem = (name: string): string | undefined => {
+  if (name.length === 0) return 'it is empty'
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  const control = /[\u0000-\u001f]/.exec(name)
+  if (control !== null) return `it has a control character (${codePoint(control[0])})`
+  const space = /[\s\p{Zs}]/u.exec(name)
+  if (space !== null) return `it has a space (${codePoint(space[0])})`
+  if (name.includes('+')) return "it has a '+', the separator of key strings"
+  return undefined
+}
+
+export const isNoteKeyName = (name: string): boolean => noteKeyNameProblem(name) === undefined
 
 const keyIdOf = async (name: string, type: number, publicKey: Uint8Array): Promise<number> => {
   const digest = new Uint8Array(
@@ -74,6 +92,10 @@ const keyIdOf = async (name: string, type: number, publicKey: Uint8Array): Promi
 }
 
 const hex8 = (keyId: number): string => keyId.toString(16).padStart(8, '0')
+
+/** `<name>+<hex key ID>`: what names a key (C2SP signed-note), as key strings begin. */
+export const keyNameAndId = (key: Pick<NoteVerifier, 'name' | 'keyId'>): string =>
+  `${key.name}+${hex8(key.keyId)}`
 
 const isKeyType = (byte: number | undefined): byte is NoteKeyType =>
   byte === noteKeyTypes.ed25519 || byte === noteKeyTypes.cosignatureV1
@@ -124,8 +146,11 @@ export const generateNoteKey = async (
   name: string,
   type: NoteKeyType,
 ): Promise<E.Either<string, { readonly signerKey: string; readonly verifierKey: string }>> => {
-  if (!isNoteKeyName(name))
-    return E.left(`key name ${JSON.stringify(name)}: it must be non-empty, without spaces or '+'`)
+  const problem = noteKeyNameProblem(name)
+  if (problem !== undefined)
+    return E.left(
+      `key name ${JSON.stringify(name)}: ${problem}; a key name is non-empty, without spaces, '+' or control characters`,
+    )
   const seed = crypto.getRandomValues(new Uint8Array(32))
   const { publicKey } = await publicKeyOfSeed(seed)
   const keyId = await keyIdOf(name, type, publicKey)
@@ -147,7 +172,8 @@ const parseKeyParts = (
   const key = rest.length === 0 ? undefined : rest.join('+')
   if (name === undefined || id === undefined || key === undefined)
     return E.left(`not a ${what}: expected <name>+<hex key id>+<base64 key>`)
-  if (!isNoteKeyName(name)) return E.left(`${what}: the name is empty or has a space`)
+  const nameProblem = noteKeyNameProblem(name)
+  if (nameProblem !== undefined) return E.left(`${what}: the name ${JSON.stringify(name)}: ${nameProblem}`)
   if (!/^[0-9a-f]{8}$/.test(id)) return E.left(`${what}: the key id ${id} is not 8 lowercase hex digits`)
   const bytes = fromBase64(key)
   if (bytes === undefined) return E.left(`${what}: the key is not base64`)

@@ -6,6 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import {
   checkpointBody,
+  checkpointOriginProblem,
   cosignatureLine,
   defaultLogOrigin,
   openCheckpoint,
@@ -13,7 +14,7 @@ import {
   verifyCosignatures,
   withSignatureLine,
 } from './checkpoint.js'
-import { noteTextProblem, openNote, parseNote, signNote } from './note.js'
+import { decodeNote, noteTextProblem, openNote, parseNote, signNote } from './note.js'
 import {
   generateNoteKey,
   type NoteSigner,
@@ -102,7 +103,7 @@ describe('checkpoints and cosignatures', () => {
   const root = Uint8Array.from({ length: 32 }, (_, at) => at)
 
   it('writes the C2SP body and reads it back; the default origin is the public host + /elicence/log', () => {
-    const body = checkpointBody({ origin: 'licences.example.cn/elicence/log', size: 20852163, root })
+    const body = right(checkpointBody({ origin: 'licences.example.cn/elicence/log', size: 20852163, root }))
     expect(body).toBe(
       'licences.example.cn/elicence/log\n20852163\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n',
     )
@@ -123,14 +124,14 @@ describe('checkpoints and cosignatures', () => {
     const log = await keyPair('licences.example.cn/elicence/log', noteKeyTypes.ed25519)
     const stranger = await keyPair('licences.example.cn/elicence/log', noteKeyTypes.ed25519)
     const note = right(
-      await signNote(checkpointBody({ origin: log.signer.name, size: 3, root }), [log.signer]),
+      await signNote(right(checkpointBody({ origin: log.signer.name, size: 3, root })), [log.signer]),
     )
     expect(right(await openCheckpoint(note, log.verifier)).size).toBe(3)
     expect(await openCheckpoint(note, stranger.verifier)).toEqual(
       E.left(expect.stringContaining('no signature by the log key')),
     )
     const elsewhere = right(
-      await signNote(checkpointBody({ origin: 'elsewhere', size: 3, root }), [log.signer]),
+      await signNote(right(checkpointBody({ origin: 'elsewhere', size: 3, root })), [log.signer]),
     )
     expect(await openCheckpoint(elsewhere, log.verifier)).toEqual(
       E.left(expect.stringContaining('is of the log "elsewhere"')),
@@ -140,23 +141,117 @@ describe('checkpoints and cosignatures', () => {
   it('adds a tlog-cosignature/v1 line that verifies with the witness key and no other, over this body only', async () => {
     const log = await keyPair('licences.example.cn/elicence/log', noteKeyTypes.ed25519)
     const witness = await keyPair('witness.example.org/w1', noteKeyTypes.cosignatureV1)
-    const body = checkpointBody({ origin: log.signer.name, size: 3, root })
+    const body = right(checkpointBody({ origin: log.signer.name, size: 3, root }))
     const note = right(await signNote(body, [log.signer]))
-    const line = right(await cosignatureLine(body, witness.signer, 1679315147.9))
+    const line = right(await cosignatureLine(body, witness.signer, 1679315147n))
     const cosigned = withSignatureLine(note, line)
     expect(right(await verifyCosignatures(cosigned, [witness.verifier]))).toEqual([
-      { witness: 'witness.example.org/w1', time: 1679315147 },
+      { witness: 'witness.example.org/w1', keyId: witness.verifier.keyId, time: 1679315147n },
     ])
     // The log's own signature still verifies with the line added.
     expect(right(await openCheckpoint(cosigned, log.verifier)).size).toBe(3)
     const otherBody = right(
-      await signNote(checkpointBody({ origin: log.signer.name, size: 4, root }), [log.signer]),
+      await signNote(right(checkpointBody({ origin: log.signer.name, size: 4, root })), [log.signer]),
     )
     expect(await verifyCosignatures(withSignatureLine(otherBody, line), [witness.verifier])).toEqual(
       E.left('the cosignature of witness.example.org/w1 does not verify'),
     )
-    expect(await cosignatureLine(body, log.signer, 0)).toEqual(
+    expect(await cosignatureLine(body, log.signer, 0n)).toEqual(
       E.left(expect.stringContaining('not a cosignature key')),
     )
+  })
+})
+
+describe('what no note may hold (C2SP signed-note: valid UTF-8, no control character but the newline)', () => {
+  it('decodes bytes strictly: invalid UTF-8 is refused, not made U+FFFD; a byte-order mark is kept to be named', () => {
+    const bytes = new TextEncoder().encode(goNote)
+    expect(right(decodeNote(bytes))).toBe(goNote)
+    const withFF = Uint8Array.from([...bytes.subarray(0, 10), 0xff, ...bytes.subarray(10)])
+    expect(decodeNote(withFF)).toEqual(E.left('not a signed note: it is not valid UTF-8'))
+    const withBom = Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes])
+    expect(parseNote(right(decodeNote(withBom)))).toEqual(E.left(expect.stringContaining('byte-order mark')))
+  })
+
+  it('refuses a control character anywhere, signature lines too, naming its line', () => {
+    expect(parseNote(`${goNote}— junk.example/\u0001k AAAAAAAA\n`)).toEqual(
+      E.left(
+        'not a signed note: line 5 has a control character (U+0001); a signed note has none but the newline',
+      ),
+    )
+    expect(parseNote(goNote.replace('answer', 'ans\u0008wer'))).toEqual(
+      E.left(expect.stringContaining('line 1 has a control character (U+0008)')),
+    )
+  })
+
+  it('refuses key names with a control character, a space or a plus, saying which', async () => {
+    expect(await generateNoteKey('w.example/\u0001x', noteKeyTypes.cosignatureV1)).toEqual(
+      E.left(expect.stringContaining('it has a control character (U+0001)')),
+    )
+    expect(await generateNoteKey('w.example/\u00a0x', noteKeyTypes.cosignatureV1)).toEqual(
+      E.left(expect.stringContaining('it has a space (U+00A0)')),
+    )
+    expect(await parseVerifierKey(goVerifierKey.replace('PeterNeumann', 'Peter\u0001Neumann'))).toEqual(
+      E.left(expect.stringContaining('control character (U+0001)')),
+    )
+  })
+})
+
+describe('origins (C2SP tlog-checkpoint: non-empty, one line, no space nor plus)', () => {
+  const root = new Uint8Array(32)
+
+  it('are refused where a body is written, as an error value, naming what is wrong', () => {
+    const forged = `licences.example.cn/elicence/log\n999\n${'A'.repeat(43)}=`
+    expect(checkpointBody({ origin: forged, size: 3, root })).toEqual(
+      E.left(expect.stringContaining('it has a line break (U+000A): an origin is one line')),
+    )
+    expect(checkpointBody({ origin: '', size: 3, root })).toEqual(E.left('the origin "": it is empty'))
+    expect(checkpointOriginProblem('ex.example/\u0001log')).toBe('it has a control character (U+0001)')
+    expect(checkpointOriginProblem('ex.example/a log')).toBe('it has a space (U+0020)')
+    expect(checkpointOriginProblem('ex.example/a+log')).toBe("it has a '+', the separator of key strings")
+    expect(checkpointOriginProblem('licences.example.cn/elicence/log')).toBeUndefined()
+  })
+})
+
+describe('numbers past 2^53', () => {
+  const root = new Uint8Array(32)
+
+  it('a cosignature time up to 2^63 − 1 verifies and reads back exactly; 2^63 is not signed', async () => {
+    const log = await keyPair('licences.example.cn/elicence/log', noteKeyTypes.ed25519)
+    const witness = await keyPair('witness.example.org/w1', noteKeyTypes.cosignatureV1)
+    const body = right(checkpointBody({ origin: log.signer.name, size: 3, root }))
+    const note = right(await signNote(body, [log.signer]))
+    for (const time of [2n ** 53n + 1n, 2n ** 63n - 1n]) {
+      const line = right(await cosignatureLine(body, witness.signer, time))
+      expect(right(await verifyCosignatures(withSignatureLine(note, line), [witness.verifier]))).toEqual([
+        { witness: witness.verifier.name, keyId: witness.verifier.keyId, time },
+      ])
+    }
+    expect(await cosignatureLine(body, witness.signer, 2n ** 63n)).toEqual(
+      E.left(expect.stringContaining('not from 0 to 2^63 − 1')),
+    )
+  })
+
+  it('a tree size past 2^53 − 1 is refused as past what is handled, not as no number', () => {
+    const base64Root = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
+    expect(right(parseCheckpointBody(`o\n9007199254740991\n${base64Root}\n`)).size).toBe(2 ** 53 - 1)
+    expect(parseCheckpointBody(`o\n9007199254740992\n${base64Root}\n`)).toEqual(
+      E.left(
+        'checkpoint: the second line "9007199254740992" exceeds 2^53−1 (9007199254740991), the largest tree size this implementation handles',
+      ),
+    )
+    expect(parseCheckpointBody(`o\n9223372036854775807\n${base64Root}\n`)).toEqual(
+      E.left(expect.stringContaining('exceeds 2^53−1')),
+    )
+  })
+})
+
+describe("the log's note alone", () => {
+  it('is the body and the log signature, without the lines of unknown keys', async () => {
+    const log = await keyPair('licences.example.cn/elicence/log', noteKeyTypes.ed25519)
+    const body = right(checkpointBody({ origin: log.signer.name, size: 3, root: new Uint8Array(32) }))
+    const note = right(await signNote(body, [log.signer]))
+    const junk = Array.from({ length: 99 }, (_, k) => `— junk.example/k${k} AAAAAAAA\n`).join('')
+    const opened = right(await openCheckpoint(`${note}${junk}`, log.verifier))
+    expect(opened.logNote).toBe(note)
   })
 })

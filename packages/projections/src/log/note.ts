@@ -90,7 +90,37 @@ export const keyOfSignature = (
   keys.find((key) => key.type === type && key.name === signature.name && key.keyId === signature.keyId)
 
 /** Go's limit: a note with more signature lines is refused rather than read. */
-const maxSignatures = 100
+export const maxNoteSignatures = 100
+
+// `fatal`: a byte that is not UTF-8 is an error, never U+FFFD, which would change what was signed;
+// `ignoreBOM`: a byte-order mark is kept, so that parseNote names it rather than it vanishing.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * A note's bytes as text (C2SP signed-note: a note is valid UTF-8). Notes come as bytes (files,
+ * responses): decoded leniently, invalid bytes would turn into U+FFFD, a note that is accepted and
+ * passed on changed, where Go's `note.Open` refuses it as malformed.
+ */
+export const decodeNote = (bytes: Uint8Array): E.Either<string, string> => {
+  try {
+    return E.right(strictUtf8.decode(bytes))
+  } catch {
+    return E.left('not a signed note: it is not valid UTF-8')
+  }
+}
+
+/**
+ * The first ASCII control character (below U+0020, as C2SP signed-note and Go's `note.Open` count
+ * them) but the newline, with its line (from 1), if any.
+ */
+const controlCharacter = (note: string): string | undefined => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  const found = /[\u0000-\u0009\u000b-\u001f]/.exec(note)
+  if (found === null) return undefined
+  const line = note.slice(0, found.index).split('\n').length
+  const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+  return `line ${line} has a control character (U+${code}); a signed note has none but the newline`
+}
 
 /** Splits a note into its text and signature lines; checks their form, not the signatures. */
 export const parseNote = (note: string): E.Either<string, ParsedNote> => {
@@ -104,6 +134,9 @@ export const parseNote = (note: string): E.Either<string, ParsedNote> => {
     return E.left(
       'not a signed note: it has CRLF line endings; a signed note has LF line endings only, as it was signed',
     )
+  // The whole note, signature lines too: Go refuses a note with one anywhere.
+  const control = controlCharacter(note)
+  if (control !== undefined) return E.left(`not a signed note: ${control}`)
   const split = note.lastIndexOf('\n\n')
   if (split < 0) return E.left('not a signed note: no blank line before the signatures')
   const text = note.slice(0, split + 1)
@@ -113,8 +146,8 @@ export const parseNote = (note: string): E.Either<string, ParsedNote> => {
   if (!block.endsWith('\n'))
     return E.left('not a signed note: the last signature line does not end in a newline')
   const lines = block.slice(0, -1).split('\n')
-  if (lines.length > maxSignatures)
-    return E.left(`a note with more than ${maxSignatures} signatures is not read`)
+  if (lines.length > maxNoteSignatures)
+    return E.left(`a note with more than ${maxNoteSignatures} signatures is not read`)
   const signatures: NoteSignature[] = []
   for (const [at, line] of lines.entries()) {
     const match = /^— (\S+) (\S+)$/u.exec(line)

@@ -29,7 +29,12 @@ import {
   witnessKeyFile,
   witnessVerifierKeyFile,
 } from '@elicence/http'
-import { defaultLogOrigin, generateIssuerKey, noteKeyTypes } from '@elicence/projections'
+import {
+  checkpointOriginProblem,
+  defaultLogOrigin,
+  generateIssuerKey,
+  noteKeyTypes,
+} from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { complain } from '../cli-io.js'
 import { exitCodes } from '../exit-codes.js'
@@ -111,6 +116,11 @@ export const keysCommand: CliCommand = {
       )
     if (values.origin !== undefined && values['public-url'] !== undefined)
       return usageError(io, keysCommand, 'give --origin or --public-url, not both')
+    // The log key's name is the origin of every checkpoint it signs: one that no checkpoint may
+    // have would make a service that can never sign one (GET /log/checkpoint a 503 for ever).
+    const originProblem = values.origin === undefined ? undefined : checkpointOriginProblem(values.origin)
+    if (originProblem !== undefined)
+      return usageError(io, keysCommand, `--origin ${JSON.stringify(values.origin)}: ${originProblem}`)
     const keyPath = join(directory, issuerKeyFile)
     const previousPath = join(directory, previousIssuerKeysFile)
     if (rotate) {

@@ -13,9 +13,11 @@
 import type { EventStore } from '@elicence/domain'
 import { loadLogSigner, logKeyFile } from '@elicence/http'
 import {
+  checkpointOriginProblem,
   inMemoryReadModelStore,
   isLogRangeError,
   type LogError,
+  parseTreeSize,
   type ReadModelStore,
   type TransparencyLog,
   transparencyLog,
@@ -50,12 +52,15 @@ ${storeOptionUsage}
 Exit status: 0 printed; 2 bad arguments, or sizes the tree does not have; 3 the store failed or
 does not exist (nothing is created).`
 
-const wholeNumber = (value: string | undefined, flag: string): E.Either<string, number | undefined> =>
-  value === undefined
-    ? E.right(undefined)
-    : /^(0|[1-9][0-9]{0,15})$/.test(value) && Number.isSafeInteger(Number(value))
-      ? E.right(Number(value))
-      : E.left(`${flag} ${value} is not a whole number ≥ 0`)
+/** A size or leaf index: a whole number in decimal, up to the largest tree size handled. */
+const wholeNumber = (value: string | undefined, flag: string): E.Either<string, number | undefined> => {
+  if (value === undefined) return E.right(undefined)
+  const parsed = parseTreeSize(value)
+  if (E.isRight(parsed)) return parsed
+  return E.left(
+    /^[0-9]+$/.test(value) ? `${flag} ${value} ${parsed.left}` : `${flag} ${value} is not a whole number ≥ 0`,
+  )
+}
 
 /**
  * The log of the store at `url`, kept where its read models are (or in memory), brought up to date.
@@ -123,6 +128,11 @@ export const logCommand: CliCommand = {
       const keys = values.keys ?? io.env.ELICENCE_KEYS
       if (keys === undefined)
         return usageError(io, logCommand, '--keys DIR is required (or set ELICENCE_KEYS)')
+      // Checked before anything is read or signed: a newline in it would make the key sign a
+      // checkpoint of another size and root, an empty one a checkpoint of no log.
+      const originProblem = values.origin === undefined ? undefined : checkpointOriginProblem(values.origin)
+      if (originProblem !== undefined)
+        return usageError(io, logCommand, `--origin ${JSON.stringify(values.origin)}: ${originProblem}`)
       const signer = await loadLogSigner(keys, { create: false })
       if (E.isLeft(signer)) return usageError(io, logCommand, signer.left)
       return withLog(io, url, async (log) => {

@@ -185,7 +185,11 @@ export const witnessCommand: CliCommand = {
       if (problem !== undefined) return refuse(io, problem)
     }
 
-    const line = await cosignatureLine(checkpoint.right.text, witness.right, Date.now() / 1000)
+    const line = await cosignatureLine(
+      checkpoint.right.text,
+      witness.right,
+      BigInt(Math.floor(Date.now() / 1000)),
+    )
     if (E.isLeft(line)) return usageError(io, witnessCommand, `${values.key}: ${line.left}`)
     const cosigned = withSignatureLine(note.right, line.right)
     try {
