@@ -17,8 +17,11 @@ import { readVerifierKeyFile } from '@elicence/http'
 import {
   type AuditAnomaly,
   type AuditReport,
+  checkpointOriginProblem,
+  decodeNote,
   type HistoryTreeCheck,
   historyTreeCheck,
+  keyNameAndId,
   logProjection,
   noteKeyTypes,
   openCheckpoint,
@@ -33,6 +36,8 @@ import * as E from 'fp-ts/lib/Either.js'
 export interface CheckpointAuditFiles {
   readonly checkpoint: string
   readonly logKey: string
+  /** The origin line the checkpoint must have; default the log key's name. */
+  readonly origin?: string
   readonly witnessKeys: ReadonlyArray<string>
 }
 
@@ -70,14 +75,16 @@ export const checkpointAudit = async (
   files: CheckpointAuditFiles,
   options: { readonly keepLeaves: boolean },
 ): Promise<E.Either<string, CheckpointAudit>> => {
-  let note: string
+  let bytes: Uint8Array
   try {
-    note = readFileSync(files.checkpoint, 'utf8')
+    bytes = readFileSync(files.checkpoint)
   } catch (error) {
     return E.left(
       `cannot read ${files.checkpoint}: ${error instanceof Error ? error.message : String(error)}`,
     )
   }
+  const originProblem = files.origin === undefined ? undefined : checkpointOriginProblem(files.origin)
+  if (originProblem !== undefined) return E.left(`--origin ${JSON.stringify(files.origin)}: ${originProblem}`)
   const logKey = await readVerifierKeyFile(files.logKey)
   if (E.isLeft(logKey)) return logKey
   if (logKey.right.type !== noteKeyTypes.ed25519) return E.left(`${files.logKey}: not a log key (type 0x01)`)
@@ -90,19 +97,25 @@ export const checkpointAudit = async (
   }
 
   const problems: AuditAnomaly[] = []
-  const opened = await openCheckpoint(note, logKey.right)
+  // Bytes as they are: invalid UTF-8 is what is wrong with the checkpoint, not made U+FFFD.
+  const note = decodeNote(bytes)
+  const opened = E.isLeft(note)
+    ? note
+    : await openCheckpoint(note.right, logKey.right, files.origin ?? logKey.right.name)
   if (E.isLeft(opened)) problems.push(anomalyOf('checkpoint-invalid', `${files.checkpoint}: ${opened.left}`))
   else {
-    const cosigned = await verifyCosignatures(note, witnesses)
+    const cosigned = await verifyCosignatures(opened.right.note, witnesses)
     if (E.isLeft(cosigned))
       problems.push(anomalyOf('checkpoint-invalid', `${files.checkpoint}: ${cosigned.left}`))
+    // By name and key ID, which together name a key (C2SP signed-note): another key of the
+    // same name cosigning does not count for this one.
     else
       for (const witness of witnesses)
-        if (!cosigned.right.some((found) => found.witness === witness.name))
+        if (!cosigned.right.some((found) => found.witness === witness.name && found.keyId === witness.keyId))
           problems.push(
             anomalyOf(
               'checkpoint-invalid',
-              `${files.checkpoint}: no cosignature of the witness ${witness.name}`,
+              `${files.checkpoint}: no cosignature of the witness key ${keyNameAndId(witness)}`,
             ),
           )
   }

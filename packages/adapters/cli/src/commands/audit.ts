@@ -38,7 +38,8 @@ import { type CliCommand, storeOptionUsage, storeUrlOf, usageError, withReadOnly
 import { asOfArguments, asOfFlags, parseCommandArguments } from './command-arguments.js'
 
 const usage = `Usage: elicence audit (--store URL | --history FILE|-) [--as-of INSTANT [--axis record|business]] [--json]
-                      [--checkpoint FILE --log-key FILE [--witness-key FILE …]] [--partitions N]
+                      [--checkpoint FILE --log-key FILE [--origin ORIGIN] [--witness-key FILE …]]
+                      [--partitions N]
 
 Replays a whole history in global order and reports: counts, and every anomaly with its stream,
 version and position — a broken hash chain (an edited, deleted or reordered event), an event out of
@@ -62,8 +63,10 @@ ${storeOptionUsage}
   --json           print the report as one JSON object instead of text
   --checkpoint FILE  a signed checkpoint (\`elicence log checkpoint\`, GET /log/checkpoint)
   --log-key FILE     the log's verifier key string (log.vkey)
-  --witness-key FILE a witness's verifier key string: its cosignature must be on the checkpoint
-                     (repeatable)
+  --origin ORIGIN    the checkpoint's origin line (default: the log key's name), for a checkpoint
+                     signed for another origin (\`elicence log checkpoint --origin\`)
+  --witness-key FILE a witness's verifier key string: a cosignature by that key (its name and key
+                     ID) must be on the checkpoint (repeatable)
   --partitions N     with --store (SQLite, PostgreSQL): replay the streams in N worker threads, one
                      partition each, and build the log's tree beside them (default 1, this thread);
                      read models stored beside the events are compared in one reader all the same
@@ -100,6 +103,7 @@ export const auditCommand: CliCommand = {
         json: 'boolean',
         checkpoint: 'string',
         'log-key': 'string',
+        origin: 'string',
         'witness-key': 'strings',
         partitions: 'string',
       },
@@ -116,6 +120,8 @@ export const auditCommand: CliCommand = {
       return usageError(io, auditCommand, '--checkpoint FILE and --log-key FILE go together')
     if (values['witness-key'] !== undefined && values.checkpoint === undefined)
       return usageError(io, auditCommand, '--witness-key goes with --checkpoint')
+    if (values.origin !== undefined && values.checkpoint === undefined)
+      return usageError(io, auditCommand, '--origin goes with --checkpoint')
     const partitions = values.partitions === undefined ? 1 : Number(values.partitions)
     if (!/^[1-9][0-9]{0,2}$/.test(values.partitions ?? '1'))
       return usageError(
@@ -137,6 +143,7 @@ export const auditCommand: CliCommand = {
         {
           checkpoint: values.checkpoint,
           logKey: values['log-key'],
+          ...(values.origin === undefined ? {} : { origin: values.origin }),
           witnessKeys: values['witness-key'] ?? [],
         },
         { keepLeaves },
