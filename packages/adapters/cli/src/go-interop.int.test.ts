@@ -4,7 +4,7 @@
 // and its tlog package, fed the events' hashes, has our root and accepts — and would itself make —
 // every proof `elicence log prove` prints. fixtures/go-interop/verify.go does the Go side.
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -91,6 +91,64 @@ describe("Go's sumdb/note and sumdb/tlog", () => {
         '',
       ].join('\n'),
     )
+  }, 200_000)
+
+  it("open our witness's output of a checkpoint that came with 99 junk signature lines", async () => {
+    // Passed on as it came, the 99 lines, the log's and the cosignature are 101: past Go's limit.
+    const junk = Array.from({ length: 99 }, (_, k) => `— junk.example/k${k} AAAAAAAAAAAA\n`).join('')
+    const flooded = files.path('flooded.txt')
+    writeFileSync(flooded, `${readFileSync(checkpoint, 'utf8')}${junk}`)
+    expect(
+      (await runInProcess(['keys', '--witness', 'witness.example.org/w1', '--out', files.path('w')]))
+        .exitCode,
+    ).toBe(0)
+    const witnessed = await runInProcess([
+      'witness',
+      '--state',
+      files.path('witness-state'),
+      '--log-key',
+      join(keys, 'log.vkey'),
+      '--key',
+      files.path('w/witness.key'),
+      flooded,
+    ])
+    expect(witnessed.exitCode, witnessed.stderr).toBe(0)
+    const cosigned = files.path('cosigned.txt')
+    writeFileSync(cosigned, witnessed.stdout)
+    const run = goVerify(join(keys, 'log.vkey'), cosigned, proofsFile)
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+  }, 200_000)
+
+  it('open a checkpoint signed for another origin, as our witness and audit do when told it', async () => {
+    const other = files.path('other-origin.txt')
+    const signed = await runInProcess([
+      'log',
+      'checkpoint',
+      '--store',
+      store,
+      '--keys',
+      keys,
+      '--origin',
+      'mirror.example.cn/log',
+    ])
+    expect(signed.exitCode, signed.stderr).toBe(0)
+    writeFileSync(other, signed.stdout)
+    const run = goVerify(join(keys, 'log.vkey'), other, proofsFile)
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout).toContain('origin mirror.example.cn/log, size 21')
+    const audited = await runInProcess([
+      'audit',
+      '--store',
+      store,
+      '--checkpoint',
+      other,
+      '--log-key',
+      join(keys, 'log.vkey'),
+      '--origin',
+      'mirror.example.cn/log',
+    ])
+    expect(audited.exitCode, audited.stdout).toBe(0)
   }, 200_000)
 
   it('refuse a checkpoint whose size was changed after signing', () => {
