@@ -186,10 +186,10 @@ export const withStateLock = async <A>(path: string, use: () => Promise<A>): Pro
       } catch (error) {
         if (codeOf(error) !== 'EEXIST') return E.left(`cannot make the lock ${lock}: ${messageOf(error)}`)
       }
+      // Unreadable: let go since (tried again after the pause), or not ours to read (waited out).
       const held = readLock(lock)
-      if (held === undefined) continue // let go since: try again at once
-      const holder = holderOf(held)
-      if (holder !== undefined && !isRunning(holder.pid)) {
+      const holder = held === undefined ? undefined : holderOf(held)
+      if (held !== undefined && holder !== undefined && !isRunning(holder.pid)) {
         takeOver(lock, held, holder.token)
         continue
       }
