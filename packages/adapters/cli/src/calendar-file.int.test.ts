@@ -91,6 +91,29 @@ describe('exec --calendar', () => {
   })
 })
 
+describe('audit --calendar', () => {
+  it('decides a due time of an added year again only with that year: without it, says it could not', async () => {
+    const store = `sqlite:${files.path('audited.db')}`
+    const applied = await runInProcess(
+      ['exec', '--store', store, '--calendar', schedule2027],
+      yearEndApplication(),
+      {},
+      onNewYearsEve,
+    )
+    expect(applied.exitCode).toBe(0)
+    const without = await runInProcess(['audit', '--store', store])
+    expect(without.exitCode, without.stdout).toBe(0)
+    expect(without.stdout).toMatch(
+      /due times {2}1 not re-checked: recorded by calendar cn-state-council@chinese-days@1\.5\.7\+2027#4c6074d2/,
+    )
+    const withYear = await runInProcess(['audit', '--store', store, '--calendar', schedule2027, '--json'])
+    expect(withYear.exitCode).toBe(0)
+    expect(JSON.parse(withYear.stdout).counts).toMatchObject({ anomalies: 0, dueTimesUnchecked: {} })
+    const stray = await runInProcess(['audit', '--store', store, '--calendar', strayDate])
+    expect(stray.exitCode).toBe(2)
+  })
+})
+
 describe('serve --calendar', () => {
   it('refuses to start on a calendar file that is not a year of dates (exit 2)', async () => {
     const run = await runInProcess([

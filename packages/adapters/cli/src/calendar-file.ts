@@ -16,6 +16,18 @@ export const calendarEnvironmentVariable = 'ELICENCE_CALENDAR'
 export const calendarOptionUsage = `  --calendar FILE  add published years to the State Council schedule: a JSON year schedule
                    { year, holidays, workdays } or an array of them (default: $${calendarEnvironmentVariable})`
 
+/**
+ * The year schedules of `file` as data, checked as `loadCalendar` checks them: what the audit
+ * decides commands again with, in each of its worker threads (a calendar is not data, a schedule is).
+ */
+export const loadCalendarSchedules = (file: string | undefined): E.Either<string, ReadonlyArray<unknown>> => {
+  if (file === undefined) return E.right([])
+  const calendar = loadCalendar(file)
+  if (E.isLeft(calendar)) return calendar
+  const read = readJsonFile(file, 'calendar')
+  return E.map((json: unknown) => (Array.isArray(json) ? json : [json]))(read)
+}
+
 export const loadCalendar = (file: string | undefined): E.Either<string, WorkingDayCalendar> => {
   const base = chinaMainlandCalendar()
   if (file === undefined) return E.right(base)

@@ -10,6 +10,7 @@ import { logFindingKinds } from '../log/log-audit.js'
 import type { TimeAxis } from '../views/as-of.js'
 import type { Statistics } from '../views/statistics.js'
 import type { StoredReadModels } from './compare-stored.js'
+import { decisionFindingKinds } from './redecide.js'
 import { ruleFindingKinds } from './rules.js'
 
 export const auditAnomalyKinds = [
@@ -19,6 +20,8 @@ export const auditAnomalyKinds = [
   'hash-mismatch',
   'undecodable',
   ...ruleFindingKinds,
+  // Each command decided again by the domain's decider (redecide.ts).
+  ...decisionFindingKinds,
   'view-mismatch',
   'view-missing',
   'view-unexpected',
@@ -63,6 +66,14 @@ export interface AuditOptions {
   readonly decoder?: StoredEventDecoder
   /** Anomalies kept in the report (all are counted); default 10 000. */
   readonly maxAnomalies?: number
+  /**
+   * Year schedules (`withYearSchedule`'s data: `{ year, holidays, workdays }`) added to the State
+   * Council calendar the commands are decided again with, as the service was given them: a due
+   * time recorded by a calendar the audit does not have is counted in `dueTimesUnchecked`.
+   */
+  readonly calendarSchedules?: ReadonlyArray<unknown>
+  /** How far an event's `at` may run ahead of its `recordedAt` (rule 10); default the handler's 2 minutes. */
+  readonly maxClockSkewMs?: number
 }
 
 export interface AuditCounts {
@@ -76,6 +87,8 @@ export interface AuditCounts {
   readonly byType: Readonly<Record<string, number>>
   readonly anomalies: number
   readonly anomaliesByKind: Readonly<Partial<Record<AuditAnomalyKind, number>>>
+  /** Commands whose due time was not decided again, by the calendar (`id@version`) that recorded it. */
+  readonly dueTimesUnchecked: Readonly<Record<string, number>>
 }
 
 export interface AuditReport {

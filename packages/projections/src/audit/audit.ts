@@ -12,13 +12,17 @@
  */
 import {
   type ChainHead,
+  chinaMainlandCalendar,
+  compareInstants,
   type DecodedStoredEvent,
   decodeStoredEventShape,
+  defaultMaxClockSkewMs,
   defaultStoredEventDecoder,
   evolve,
   headAfter,
   initialState,
   type LicenceState,
+  licenceDecider,
   linkBreaks,
   type StoredEvent,
   sealBreak,
@@ -26,12 +30,16 @@ import {
   shapeProblems,
   streamStart,
   type Terms,
+  type WorkingDayCalendar,
+  weekdayCalendar,
+  withYearSchedule,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
 import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.js'
 import { statisticsTally } from '../views/statistics.js'
 import type { AuditAnomaly, AuditAnomalyKind, AuditOptions, AuditReport } from './audit-report.js'
 import { compareStored, type RebuiltReadModels } from './compare-stored.js'
+import { type Deciders, redecided } from './redecide.js'
 import { eventFindings, invariantFindings } from './rules.js'
 
 // The report's types live beside the replay; callers import them from here as before.
@@ -52,6 +60,11 @@ interface StreamAudit {
   /** Terms of the active e-licence when issued, to catch it surviving a change of terms. */
   issuedTerms: Terms | null
   commandId: string | null
+  /** The open command's events, and the stream's state before them: to decide it again. */
+  command: DecodedStoredEvent[]
+  beforeCommand: LicenceState
+  /** Rule findings on the open command's events: deciding it again would only repeat them. */
+  commandFindings: number
 }
 
 const streamAudit = (): StreamAudit => ({
@@ -60,7 +73,46 @@ const streamAudit = (): StreamAudit => ({
   view: null,
   issuedTerms: null,
   commandId: null,
+  command: [],
+  beforeCommand: initialState,
+  commandFindings: 0,
 })
+
+/**
+ * The deciders the audit decides each command again with (`redecide.ts`), one per calendar it can
+ * reproduce: the State Council schedule with the year schedules it was given, with and without the
+ * weekday fallback, and the weekday calendar; each chosen by the calendar an event records.
+ */
+const auditDeciders = (schedules: ReadonlyArray<unknown>): E.Either<string, Deciders> => {
+  const extendedCalendar = (weekdayFallback: boolean): E.Either<string, WorkingDayCalendar> => {
+    let calendar = chinaMainlandCalendar({ weekdayFallback })
+    for (const schedule of schedules) {
+      const extended = withYearSchedule(schedule)(calendar)
+      if (E.isLeft(extended)) return extended
+      calendar = extended.right
+    }
+    return E.right(calendar)
+  }
+  const strict = extendedCalendar(false)
+  if (E.isLeft(strict)) return strict
+  const lenient = extendedCalendar(true)
+  if (E.isLeft(lenient)) return lenient
+  const weekdays = weekdayCalendar()
+  const known = [
+    { calendar: strict.right, fallback: false },
+    { calendar: lenient.right, fallback: true },
+    { calendar: weekdays, fallback: false },
+  ].map(({ calendar, fallback }) => ({ calendar, fallback, decider: licenceDecider({ calendar }) }))
+  return E.right({
+    forCalendar: (record) =>
+      known.find(
+        ({ calendar, fallback }) =>
+          calendar.id === record.id && calendar.version === record.version && fallback === record.fallback,
+      )?.decider,
+    any: (known[0] as (typeof known)[number]).decider,
+    unknownCalendar: (known[2] as (typeof known)[number]).decider,
+  })
+}
 
 /** Entries are untrusted (a history file's lines): each is checked against the stored-event codec. */
 export const auditHistory = (
@@ -86,7 +138,10 @@ const runAudit = async (
   const maxAnomalies = options.maxAnomalies ?? 10_000
   const progressEvery = options.progressEvery ?? 10_000
   const axis = options.axis ?? 'record'
-  const asOfMs = options.asOf === undefined ? undefined : Date.parse(options.asOf)
+  const asOf = options.asOf
+  const asOfMs = asOf === undefined ? undefined : Date.parse(asOf)
+  const maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs
+  const dueTimesUnchecked: Record<string, number> = {}
   const stored = options.storedViews
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const digest = options.digest ?? sha256Hex
@@ -121,9 +176,32 @@ const runAudit = async (
   }
   const closeCommand = (streamId: string, audit: StreamAudit, version: number, position: number | null) => {
     for (const found of invariantFindings(audit.state, audit.issuedTerms)) {
+      audit.commandFindings++
       report({ streamId, version, position, ...found })
     }
+    const first = audit.command[0]
+    if (deciders !== undefined && first !== undefined && audit.commandFindings === 0) {
+      const again = redecided(deciders, audit.beforeCommand, streamId, audit.command)
+      for (const found of again.findings)
+        report({ streamId, version: first.version, position: first.position, ...found })
+      if (again.calendarUnchecked !== undefined)
+        dueTimesUnchecked[again.calendarUnchecked] = (dueTimesUnchecked[again.calendarUnchecked] ?? 0) + 1
+    }
+    audit.command = []
+    audit.commandFindings = 0
   }
+  const deciders = (() => {
+    const made = auditDeciders(options.calendarSchedules ?? [])
+    if (E.isRight(made)) return made.right
+    report({
+      streamId: '',
+      version: -1,
+      position: null,
+      kind: 'undecodable',
+      message: `calendar: ${made.left}`,
+    })
+    return undefined
+  })()
 
   if (asOfMs !== undefined && !Number.isFinite(asOfMs)) {
     report({
@@ -173,9 +251,10 @@ const runAudit = async (
     audit.head = headAfter(event)
 
     // The chain covers the whole store; the rules and views only the history known as of the instant.
-    if (asOfMs !== undefined) {
-      const time = Date.parse(axis === 'record' ? event.metadata.recordedAt : event.metadata.at)
-      if (!(time <= asOfMs)) {
+    if (asOf !== undefined) {
+      // To the last digit of the fractions, as rule 10 orders instants.
+      const time = axis === 'record' ? event.metadata.recordedAt : event.metadata.at
+      if (!(compareInstants(time, asOf) <= 0)) {
         skipped++
         return
       }
@@ -193,8 +272,13 @@ const runAudit = async (
     if (audit.commandId !== null && audit.commandId !== decodedEvent.metadata.commandId) {
       closeCommand(streamId, audit, version - 1, null)
     }
+    if (audit.command.length === 0) audit.beforeCommand = audit.state
+    audit.command.push(decodedEvent)
     audit.commandId = decodedEvent.metadata.commandId
-    for (const found of eventFindings(audit.state, decodedEvent)) reportAt(event, found.kind, found.message)
+    for (const found of eventFindings(audit.state, decodedEvent, maxClockSkewMs)) {
+      audit.commandFindings++
+      reportAt(event, found.kind, found.message)
+    }
 
     if (audit.state._tag === 'Unrecorded' && decodedEvent.type === 'LicenceRecorded') licences++
     audit.state = evolve(audit.state, decodedEvent)
@@ -243,6 +327,7 @@ const runAudit = async (
       byType,
       anomalies: anomalyCount,
       anomaliesByKind,
+      dueTimesUnchecked,
     },
     anomalies,
     lastPosition,

@@ -156,6 +156,7 @@ export const mergeAuditReports = (
       byType: sumCounts(reports.map((report) => report.counts.byType)),
       anomalies: reports.reduce((sum, report) => sum + report.counts.anomalies, 0) - repeated.length,
       anomaliesByKind,
+      dueTimesUnchecked: sumCounts(reports.map((report) => report.counts.dueTimesUnchecked)),
     },
     anomalies: [
       ...(reports[0]?.anomalies.filter(aboutTheAudit) ?? []),

@@ -15,6 +15,7 @@ import {
   commandsDeciding,
   compareInstants,
   type DecodedStoredEvent,
+  defaultMaxClockSkewMs,
   eLicenceIdFor,
   instantInData,
   instantMs,
@@ -32,6 +33,7 @@ export const ruleFindingKinds = [
   'unauthorised-actor',
   'instant-mismatch',
   'instant-before-history',
+  'instant-in-future',
   'second-open-application',
   'second-active-e-licence',
   'applied-while-ineligible',
@@ -59,9 +61,22 @@ const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean =>
   a.length === b.length && a.every((value, index) => value === b[index])
 
 /** Whether the event could follow from the state, by the rules of DESIGN §3. */
-export const eventFindings = (state: LicenceState, event: DecodedStoredEvent): ReadonlyArray<RuleFinding> => {
+export const eventFindings = (
+  state: LicenceState,
+  event: DecodedStoredEvent,
+  maxClockSkewMs: number = defaultMaxClockSkewMs,
+): ReadonlyArray<RuleFinding> => {
   const findings: RuleFinding[] = []
-  const { actor, at } = event.metadata
+  const { actor, at, recordedAt } = event.metadata
+  // Rule 10: the handler refuses a command stated later than its clock (recordedAt) plus the skew.
+  if (instantMs(at) > instantMs(recordedAt) + maxClockSkewMs) {
+    findings.push(
+      finding(
+        'instant-in-future',
+        `${event.type} at ${at}, more than ${maxClockSkewMs} ms after it was recorded at ${recordedAt}`,
+      ),
+    )
+  }
   // Whether some command that decides the event is the actor's role's: `rolesCausing` without
   // building its set for every event.
   if (!commandsDeciding(event).some((command) => commandRoles[command].includes(actor.role))) {

@@ -64,6 +64,8 @@ const run = (
         ...(task.axis === undefined ? {} : { axis: task.axis }),
         ...(task.progressEvery === undefined ? {} : { progressEvery: task.progressEvery }),
         ...(task.maxAnomalies === undefined ? {} : { maxAnomalies: task.maxAnomalies }),
+        ...(task.calendarSchedules === undefined ? {} : { calendarSchedules: task.calendarSchedules }),
+        ...(task.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: task.maxClockSkewMs }),
         digest: nodeSha256Hex,
         onProgress: progressed,
         decoder,

@@ -66,6 +66,8 @@ export type PartitionTask =
       readonly axis: TimeAxis | undefined
       readonly progressEvery: number | undefined
       readonly maxAnomalies: number | undefined
+      readonly calendarSchedules: ReadonlyArray<unknown> | undefined
+      readonly maxClockSkewMs: number | undefined
       /** Post the partition's leaves of the transparency log's tree, a batch of a few thousand at a time. */
       readonly leaves: boolean
     }

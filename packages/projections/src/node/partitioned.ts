@@ -73,7 +73,10 @@ export const replayPartitioned = async (
 
 export interface PartitionedAuditOptions
   extends PartitionWorkersOptions,
-    Pick<AuditOptions, 'asOf' | 'axis' | 'progressEvery' | 'maxAnomalies'> {
+    Pick<
+      AuditOptions,
+      'asOf' | 'axis' | 'progressEvery' | 'maxAnomalies' | 'calendarSchedules' | 'maxClockSkewMs'
+    > {
   /** Events per `readPartition` call; default 500. */
   readonly pageSize?: number
   /** Progress of all workers together: events, streams and anomalies summed. */
@@ -111,6 +114,8 @@ export const auditPartitioned = async (
       axis: options.axis,
       progressEvery: options.progressEvery,
       maxAnomalies: options.maxAnomalies,
+      calendarSchedules: options.calendarSchedules,
+      maxClockSkewMs: options.maxClockSkewMs,
       leaves: merge !== undefined,
     },
     (partition, reported) => {

@@ -66,6 +66,27 @@ describe('as-of views', () => {
     ).toEqual(E.right('none'))
   })
 
+  it('orders an event and the instant asked to the last digit of their fractions, on both axes', async () => {
+    const { events } = await runHistoryScript({
+      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
+      steps: [{ licence: 0, advanceMinutes: 60, recordLagMinutes: 0, action: { kind: 'apply' } }],
+    })
+    // The application stated and recorded half a microsecond into its millisecond.
+    const stream = decodeHistory(events).map((event, index) => {
+      if (index === 0) return event
+      const at = event.metadata.at.replace('Z', '').replace(/(\.\d{3})?$/, (ms) => `${ms || '.000'}0005Z`)
+      return { ...event, metadata: { ...event.metadata, at, recordedAt: at } }
+    })
+    const at = stream[1]?.metadata.at ?? ''
+    const stateAt = (instant: string, axis: 'business' | 'record') =>
+      E.map((view: unknown) => (view as { state: string } | null)?.state)(eLicenceAsOf(stream, instant, axis))
+    for (const axis of ['business', 'record'] as const) {
+      expect(stateAt(at.replace('0005Z', '0001Z'), axis)).toEqual(E.right('none'))
+      expect(stateAt(at, axis)).toEqual(E.right('pending-review'))
+      expect(stateAt(at.replace('0005Z', '00050001Z'), axis)).toEqual(E.right('pending-review'))
+    }
+  })
+
   it('refuses an instant that is not one', () => {
     expect(E.isLeft(asOf(eLicenceView, [], 'yesterday'))).toBe(true)
   })

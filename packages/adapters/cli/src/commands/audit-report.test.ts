@@ -63,6 +63,7 @@ describe('textReport', () => {
       byType: { LicenceRecorded: 2 },
       anomalies: count,
       anomaliesByKind: count === 0 ? {} : { 'hash-mismatch': count },
+      dueTimesUnchecked: {},
     },
     anomalies,
     lastPosition: 1_234,
@@ -80,6 +81,20 @@ describe('textReport', () => {
         '  read models none stored',
         'No anomalies.',
       ].join('\n'),
+    )
+  })
+
+  it('says how many due times it could not decide again, by the calendar that recorded them', () => {
+    const intact = report([])
+    const unchecked = {
+      ...intact,
+      counts: {
+        ...intact.counts,
+        dueTimesUnchecked: { 'cn-state-council@chinese-days@1.5.7+2027#4c6074d2': 3 },
+      },
+    }
+    expect(textReport('h.ndjson', unchecked, undefined)).toContain(
+      '  due times  3 not re-checked: recorded by calendar cn-state-council@chinese-days@1.5.7+2027#4c6074d2, which this audit does not have (--calendar FILE)\nNo anomalies.',
     )
   })
 

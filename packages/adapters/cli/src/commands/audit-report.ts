@@ -70,6 +70,10 @@ export const textReport = (
         .join(', ') || 'none'
     }`,
     ...compared,
+    ...Object.entries(counts.dueTimesUnchecked).map(
+      ([calendar, commands]) =>
+        `  due times  ${thousands(commands)} not re-checked: recorded by calendar ${calendar}, which this audit does not have (--calendar FILE)`,
+    ),
   ]
   if (counts.anomalies === 0) return [...lines, 'No anomalies.'].join('\n')
   const byKind = Object.entries(counts.anomaliesByKind)

@@ -15,6 +15,7 @@ import type { StoreError } from '@elicence/domain'
 import { type AuditOptions, type AuditReport, auditHistory, type Checkpoint } from '@elicence/projections'
 import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
+import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendarSchedules } from '../calendar-file.js'
 import { type CliIo, complain, openInput, readLines, writeLine } from '../cli-io.js'
 import { type ExitCode, exitCodes, worst } from '../exit-codes.js'
 import { openReadModelStore, redactStoreUrl } from '../store-url.js'
@@ -39,13 +40,16 @@ import { asOfArguments, asOfFlags, parseCommandArguments } from './command-argum
 
 const usage = `Usage: elicence audit (--store URL | --history FILE|-) [--as-of INSTANT [--axis record|business]] [--json]
                       [--checkpoint FILE --log-key FILE [--origin ORIGIN] [--witness-key FILE …]]
-                      [--partitions N]
+                      [--partitions N] [--calendar FILE]
 
 Replays a whole history in global order and reports: counts, and every anomaly with its stream,
 version and position — a broken hash chain (an edited, deleted or reordered event), an event out of
 global order or that does not decode, a rule of the licence lifecycle broken in the recorded
 history (e.g. an e-licence issued before its review was due, or left active across a change of
-class, expiry or authority). With --store, read models stored beside the events (the SQLite file's)
+class, expiry or authority): every command the events record is decided again by the rules, from
+the licence's state before it, and must give exactly those events. A due time recorded by a
+calendar this audit does not have (a year added with --calendar where the service ran) is counted
+as not re-checked. With --store, read models stored beside the events (the SQLite file's)
 are compared with the rebuilt ones as of their checkpoint: a view that differs, is missing or has
 no licence, and a checkpoint whose hash the history does not have (a cut-off history); so is
 the transparency log kept there: the event its projection reached must be in the history, and the
@@ -67,6 +71,7 @@ ${storeOptionUsage}
                      signed for another origin (\`elicence log checkpoint --origin\`)
   --witness-key FILE a witness's verifier key string: a cosignature by that key (its name and key
                      ID) must be on the checkpoint (repeatable)
+${calendarOptionUsage}
   --partitions N     with --store (SQLite, PostgreSQL): replay the streams in N worker threads, one
                      partition each, and build the log's tree beside them (default 1, this thread);
                      read models stored beside the events are compared in one reader all the same
@@ -106,6 +111,7 @@ export const auditCommand: CliCommand = {
         origin: 'string',
         'witness-key': 'strings',
         partitions: 'string',
+        calendar: 'string',
       },
       positionals: false,
     })
@@ -116,6 +122,8 @@ export const auditCommand: CliCommand = {
     }
     const asOfOptions = asOfArguments(values)
     if (E.isLeft(asOfOptions)) return usageError(io, auditCommand, asOfOptions.left)
+    const calendarSchedules = loadCalendarSchedules(values.calendar ?? io.env[calendarEnvironmentVariable])
+    if (E.isLeft(calendarSchedules)) return usageError(io, auditCommand, calendarSchedules.left)
     if ((values.checkpoint === undefined) !== (values['log-key'] === undefined))
       return usageError(io, auditCommand, '--checkpoint FILE and --log-key FILE go together')
     if (values['witness-key'] !== undefined && values.checkpoint === undefined)
@@ -155,6 +163,7 @@ export const auditCommand: CliCommand = {
       digest: nodeSha256Hex,
       progressEvery: 5_000,
       onProgress: progress.update,
+      calendarSchedules: calendarSchedules.right,
       ...asOfOptions.right,
     })
 
@@ -225,6 +234,7 @@ export const auditCommand: CliCommand = {
             progressEvery: 5_000,
             onProgress: progress.update,
             ...(tree === undefined ? {} : { onLeaf: tree.observeLeaf }),
+            calendarSchedules: calendarSchedules.right,
             ...asOfOptions.right,
           })
           if (E.isLeft(audited)) {
