@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { type EventStore, isConcurrencyConflict, isStoreFailure, streamPartitionKey } from '@elicence/domain'
+import {
+  type EventStore,
+  isConcurrencyConflict,
+  isStoreFailure,
+  partitionOfStream,
+  streamPartitionKey,
+} from '@elicence/domain'
 import { eventStoreConformance } from '@elicence/domain/testing'
 import * as E from 'fp-ts/lib/Either.js'
 import { Pool } from 'pg'
@@ -242,6 +248,22 @@ describe('postgresEventStore', () => {
     } finally {
       // auto_explain stays loaded in the session: the connection is closed rather than reused.
       client.release(true)
+    }
+    await store.close()
+  })
+
+  it('reads a partition with any safe integer limit, as readAll does, beyond PostgreSQL’s integer', async () => {
+    const store = openIn(freshSchema())
+    await store.appendToStream('licence-a', 'no-stream', [draftEvent('A', {}), draftEvent('B', {})])
+    const { readPartition } = store
+    if (readPartition === undefined) throw new Error('the postgres store reads partitions')
+    const whole = await store.readAll({ after: 0, limit: 10 })
+    for (const limit of [2 ** 31 - 1, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
+      expect(await store.readAll({ after: 0, limit })).toEqual(whole)
+      for (const count of [1, 2]) {
+        const index = count === 1 ? 0 : partitionOfStream('licence-a', count)
+        expect(await readPartition({ after: 0, limit, partition: { index, count } })).toEqual(whole)
+      }
     }
     await store.close()
   })

@@ -139,10 +139,13 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
      WHERE transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
      ORDER BY position DESC LIMIT 1`,
   )
-  // readAll's query with the partition's filter, in read_partition (schema.ts).
+  // readAll's query with the partition's filter, in read_partition (schema.ts). Its page size is an
+  // integer, where readAll's LIMIT takes a bigint: a larger limit is cut to the largest integer
+  // here, which returns the same rows (no page of 2^31 rows could be held in Node anyway).
   const readPartitionStatement = statement(
     'read_partition',
-    `SELECT position, stream_id, version, type, data, metadata FROM "${schema}".read_partition($1, $2, $3, $4)`,
+    `SELECT position, stream_id, version, type, data, metadata
+     FROM "${schema}".read_partition($1, $2, $3, least($4::bigint, 2147483647)::integer)`,
   )
 
   const eventsOf = async (config: QueryConfig) =>
