@@ -54,7 +54,14 @@ describe('a PostgreSQL port that accepts and never answers', () => {
   })
 
   it('a limit that is not a positive whole number is a bad store URL (exit 2), naming the parameter', async () => {
-    for (const query of ['?connect_timeout=0', '?statement_timeout=soon', '?query_timeout=-1']) {
+    // Past 2,147,483 s a timer would fire at once (Node's timers hold 2^31 − 1 ms).
+    for (const query of [
+      '?connect_timeout=0',
+      '?statement_timeout=soon',
+      '?query_timeout=-1',
+      '?connect_timeout=2147484',
+      '?query_timeout=2147483648',
+    ]) {
       const run = await runInProcess(['export', '--store', url(query)])
       expect(run.exitCode).toBe(2)
       expect(run.stderr).toMatch(/(connect|statement|query)_timeout must be a positive whole number/)

@@ -16,7 +16,9 @@
  *   deadline, a little longer than the statement's so that a live server reports first (its error is
  *   the more precise). A connection whose answer timed out is dropped, never reused.
  *
- * A pool the caller owns keeps the caller's settings.
+ * Each is a whole number of milliseconds up to 2^31 − 1 (what a Node timer holds), `connect_timeout`
+ * of seconds up to 2,147,483; another value is refused, never rounded or ignored. A pool the caller
+ * owns keeps the caller's settings.
  *
  * @example
  * postgresEventStore({ connectionString: 'postgres://user:password@localhost:5432/elicence?connect_timeout=2' })
@@ -75,6 +77,14 @@ const timeoutParameters = {
 } as const satisfies Record<string, { readonly field: keyof PostgresTimeouts; readonly toMs: number }>
 
 /**
+ * The longest limit: Node's timers (`connectMs`, `queryMs`) hold at most 2^31 − 1 ms and fire at
+ * once beyond it, and PostgreSQL's integer settings stop there too.
+ */
+const longestMs = 2_147_483_647
+
+const unitOf = (toMs: number) => (toMs === 1000 ? 'seconds' : 'milliseconds')
+
+/**
  * The limits a connection string sets, or what is wrong with one of them. Zero is refused: in
  * PostgreSQL it means "no limit", which is what these limits exist to prevent.
  */
@@ -90,13 +100,24 @@ export const timeoutsOfConnectionString = (connectionString: string): E.Either<s
   for (const [name, { field, toMs }] of Object.entries(timeoutParameters)) {
     const text = search.get(name)
     if (text === null) continue
-    if (!/^[1-9][0-9]{0,8}$/.test(text)) {
-      const unit = toMs === 1000 ? 'seconds' : 'milliseconds'
-      return E.left(`${name} must be a positive whole number of ${unit}, got ${JSON.stringify(text)}`)
-    }
+    const most = Math.floor(longestMs / toMs)
+    if (!/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > most)
+      return E.left(
+        `${name} must be a positive whole number of ${unitOf(toMs)} up to ${most}, got ${JSON.stringify(text)}`,
+      )
     timeouts[field] = Number(text) * toMs
   }
   return E.right(timeouts)
+}
+
+/** What is wrong with a limit given in the options, as the connection string's are checked. */
+const timeoutOptionProblem = (timeouts: PostgresTimeouts): string | undefined => {
+  for (const [field, value] of Object.entries(timeouts)) {
+    if (value === undefined) continue
+    if (!Number.isSafeInteger(value) || value < 1 || value > longestMs)
+      return `timeouts.${field} must be a positive whole number of milliseconds up to ${longestMs}, got ${value}`
+  }
+  return undefined
 }
 
 /** pg reads these parameters itself and lets them win over its config: they are applied from it. */
@@ -115,16 +136,20 @@ const withoutTimeouts = (connectionString: string): string => {
 
 /**
  * The pool configuration for a connection string: its limits (explicit ones first, then the
- * string's, then the defaults) and, for a read-only adapter, read-only transactions.
+ * string's, then the defaults) and, for a read-only adapter, read-only transactions; or what is
+ * wrong with a limit, which the adapter reports on every call rather than running without it.
  */
 export const ownedPoolConfig = (
   options: Extract<PostgresConnectionOptions, { readonly connectionString: string }>,
   defaultPoolSize: number,
-): PoolConfig => {
+): E.Either<string, PoolConfig> => {
   const fromUrl = timeoutsOfConnectionString(options.connectionString)
-  const given = { ...defaultTimeouts, ...(E.isRight(fromUrl) ? fromUrl.right : {}), ...options.timeouts }
-  const queryMs = given.queryMs ?? given.statementMs + 2_000
-  return {
+  if (E.isLeft(fromUrl)) return fromUrl
+  const problem = timeoutOptionProblem(options.timeouts ?? {})
+  if (problem !== undefined) return E.left(problem)
+  const given = { ...defaultTimeouts, ...fromUrl.right, ...options.timeouts }
+  const queryMs = given.queryMs ?? Math.min(given.statementMs + 2_000, longestMs)
+  return E.right({
     connectionString: withoutTimeouts(options.connectionString),
     max: options.poolSize ?? defaultPoolSize,
     connectionTimeoutMillis: given.connectMs,
@@ -134,5 +159,5 @@ export const ownedPoolConfig = (
     // A dead peer on an idle connection is found by TCP keep-alive rather than by the next query.
     keepAlive: true,
     ...(options.readOnly === true ? { options: '-c default_transaction_read_only=on' } : {}),
-  }
+  })
 }

@@ -85,7 +85,13 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       storeFailure(`postgres: schema name ${JSON.stringify(schema)} is not a lower-case SQL identifier`),
     )
   }
-  const pool = 'pool' in options ? options.pool : new Pool(ownedPoolConfig(options, 10))
+  let pool: Pool
+  if ('pool' in options) pool = options.pool
+  else {
+    const config = ownedPoolConfig(options, 10)
+    if (E.isLeft(config)) return failingStore(storeFailure(`postgres: ${config.left}`))
+    pool = new Pool(config.right)
+  }
   const ownsPool = !('pool' in options)
   // An idle connection that dies (server restart) is dropped from the pool and the next query reports
   // the failure; without a listener the pool's 'error' event would crash the process instead.

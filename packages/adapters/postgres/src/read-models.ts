@@ -87,7 +87,13 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
     )
   }
   const ownsPool = 'connectionString' in options
-  const pool = ownsPool ? new Pool(ownedPoolConfig(options, 4)) : options.pool
+  let pool: Pool
+  if (!ownsPool) pool = options.pool
+  else {
+    const config = ownedPoolConfig(options, 4)
+    if (E.isLeft(config)) return closedStore(storeFailure(`postgres read models: ${config.left}`))
+    pool = new Pool(config.right)
+  }
   // A pool reports errors of idle clients (a restarted server) as events; unhandled, they would crash.
   if (ownsPool) pool.on('error', () => undefined)
   const failure = (what: string, cause: unknown): StoreFailure =>

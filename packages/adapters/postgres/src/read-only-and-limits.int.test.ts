@@ -62,7 +62,8 @@ describe('read-only PostgreSQL adapters', () => {
 describe('time limits', () => {
   it('reach the session: defaults, then the connection string, then the options', async () => {
     const settingsOf = async (config: ReturnType<typeof ownedPoolConfig>) => {
-      const pool = new Pool(config)
+      if (E.isLeft(config)) throw new Error(config.left)
+      const pool = new Pool(config.right)
       try {
         const { rows } = await pool.query<{ statement: string; idle: string }>(
           `SELECT current_setting('statement_timeout') AS statement,
@@ -88,7 +89,9 @@ describe('time limits', () => {
   })
 
   it('a statement past the limit fails with the server’s error', async () => {
-    const pool = new Pool(ownedPoolConfig({ connectionString: url, timeouts: { statementMs: 300 } }, 1))
+    const config = ownedPoolConfig({ connectionString: url, timeouts: { statementMs: 300 } }, 1)
+    if (E.isLeft(config)) throw new Error(config.left)
+    const pool = new Pool(config.right)
     await expect(pool.query('SELECT pg_sleep(2)')).rejects.toThrow(
       'canceling statement due to statement timeout',
     )
@@ -100,8 +103,57 @@ describe('time limits', () => {
       E.right({ connectMs: 3000 }),
     )
     expect(timeoutsOfConnectionString('postgres://h/db?statement_timeout=0')).toEqual(
-      E.left('statement_timeout must be a positive whole number of milliseconds, got "0"'),
+      E.left('statement_timeout must be a positive whole number of milliseconds up to 2147483647, got "0"'),
     )
+  })
+})
+
+describe('time limits beyond what a timer holds', () => {
+  it('are refused, naming the limit, in the connection string and the options, before any timer is set', async () => {
+    expect(timeoutsOfConnectionString('postgres://h/db?connect_timeout=2147483')).toEqual(
+      E.right({ connectMs: 2_147_483_000 }),
+    )
+    expect(timeoutsOfConnectionString('postgres://h/db?connect_timeout=2147484')).toEqual(
+      E.left('connect_timeout must be a positive whole number of seconds up to 2147483, got "2147484"'),
+    )
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      const refused = [
+        postgresEventStore({ connectionString: `${url}?connect_timeout=2147484`, schema: schemas.fresh() }),
+        postgresEventStore({ connectionString: url, timeouts: { queryMs: 2 ** 31 } }),
+        postgresEventStore({ connectionString: url, timeouts: { connectMs: 0.5 } }),
+      ]
+      const messages = []
+      for (const store of refused) {
+        const read = await store.readAll({ after: 0, limit: 1 })
+        messages.push(E.isLeft(read) ? `${read.left.code}: ${read.left.message}` : 'read')
+        await store.close()
+      }
+      expect(messages).toEqual([
+        'store-failure: postgres: connect_timeout must be a positive whole number of seconds up to 2147483, got "2147484"',
+        'store-failure: postgres: timeouts.queryMs must be a positive whole number of milliseconds up to 2147483647, got 2147483648',
+        'store-failure: postgres: timeouts.connectMs must be a positive whole number of milliseconds up to 2147483647, got 0.5',
+      ])
+      const readModels = postgresReadModelStore({ connectionString: `${url}?query_timeout=0` })
+      const loaded = await readModels.loadCheckpoint('elicence')
+      expect(E.isLeft(loaded) && loaded.left.message).toBe(
+        'postgres read models: query_timeout must be a positive whole number of milliseconds up to 2147483647, got "0"',
+      )
+      await readModels.close()
+      // The largest limit a timer holds is taken, and the store works.
+      const largest = postgresEventStore({
+        connectionString: `${url}?connect_timeout=2147483&statement_timeout=2147483647`,
+        schema: schemas.fresh(),
+      })
+      expect(E.isRight(await largest.readAll({ after: 0, limit: 1 }))).toBe(true)
+      await largest.close()
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
   })
 })
 
