@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { Pool } from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
+import { postgresReadModelStore } from './read-models.js'
 import { draftEvent } from './testing/draft-events.js'
 
 const url = inject('postgresUrl')
@@ -57,6 +58,29 @@ describe('postgresEventStore', () => {
     expect(E.isRight(await first.appendToStream('licence-a', 'no-stream', [draftEvent('A', {})]))).toBe(true)
     expect(E.isRight(await second.appendToStream('licence-a', 0, [draftEvent('B', {})]))).toBe(true)
     for (const store of stores) await store.close()
+  })
+
+  it('shares the creation of a fresh schema with read-model stores starting on it at the same moment', async () => {
+    const failures: string[] = []
+    for (let round = 0; round < 8; round++) {
+      const schema = freshSchema()
+      const events = Array.from({ length: 3 }, () => openIn(schema))
+      const readModels = Array.from({ length: 3 }, () =>
+        postgresReadModelStore({ connectionString: url, schema, poolSize: 1 }),
+      )
+      const results = await Promise.all([
+        ...events.map((store) => store.headPosition?.() ?? Promise.resolve(E.right(0))),
+        ...readModels.map((store, n) =>
+          store.commit(`p${n}`, [{ collection: 'c', key: 'k', doc: { n }, sortKey: null }], {
+            expected: 0,
+            next: { position: 1, streamId: null, version: null, hash: null },
+          }),
+        ),
+      ])
+      for (const result of results) if (E.isLeft(result)) failures.push(result.left.message)
+      for (const store of [...events, ...readModels]) await store.close()
+    }
+    expect(failures).toEqual([])
   })
 
   it('keeps data exactly as written, including what jsonb would refuse or reorder', async () => {

@@ -25,7 +25,7 @@ import { Pool, type PoolClient } from 'pg'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
 import { postgresErrorMessage } from './error-message.js'
 import { checkOut, release, rollBackAfter } from './pool-client.js'
-import { defaultSchema, isValidSchemaName } from './schema.js'
+import { defaultSchema, isValidSchemaName, schemaLockSql } from './schema.js'
 
 export type PostgresReadModelStoreOptions = PostgresConnectionOptions
 
@@ -49,9 +49,6 @@ const schemaSql = (schema: string): string => `
   CREATE INDEX IF NOT EXISTS read_model_documents_by_sort_key
     ON "${schema}".read_model_documents (projection, collection, sort_key) WHERE sort_key IS NOT NULL;
 `
-
-/** Serialises schema creation across processes: concurrent CREATE … IF NOT EXISTS can still collide. */
-const schemaLockKey = 0x656c6963 // "elic"
 
 /** Upper bound of a prefix range in byte order: the highest code point sorts after every key with it. */
 const prefixEnd = (prefix: string): string => `${prefix}\u{10FFFF}`
@@ -118,7 +115,8 @@ export const postgresReadModelStore = (options: PostgresReadModelStoreOptions): 
     let broken = false
     try {
       await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock($1)', [schemaLockKey])
+      // The schema's one lock (schema.ts): the event store creates the same schema under it.
+      await client.query(schemaLockSql(schema))
       await client.query(schemaSql(schema))
       await client.query('COMMIT')
     } catch (error) {

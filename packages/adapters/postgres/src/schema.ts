@@ -82,7 +82,12 @@ SELECT CASE
     1)
 END AS version`
 
-/** Serialises creation and migration across processes; held until the transaction ends. */
+/**
+ * Serialises every change to the schema's DDL across processes and adapters, held until the
+ * transaction ends: the event store's creation and migration, and the read models' tables.
+ * `CREATE SCHEMA IF NOT EXISTS` is not safe against a concurrent creator either (a unique violation
+ * on `pg_namespace`), so whoever creates the schema takes this one lock.
+ */
 export const schemaLockSql = (schema: string): string =>
   `SELECT pg_advisory_xact_lock(${lockKey(schema, 'schema')})`
 
