@@ -155,7 +155,7 @@ export {
   withSchema,
 } from './licence/json-schema.js'
 export { aRole, commandRoles, commandsDeciding, rolesCausing } from './licence/roles.js'
-export { oneOf } from './licence/rule-codecs.js'
+export { hasLoneSurrogate, oneOf } from './licence/rule-codecs.js'
 export {
   barsDriving,
   changesBetween,

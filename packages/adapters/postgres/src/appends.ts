@@ -29,7 +29,7 @@
  * right before appending to it), which saves a round trip per command; `no-stream` needs no head at
  * all. A remembered head can only be stale, never wrong, and the function's chain check turns a stale
  * one into a conflict. Every other failure is returned as a `store-failure` value; nothing throws to
- * callers.
+ * callers; nor is a batch PostgreSQL would not keep as sealed (postgres-text.ts) ever sent.
  */
 
 import {
@@ -41,6 +41,7 @@ import {
   type StoredEvent,
   type StoreError,
   sealEventsWithData,
+  storeFailure,
   streamPartitionKey,
 } from '@elicence/domain'
 import { nodeSha256Hex } from '@elicence/projections/node'
@@ -57,6 +58,7 @@ import {
   storedAppended,
 } from './event-rows.js'
 import { checkOut, release, rollBackAfter } from './pool-client.js'
+import { appendProblem } from './postgres-text.js'
 import { chainMismatchState, streamVersionConstraint } from './schema.js'
 
 /** How many stream heads a store remembers; the oldest is forgotten first. */
@@ -152,6 +154,8 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
     expected: 'no-stream' | number,
     events: ReadonlyArray<NewEvent>,
   ): Promise<E.Either<StoreError, AppendResult>> => {
+    const problem = appendProblem(streamId, events)
+    if (problem !== undefined) return E.left(storeFailure(`postgres: ${problem}`))
     const known = expected === 'no-stream' ? newStream : heads.get(streamId)
     const head =
       known?.version === (expected === 'no-stream' ? -1 : expected) ? known : await headOf(pool, streamId)
@@ -170,6 +174,8 @@ export const streamAppends = (pool: Pool, schema: string, statements: AppendStat
     streamId: string,
     events: ReadonlyArray<NewEvent>,
   ): Promise<E.Either<StoreError, AppendResult>> => {
+    const problem = appendProblem(streamId, events)
+    if (problem !== undefined) return E.left(storeFailure(`postgres: ${problem}`))
     const client = await checkOut(pool)
     let broken = false
     try {

@@ -165,20 +165,37 @@ describe('PostgreSQL decideAndAppend, batched', () => {
     await store.close()
   })
 
-  it('refuses a stream or command id PostgreSQL text cannot hold, alone, as a store-failure', async () => {
+  it('refuses a stream id, command id, type or metadata PostgreSQL would not keep or read back, alone, as a store-failure naming it', async () => {
     const schema = schemas.fresh()
     const store = postgresEventStore({ connectionString: url, schema })
-    const [nul, fine, nulCommand, nulType] = await Promise.all([
-      decide(store, 'stream-\u0000', () => E.right([draftEvent('Fine', {})])),
+    const withActorId = (id: string): NewEvent => {
+      const event = draftEvent('Noted', {})
+      // Branded in the domain; any string here, as a store may be given.
+      const actor = { ...event.metadata.actor, id } as NewEvent['metadata']['actor']
+      return { ...event, metadata: { ...event.metadata, actor } }
+    }
+    const [fine, ...refused] = await Promise.all([
       decide(store, 'stream-fine', () => E.right([draftEvent('Fine', {})])),
+      decide(store, 'stream-\u0000', () => E.right([draftEvent('Fine', {})])),
+      decide(store, 'stream-\ud800', () => E.right([draftEvent('Fine', {})])),
       decide(store, 'stream-c', () => E.right([draftEvent('Fine', {})]), 'command-\u0000'),
       decide(store, 'stream-t', () => E.right([draftEvent('Type\u0000', {})])),
+      decide(store, 'stream-u', () => E.right([draftEvent('Type\udfff', {})])),
+      decide(store, 'stream-m', () => E.right([withActorId('a\u0000b')])),
     ])
-    for (const outcome of [nul, nulCommand, nulType]) {
-      expect(E.isLeft(outcome) && outcome.left.message).toMatch(/U\+0000/)
-    }
+    expect(refused.map((outcome) => E.isLeft(outcome) && outcome.left.message)).toEqual([
+      'postgres: decideAndAppend failed: the stream id holds U+0000, which PostgreSQL text cannot hold',
+      'postgres: decideAndAppend failed: the stream id holds a lone surrogate, which PostgreSQL text cannot hold (it would store U+FFFD)',
+      'postgres: decideAndAppend failed: the command id holds U+0000, which PostgreSQL text cannot hold',
+      'postgres: decideAndAppend failed: the type of event 0 holds U+0000, which PostgreSQL text cannot hold',
+      'postgres: decideAndAppend failed: the type of event 0 holds a lone surrogate, which PostgreSQL text cannot hold (it would store U+FFFD)',
+      'postgres: decideAndAppend failed: metadata.actor.id of event 0 holds U+0000, which PostgreSQL’s JSON functions cannot read',
+    ])
     expect(E.isRight(fine) && E.isRight(fine.right)).toBe(true)
     expect((await streamsOf(schema)).map((row) => row.stream_id)).toEqual(['stream-fine'])
+    // The stream whose metadata was refused takes the next decision.
+    const next = await decide(store, 'stream-m', () => E.right([withActorId('a')]))
+    expect(E.isRight(next) && E.isRight(next.right)).toBe(true)
     await store.close()
   })
 })

@@ -69,6 +69,7 @@ import {
   toStored,
 } from './event-rows.js'
 import { checkOut, release, rollBackAfter } from './pool-client.js'
+import { appendProblem, textProblem } from './postgres-text.js'
 import { chainMismatchState } from './schema.js'
 
 /** Decisions taken into one transaction at most. */
@@ -113,11 +114,11 @@ const refusedForItsContent = (error: unknown): boolean =>
   (error.code === chainMismatchState || ['22', '23', '54', 'P0'].includes(error.code?.slice(0, 2) ?? ''))
 
 /**
- * PostgreSQL text cannot hold U+0000, and in a simple-protocol message it would end the message
- * inside a literal: a value holding it is refused here, for its own request alone.
+ * What PostgreSQL would not keep as sent (postgres-text.ts) is refused here, for its own request
+ * alone; U+0000 would also end a simple-protocol message inside a literal.
  */
-const nulProblem = (what: string, value: string): Error | undefined =>
-  value.includes('\u0000') ? new Error(`PostgreSQL text cannot hold U+0000, found in ${what}`) : undefined
+const refusal = (problem: string | undefined): Error | undefined =>
+  problem === undefined ? undefined : new Error(problem)
 
 const text = (value: string) => escapeLiteral(value)
 const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(text).join(', ')}]::text[]`
@@ -174,12 +175,8 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
   }
 
   const seal = (streamId: string, head: Head, events: ReadonlyArray<NewEvent>): Sealed => {
-    for (const event of events) {
-      const problem =
-        nulProblem(`the type of an event for ${streamId}`, event.type) ??
-        nulProblem(`the command id of an event for ${streamId}`, event.metadata.commandId)
-      if (problem !== undefined) throw problem
-    }
+    const problem = refusal(appendProblem(streamId, events))
+    if (problem !== undefined) throw problem
     // The texts sent are the canonical JSON sealing made (the data's the very text hashed): no
     // second serialisation of each event.
     const sealed = sealEventsWithData(
@@ -508,8 +505,9 @@ export const batchedDecisions = (options: BatchedDecisionsOptions) => {
 
   const decideAndAppend = <R>(request: DecideAndAppendRequest<R>): Promise<DecideAndAppendResult<R>> =>
     new Promise<DecideAndAppendResult<R>>((resolve, reject) => {
-      const problem =
-        nulProblem('the stream id', request.streamId) ?? nulProblem('the command id', request.commandId)
+      const problem = refusal(
+        textProblem('the stream id', request.streamId) ?? textProblem('the command id', request.commandId),
+      )
       if (problem !== undefined) return reject(problem)
       waiting.push({
         // The decision's Left only passes through the store, back to the caller that chose R.

@@ -1,6 +1,7 @@
 import {
   type EventStore,
   genesisHash,
+  hasLoneSurrogate,
   isStoreFailure,
   type NewEvent,
   partitionOfStream,
@@ -221,16 +222,22 @@ describe('migrating a schema 1 database', () => {
       partitionIndex: expect.stringContaining('INCLUDE (partition_key, transaction_id)'),
     })
 
-    // Old streams go on where they were, chain included, and new events are in their partitions.
+    // Old streams go on where they were, chain included, and new events are in their partitions;
+    // but for an id with a lone surrogate, which this build refuses (the server stored U+FFFD).
+    const goingOn = oldStreamIds.filter((streamId) => !hasLoneSurrogate(streamId))
     for (const streamId of oldStreamIds) {
       const head = heads.get(streamId)
-      const appended = right(
-        await store.appendToStream(streamId, head?.version ?? -1, [draftEvent('New', { streamId })]),
-      )
-      expect(appended.events[0]?.metadata.prevHash).toBe(head?.hash)
+      const appending = await store.appendToStream(streamId, head?.version ?? -1, [
+        draftEvent('New', { streamId }),
+      ])
+      if (!goingOn.includes(streamId)) {
+        expect(E.isLeft(appending) && appending.left.message).toMatch('the stream id holds a lone surrogate')
+        continue
+      }
+      expect(right(appending).events[0]?.metadata.prevHash).toBe(head?.hash)
     }
     const grown = await readWhole((after) => store.readAll({ after, limit: 1000 }), 1000)
-    expect(grown).toHaveLength(whole.length + oldStreamIds.length)
+    expect(grown).toHaveLength(whole.length + goingOn.length)
     for (const count of [2, 5]) await expectPartitionsCover(store, grown, count)
     await store.close()
   })

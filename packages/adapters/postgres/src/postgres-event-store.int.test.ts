@@ -3,6 +3,7 @@ import {
   type EventStore,
   isConcurrencyConflict,
   isStoreFailure,
+  type NewEvent,
   partitionOfStream,
   streamPartitionKey,
 } from '@elicence/domain'
@@ -90,6 +91,51 @@ describe('postgresEventStore', () => {
     expect(E.isLeft(appended) ? appended.left.message : 'appended').toBe('appended')
     const read = await store.readStream('licence-j')
     expect(E.isRight(read) && read.right.events[0]?.data).toEqual(JSON.parse(JSON.stringify(data)))
+    await store.close()
+  })
+
+  it('refuses, naming the field, a stream id, type or metadata PostgreSQL would not keep or read back, and the stream goes on', async () => {
+    const schema = freshSchema()
+    const store = openIn(schema)
+    const withActorId = (id: string): NewEvent => {
+      const event = draftEvent('Noted', {})
+      // Branded in the domain; any string here, as a store may be given.
+      const actor = { ...event.metadata.actor, id } as NewEvent['metadata']['actor']
+      return { ...event, metadata: { ...event.metadata, actor } }
+    }
+    const refusals = [
+      ['stream-\ud800', [draftEvent('A', {})]],
+      ['stream-\u0000', [draftEvent('A', {})]],
+      ['licence-a', [draftEvent('A', {}), draftEvent('Type\udc00', {})]],
+      ['licence-a', [draftEvent('Type\u0000', {})]],
+      ['licence-a', [withActorId('a\u0000b')]],
+      ['licence-a', [withActorId('a\ud800b')]],
+    ] as const
+    const messages = []
+    for (const [streamId, events] of refusals) {
+      const appended = await store.appendToStream(streamId, 'any', events)
+      messages.push(E.isLeft(appended) && isStoreFailure(appended.left) ? appended.left.message : 'appended')
+    }
+    expect(messages).toEqual([
+      'postgres: the stream id holds a lone surrogate, which PostgreSQL text cannot hold (it would store U+FFFD)',
+      'postgres: the stream id holds U+0000, which PostgreSQL text cannot hold',
+      'postgres: the type of event 1 holds a lone surrogate, which PostgreSQL text cannot hold (it would store U+FFFD)',
+      'postgres: the type of event 0 holds U+0000, which PostgreSQL text cannot hold',
+      'postgres: metadata.actor.id of event 0 holds U+0000, which PostgreSQL’s JSON functions cannot read',
+      'postgres: metadata.actor.id of event 0 holds a lone surrogate, which PostgreSQL’s JSON functions cannot read',
+    ])
+    const lone = await store.readStream('stream-\ud800')
+    expect(E.isLeft(lone) && lone.left.message).toBe(
+      'postgres: the stream id holds a lone surrogate, which PostgreSQL text cannot hold (it would store U+FFFD)',
+    )
+    // Nothing was written, and the stream takes appends after each refusal, one after the other.
+    expect((await admin.query(`SELECT 1 FROM "${schema}".events`)).rows).toEqual([])
+    expect(E.isRight(await store.appendToStream('licence-a', 'no-stream', [withActorId('a')]))).toBe(true)
+    expect(E.isLeft(await store.appendToStream('licence-a', 0, [withActorId('a\u0000')]))).toBe(true)
+    const other = openIn(schema)
+    expect(E.isRight(await other.appendToStream('licence-a', 0, [withActorId('b')]))).toBe(true)
+    expect(E.isRight(await store.appendToStream('licence-a', 'any', [withActorId('c')]))).toBe(true)
+    await other.close()
     await store.close()
   })
 

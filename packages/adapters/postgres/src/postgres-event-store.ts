@@ -64,6 +64,7 @@ import { streamAppends } from './appends.js'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
 import { postgresErrorMessage } from './error-message.js'
 import { type EventRow, rowsOf, toStored } from './event-rows.js'
+import { textProblem } from './postgres-text.js'
 import { defaultSchema, isValidSchemaName } from './schema.js'
 import { schemaReadiness } from './schema-readiness.js'
 
@@ -186,6 +187,9 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
 
     readStream: (streamId) =>
       guarded('readStream', async () => {
+        const problem = textProblem('the stream id', streamId)
+        // The server would read another stream: the one whose id it stored in its place.
+        if (problem !== undefined) return E.left(storeFailure(`postgres: ${problem}`))
         const events = await eventsOf(readStreamStatement([streamId]))
         const last = events[events.length - 1]
         if (last !== undefined) remember(streamId, { version: last.version, hash: last.metadata.hash })
@@ -194,6 +198,8 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
 
     readStreamAfter: (streamId, after) =>
       guarded('readStreamAfter', async () => {
+        const problem = textProblem('the stream id', streamId)
+        if (problem !== undefined) return E.left(storeFailure(`postgres: ${problem}`))
         const { rows } = await pool.query<[...EventRow, number | null]>({
           ...readStreamAfterStatement([streamId, after]),
           rowMode: 'array',

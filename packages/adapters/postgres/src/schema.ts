@@ -162,7 +162,8 @@ CREATE INDEX IF NOT EXISTS events_command_id ON "${schema}".events (command_id);
 
 -- Schema 2: the stream's partition key. FNV-1a, 32 bits, over the UTF-8 bytes of the stream id,
 -- exactly streamPartitionKey of @elicence/domain (the database holds the id as the bytes the client
--- sent, where a lone surrogate already became U+FFFD, as streamPartitionKey treats it). bigint: the
+-- sent, where a lone surrogate already became U+FFFD, as streamPartitionKey treats it: the previous
+-- build sent such ids, this one refuses them, postgres-text.ts). bigint: the
 -- key is unsigned and does not fit an integer; the product below stays under 2^57.
 CREATE OR REPLACE FUNCTION "${schema}".stream_partition_key(p_stream_id text)
 RETURNS bigint LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $key$

@@ -66,9 +66,12 @@ const codePointLength = (value: string): number => {
 /** A surrogate that is not half of a pair (what `String.prototype.isWellFormed`, ES2024, tells). */
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+/** Whether `value` has a lone surrogate, so no UTF-8 form: stores that keep UTF-8 refuse it too. */
+export const hasLoneSurrogate = (value: string): boolean => loneSurrogate.test(value)
+
 const satisfiesRules = (rules: StringRules) => (value: string) =>
   (rules.pattern === undefined || rules.pattern.test(value)) &&
-  (rules.text === undefined || !loneSurrogate.test(value)) &&
+  (rules.text === undefined || !hasLoneSurrogate(value)) &&
   // Code units are never fewer than characters: count characters only where the units say no.
   (rules.minLength === undefined || value.length >= rules.minLength) &&
   (rules.minLength === undefined || rules.minLength <= 1 || codePointLength(value) >= rules.minLength) &&
