@@ -7,7 +7,8 @@
  * that drops packets) would otherwise hold every call for good. An owned pool gets four limits,
  * each with a default, each configurable here or in the connection string:
  * - `connectMs` (URL `connect_timeout`, in seconds as libpq spells it): reaching the server and
- *   finishing its start-up handshake; also the longest wait for a free connection of the pool.
+ *   finishing its start-up handshake; also the longest wait for a free connection of the pool
+ *   (for a read of the event store, one of the connections reads may use: read-slots.ts).
  * - `statementMs` (URL `statement_timeout`, ms): PostgreSQL's own limit on one statement.
  * - `idleInTransactionMs` (URL `idle_in_transaction_session_timeout`, ms): the server ends a session
  *   whose client went quiet inside a transaction, so a hung client cannot hold stream locks.

@@ -1,6 +1,7 @@
 /**
  * The words of a pg error for an operator: pg's own messages for the time limits ("Query read
- * timeout", "timeout exceeded when trying to connect") do not say which limit, nor how long it was.
+ * timeout", "timeout exceeded when trying to connect") do not say which limit, nor how long it was,
+ * nor whether the server did not accept a connection or the pool had none free.
  *
  * @example
  * postgresErrorMessage(new Error('Query read timeout'), pool.options)
@@ -12,12 +13,11 @@ export const postgresErrorMessage = (error: unknown, limits: PoolConfig): string
   if (!(error instanceof Error)) return String(error)
   if (error.message === 'Query read timeout')
     return `the server did not answer within ${limits.query_timeout} ms (query_timeout)`
-  if (
-    error.message === 'Connection terminated due to connection timeout' ||
-    error.message === 'timeout exceeded when trying to connect'
-  ) {
+  // pg-pool's words when every connection of a full pool stayed in use: the server may be fine.
+  if (error.message === 'timeout exceeded when trying to connect')
+    return `no pooled connection became free within ${limits.connectionTimeoutMillis} ms (connect_timeout): all ${limits.max ?? 10} were in use`
+  if (error.message === 'Connection terminated due to connection timeout')
     return `could not connect within ${limits.connectionTimeoutMillis} ms (connect_timeout)`
-  }
   if (error.message !== '') return error.message
   // Node reports a refused connection to `localhost` as an AggregateError with an empty message.
   const inner =

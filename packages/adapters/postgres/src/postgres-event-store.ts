@@ -65,6 +65,7 @@ import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-op
 import { postgresErrorMessage } from './error-message.js'
 import { type EventRow, rowsOf, toStored } from './event-rows.js'
 import { textProblem } from './postgres-text.js'
+import { readSlots } from './read-slots.js'
 import { defaultSchema, isValidSchemaName } from './schema.js'
 import { schemaReadiness } from './schema-readiness.js'
 
@@ -155,8 +156,10 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
      FROM "${schema}".read_partition($1, $2, $3, least($4::bigint, 2147483647)::integer)`,
   )
 
+  // Reads leave a few connections to writes (read-slots.ts).
+  const reads = readSlots(pool.options)
   const eventsOf = async (config: QueryConfig) =>
-    packedMap((await pool.query<EventRow>({ ...config, rowMode: 'array' })).rows, toStored)
+    packedMap((await reads.run(() => pool.query<EventRow>({ ...config, rowMode: 'array' }))).rows, toStored)
 
   const ensureSchema = schemaReadiness(pool, schema, options, messageOf)
 
@@ -200,10 +203,12 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       guarded('readStreamAfter', async () => {
         const problem = textProblem('the stream id', streamId)
         if (problem !== undefined) return E.left(storeFailure(`postgres: ${problem}`))
-        const { rows } = await pool.query<[...EventRow, number | null]>({
-          ...readStreamAfterStatement([streamId, after]),
-          rowMode: 'array',
-        })
+        const { rows } = await reads.run(() =>
+          pool.query<[...EventRow, number | null]>({
+            ...readStreamAfterStatement([streamId, after]),
+            rowMode: 'array',
+          }),
+        )
         let hashAt: string | undefined
         const events: StoredEvent[] = []
         for (const row of rows) {
@@ -249,7 +254,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
 
     headPosition: () =>
       guarded('headPosition', async () => {
-        const [row] = await rowsOf<{ position: string }>(pool, headPositionStatement([]))
+        const [row] = await reads.run(() => rowsOf<{ position: string }>(pool, headPositionStatement([])))
         return E.right(row === undefined ? 0 : Number(row.position))
       }),
 
