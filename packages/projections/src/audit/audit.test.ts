@@ -1,4 +1,4 @@
-import { genesisHash, type StoredEvent, sealEvents } from '@elicence/domain'
+import type { StoredEvent } from '@elicence/domain'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -9,28 +9,9 @@ import { historyScriptArbitrary, licenceNumberFor } from '../testing/histories.j
 import { eventsUpTo } from '../testing/read-model-store-conformance.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { type AuditReport, auditHistory } from './audit.js'
+import { reseal } from './reseal.fixture.js'
 
 const kinds = (report: AuditReport) => report.anomalies.map((anomaly) => anomaly.kind)
-
-/** Re-seals every stream's chain after a change, as a forger who knows the algorithm would. */
-const reseal = (events: ReadonlyArray<StoredEvent>): ReadonlyArray<StoredEvent> => {
-  const heads = new Map<string, { version: number; hash: string }>()
-  const sealed: StoredEvent[] = []
-  for (const event of events) {
-    const head = heads.get(event.streamId) ?? { version: -1, hash: genesisHash }
-    const { hash: _hash, prevHash: _prevHash, ...draft } = event.metadata
-    const [resealed] = sealEvents({
-      streamId: event.streamId,
-      firstVersion: head.version + 1,
-      prevHash: head.hash,
-      events: [{ type: event.type, data: event.data, metadata: draft }],
-    })
-    if (resealed === undefined) throw new Error('sealed nothing')
-    heads.set(event.streamId, { version: resealed.version, hash: resealed.metadata.hash })
-    sealed.push({ ...resealed, position: event.position })
-  }
-  return sealed
-}
 
 /** A history with an issued, then renewed e-licence: every kind of tampering has something to hit. */
 const scenario = () =>

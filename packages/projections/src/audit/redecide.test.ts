@@ -3,30 +3,13 @@
 // decision would — a due time moved by a second, an old or flawed photo accepted, another reason
 // for a void or an invalidation, another account's withdrawal, a licence on another's stream, one
 // command's events split over two days — is found, named by the rule the decider applies.
-import { genesisHash, type StoredEvent, sealEvents } from '@elicence/domain'
+import type { StoredEvent } from '@elicence/domain'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { historyScriptArbitrary, licenceNumberFor } from '../testing/histories.js'
 import { runHistoryScript } from '../testing/run-history.js'
 import { auditHistory } from './audit.js'
-
-/** Re-seals every stream's chain after a change, as a forger who knows the algorithm would. */
-const reseal = (events: ReadonlyArray<StoredEvent>): ReadonlyArray<StoredEvent> => {
-  const heads = new Map<string, { version: number; hash: string }>()
-  return events.map((event) => {
-    const head = heads.get(event.streamId) ?? { version: -1, hash: genesisHash }
-    const { hash: _hash, prevHash: _prevHash, ...draft } = event.metadata
-    const [sealed] = sealEvents({
-      streamId: event.streamId,
-      firstVersion: head.version + 1,
-      prevHash: head.hash,
-      events: [{ type: event.type, data: event.data, metadata: draft }],
-    })
-    if (sealed === undefined) throw new Error('sealed nothing')
-    heads.set(event.streamId, { version: sealed.version, hash: sealed.metadata.hash })
-    return { ...sealed, position: event.position }
-  })
-}
+import { reseal } from './reseal.fixture.js'
 
 type Data = Record<string, unknown>
 const later = (instant: unknown, ms: number) => new Date(Date.parse(String(instant)) + ms).toISOString()
