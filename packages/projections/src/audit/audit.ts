@@ -39,7 +39,7 @@ import { type ELicenceViewState, evolveELicenceView } from '../views/e-licence.j
 import { statisticsTally } from '../views/statistics.js'
 import type { AuditAnomaly, AuditAnomalyKind, AuditOptions, AuditReport } from './audit-report.js'
 import { compareStored, type RebuiltReadModels } from './compare-stored.js'
-import { type Deciders, redecided } from './redecide.js'
+import { type Deciders, type RecordedEvent, recordedEvent, redecided } from './redecide.js'
 import { eventFindings, invariantFindings } from './rules.js'
 
 // The report's types live beside the replay; callers import them from here as before.
@@ -61,7 +61,7 @@ interface StreamAudit {
   issuedTerms: Terms | null
   commandId: string | null
   /** The open command's events, and the stream's state before them: to decide it again. */
-  command: DecodedStoredEvent[]
+  command: RecordedEvent[]
   beforeCommand: LicenceState
   /** Rule findings on the open command's events: deciding it again would only repeat them. */
   commandFindings: number
@@ -273,7 +273,7 @@ const runAudit = async (
       closeCommand(streamId, audit, version - 1, null)
     }
     if (audit.command.length === 0) audit.beforeCommand = audit.state
-    audit.command.push(decodedEvent)
+    audit.command.push(recordedEvent(decodedEvent))
     audit.commandId = decodedEvent.metadata.commandId
     for (const found of eventFindings(audit.state, decodedEvent, maxClockSkewMs)) {
       audit.commandFindings++

@@ -29,6 +29,7 @@ import {
   licenceNumberOfStream,
   localDateOf,
   parseCommand,
+  type StoredEventMetadata,
   streamIdFor,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
@@ -45,6 +46,29 @@ export type DecisionFindingKind = (typeof decisionFindingKinds)[number]
 export interface DecisionFinding {
   readonly kind: DecisionFindingKind
   readonly message: string
+}
+
+/**
+ * What deciding a command again needs of each of its events: type, data, where it is, and the
+ * metadata one command's events share. The audit holds each stream's open command until the next
+ * begins — the last to the end of the history — so it keeps this much of them, not their hashes.
+ */
+export type RecordedEvent = LicenceEvent & {
+  readonly version: number
+  readonly position: number
+  readonly metadata: Pick<StoredEventMetadata, 'commandId' | 'at' | 'recordedAt' | 'actor'>
+}
+
+/** `event` as the audit keeps it until its command is decided again. */
+export const recordedEvent = (event: DecodedStoredEvent): RecordedEvent => {
+  const { commandId, at, recordedAt, actor } = event.metadata
+  return {
+    type: event.type,
+    data: event.data,
+    version: event.version,
+    position: event.position,
+    metadata: { commandId, at, recordedAt, actor },
+  } as RecordedEvent
 }
 
 export interface Deciders {
@@ -72,7 +96,7 @@ const finding = (kind: DecisionFindingKind, message: string): Redecided => ({
 
 /** The command the first event of a command's events implies, as JSON for `parseCommand`. */
 const impliedCommandData = (
-  first: DecodedStoredEvent,
+  first: RecordedEvent,
   licenceNumber: string,
 ): { readonly type: string; readonly data: unknown } | undefined => {
   switch (first.type) {
@@ -174,7 +198,7 @@ export const redecided = (
   deciders: Deciders,
   before: LicenceState,
   streamId: string,
-  group: ReadonlyArray<DecodedStoredEvent>,
+  group: ReadonlyArray<RecordedEvent>,
 ): Redecided => {
   const first = group[0]
   if (first === undefined) return { findings: [], calendarUnchecked: undefined }
