@@ -8,7 +8,7 @@ import { Pool } from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
 import { startTestPostgres, type TestPostgres } from './testing/embedded-server.js'
-import { schemaVersion1Sql } from './testing/schema-version-1.js'
+import { schemaVersion1RowsSql, schemaVersion1Sql } from './testing/schema-version-1.js'
 
 let server: TestPostgres
 let admin: Pool
@@ -28,12 +28,7 @@ describe('a server frozen while the schema is migrated', () => {
   it('fails the open within the check’s limits, and the next call migrates once it is thawed', async () => {
     const schema = 'frozen_migration'
     await admin.query(schemaVersion1Sql(schema))
-    await admin.query(
-      `INSERT INTO "${schema}".events (position, stream_id, version, type, data, metadata, command_id)
-       SELECT g, 'licence-' || (g % 1000), g / 1000, 'Old', '{"n":1}',
-              json_build_object('hash', md5(g::text) || md5(g::text)), md5(g::text)
-       FROM generate_series(1, 150000) AS g`,
-    )
+    await admin.query(schemaVersion1RowsSql(schema, 150_000))
     const store = postgresEventStore({
       connectionString: `${server.url}?connect_timeout=1&statement_timeout=200&query_timeout=400`,
       schema,

@@ -17,7 +17,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest'
 import { postgresEventStore } from './postgres-event-store.js'
 import { schemaVersion } from './schema.js'
 import { draftEvent } from './testing/draft-events.js'
-import { schemaVersion1Sql } from './testing/schema-version-1.js'
+import { schemaVersion1RowsSql, schemaVersion1Sql } from './testing/schema-version-1.js'
 import { throwawaySchemas } from './testing/throwaway-schemas.js'
 
 // A database the previous build (schema 1, no partition key) created and filled, opened by this
@@ -245,15 +245,7 @@ describe('migrating a schema 1 database', () => {
   it('migrates a table whose rewrite takes longer than the statement and query limits of commands', async () => {
     const schema = freshSchema()
     await admin.query(schemaVersion1Sql(schema))
-    // Rows as the previous build's appends would leave them, written in one statement: what the
-    // rewrite reads (hashes need not verify for it).
-    await admin.query(
-      `INSERT INTO "${schema}".events (position, stream_id, version, type, data, metadata, command_id)
-       SELECT g, 'licence-' || (g % 1000), g / 1000, 'Old', '{"n":1}',
-              json_build_object('hash', md5(g::text) || md5(g::text)), md5(g::text)
-       FROM generate_series(1, 150000) AS g`,
-    )
-    await admin.query(`SELECT setval('"${schema}".events_position', 150000)`)
+    await admin.query(schemaVersion1RowsSql(schema, 150_000))
     const limits = '?statement_timeout=200&query_timeout=400'
     const started = Date.now()
     const store = postgresEventStore({ connectionString: `${url}${limits}`, schema })
