@@ -16,28 +16,23 @@ export const calendarEnvironmentVariable = 'ELICENCE_CALENDAR'
 export const calendarOptionUsage = `  --calendar FILE  add published years to the State Council schedule: a JSON year schedule
                    { year, holidays, workdays } or an array of them (default: $${calendarEnvironmentVariable})`
 
-/**
- * The year schedules of `file` as data, checked as `loadCalendar` checks them: what the audit
- * decides commands again with, in each of its worker threads (a calendar is not data, a schedule is).
- */
-export const loadCalendarSchedules = (file: string | undefined): E.Either<string, ReadonlyArray<unknown>> => {
-  if (file === undefined) return E.right([])
-  const calendar = loadCalendar(file)
-  if (E.isLeft(calendar)) return calendar
-  const read = readJsonFile(file, 'calendar')
-  return E.map((json: unknown) => (Array.isArray(json) ? json : [json]))(read)
+/** A calendar file read once: the calendar it makes, and its year schedules as the data they are. */
+interface CalendarFile {
+  readonly calendar: WorkingDayCalendar
+  readonly schedules: ReadonlyArray<unknown>
 }
 
-export const loadCalendar = (file: string | undefined): E.Either<string, WorkingDayCalendar> => {
+const readCalendarFile = (file: string | undefined): E.Either<string, CalendarFile> => {
   const base = chinaMainlandCalendar()
-  if (file === undefined) return E.right(base)
+  if (file === undefined) return E.right({ calendar: base, schedules: [] })
   const read = readJsonFile(file, 'calendar')
   if (E.isLeft(read)) return read
   const json = read.right
+  const schedules: ReadonlyArray<unknown> = Array.isArray(json) ? json : [json]
   let calendar = base
   // A year given twice would be replaced by its last schedule: which one the file meant is unknown.
   const indexOfYear = new Map<unknown, number>()
-  for (const [index, schedule] of (Array.isArray(json) ? json : [json]).entries()) {
+  for (const [index, schedule] of schedules.entries()) {
     const at = `calendar ${file}${Array.isArray(json) ? ` [${index}]` : ''}`
     const extended = withYearSchedule(schedule)(calendar)
     if (E.isLeft(extended)) return E.left(`${at}: ${extended.left}`)
@@ -48,5 +43,15 @@ export const loadCalendar = (file: string | undefined): E.Either<string, Working
     indexOfYear.set(year, index)
     calendar = extended.right
   }
-  return E.right(calendar)
+  return E.right({ calendar, schedules })
 }
+
+export const loadCalendar = (file: string | undefined): E.Either<string, WorkingDayCalendar> =>
+  E.map((read: CalendarFile) => read.calendar)(readCalendarFile(file))
+
+/**
+ * The year schedules of `file` as data, checked as `loadCalendar` checks them: what the audit
+ * decides commands again with, in each of its worker threads (a calendar is not data, a schedule is).
+ */
+export const loadCalendarSchedules = (file: string | undefined): E.Either<string, ReadonlyArray<unknown>> =>
+  E.map((read: CalendarFile) => read.schedules)(readCalendarFile(file))

@@ -14,7 +14,14 @@ import {
   licenceNumberFor,
   ndjson,
 } from './fixtures/licence-commands.js'
-import { assertBuildIsFresh, builtBinary, type CliRun, runInProcess, runProcess } from './fixtures/run-cli.js'
+import {
+  assertBuildIsFresh,
+  builtBinary,
+  type CliRun,
+  outcomeOf,
+  runInProcess,
+  runProcess,
+} from './fixtures/run-cli.js'
 import { temporaryFiles } from './fixtures/temporary-files.js'
 
 const files = temporaryFiles('elicence-cli-witness-')
@@ -119,21 +126,7 @@ const started = (args: ReadonlyArray<string>): { child: ChildProcess; outcome: P
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const stdout: Buffer[] = []
-  const stderr: Buffer[] = []
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
-  const outcome = new Promise<CliRun>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (exitCode) =>
-      resolve({
-        exitCode,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    )
-  })
-  return { child, outcome }
+  return { child, outcome: outcomeOf(child) }
 }
 
 const locksIn = (state: string) => readdirSync(state).filter((name) => name.endsWith('.lock'))

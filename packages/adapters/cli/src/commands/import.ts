@@ -167,15 +167,16 @@ export const writeHistory = async (
   let events = 0
   let skipped = 0
   for await (const line of lines) {
+    // Lines the store holds were compared with it by `heldPrefix`: not read again.
+    if (skipped < skip) {
+      skipped++
+      continue
+    }
     const parsed = parseHistoryLine(line)
     // Checked in the first pass: a difference now means the file changed in between.
     if (E.isLeft(parsed)) {
       await Promise.all(sent)
       return E.left(`${parsed.left.join('; ')} (did the file change during the import?)`)
-    }
-    if (skipped < skip) {
-      skipped++
-      continue
     }
     const event = parsed.right
     if (
