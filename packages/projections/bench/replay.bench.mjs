@@ -505,6 +505,8 @@ const section = process.argv[2]
 if (section !== undefined) {
   const run = sections[section]
   if (run === undefined) throw new Error(`no section ${section}: ${Object.keys(sections).join(', ')}`)
+  // One section asked for on its own still needs the history, made once like a whole run makes it.
+  if (!existsSync(historyPath)) await generate()
   await run()
 } else {
   if (!existsSync(historyPath)) await generate()

@@ -28,7 +28,7 @@ export {
   disclosableClaims,
   eLicenceCredentialType,
 } from './credential/claims.js'
-export { defaultDeviceKeyCacheSize, deviceKeyCacheSizeProblem } from './credential/device-keys.js'
+export { credentialCacheSizeProblem, defaultCredentialCacheSize } from './credential/credential-cache.js'
 export {
   Base64UrlCoordinate,
   CredentialRequest,

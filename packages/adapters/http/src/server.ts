@@ -27,8 +27,8 @@ import {
 import {
   type CredentialIssuer,
   checkpointOriginProblem,
+  credentialCacheSizeProblem,
   credentialIssuer,
-  deviceKeyCacheSizeProblem,
   type IssuerKeys,
   inMemoryReadModelStore,
   type NoteSigner,
@@ -90,11 +90,12 @@ export interface ServerOptions {
   /** Oldest Key Binding JWT the verify route accepts, in seconds (default 60). */
   readonly presentationMaxAgeSeconds?: number
   /**
-   * How many device keys (`cnf.jwk`) of credentials whose issuer signature verified the verify
-   * route keeps imported for their next presentations, on each credential worker thread too
-   * (default 4,096; 0 keeps none). Not a whole number of 0 or more: `createServer` throws.
+   * How many issuer-signed parts of presentations that verified the verify route keeps checked
+   * (issuer signature, disclosures, device key imported) for the next presentations of the same
+   * credential, on each credential worker thread too (default 4,096; 0 keeps none: every
+   * presentation is checked whole). Not a whole number of 0 or more: `createServer` throws.
    */
-  readonly deviceKeyCacheSize?: number
+  readonly credentialCacheSize?: number
   /**
    * Worker threads (`credentialThreads`, at least 1) that make and sign credentials and check
    * presentations, so both use more than one core; status indexes and the status step of a
@@ -193,8 +194,8 @@ const routedMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 export const createServer = (options: ServerOptions): FastifyInstance => {
   // Refused now, not on the first presentation (a 500) or by each worker as it starts.
-  const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
-  if (cacheProblem !== undefined) throw new Error(`deviceKeyCacheSize: ${cacheProblem}`)
+  const cacheProblem = credentialCacheSizeProblem(options.credentialCacheSize)
+  if (cacheProblem !== undefined) throw new Error(`credentialCacheSize: ${cacheProblem}`)
   const logOrigin = options.log === undefined ? undefined : (options.log.origin ?? options.log.signer.name)
   const originProblem = logOrigin === undefined ? undefined : checkpointOriginProblem(logOrigin)
   if (originProblem !== undefined)
@@ -368,7 +369,9 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
       ...(options.presentationMaxAgeSeconds === undefined
         ? {}
         : { maxAgeSeconds: options.presentationMaxAgeSeconds }),
-      ...(options.deviceKeyCacheSize === undefined ? {} : { deviceKeyCacheSize: options.deviceKeyCacheSize }),
+      ...(options.credentialCacheSize === undefined
+        ? {}
+        : { credentialCacheSize: options.credentialCacheSize }),
       statusList: ownStatusList,
     }
     if (workers === undefined) {

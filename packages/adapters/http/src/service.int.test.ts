@@ -188,12 +188,12 @@ describe('startService', () => {
       dataDir,
       port: 0,
       out: { write: () => undefined },
-      deviceKeyCacheSize: -1,
+      credentialCacheSize: -1,
     })
     expect(E.isLeft(badCache) && badCache.left).toEqual({
       code: 'invalid-configuration',
       message:
-        'deviceKeyCacheSize: the device key cache size must be a non-negative integer (0 keeps none), got -1',
+        'credentialCacheSize: the credential cache size must be a non-negative integer (0 keeps none), got -1',
     })
     const noStore = await startService({
       storeUrl: 'sqlite:/nonexistent/dir/x.db',

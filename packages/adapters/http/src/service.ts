@@ -21,7 +21,7 @@ import {
 } from '@elicence/domain'
 import {
   checkpointOriginProblem,
-  deviceKeyCacheSizeProblem,
+  credentialCacheSizeProblem,
   type IssuerKeys,
   type ReadModelStore,
 } from '@elicence/projections'
@@ -73,8 +73,8 @@ export interface ServiceOptions {
   readonly log?: ServerOptions['log']
   /** Worker threads that issue credentials and check presentations; see `ServerOptions`. */
   readonly credentialWorkers?: ServerOptions['credentialWorkers']
-  /** Device keys the verify route keeps imported; see `ServerOptions`. */
-  readonly deviceKeyCacheSize?: number
+  /** Presented credentials the verify route keeps checked; see `ServerOptions`. */
+  readonly credentialCacheSize?: number
 }
 
 export interface RunningService {
@@ -146,9 +146,9 @@ export const startService = async (
       'invalid-configuration',
       `credential worker threads must be 1 or more, got ${workerThreads}`,
     )
-  const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
+  const cacheProblem = credentialCacheSizeProblem(options.credentialCacheSize)
   if (cacheProblem !== undefined)
-    return failure('invalid-configuration', `deviceKeyCacheSize: ${cacheProblem}`)
+    return failure('invalid-configuration', `credentialCacheSize: ${cacheProblem}`)
 
   const credentials =
     options.tokens !== undefined && options.issuerKeys !== undefined
@@ -205,7 +205,9 @@ export const startService = async (
     logger: options.logger ?? { level: env.LOG_LEVEL ?? 'info' },
     log,
     ...(options.credentialWorkers === undefined ? {} : { credentialWorkers: options.credentialWorkers }),
-    ...(options.deviceKeyCacheSize === undefined ? {} : { deviceKeyCacheSize: options.deviceKeyCacheSize }),
+    ...(options.credentialCacheSize === undefined
+      ? {}
+      : { credentialCacheSize: options.credentialCacheSize }),
     ...(readModels.right === undefined ? {} : { readModels: readModels.right }),
   })
   // Runs once the HTTP server has stopped and every request in flight has been answered.

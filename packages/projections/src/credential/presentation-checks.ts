@@ -6,11 +6,13 @@
  * so it can run wherever the caller likes (Node runs it on worker threads, `verifier-threads.ts`),
  * while the status list is looked up where the lists are.
  *
- * The issuer's keys are imported once, when the checker is made; the device key of `cnf.jwk` when
- * a credential is first presented, then kept for its next presentations (`device-keys.ts`: bounded,
- * and only once the issuer signature over it verified). The presentation is decoded once (`presentation-parts.ts`), each disclosure hashed once, and the
- * claims unpacked in the same walk that checks them (`disclosures.ts`); the two signatures are
- * checked at once, on the backend's threads where it has them (node's: libuv's pool). What this
+ * The issuer's keys are imported once, when the checker is made. A presentation is checked in two
+ * parts: the issuer-signed part (the SD-JWT up to its last `~`: decoded once by
+ * `presentation-parts.ts`, each disclosure hashed once, the claims unpacked in the same walk that
+ * checks them by `disclosures.ts`, the issuer signature, the device key of `cnf.jwk` imported),
+ * which is the same every time the credential is presented that way and is kept once it verified
+ * (`credential-cache.ts`); and the KB-JWT with the clock, checked every time. The two signatures
+ * are checked at once, on the backend's threads where it has them (node's: libuv's pool). What this
  * accepts, and the claims it shows, are those of `@sd-jwt/decode`'s decoding and `unpack`, which
  * the tests use as the oracle; it is stricter in what it takes as well-formed.
  *
@@ -18,8 +20,10 @@
  * const check = presentationChecker({ jwks, issuer: 'https://elicence.example' })
  * const { verification, statusReference } = await check(text, { now: Date.now() })
  */
+import { recentlyUsed } from '@elicence/domain'
+import type { JWK } from 'jose'
 import { eLicenceCredentialType } from './claims.js'
-import { defaultDeviceKeyCacheSize, deviceKeyCache } from './device-keys.js'
+import { credentialCacheSizeProblem, defaultCredentialCacheSize } from './credential-cache.js'
 import { unpackDisclosures } from './disclosures.js'
 import { keyBindingAlgorithmOf } from './holder-key.js'
 import { issuerAlgorithm } from './issuer-keys.js'
@@ -92,6 +96,37 @@ const licenceClaims = (claims: Readonly<Record<string, unknown>>): Record<string
 
 const notChecked: Promise<false> = Promise.resolve(false)
 
+/** `value` frozen all the way down, in place: a kept part's claims, handed to every verification that hits it. */
+const deepFrozen = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const member of Object.values(value)) deepFrozen(member)
+  }
+  return value
+}
+
+/**
+ * What a presentation's issuer-signed part gives, the same every time it is presented; the
+ * promises settle by themselves (a kept part's have settled).
+ */
+interface IssuedPart {
+  readonly header: Readonly<Record<string, unknown>>
+  readonly payload: Readonly<Record<string, unknown>>
+  readonly kid: string | null
+  readonly algorithm: JwsAlgorithm | undefined
+  /** The device key of `cnf.jwk`; undefined when it names no usable key, or was not asked for. */
+  readonly deviceKey: Promise<unknown> | undefined
+  /**
+   * The part's own reasons, in the order every verification lists them (issuer key, signature,
+   * type, issuer, disclosures), and its claims as the issuer signed them (empty when they cannot
+   * be trusted).
+   */
+  readonly checked: Promise<{
+    readonly reasons: ReadonlyArray<PresentationReason>
+    readonly disclosed: Readonly<Record<string, unknown>>
+  }>
+}
+
 export const presentationChecker = (options: PresentationCheckerOptions): PresentationChecker => {
   const signatures = options.signatures ?? webCryptoSignatureBackend
   const issuerKeys = new Map(
@@ -119,48 +154,73 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
       ? withDigests(digests as string[])
       : Promise.all(digests).then(withDigests)
   }
-  const deviceKeys = deviceKeyCache(signatures, options.deviceKeyCacheSize ?? defaultDeviceKeyCacheSize)
+  const cacheSize = options.credentialCacheSize ?? defaultCredentialCacheSize
+  const cacheProblem = credentialCacheSizeProblem(cacheSize)
+  if (cacheProblem !== undefined) throw new Error(cacheProblem)
+  const kept = recentlyUsed<string, IssuedPart>(cacheSize)
   const maxAgeSeconds = options.maxAgeSeconds ?? defaultPresentationMaxAgeSeconds
   const futureSkewSeconds = options.futureSkewSeconds ?? 10
-  return async (text, check) => {
-    const nowSeconds = Math.floor(check.now / 1000)
-    const parts = presentationParts(text.trim())
-    if (parts === undefined) return malformed()
-    const { header, payload } = parts.credential
-    if ((payload._sd_alg ?? 'sha-256') !== 'sha-256') return malformed()
-    const kid = typeof header.kid === 'string' ? header.kid : null
 
-    // Both signatures start at once: the issuer's by kid, the KB-JWT's by the device key of `cnf.jwk`.
+  /** The issuer-signed part checked; undefined when it is malformed. Its signature check starts now. */
+  const issuedPart = (withoutKeyBinding: string, withDeviceKey: boolean): IssuedPart | undefined => {
+    const parts = presentationParts(withoutKeyBinding)
+    if (parts === undefined) return undefined
+    const { header, payload } = parts.credential
+    if ((payload._sd_alg ?? 'sha-256') !== 'sha-256') return undefined
+    const kid = typeof header.kid === 'string' ? header.kid : null
     const issuerKey = kid === null ? undefined : issuerKeys.get(kid)
     const issuerSigned =
       issuerKey === undefined ? notChecked : verifiesWith(parts.credential, issuerAlgorithm, issuerKey)
-    const kb = parts.keyBinding === undefined ? undefined : decodedJwt(parts.keyBinding)
-    const kbWellFormed = kb !== undefined && kb.header.typ === 'kb+jwt' && typeof kb.payload.iat === 'number'
     const cnf = isRecord(payload.cnf) && isRecord(payload.cnf.jwk) ? payload.cnf.jwk : undefined
     const algorithm = cnf === undefined ? undefined : keyBindingAlgorithmOf(cnf)
     const deviceKey =
-      kbWellFormed && cnf !== undefined && algorithm !== undefined
-        ? deviceKeys.lookup(cnf, algorithm)
+      withDeviceKey && cnf !== undefined && algorithm !== undefined
+        ? importedKey(signatures, cnf as JWK, algorithm)
         : undefined
+    const checked = (async () => {
+      // Every disclosure must be one the issuer signed, once; the claims are unpacked in the same walk.
+      const unpacked = unpackDisclosures(payload, await digested(parts.disclosures))
+      const reasons: PresentationReason[] = []
+      if (issuerKey === undefined) reasons.push('unknown-issuer-key')
+      else if (!(await issuerSigned)) reasons.push('issuer-signature-invalid')
+      if (header.typ !== 'dc+sd-jwt' || payload.vct !== eLicenceCredentialType)
+        reasons.push('wrong-credential-type')
+      if (options.issuer !== undefined && payload.iss !== options.issuer) reasons.push('wrong-issuer')
+      reasons.push(...unpacked.problems)
+      const signedClaims = issuerKey !== undefined && !reasons.includes('issuer-signature-invalid')
+      // Claims are shown only as the issuer signed them, and only when every disclosure is one it signed.
+      const disclosed = signedClaims && unpacked.problems.length === 0 ? licenceClaims(unpacked.claims) : {}
+      return { reasons, disclosed: deepFrozen(disclosed) }
+    })()
+    return { header, payload, kid, algorithm, deviceKey, checked }
+  }
+
+  return async (text, check) => {
+    const nowSeconds = Math.floor(check.now / 1000)
+    const presented = text.trim()
+    // The KB-JWT is what follows the last `~` (none when that is empty, or for a lone JWT).
+    const cut = presented.lastIndexOf('~')
+    const withoutKeyBinding = cut < 0 ? presented : presented.slice(0, cut + 1)
+    const keyBindingText = cut < 0 ? '' : presented.slice(cut + 1)
+    const kb = keyBindingText === '' ? undefined : decodedJwt(keyBindingText)
+    const kbWellFormed = kb !== undefined && kb.header.typ === 'kb+jwt' && typeof kb.payload.iat === 'number'
+    // What a KB-JWT must name, and the key of the part kept.
+    const sdHash = await digestOf(withoutKeyBinding)
+    const hit = kept.get(sdHash)
+    const issued = hit ?? issuedPart(withoutKeyBinding, kbWellFormed)
+    if (issued === undefined) return malformed()
+    const { payload, kid, algorithm } = issued
+
+    // The KB-JWT's signature starts beside the issuer's, by the device key of `cnf.jwk`.
     const kbSigned =
-      kbWellFormed && deviceKey !== undefined && algorithm !== undefined
-        ? verifiesWith(kb, algorithm, deviceKey.key)
+      kbWellFormed && issued.deviceKey !== undefined && algorithm !== undefined
+        ? verifiesWith(kb, algorithm, issued.deviceKey)
         : notChecked
+    const part = await issued.checked
+    if (hit === undefined && part.reasons.length === 0 && (await issued.deviceKey) !== undefined)
+      kept.set(sdHash, issued)
 
-    // Every disclosure must be one the issuer signed, once; the claims are unpacked in the same walk.
-    const unpacked = unpackDisclosures(payload, await digested(parts.disclosures))
-    const sdHash = kbWellFormed ? digestOf(parts.withoutKeyBinding) : undefined
-
-    const reasons: PresentationReason[] = []
-    if (issuerKey === undefined) reasons.push('unknown-issuer-key')
-    else if (!(await issuerSigned)) reasons.push('issuer-signature-invalid')
-    // The issuer signed this `cnf.jwk`: its key may serve this credential's next presentations.
-    else deviceKey?.keep()
-    if (header.typ !== 'dc+sd-jwt' || payload.vct !== eLicenceCredentialType)
-      reasons.push('wrong-credential-type')
-    if (options.issuer !== undefined && payload.iss !== options.issuer) reasons.push('wrong-issuer')
-    reasons.push(...unpacked.problems)
-
+    const reasons: PresentationReason[] = [...part.reasons]
     const exp = typeof payload.exp === 'number' ? payload.exp : null
     const iat = typeof payload.iat === 'number' ? payload.iat : null
     if (exp === null || exp <= nowSeconds) reasons.push('credential-expired')
@@ -168,7 +228,7 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
 
     // The Key Binding JWT: the device key of `cnf.jwk` signed this very presentation, just now.
     let keyBinding: KeyBindingSummary | null = null
-    if (parts.keyBinding === undefined) reasons.push('key-binding-missing')
+    if (keyBindingText === '') reasons.push('key-binding-missing')
     else if (!kbWellFormed) reasons.push('key-binding-malformed')
     else {
       const kbPayload = kb.payload
@@ -180,19 +240,17 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
         ageSeconds: nowSeconds - kbIat,
       }
       if (!(await kbSigned)) reasons.push('key-binding-signature-invalid')
-      if (kbPayload.sd_hash !== (await sdHash)) reasons.push('key-binding-sd-hash-mismatch')
+      if (kbPayload.sd_hash !== sdHash) reasons.push('key-binding-sd-hash-mismatch')
       if (keyBinding.ageSeconds > maxAgeSeconds) reasons.push('presentation-stale')
       if (keyBinding.ageSeconds < -futureSkewSeconds) reasons.push('presentation-from-future')
       if (check.nonce !== undefined && keyBinding.nonce !== check.nonce) reasons.push('nonce-mismatch')
       if (check.audience !== undefined && keyBinding.aud !== check.audience) reasons.push('audience-mismatch')
     }
 
-    const signedClaims = issuerKey !== undefined && !reasons.includes('issuer-signature-invalid')
     const verification: PresentationVerification = {
       valid: reasons.length === 0,
       reasons,
-      // Claims are shown only as the issuer signed them, and only when every disclosure is one it signed.
-      disclosed: signedClaims && unpacked.problems.length === 0 ? licenceClaims(unpacked.claims) : {},
+      disclosed: part.disclosed,
       status: 'unchecked',
       keyBinding,
       credential: {

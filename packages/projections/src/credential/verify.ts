@@ -99,10 +99,11 @@ export interface PresentationVerifierOptions {
   /** Checks signatures; default Web Crypto. Node passes `nodeSignatureBackend`. */
   readonly signatures?: SignatureBackend
   /**
-   * How many device keys (`cnf.jwk`) of credentials whose issuer signature verified are kept
-   * imported, for their next presentations (`device-keys.ts`); default 4096, 0 keeps none.
+   * How many issuer-signed parts of presentations that verified are kept, with what they gave (the
+   * issuer signature checked, the disclosures unpacked, the device key imported), for the next
+   * presentations of the same credential (`credential-cache.ts`); default 4096, 0 keeps none.
    */
-  readonly deviceKeyCacheSize?: number
+  readonly credentialCacheSize?: number
 }
 
 export interface PresentationCheck {

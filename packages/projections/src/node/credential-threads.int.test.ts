@@ -253,14 +253,14 @@ describe('credentialThreads', () => {
     expect(await threads.verify(await present(), { now: issuedAt })).toMatchObject({ valid: true })
   })
 
-  it('refuses tasks once closed, a thread count below one and a device key cache size that is no count', async () => {
+  it('refuses tasks once closed, a thread count below one and a credential cache size that is no count', async () => {
     const threads = threaded()
     await threads.close()
     await expect(threads.verify(await present(), { now: issuedAt })).rejects.toThrow(/closed/)
     expect(() => credentialThreads({ jwks: keys.jwks, keys, issuer, threads: 0 })).toThrow(/positive integer/)
-    for (const deviceKeyCacheSize of [-1, 2.5, Number.NaN])
+    for (const credentialCacheSize of [-1, 2.5, Number.NaN])
       expect(() =>
-        credentialThreads({ jwks: keys.jwks, keys, issuer, threads: 1, deviceKeyCacheSize }),
-      ).toThrow(/device key cache size must be a non-negative integer \(0 keeps none\), got/)
+        credentialThreads({ jwks: keys.jwks, keys, issuer, threads: 1, credentialCacheSize }),
+      ).toThrow(/credential cache size must be a non-negative integer \(0 keeps none\), got/)
   })
 })

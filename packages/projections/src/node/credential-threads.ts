@@ -27,7 +27,7 @@
  * await threads.close()
  */
 import { Worker } from 'node:worker_threads'
-import { deviceKeyCacheSizeProblem } from '../credential/device-keys.js'
+import { credentialCacheSizeProblem } from '../credential/credential-cache.js'
 import type { CredentialIssuer, IssueRequest } from '../credential/issue.js'
 import type { IssuerSigningKey } from '../credential/issuer-keys.js'
 import type { CheckedPresentation, PresentationCheckerOptions } from '../credential/presentation-checks.js'
@@ -128,7 +128,7 @@ export const credentialThreads = (options: CredentialThreadsOptions): Credential
   if (!Number.isInteger(options.threads) || options.threads < 1)
     throw new Error(`threads must be a positive integer, got ${options.threads}`)
   // Refused here, not by each worker as it starts (which would fail every task it is given).
-  const cacheProblem = deviceKeyCacheSizeProblem(options.deviceKeyCacheSize)
+  const cacheProblem = credentialCacheSizeProblem(options.credentialCacheSize)
   if (cacheProblem !== undefined) throw new Error(cacheProblem)
   const deadlineMs = options.deadlineMs ?? defaultCredentialTaskDeadlineMs
   const {

@@ -1,7 +1,7 @@
 // `elicence serve --credential-workers N` (or $ELICENCE_CREDENTIAL_WORKERS): the built binary
 // serves with credentials issued and presentations checked on worker threads, says so, and a
-// holder's presentation verifies through them, again and again with no device key cache
-// ($ELICENCE_DEVICE_KEY_CACHE 0); a count that is no whole number of threads, or of device keys,
+// holder's presentation verifies through them, again and again with no credential cache
+// ($ELICENCE_CREDENTIAL_CACHE 0); a count that is no whole number of threads, or of device keys,
 // is a usage error (exit 2) naming the option.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -26,7 +26,7 @@ describe('elicence serve --credential-workers', () => {
           PORT: '0',
           LOG_LEVEL: 'silent',
           ELICENCE_CREDENTIAL_WORKERS: '2',
-          ELICENCE_DEVICE_KEY_CACHE: '0',
+          ELICENCE_CREDENTIAL_CACHE: '0',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -98,18 +98,18 @@ describe('elicence serve --credential-workers', () => {
     }
   })
 
-  it('refuses a device key cache size that is no whole number of keys (exit 2)', async () => {
+  it('refuses a credential cache size that is no whole number (exit 2)', async () => {
     for (const [args, env] of [
-      [['--device-key-cache', 'many'], {}],
-      [['--device-key-cache=-1'], {}],
-      [['--device-key-cache', '1e3'], {}],
-      [['--device-key-cache', '99999999999999999999'], {}],
-      [[], { ELICENCE_DEVICE_KEY_CACHE: '2.5' }],
+      [['--credential-cache', 'many'], {}],
+      [['--credential-cache=-1'], {}],
+      [['--credential-cache', '1e3'], {}],
+      [['--credential-cache', '99999999999999999999'], {}],
+      [[], { ELICENCE_CREDENTIAL_CACHE: '2.5' }],
     ] as const) {
       const refused = await runInProcess(['serve', '--store', 'memory:', ...args], '', env)
       expect(refused.exitCode).toBe(2)
       expect(refused.stderr).toMatch(
-        /--device-key-cache \(or \$ELICENCE_DEVICE_KEY_CACHE\) must be a whole number of device keys, 0 or more \(0 keeps none\), got "/,
+        /--credential-cache \(or \$ELICENCE_CREDENTIAL_CACHE\) must be a whole number of credentials, 0 or more \(0 keeps none\), got "/,
       )
     }
   })

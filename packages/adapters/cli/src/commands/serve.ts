@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { loadIssuerKeys, loadLogSigner, parseTokenTable, startService, type TokenTable } from '@elicence/http'
-import { deviceKeyCacheSizeProblem, type IssuerKeys, type NoteSigner } from '@elicence/projections'
+import { credentialCacheSizeProblem, type IssuerKeys, type NoteSigner } from '@elicence/projections'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendar } from '../calendar-file.js'
 import { complain } from '../cli-io.js'
@@ -22,7 +22,7 @@ import { openEventStore, openReadModelStore, parseStoreUrl } from '../store-url.
 import { type CliCommand, storeEnvironmentVariable, usageError } from './command.js'
 import { parseCommandArguments } from './command-arguments.js'
 
-const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL] [--credential-workers N] [--device-key-cache N]
+const usage = `Usage: elicence serve [--store URL] [--data DIR] [--demo] [--calendar FILE] [--max-clock-skew MS] [--tokens FILE] [--keys DIR] [--public-url URL] [--credential-workers N] [--credential-cache N]
 
 Serves the JSON API (/openapi.json describes it), the holder's live e-licence page (/) and the
 verifier's page (/verify) until SIGINT or SIGTERM. Prints the URLs and a dev token per role, and
@@ -45,10 +45,10 @@ Options:
                    thread that serves HTTP (default: $ELICENCE_CREDENTIAL_WORKERS, else 0: all on
                    that thread); on a machine with cores to spare,
                    1 or 2 verify more presentations per second
-  --device-key-cache N
-                   device keys of credentials whose issuer signature verified kept imported for
-                   their next presentations, on each worker thread too (default:
-                   $ELICENCE_DEVICE_KEY_CACHE, else 4096; 0 keeps none)
+  --credential-cache N
+                   presented credentials that verified kept checked (issuer signature,
+                   disclosures, device key imported) for their next presentations, on each
+                   worker thread too (default: $ELICENCE_CREDENTIAL_CACHE, else 4096; 0 keeps none)
 ${calendarOptionUsage}
 ${clockSkewOptionUsage}
   -h, --help       show this text
@@ -72,16 +72,16 @@ const credentialWorkersOf = (text: string | undefined): E.Either<string, number 
     )
   return E.right(Number(text))
 }
-const deviceKeyCacheEnvironmentVariable = 'ELICENCE_DEVICE_KEY_CACHE'
+const credentialCacheEnvironmentVariable = 'ELICENCE_CREDENTIAL_CACHE'
 
 /** Undefined for the default (not given); a whole number of keys, 0 or more, otherwise. */
-const deviceKeyCacheOf = (text: string | undefined): E.Either<string, number | undefined> => {
+const credentialCacheOf = (text: string | undefined): E.Either<string, number | undefined> => {
   if (text === undefined) return E.right(undefined)
   const size = /^(0|[1-9][0-9]*)$/.test(text) ? Number(text) : Number.NaN
-  return deviceKeyCacheSizeProblem(size) === undefined
+  return credentialCacheSizeProblem(size) === undefined
     ? E.right(size)
     : E.left(
-        `--device-key-cache (or $${deviceKeyCacheEnvironmentVariable}) must be a whole number of device keys, 0 or more (0 keeps none), got ${JSON.stringify(text)}`,
+        `--credential-cache (or $${credentialCacheEnvironmentVariable}) must be a whole number of credentials, 0 or more (0 keeps none), got ${JSON.stringify(text)}`,
       )
 }
 const keysEnvironmentVariable = 'ELICENCE_KEYS'
@@ -152,7 +152,7 @@ export const serveCommand: CliCommand = {
         'public-url': 'string',
         'max-clock-skew': 'string',
         'credential-workers': 'string',
-        'device-key-cache': 'string',
+        'credential-cache': 'string',
       },
       positionals: false,
     })
@@ -169,10 +169,10 @@ export const serveCommand: CliCommand = {
       values['credential-workers'] ?? io.env[credentialWorkersEnvironmentVariable],
     )
     if (E.isLeft(workers)) return usageError(io, serveCommand, workers.left)
-    const deviceKeyCache = deviceKeyCacheOf(
-      values['device-key-cache'] ?? io.env[deviceKeyCacheEnvironmentVariable],
+    const credentialCache = credentialCacheOf(
+      values['credential-cache'] ?? io.env[credentialCacheEnvironmentVariable],
     )
-    if (E.isLeft(deviceKeyCache)) return usageError(io, serveCommand, deviceKeyCache.left)
+    if (E.isLeft(credentialCache)) return usageError(io, serveCommand, credentialCache.left)
 
     const configured = await configuredCredentials(
       values.tokens ?? io.env[tokensEnvironmentVariable],
@@ -196,7 +196,7 @@ export const serveCommand: CliCommand = {
       ...configured.right,
       ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
       ...(workers.right === undefined ? {} : { credentialWorkers: { threads: workers.right } }),
-      ...(deviceKeyCache.right === undefined ? {} : { deviceKeyCacheSize: deviceKeyCache.right }),
+      ...(credentialCache.right === undefined ? {} : { credentialCacheSize: credentialCache.right }),
       env: io.env,
       out: io.stdout,
     })

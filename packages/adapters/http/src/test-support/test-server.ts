@@ -160,7 +160,7 @@ export const startTestServer = async (
       | 'statusListTtlSeconds'
       | 'readModels'
       | 'credentialWorkers'
-      | 'deviceKeyCacheSize'
+      | 'credentialCacheSize'
     >
   > & {
     /** The clock runs in real time from this instant rather than standing still. */
@@ -188,7 +188,9 @@ export const startTestServer = async (
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.credentialWorkers === undefined ? {} : { credentialWorkers: options.credentialWorkers }),
-    ...(options.deviceKeyCacheSize === undefined ? {} : { deviceKeyCacheSize: options.deviceKeyCacheSize }),
+    ...(options.credentialCacheSize === undefined
+      ? {}
+      : { credentialCacheSize: options.credentialCacheSize }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

@@ -1,7 +1,7 @@
-// `deviceKeyCacheSize` of `createServer`: 0 keeps no device key, on the server's thread and on a
-// credential worker alike, and a credential presented again and again still verifies (its device
-// key imported each time); a size that is no whole number of keys is refused by name when the
-// server is made, not on the first presentation.
+// `credentialCacheSize` of `createServer`: 0 keeps nothing of a presented credential, on the
+// server's thread and on a credential worker alike, and a credential presented again and again
+// still verifies (checked whole each time); a size that is no whole number is refused by name when
+// the server is made, not on the first presentation.
 import { chinaMainlandCalendar, inMemoryEventStore, licenceDecider } from '@elicence/domain'
 import { defaultDisclosures, presentCredential } from '@elicence/projections'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -28,12 +28,12 @@ const placements: ReadonlyArray<[string, ServerOptions['credentialWorkers']]> = 
 ]
 
 describe.each(placements)(
-  'no device key cache (deviceKeyCacheSize 0) %s',
+  'no credential cache (credentialCacheSize 0) %s',
   (_placement, credentialWorkers) => {
     let running: TestServer
     beforeAll(async () => {
       running = await startTestServer({
-        deviceKeyCacheSize: 0,
+        credentialCacheSize: 0,
         ...(credentialWorkers === undefined ? {} : { credentialWorkers }),
       })
       await sendCommand(running, tokens.registry, recordLicenceCommand())
@@ -89,20 +89,20 @@ describe.each(placements)(
   },
 )
 
-describe('createServer with a deviceKeyCacheSize that is no count', () => {
+describe('createServer with a credentialCacheSize that is no count', () => {
   it('throws, naming the option, before it serves anything', async () => {
     const issuerKeys = await testIssuerKeys()
-    for (const deviceKeyCacheSize of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
+    for (const credentialCacheSize of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
       expect(() =>
         createServer({
           store: inMemoryEventStore(),
           decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
           tokens: testTokenTable(),
           issuerKeys,
-          deviceKeyCacheSize,
+          credentialCacheSize,
         }),
       ).toThrow(
-        `deviceKeyCacheSize: the device key cache size must be a non-negative integer (0 keeps none), got ${deviceKeyCacheSize}`,
+        `credentialCacheSize: the credential cache size must be a non-negative integer (0 keeps none), got ${credentialCacheSize}`,
       )
   })
 })
