@@ -64,6 +64,16 @@ describe('instantMs', () => {
     )
   })
 
+  it('is Date.parse of texts read again and in turn (the last few are kept)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(nearlyIso, isoOfInstant), { minLength: 1, maxLength: 12 }), (texts) => {
+        for (const text of [...texts, ...texts.toReversed(), ...texts, ...texts.map((text) => `${text}`)])
+          expect(Object.is(instantMs(text), Date.parse(text))).toBe(true)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
   it('reads the edges of the calendar and of the day as Date.parse does', () => {
     for (const text of [
       '2024-02-29T23:59:59.999Z',

@@ -6,8 +6,9 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { genesisHash } from '../integrity/hash-chain.js'
+import { jsonSchemaOf } from '../licence/json-schema.js'
 import { licenceNumberArb } from '../testing/values.js'
-import { decodeStoredEventShape, StoredEventCodec } from './stored-event.js'
+import { decodeStoredEventShape, Sha256Hex, StoredEventCodec } from './stored-event.js'
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -105,5 +106,21 @@ describe('the shape of a stored event', () => {
       { numRuns: 3000 },
     )
     expect(sound).toBeGreaterThan(500)
+  })
+})
+
+describe('Sha256Hex', () => {
+  // Nearly a digest: 63 to 65 characters, mostly hex, now and then an upper-case or other character.
+  const nearlyHex = fc
+    .array(fc.constantFrom(...'0123456789abcdefABCDEFg/:`@G \u0660'), { minLength: 63, maxLength: 65 })
+    .map((characters) => characters.join(''))
+  it('is the pattern it publishes, /^[0-9a-f]{64}$/', () => {
+    const pattern = new RegExp(jsonSchemaOf(Sha256Hex, { side: 'input' }).pattern as string)
+    fc.assert(
+      fc.property(fc.oneof(nearlyHex, fc.stringMatching(/^[0-9a-f]{64}$/), fc.string()), (text) => {
+        expect(Sha256Hex.is(text)).toBe(pattern.test(text))
+      }),
+      { numRuns: 3000 },
+    )
   })
 })
