@@ -28,6 +28,9 @@ export const handlerErrorCodes = [...licenceErrorCodes, ...storeErrorCodes] as c
 export type HandlerErrorCode = LicenceErrorCode | StoreErrorCode
 
 export const isStoreError = (error: { readonly code: string }): error is StoreError =>
-  isConcurrencyConflict(error) || isStoreFailure(error) || isCorruptEvent(error)
+  // Total: a store's Left is untrusted (an embedder's adapter may answer with anything).
+  typeof error === 'object' &&
+  error !== null &&
+  (isConcurrencyConflict(error) || isStoreFailure(error) || isCorruptEvent(error))
 
 export const isLicenceError = (error: HandlerError): error is LicenceError => !isStoreError(error)

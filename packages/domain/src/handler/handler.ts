@@ -16,6 +16,13 @@
  * minutes) is refused with `instant-in-future`, whoever states it, after every rule of the decider,
  * so no role can reach a later rule (a review before it is due) by claiming a later time.
  *
+ * Nothing it is handed is trusted to behave, and `handle` always answers with a value: options that
+ * are no setting are refused when the handler is made (a `TypeError` naming the option); a value
+ * that is no JSON is an `invalid-command`; a store that throws, answers with what is no answer of
+ * the port (or says it appended other events than the decided ones), or does not answer within
+ * `storeDeadlineMs`, and a clock, event id or digest that gives what is no instant, id or digest,
+ * are store failures saying so, and nothing is appended that its own decoder would refuse to read.
+ *
  * @example
  * const handle = commandHandler({ store: inMemoryEventStore(), decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })
  * const outcome = await handle(json) // Either<HandlerError, { events, version, replayed }>
@@ -28,25 +35,28 @@ import {
   type StoredEventDecoder,
 } from '../history/decoder.js'
 import { linkBreakOf } from '../history/reader.js'
+import { Sha256Hex } from '../history/stored-event.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
-import { headAfter, streamStart } from '../integrity/hash-chain.js'
+import { headAfter, sealBreak, streamStart } from '../integrity/hash-chain.js'
 import { type Digest, sha256Hex } from '../integrity/sha256.js'
 import { type LicenceCommand, parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
 import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
-import type { Instant } from '../licence/values.js'
+import { Id, type Instant } from '../licence/values.js'
 import { packedMap } from '../packed-map.js'
 import { optimisticDecideAndAppend } from '../store/decide-and-append.js'
 import {
+  corruptEvent,
   type EventStore,
   type NewEvent,
   type StoredEvent,
+  type StoreError,
   type StreamSince,
   storeFailure,
 } from '../store/port.js'
 import { streamIdFor } from '../store/streams.js'
-import type { HandlerError } from './errors.js'
+import { type HandlerError, isStoreError } from './errors.js'
 import { type FoldedStream, streamStateCache } from './stream-cache.js'
 
 export interface CommandOutcome {
@@ -96,9 +106,60 @@ export interface CommandHandlerOptions {
    * 2 µs against 11 µs for a 700-byte command): the Node stores offer it.
    */
   readonly digest?: Digest
+  /**
+   * How long the store may take over one command (its read, decision and append, every attempt)
+   * before `handle` answers with a store failure, in ms; default 30000, above the adapters' own
+   * deadlines (PostgreSQL's statement timeout, SQLite's busy timeout), which answer first. A store
+   * that answers late may still have appended: the same command sent again (same `commandId`)
+   * says what became of it.
+   */
+  readonly storeDeadlineMs?: number
 }
 
 export const defaultMaxClockSkewMs = 2 * 60 * 1000
+export const defaultStoreDeadlineMs = 30_000
+
+const isFunction = (value: unknown): boolean => typeof value === 'function'
+const isWholeAtLeast = (value: unknown, least: number): boolean =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= least
+
+/** What is wrong with the options, or undefined: each a setting of its documented kind. */
+const optionsProblem = (options: CommandHandlerOptions): string | undefined => {
+  const { store, decider } = options
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    !isFunction(store.readStream) ||
+    !isFunction(store.appendToStream)
+  )
+    return 'store must be an EventStore (readStream and appendToStream at least)'
+  if (store.decideAndAppend !== undefined && !isFunction(store.decideAndAppend))
+    return 'store.decideAndAppend must be a function where the store has one'
+  if (
+    typeof decider !== 'object' ||
+    decider === null ||
+    !isFunction(decider.decide) ||
+    !isFunction(decider.evolve) ||
+    !isFunction(decider.authorise) ||
+    typeof decider.rulesVersion !== 'string'
+  )
+    return 'decider must be a LicenceDecider (licenceDecider({ calendar }))'
+  if (options.maxAttempts !== undefined && !isWholeAtLeast(options.maxAttempts, 1))
+    return `maxAttempts must be a whole number of attempts, at least 1, got ${String(options.maxAttempts)}`
+  const skew = options.maxClockSkewMs
+  if (skew !== undefined && !(typeof skew === 'number' && Number.isFinite(skew) && skew >= 0))
+    return `maxClockSkewMs must be a number of milliseconds, 0 or more, got ${String(skew)}`
+  if (options.stateCacheSize !== undefined && !isWholeAtLeast(options.stateCacheSize, 0))
+    return `stateCacheSize must be a whole number of streams, 0 or more, got ${String(options.stateCacheSize)}`
+  const deadline = options.storeDeadlineMs
+  if (deadline !== undefined && !(typeof deadline === 'number' && deadline > 0 && deadline <= 2 ** 31 - 1))
+    return `storeDeadlineMs must be a number of milliseconds above 0 (at most 2^31 - 1), got ${String(deadline)}`
+  for (const name of ['clock', 'newEventId', 'digest'] as const)
+    if (options[name] !== undefined && !isFunction(options[name])) return `${name} must be a function`
+  if (options.decoder !== undefined && !isFunction(options.decoder?.decode))
+    return 'decoder must be a StoredEventDecoder (storedEventDecoder({ upcasters }))'
+  return undefined
+}
 
 /** What a decision under the lock hands back without appending. */
 type Unappended =
@@ -107,20 +168,70 @@ type Unappended =
 
 const refusedWith = (error: HandlerError) => E.left<Unappended>({ _tag: 'Refused', error })
 
-/** The store's answer, or a store failure where it threw or rejected instead of answering. */
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/** A short description of what a store answered, for a message: its JSON where it has one. */
+const described = (value: unknown): string => {
+  try {
+    const text = JSON.stringify(value)
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text
+  } catch {}
+  return `a ${typeof value}`
+}
+
+/**
+ * The store's answer to `decideAndAppend`, or a store failure where it threw or rejected, answered
+ * with what the port never answers, or did not answer within `deadlineMs`.
+ */
 const answered = async <A>(
   run: () => Promise<E.Either<HandlerError, A>>,
+  deadlineMs: number,
 ): Promise<E.Either<HandlerError, A>> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), deadlineMs)
+  })
   try {
-    return await run()
+    const answer: unknown = await Promise.race([run(), late])
+    if (answer === 'late')
+      return E.left(
+        storeFailure(
+          `the store did not answer within ${deadlineMs} ms (storeDeadlineMs): the command may yet be applied, so send it again with the same commandId to learn its outcome`,
+        ),
+      )
+    if (!isEither(answer))
+      return E.left(storeFailure(`the store answered ${described(answer)}, which is no Either of the port`))
+    if (E.isLeft(answer) && !isStoreError(answer.left as StoreError))
+      return E.left(storeFailure(`the store failed with ${described(answer.left)}, which is no store error`))
+    return answer as E.Either<HandlerError, A>
   } catch (error) {
-    return E.left(
-      storeFailure(
-        `the store threw instead of answering: ${error instanceof Error ? error.message : String(error)}`,
-        error,
-      ),
-    )
+    return E.left(storeFailure(`the store threw instead of answering: ${messageOf(error)}`, error))
+  } finally {
+    clearTimeout(timer)
   }
+}
+
+const isEither = (value: unknown): value is E.Either<unknown, unknown> =>
+  typeof value === 'object' &&
+  value !== null &&
+  (((value as { _tag?: unknown })._tag === 'Left' && 'left' in value) ||
+    ((value as { _tag?: unknown })._tag === 'Right' && 'right' in value))
+
+/** Whether the store's report of an append is the events decided, appended after `fromVersion`. */
+const appendedAsDecided = (appended: unknown, count: number, fromVersion: number): boolean => {
+  if (typeof appended !== 'object' || appended === null) return false
+  const { events, version } = appended as { events?: unknown; version?: unknown }
+  return (
+    Array.isArray(events) &&
+    events.length === count &&
+    version === fromVersion + count &&
+    events.every(
+      (event: unknown, index) =>
+        typeof event === 'object' &&
+        event !== null &&
+        (event as { version?: unknown }).version === fromVersion + 1 + index,
+    )
+  )
 }
 
 // The defaults are module functions, not closures made per handler: optimised code that called one
@@ -130,13 +241,16 @@ const randomEventId = (): string => crypto.randomUUID()
 
 /**
  * The state at `since.version`: the kept state and what came after it, or the whole stream. Every
- * event read goes through the one decoder, and its links (version, prevHash) are checked from the
- * kept head, as the one stream reader checks them from the start. A module function, not a closure
- * per handler, for the reason the defaults above are.
+ * event read goes through the one decoder, its links (version, prevHash) are checked from the kept
+ * head, as the one stream reader checks them from the start, and its own hash against its content:
+ * a decision is never made on an event changed behind the store, since what it decides is sealed
+ * after it (the kept state's events were checked when first read). A module function, not a
+ * closure per handler, for the reason the defaults above are.
  */
 const foldSince = (
   decider: LicenceDecider,
   decoder: StoredEventDecoder,
+  digest: Digest,
   from: FoldedStream,
   since: StreamSince,
 ): E.Either<HandlerError, FoldedStream> => {
@@ -146,10 +260,19 @@ const foldSince = (
   // Index loops, not `for…of`, here and below: the arrays come frozen or not, empty or not, and an
   // iterator's map check on each kind sent the JIT back to slow code (a deopt, then a recompile).
   for (let index = 0; index < since.events.length; index++) {
-    const decoded = decoder.decode(since.events[index] as StoredEvent)
+    const stored = since.events[index] as StoredEvent
+    const decoded = decoder.decode(stored)
     if (E.isLeft(decoded)) return decoded
     const broken = linkBreakOf(head, decoded.right)
     if (broken !== undefined) return E.left(broken)
+    if (sealBreak(stored, digest) !== undefined)
+      return E.left(
+        corruptEvent(
+          stored.streamId,
+          stored.version,
+          'its hash does not match its content: it was changed after it was sealed',
+        ),
+      )
     head = headAfter(decoded.right)
     state = decider.evolve(state, decoded.right)
   }
@@ -157,7 +280,10 @@ const foldSince = (
 }
 
 export const commandHandler = (options: CommandHandlerOptions): CommandHandler => {
+  const problem = optionsProblem(options)
+  if (problem !== undefined) throw new TypeError(`commandHandler: ${problem}`)
   const { store, decider } = options
+  const storeDeadlineMs = options.storeDeadlineMs ?? defaultStoreDeadlineMs
   const clock = options.clock ?? systemClock
   const maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs
   const newEventId = options.newEventId ?? randomEventId
@@ -168,6 +294,19 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     store.decideAndAppend ?? optimisticDecideAndAppend(store, { maxAttempts: options.maxAttempts ?? 8 })
 
   return async (json, handleOptions) => {
+    try {
+      return await handled(json, handleOptions)
+    } catch (error) {
+      // Everything above answers with values; what still throws is an embedder's decider, decoder
+      // or callback (a clock that throws, say), reported as the failure it is.
+      return E.left(storeFailure(`the command could not be handled: ${messageOf(error)}`, error))
+    }
+  }
+
+  async function handled(
+    json: unknown,
+    handleOptions: HandleOptions | undefined,
+  ): Promise<E.Either<HandlerError, CommandOutcome>> {
     const parsed = parseCommand(json)
     if (E.isLeft(parsed)) return parsed
     const command = parsed.right
@@ -176,87 +315,105 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     const streamId = streamIdFor(command.data.licenceNumber)
     // `at` is left out: a transport that stamps the time may re-send the same command later.
     const commandHash = digest(canonicalJson({ type: command.type, data: command.data, actor }))
+    // What the handler makes goes into every event, and a stored event must decode: a digest that
+    // gives no SHA-256 is refused here, before any event could carry it.
+    if (!Sha256Hex.is(commandHash))
+      return E.left(
+        storeFailure(`the handler's digest gave ${described(commandHash)}, not 64 lowercase hex digits`),
+      )
     const from = cache.get(streamId) ?? { version: -1, state: decider.initialState, head: streamStart }
     let folded: FoldedStream | undefined
     let decided: FoldedStream | undefined
 
     // A store that throws or rejects instead of answering with a value (an embedder's adapter, a
     // driver's bug) is a store failure like any other: `handle` answers, it never throws.
-    const outcome = await answered(() =>
-      decideAndAppend<Unappended>({
-        streamId,
-        after: from.version,
-        commandId,
-        decide: (since) => {
-          decided = undefined
-          folded = undefined
-          const current = foldSince(decider, decoder, from, since)
-          if (E.isLeft(current)) return refusedWith(current.left)
-          folded = current.right
-          const { state } = current.right
-          if (since.ofCommand.length > 0) {
-            const mayNotAct = decider.authorise(command, state)
-            if (mayNotAct !== undefined) return refusedWith(mayNotAct)
-            if (since.ofCommand.some((event) => event.metadata.commandHash !== commandHash)) {
+    const outcome = await answered(
+      () =>
+        decideAndAppend<Unappended>({
+          streamId,
+          after: from.version,
+          commandId,
+          decide: (since) => {
+            decided = undefined
+            folded = undefined
+            const current = foldSince(decider, decoder, digest, from, since)
+            if (E.isLeft(current)) return refusedWith(current.left)
+            folded = current.right
+            const { state } = current.right
+            if (since.ofCommand.length > 0) {
+              const mayNotAct = decider.authorise(command, state)
+              if (mayNotAct !== undefined) return refusedWith(mayNotAct)
+              if (since.ofCommand.some((event) => event.metadata.commandHash !== commandHash)) {
+                return refusedWith(
+                  licenceError(
+                    'command-id-reused',
+                    `command ${commandId} was already used for a different command`,
+                  ),
+                )
+              }
+              const last = since.ofCommand[since.ofCommand.length - 1]
+              return E.left({
+                _tag: 'Replayed',
+                events: since.ofCommand,
+                version: last?.version ?? since.version,
+              })
+            }
+            // A stamped time runs on from the stream's last instant where that is later (see HandleOptions).
+            const lastAt = state._tag === 'Recorded' ? state.lastAt : null
+            const at =
+              stampedAt && lastAt !== null && compareInstants(lastAt, command.metadata.at) > 0
+                ? lastAt
+                : command.metadata.at
+            // The stream's last instant is an Instant: a decoded event's.
+            const stated: LicenceCommand =
+              at === command.metadata.at
+                ? command
+                : ({ ...command, metadata: { ...command.metadata, at: at as Instant } } as LicenceCommand)
+            const decision = decider.decide(stated, state)
+            if (E.isLeft(decision)) return refusedWith(decision.left)
+            const now: unknown = clock()
+            if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+              return refusedWith(storeFailure(`the handler's clock gave ${described(now)}, not a valid Date`))
+            if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {
               return refusedWith(
                 licenceError(
-                  'command-id-reused',
-                  `command ${commandId} was already used for a different command`,
+                  'instant-in-future',
+                  `the command is stated at ${at}, later than ${now.toISOString()} plus the allowed skew of ${maxClockSkewMs} ms`,
                 ),
               )
             }
-            const last = since.ofCommand[since.ofCommand.length - 1]
-            return E.left({
-              _tag: 'Replayed',
-              events: since.ofCommand,
-              version: last?.version ?? since.version,
-            })
-          }
-          // A stamped time runs on from the stream's last instant where that is later (see HandleOptions).
-          const lastAt = state._tag === 'Recorded' ? state.lastAt : null
-          const at =
-            stampedAt && lastAt !== null && compareInstants(lastAt, command.metadata.at) > 0
-              ? lastAt
-              : command.metadata.at
-          // The stream's last instant is an Instant: a decoded event's.
-          const stated: LicenceCommand =
-            at === command.metadata.at
-              ? command
-              : ({ ...command, metadata: { ...command.metadata, at: at as Instant } } as LicenceCommand)
-          const decision = decider.decide(stated, state)
-          if (E.isLeft(decision)) return refusedWith(decision.left)
-          const now = clock()
-          if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {
-            return refusedWith(
-              licenceError(
-                'instant-in-future',
-                `the command is stated at ${at}, later than ${now.toISOString()} plus the allowed skew of ${maxClockSkewMs} ms`,
-              ),
-            )
-          }
-          const recordedAt = now.toISOString()
-          const events: NewEvent[] = packedMap(decision.right, (event) => ({
-            type: event.type,
-            data: event.data,
-            metadata: {
-              eventId: newEventId(),
-              commandId,
-              commandHash,
-              actor,
-              at,
-              recordedAt,
-              schemaVersion: currentSchemaVersion,
-              rulesVersion: decider.rulesVersion,
-            },
-          }))
-          let after = state
-          for (let index = 0; index < events.length; index++) {
-            after = decider.evolve(after, events[index] as (typeof events)[number])
-          }
-          decided = { version: since.version + events.length, state: after, head: current.right.head }
-          return E.right(events)
-        },
-      }),
+            const recordedAt = now.toISOString()
+            const eventIds = packedMap(decision.right, () => newEventId())
+            const badId = eventIds.find((id) => !Id.is(id))
+            if (badId !== undefined)
+              return refusedWith(
+                storeFailure(
+                  `the handler's newEventId gave ${described(badId)}, which is no event id (an Id of DESIGN §2)`,
+                ),
+              )
+            const events: NewEvent[] = packedMap(decision.right, (event, index) => ({
+              type: event.type,
+              data: event.data,
+              metadata: {
+                eventId: eventIds[index] as string,
+                commandId,
+                commandHash,
+                actor,
+                at,
+                recordedAt,
+                schemaVersion: currentSchemaVersion,
+                rulesVersion: decider.rulesVersion,
+              },
+            }))
+            let after = state
+            for (let index = 0; index < events.length; index++) {
+              after = decider.evolve(after, events[index] as (typeof events)[number])
+            }
+            decided = { version: since.version + events.length, state: after, head: current.right.head }
+            return E.right(events)
+          },
+        }),
+      storeDeadlineMs,
     )
 
     if (E.isLeft(outcome)) {
@@ -271,6 +428,19 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
         : E.right({ events: unappended.events, version: unappended.version, replayed: true })
     }
     const appended = outcome.right.right
+    // The store's report is checked against the decision: a store that says it appended other
+    // events (fewer, none, at other versions) has not done what the command needs.
+    if (
+      decided === undefined ||
+      !appendedAsDecided(appended, decided.version - (folded?.version ?? 0), folded?.version ?? 0)
+    ) {
+      cache.forget(streamId)
+      return E.left(
+        storeFailure(
+          `the store reported appending ${described(appended)}, which is not the events decided for ${streamId}`,
+        ),
+      )
+    }
     const last = appended.events[appended.events.length - 1]
     if (decided !== undefined && last !== undefined) {
       cache.keep(streamId, { version: appended.version, state: decided.state, head: headAfter(last) })

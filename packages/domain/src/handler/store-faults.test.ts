@@ -48,3 +48,185 @@ describe('a store that throws instead of answering', () => {
       expect(E.isLeft(outcome) && outcome.left.message).toContain('socket closed')
   })
 })
+
+describe('a store that answers what the port never answers', () => {
+  const appended = (version: number, events: ReadonlyArray<unknown>) => E.right({ events, version })
+  const faults: ReadonlyArray<[string, (store: EventStore) => EventStore, RegExp]> = [
+    [
+      'appendToStream answers Right(null)',
+      (store) => ({ ...unlocked(store), appendToStream: async () => E.right(null) as never }),
+      /reported appending null/,
+    ],
+    [
+      'decideAndAppend answers 42',
+      (store) => ({ ...store, decideAndAppend: async () => 42 as never }),
+      /answered 42/,
+    ],
+    [
+      'decideAndAppend fails with null',
+      (store) => ({ ...store, decideAndAppend: async () => E.left(null) as never }),
+      /failed with null, which is no store error/,
+    ],
+    [
+      'decideAndAppend fails with a text',
+      (store) => ({ ...store, decideAndAppend: async () => E.left('busy') as never }),
+      /failed with "busy"/,
+    ],
+    [
+      'appendToStream says it appended nothing, having written nothing',
+      (store) => ({ ...unlocked(store), appendToStream: async () => appended(0, []) as never }),
+      /not the events decided/,
+    ],
+    [
+      'appendToStream says it appended a junk event at version 99',
+      (store) => ({
+        ...unlocked(store),
+        appendToStream: async () => appended(99, [{ type: 'Junk', version: 99 }]) as never,
+      }),
+      /not the events decided/,
+    ],
+  ]
+  it.each(faults)(
+    '%s: store-failure saying what it answered, never a throw',
+    async (_fault, broken, said) => {
+      const handle = commandHandler({
+        store: broken(inMemoryEventStore()),
+        decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+        clock: () => new Date('2026-10-01T01:00:00Z'),
+      })
+      const outcome = await handle(record)
+      expect(E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
+      expect(E.isLeft(outcome) && outcome.left.message).toMatch(said)
+    },
+  )
+})
+
+describe('a store that does not answer', () => {
+  it('is answered with a store failure once storeDeadlineMs has passed, and the same command later says what became of it', async () => {
+    const store = inMemoryEventStore()
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const slow: EventStore = {
+      ...store,
+      decideAndAppend: async (request) => {
+        await held
+        return (store.decideAndAppend as NonNullable<EventStore['decideAndAppend']>)(request)
+      },
+    }
+    const options = {
+      decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+      clock: () => new Date('2026-10-01T01:00:00Z'),
+    }
+    const handle = commandHandler({ ...options, store: slow, storeDeadlineMs: 50 })
+    const started = Date.now()
+    const outcome = await handle(record)
+    expect(E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
+    expect(E.isLeft(outcome) && outcome.left.message).toMatch(
+      /did not answer within 50 ms \(storeDeadlineMs\)/,
+    )
+    expect(Date.now() - started).toBeLessThan(10_000)
+    // The store answers at last: the command was appended, and sent again it is replayed.
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const again = await commandHandler({ ...options, store })(record)
+    expect(E.isRight(again) && again.right.replayed).toBe(true)
+  })
+})
+
+describe('options and callbacks that are no setting', () => {
+  const decider = licenceDecider({ calendar: chinaMainlandCalendar() })
+  const clock = () => new Date('2026-10-01T01:00:00Z')
+
+  it('refuses options of the wrong kind when the handler is made, naming the option', () => {
+    const store = inMemoryEventStore()
+    const cases: ReadonlyArray<[Record<string, unknown>, RegExp]> = [
+      [{ store: null, decider }, /store must be an EventStore/],
+      [{ store, decider: undefined }, /decider must be a LicenceDecider/],
+      [
+        { store, decider, maxAttempts: 0 },
+        /maxAttempts must be a whole number of attempts, at least 1, got 0/,
+      ],
+      [{ store, decider, maxAttempts: Number.NaN }, /maxAttempts .* got NaN/],
+      [
+        { store, decider, maxClockSkewMs: Number.NaN },
+        /maxClockSkewMs must be a number of milliseconds, 0 or more/,
+      ],
+      [{ store, decider, maxClockSkewMs: -1e9 }, /maxClockSkewMs/],
+      [{ store, decider, stateCacheSize: -1 }, /stateCacheSize/],
+      [{ store, decider, storeDeadlineMs: 0 }, /storeDeadlineMs/],
+      [{ store, decider, clock: 'now' }, /clock must be a function/],
+      [{ store, decider, decoder: {} }, /decoder must be a StoredEventDecoder/],
+    ]
+    for (const [options, said] of cases) expect(() => commandHandler(options as never)).toThrow(said)
+  })
+
+  it.each([
+    ['newEventId gives a number', { newEventId: () => 5 }, /newEventId gave 5, which is no event id/],
+    ['newEventId gives an empty text', { newEventId: () => '' }, /newEventId gave "", which is no event id/],
+    ['digest gives an empty text', { digest: () => '' }, /digest gave "", not 64 lowercase hex digits/],
+    [
+      'the clock gives an invalid Date',
+      { clock: () => new Date(Number.NaN) },
+      /clock gave null, not a valid Date/,
+    ],
+    [
+      'the clock throws',
+      {
+        clock: () => {
+          throw new Error('no time source')
+        },
+      },
+      /no time source/,
+    ],
+  ])('%s: a store failure naming it, and nothing appended', async (_case, given, said) => {
+    const store = inMemoryEventStore()
+    const handle = commandHandler({ store, decider, clock, ...given } as never)
+    const outcome = await handle(record)
+    expect(E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
+    expect(E.isLeft(outcome) && outcome.left.message).toMatch(said)
+    const stream = await store.readAll({ after: 0, limit: 10 })
+    expect(E.isRight(stream) && stream.right.events).toEqual([])
+  })
+})
+
+describe('a command that is no JSON data', () => {
+  const throwing = {
+    ...record,
+    get data(): unknown {
+      throw new Error('getter says no')
+    },
+  }
+  const proxy = new Proxy(
+    {},
+    {
+      ownKeys: () => {
+        throw new Error('proxy says no')
+      },
+      get: () => {
+        throw new Error('proxy says no')
+      },
+    },
+  )
+  it.each([
+    ['a function', () => undefined, /expected a command object, got a function/],
+    ['a symbol', Symbol('x'), /got a symbol/],
+    [
+      'a symbol as its type',
+      { ...record, type: Symbol('RecordLicence') },
+      /type: expected one of .* got a symbol/,
+    ],
+    ['a BigInt in its data', { ...record, data: { ...record.data, classes: [1n] } }, /classes/],
+    ['a getter that throws', throwing, /cannot be read as JSON data: getter says no/],
+    ['a Proxy that throws', proxy, /cannot be read as JSON data: proxy says no/],
+  ])('%s: invalid-command naming what is wrong, never a throw', async (_case, json, said) => {
+    const handle = commandHandler({
+      store: inMemoryEventStore(),
+      decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+    })
+    const outcome = await handle(json)
+    expect(E.isLeft(outcome) && outcome.left.code).toBe('invalid-command')
+    expect(E.isLeft(outcome) && outcome.left.message).toMatch(said)
+  })
+})

@@ -146,4 +146,31 @@ describe('decoding stored events', () => {
     const after = await store.readStream(streamId)
     expect(E.isRight(after) && after.right.version).toBe(1)
   })
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('my upcaster bug')
+      },
+      /the upcaster from schema 1: threw my upcaster bug/,
+    ],
+    ['answers null', () => null as never, /the upcaster from schema 1: answered with no \{ type, data \}/],
+  ])(
+    'stops at an event its embedder’s upcaster %s on, naming stream and version, and so does the handler',
+    async (_how, upcaster, said) => {
+      const { store, stored } = await storeWith([recorded, appliedSchema1])
+      const decoder = storedEventDecoder({ upcasters: { 1: upcaster } })
+      const decoded = decoder.decode(stored[0] as StoredEvent)
+      expect(E.isLeft(decoded) && decoded.left).toMatchObject({ code: 'corrupt-event', streamId, version: 0 })
+      expect(E.isLeft(decoded) && decoded.left.message).toMatch(said)
+      const handle = commandHandler({
+        store,
+        decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+        decoder,
+      })
+      const outcome = await handle(onTheDueDay('WithdrawApplication', { role: 'holder', id: 'acct-1' }))
+      expect(E.isLeft(outcome) && outcome.left.code).toBe('corrupt-event')
+      expect(E.isLeft(outcome) && outcome.left.message).toMatch(new RegExp(`${streamId}@0`))
+    },
+  )
 })

@@ -86,6 +86,23 @@ export const shapeProblems = (
   issues: ReadonlyArray<{ readonly path: string; readonly message: string }>,
 ): string => issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
 
+const upcastOrProblem = (
+  upcast: Upcaster,
+  event: { readonly type: string; readonly data: unknown },
+): { readonly type: string; readonly data: unknown } | string => {
+  let upcasted: unknown
+  try {
+    upcasted = upcast(event)
+  } catch (error) {
+    return `threw ${error instanceof Error ? error.message : String(error)}`
+  }
+  return typeof upcasted === 'object' &&
+    upcasted !== null &&
+    typeof (upcasted as { type?: unknown }).type === 'string'
+    ? (upcasted as { readonly type: string; readonly data: unknown })
+    : 'answered with no { type, data }'
+}
+
 export const storedEventDecoder = (options: StoredEventDecoderOptions = {}): StoredEventDecoder => {
   const using = options.upcasters ?? upcasters
   const decodeShaped = (stored: StoredEvent): E.Either<CorruptEvent, DecodedStoredEvent> => {
@@ -105,7 +122,15 @@ export const storedEventDecoder = (options: StoredEventDecoderOptions = {}): Sto
     for (let version = schemaVersion; version < currentSchemaVersion; version++) {
       if (version === schemaVersion) shape = { type: stored.type, data: stored.data }
       const upcast = using[version]
-      if (upcast !== undefined) shape = upcast(shape)
+      if (upcast === undefined) continue
+      // An embedder's upcaster that throws, or answers with no `{ type, data }`, cannot read this
+      // event: that is the event's corruption to report, by stream and version, not a crash.
+      const upcasted = upcastOrProblem(upcast, shape)
+      if (typeof upcasted === 'string')
+        return E.left(
+          corruptEvent(stored.streamId, stored.version, `the upcaster from schema ${version}: ${upcasted}`),
+        )
+      shape = upcasted
     }
     const decoded = decodeEvent(shape)
     if (E.isLeft(decoded)) return E.left(corruptEvent(stored.streamId, stored.version, decoded.left))

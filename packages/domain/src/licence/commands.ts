@@ -219,7 +219,14 @@ export const validationIssues = (errors: t.Errors): ReadonlyArray<InvalidInputIs
 
 const describeValue = (value: unknown): string => {
   if (value === undefined) return 'nothing'
-  const text = JSON.stringify(value)
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    text = undefined
+  }
+  // A function, a symbol, a BigInt, a cycle: no JSON, so no text of it.
+  if (text === undefined) return `a ${typeof value}, which JSON has no form for`
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
@@ -232,6 +239,22 @@ const isCommandType = (value: unknown): value is CommandType =>
  * failing paths of that command rather than of every member of the union.
  */
 export const parseCommand = (json: unknown): E.Either<LicenceError, LicenceCommand> => {
+  // JSON text parsed never throws here; a caller's own object may (a getter that throws, a Proxy).
+  try {
+    return parsedCommand(json)
+  } catch (error) {
+    return E.left(
+      invalidCommand([
+        {
+          path: '(root)',
+          message: `the command cannot be read as JSON data: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ]),
+    )
+  }
+}
+
+const parsedCommand = (json: unknown): E.Either<LicenceError, LicenceCommand> => {
   // First: every check below, and the error report above all, recurses into the value.
   const tooDeep = jsonDepthProblem(json)
   if (tooDeep !== undefined) return E.left(invalidCommand([{ path: '(root)', message: tooDeep }]))

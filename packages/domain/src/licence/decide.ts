@@ -42,7 +42,8 @@ const notHolder = (state: RecordedLicence, actorId: string): LicenceError | unde
  * holder (`not-licence-holder`). `undefined` when it may; the first refusal of `decide` otherwise.
  */
 export const authorise = (command: LicenceCommand, state: LicenceState): LicenceError | undefined => {
-  const roles = commandRoles[command.type]
+  // Own members only: a type named after an object's own (`toString`, `constructor`) is no command.
+  const roles = Object.hasOwn(commandRoles, command.type) ? commandRoles[command.type] : undefined
   if (roles === undefined)
     return licenceError('invalid-command', `unknown command type ${String(command.type)}`)
   const { actor } = command.metadata
