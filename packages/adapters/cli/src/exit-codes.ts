@@ -16,7 +16,10 @@ export const exitCodes = {
   refused: 1,
   /** Not understood: bad arguments, a bad store URL, a line that is not JSON or fails its codec. */
   invalidInput: 2,
-  /** The store failed, conflicted or holds a corrupt event; or it is not in the state required. */
+  /**
+   * The store failed, conflicted or holds a corrupt event; or it is not in the state required; or
+   * the output could not be written (a full disk; for `exec`, an output closed before its end).
+   */
   storeFailure: 3,
 } as const
 

@@ -86,8 +86,9 @@ export const main = async (
     return await command.run(args, io)
   } catch (error) {
     // Commands return their failures as exit codes; reaching here means I/O failed under them.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code
     io.stderr.write(
-      `elicence ${command.name}: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`,
+      `elicence ${command.name}: ${typeof code === 'string' ? 'input or output failed' : 'unexpected failure'}: ${error instanceof Error ? error.message : String(error)}\n`,
     )
     return exitCodes.storeFailure
   }
@@ -104,11 +105,35 @@ const isEntryPoint = (): boolean => {
   }
 }
 
+/**
+ * What a run does when its standard output fails under it. A reader that stops early
+ * (`elicence export | head`) is no failure of a verb that only reports: it leaves quietly. `exec`
+ * prints each command's outcome as it goes, so a closed output stops it with most of its file
+ * perhaps not run, which its exit status must not hide; and output that cannot be written (a full
+ * disk: ENOSPC, EIO) is a failure of any verb. Both are exit 3, said on standard error: never a
+ * stack trace, never an exit status that reads as a verdict (1 is a refusal, an anomaly, "not valid").
+ */
+export const onOutputError = (
+  verb: string | undefined,
+  error: NodeJS.ErrnoException,
+): { readonly exitCode: ExitCode | undefined; readonly message: string | undefined } => {
+  const stopsCommands = verb === 'exec'
+  if (error.code === 'EPIPE' && !stopsCommands) return { exitCode: undefined, message: undefined }
+  const what =
+    error.code === 'EPIPE'
+      ? 'standard output was closed before every outcome was written'
+      : `cannot write to standard output: ${error.message}`
+  return {
+    exitCode: exitCodes.storeFailure,
+    message: `elicence ${verb ?? ''}: ${what}${stopsCommands ? '; it stopped there, so the commands whose outcome is missing may not have run: run the same commands again (those applied are replayed)' : ''}\n`,
+  }
+}
+
 if (isEntryPoint()) {
-  // A reader that stops early (`elicence export | head`) is not a failure of ours; leave quietly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? exitCodes.ok)
-    throw error
+    const { exitCode, message } = onOutputError(process.argv[2], error)
+    if (message !== undefined) process.stderr.write(message)
+    process.exit(exitCode ?? process.exitCode ?? exitCodes.ok)
   })
   process.exitCode = await main(process.argv.slice(2), {
     stdin: process.stdin,

@@ -21,7 +21,7 @@
  * @example
  * $ elicence export --store sqlite:./old.db | elicence import --store sqlite:./new.db
  */
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -140,7 +140,7 @@ export const heldPrefix = async (
         event.metadata.hash !== stored.metadata.hash
       )
         return E.left(
-          `the target store holds events that are not this history's (its event ${held + 1}, ${stored.streamId}@${stored.version}, is not the history's ${held + 1}th): import only into an empty store, or into one an interrupted import of this history left`,
+          `the target store holds events that are not this history's (its event ${held + 1}, ${stored.streamId}@${stored.version}, is not the history's event ${held + 1}): import only into an empty store, or into one an interrupted import of this history left`,
         )
       held++
     }
@@ -295,9 +295,11 @@ export const importHistory = async (
 const rereadable = async (
   source: Pick<Input, 'stream' | 'name'>,
   file: string | undefined,
+  made: (directory: string) => void,
 ): Promise<{ readonly path: string; readonly cleanUp: () => Promise<void> }> => {
   if (file !== undefined && file !== '-') return { path: file, cleanUp: async () => undefined }
   const directory = await mkdtemp(join(tmpdir(), 'elicence-import-'))
+  made(directory)
   const path = join(directory, 'history.ndjson')
   try {
     await pipeline(source.stream, createWriteStream(path, { mode: 0o600 }))
@@ -306,6 +308,34 @@ const rereadable = async (
     throw error
   }
   return { path, cleanUp: () => rm(directory, { recursive: true, force: true }) }
+}
+
+const signalNumbers = { SIGINT: 2, SIGTERM: 15 } as const
+
+/**
+ * While an import runs, an interrupt (Ctrl-C, SIGTERM) removes the copy of standard input (a whole
+ * history of names and ID numbers must not stay behind in the temporary directory) and says where
+ * the store stands, then exits as the signal would (128 + its number). A SIGKILL leaves the copy:
+ * nothing can run then; it is in a directory only this user can read.
+ */
+const onInterrupt = (io: CliIo, directory: () => string | undefined): (() => void) => {
+  const handlers = Object.entries(signalNumbers).map(([signal, number]) => {
+    const handler = () => {
+      const copy = directory()
+      if (copy !== undefined) rmSync(copy, { recursive: true, force: true })
+      complain(
+        io,
+        importCommand.name,
+        `interrupted (${signal}): the store keeps the events written so far; run the same import again to continue after them`,
+      )
+      process.exit(128 + number)
+    }
+    process.once(signal, handler)
+    return () => process.removeListener(signal, handler)
+  })
+  return () => {
+    for (const remove of handlers) remove()
+  }
 }
 
 export const importCommand: CliCommand = {
@@ -319,10 +349,15 @@ export const importCommand: CliCommand = {
     const url = storeUrlOf(values.store, io)
     if (url === undefined) return missingStoreUrl(io, importCommand)
     return withInputFile(io, importCommand, positionals, 'a history', async (input, file) => {
-      let copy: { readonly path: string; readonly cleanUp: () => Promise<void> }
+      let directory: string | undefined
+      const stopListening = onInterrupt(io, () => directory)
+      let copy: Awaited<ReturnType<typeof rereadable>>
       try {
-        copy = await rereadable(input, file)
+        copy = await rereadable(input, file, (made) => {
+          directory = made
+        })
       } catch (error) {
+        stopListening()
         const reason = error instanceof Error ? error.message : String(error)
         complain(io, importCommand.name, `cannot read ${input.name}: ${reason}`)
         return exitCodes.invalidInput
@@ -339,6 +374,7 @@ export const importCommand: CliCommand = {
           }),
         )
       } finally {
+        stopListening()
         await copy.cleanUp()
       }
     })

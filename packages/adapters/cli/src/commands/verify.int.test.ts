@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { licenceLifecycle, licenceNumberFor, ndjson } from '../fixtures/licence-commands.js'
+import { licenceLifecycle, licenceNumberFor, ndjson, nextCommandId } from '../fixtures/licence-commands.js'
 import { runInProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
 
@@ -34,10 +34,10 @@ describe('elicence verify', () => {
     })
   })
 
-  it('answers not valid, with reasons, before issue and after expiry (exit 1)', async () => {
+  it('answers not valid, with reasons, before issue (none yet, its application open) and after expiry (exit 1)', async () => {
     expect(await verify(licenceNumber, '--at', '2026-03-03T12:00:00+08:00')).toMatchObject({
       exitCode: 1,
-      verification: { eLicence: 'invalid', reasons: ['issued-after-instant'] },
+      verification: { eLicence: 'none', reasons: ['never-issued', 'application-open'] },
     })
     expect(await verify(licenceNumber, '--at', '2030-03-02T00:00:00+08:00')).toMatchObject({
       exitCode: 1,
@@ -51,6 +51,37 @@ describe('elicence verify', () => {
 
   it('answers none for a licence not recorded (exit 1)', async () => {
     expect(await verify(licenceNumberFor(32))).toMatchObject({
+      exitCode: 1,
+      verification: { eLicence: 'none', reasons: ['licence-not-found'] },
+    })
+  })
+
+  it('verifies at an instant what had happened by then, as GET …/verification?at= does', async () => {
+    // Revoked (status E) on 1 June: valid in May, not in July; not yet recorded on 1 March.
+    const revoked = licenceNumberFor(33)
+    const revocation = {
+      type: 'ChangeLicenceStatus',
+      data: { licenceNumber: revoked, statuses: ['E'] },
+      metadata: {
+        commandId: nextCommandId(),
+        at: '2026-06-01T09:00:00+08:00',
+        actor: { role: 'registry', id: 'registry-gz' },
+      },
+    }
+    const ran = await runInProcess(
+      ['exec', '--store', store],
+      ndjson([...licenceLifecycle(revoked), revocation]),
+    )
+    expect(ran.exitCode).toBe(0)
+    expect(await verify(revoked, '--at', '2026-05-01T09:00:00+08:00')).toMatchObject({
+      exitCode: 0,
+      verification: { eLicence: 'valid', statuses: ['A'], reasons: [] },
+    })
+    expect(await verify(revoked, '--at', '2026-07-01T09:00:00+08:00')).toMatchObject({
+      exitCode: 1,
+      verification: { eLicence: 'invalid', statuses: ['E'] },
+    })
+    expect(await verify(revoked, '--at', '2026-03-01T09:00:00+08:00')).toMatchObject({
       exitCode: 1,
       verification: { eLicence: 'none', reasons: ['licence-not-found'] },
     })

@@ -1,9 +1,11 @@
 /**
  * `elicence verify`: what a verifier learns of a licence at an instant (DESIGN §5): whether the
  * e-licence is valid, whether its holder may drive and which classes, and why not; the holder's
- * name and number masked. The same answer as `GET /licences/:licenceNumber/verification`: the
- * licence's current view, verified at the instant. The exit status carries the verdict, so a script
- * can ask `elicence verify … && …`.
+ * name and number masked. The same answer as `GET /licences/:licenceNumber/verification`: without
+ * `--at`, the licence's current view verified now; with it, the view of what had happened by that
+ * instant (business time, as the route reads it), verified then — a licence recorded later is not
+ * found, one revoked later was still valid. The exit status carries the verdict, so a script can
+ * ask `elicence verify … && …`.
  *
  * @example
  * $ elicence verify --store sqlite:./data/elicence.db 11010519491231002X --at 2026-10-09T10:00:00+08:00
@@ -23,7 +25,8 @@ allowed/not-allowed, classes and the classes they imply, statuses, reasons; name
 
 Options:
 ${storeOptionUsage}
-  --at INSTANT     verify at this instant (ISO-8601 with offset or Z); default: now
+  --at INSTANT     verify at this instant (ISO-8601 with offset or Z), as what had happened by
+                   then (a licence recorded later is not found); default: now, the current view
   -h, --help       show this text
 
 Exit status: 0 the e-licence is valid at the instant; 1 it is not (invalid, none, or the licence is
@@ -45,12 +48,16 @@ export const verifyCommand: CliCommand = {
     const at = instantOption(values.at, '--at')
     if (E.isLeft(at)) return usageError(io, verifyCommand, at.left)
     return withReadOnlyStore(io, verifyCommand, storeUrlOf(values.store, io), async (store) => {
-      const view = await readLicenceView(store, licenceNumber.right)
+      const view = await readLicenceView(
+        store,
+        licenceNumber.right,
+        at.right === undefined ? {} : { asOf: at.right, axis: 'business' },
+      )
       if (E.isLeft(view)) {
         complain(io, verifyCommand.name, view.left.message)
         return exitCodes.storeFailure
       }
-      const verification = verifyAt(view.right, at.right ?? new Date().toISOString())
+      const verification = verifyAt(view.right, at.right ?? (io.clock?.() ?? new Date()).toISOString())
       await writeLine(io.stdout, JSON.stringify(verification, null, 2))
       return verification.eLicence === 'valid' ? exitCodes.ok : exitCodes.refused
     })
