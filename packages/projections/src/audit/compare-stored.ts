@@ -28,6 +28,28 @@ export interface RebuiltReadModels {
   readonly hash: string | null
 }
 
+/** The members of two views that differ, stored against rebuilt, for a message a reader can act on. */
+const differences = (stored: object, rebuilt: object): string => {
+  const names = [...new Set([...Object.keys(stored), ...Object.keys(rebuilt)])].sort()
+  const differing = names.filter(
+    (name) =>
+      canonicalJson((stored as Record<string, unknown>)[name] ?? null) !==
+      canonicalJson((rebuilt as Record<string, unknown>)[name] ?? null),
+  )
+  const shown = (value: unknown) => {
+    const text = canonicalJson(value ?? null)
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text
+  }
+  return differing
+    .slice(0, 3)
+    .map(
+      (name) =>
+        `${name} stored ${shown((stored as Record<string, unknown>)[name])}, rebuilt ${shown((rebuilt as Record<string, unknown>)[name])}`,
+    )
+    .concat(differing.length > 3 ? [`and ${differing.length - 3} more`] : [])
+    .join('; ')
+}
+
 export const compareStored = async (
   stored: StoredReadModels,
   rebuilt: RebuiltReadModels,
@@ -64,7 +86,7 @@ export const compareStored = async (
         version: view.version,
         position: view.position,
         kind: 'view-mismatch',
-        message: `stored view at version ${view.version} (hash ${view.hash}) differs from the rebuilt one at version ${expected.version} (hash ${expected.hash})`,
+        message: `stored view at version ${view.version} (hash ${view.hash}) differs from the rebuilt one at version ${expected.version} (hash ${expected.hash}): ${differences(view, expected)}`,
       })
     }
   }
