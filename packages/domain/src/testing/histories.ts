@@ -2,7 +2,9 @@
  * Random licence histories: a recorded licence followed by steps (apply, review, photo, withdraw,
  * renew, status change) at advancing times, each decided by the real decider against the state
  * folded so far. Refused steps stay in the history with their error, accepted ones add events, so a
- * property can look at every decision and every reachable state.
+ * property can look at every decision and every reachable state. Most steps are chosen to fit the
+ * state they meet (steps.ts), so that histories get past the first refusals and into the states
+ * the rules are about: an issued e-licence, then its renewal, revocation or expiry.
  *
  * @example
  * fc.assert(fc.property(historyArb(), (history) => history.entries.every(({ outcome }) => outcome !== undefined)))
@@ -15,11 +17,12 @@ import type { Decision } from '../licence/decide.js'
 import { type LicenceDecider, licenceDecider } from '../licence/decider.js'
 import type { LicenceEvent } from '../licence/events.js'
 import type { LicenceState } from '../licence/state.js'
-import type { ActorRole, Authority, LicenceClass, LicenceStatus, PhotoDefect } from '../licence/values.js'
+import type { LicenceStatus } from '../licence/values.js'
+import { commandForStep, commandIdFor, stepTime } from './step-commands.js'
+import { type FittingStepDraw, fittingStep, fittingStepDrawArb, type Step, stepArb } from './steps.js'
 import {
   authorityArb,
   classesArb,
-  defectsArb,
   formatInstant,
   holderArb,
   licenceNumberArb,
@@ -29,113 +32,45 @@ import {
 
 const dayMs = 86_400_000
 
-export type Step =
-  | {
-      readonly kind: 'apply'
-      readonly advanceMs: number
-      readonly faceCheck: boolean
-      readonly wrongStart: boolean
-      readonly stranger: boolean
-    }
-  | { readonly kind: 'review'; readonly advanceMs: number; readonly toDue: boolean; readonly role: ActorRole }
-  | {
-      readonly kind: 'reject-photo'
-      readonly advanceMs: number
-      readonly reasons: ReadonlyArray<PhotoDefect>
-    }
-  | {
-      readonly kind: 'submit-photo'
-      readonly advanceMs: number
-      /** Days before the local date of submission the photo was taken; negative: in the future. */
-      readonly ageDays: number
-      readonly defects: ReadonlyArray<PhotoDefect>
-    }
-  | { readonly kind: 'withdraw'; readonly advanceMs: number; readonly otherApplication: boolean }
-  | {
-      readonly kind: 'renew'
-      readonly advanceMs: number
-      readonly classes: ReadonlyArray<LicenceClass> | null
-      readonly extendYears: number | null
-      readonly authority: Authority | null
-    }
-  | { readonly kind: 'status'; readonly advanceMs: number; readonly statuses: ReadonlyArray<LicenceStatus> }
+const yearOf = (date: string): number => Number(date.slice(0, 4))
+/** Years after a date, keeping its month and day (02-29 becomes 02-28). */
+const yearsAfter = (date: string, years: number): string =>
+  `${yearOf(date) + years}${date.slice(4)}`.replace('-02-29', '-02-28')
+const utcDateOf = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10)
 
-const advanceArb = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 6 * 3_600_000 }) },
-  { weight: 3, arbitrary: fc.integer({ min: 0, max: 3 * dayMs }) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 120 * dayMs }) },
+/** A licence's last valid day from its first and the instant it is recorded at, never before its first. */
+type Validity = (validFrom: string, recordedAtMs: number) => string
+const yearsAfterRecording =
+  (years: number): Validity =>
+  (validFrom, recordedAtMs) =>
+    yearsAfter(validFrom, Math.max(0, yearOf(utcDateOf(recordedAtMs)) - yearOf(validFrom)) + years)
+const daysAfterRecording =
+  (days: number): Validity =>
+  (validFrom, recordedAtMs) =>
+    utcDateOf(Math.max(recordedAtMs + days * dayMs, Date.parse(`${validFrom}T00:00:00Z`)))
+const yearsAfterStart =
+  (years: number): Validity =>
+  (validFrom) =>
+    yearsAfter(validFrom, years)
+
+/**
+ * How long a recorded licence is valid: mostly beyond any history (years after it is recorded, or
+ * long-term), now and then until a day within the history (so that a pending application or an
+ * issued e-licence meets the expiry), or for a term from its start that may be over already.
+ */
+const validityArb: fc.Arbitrary<Validity> = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 10 }).map(yearsAfterRecording) },
+  { weight: 2, arbitrary: fc.constant<Validity>(() => 'long-term') },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 6 }).map(daysAfterRecording) },
+  { weight: 2, arbitrary: fc.integer({ min: 7, max: 90 }).map(daysAfterRecording) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 10 }).map(yearsAfterStart) },
 )
 
-export const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('apply' as const),
-      advanceMs: advanceArb,
-      faceCheck: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
-      wrongStart: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-      stranger: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-    }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('review' as const),
-      advanceMs: advanceArb,
-      toDue: fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
-      role: fc.constantFrom<ActorRole>('reviewer', 'system', 'system', 'holder'),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('reject-photo' as const),
-      advanceMs: advanceArb,
-      reasons: defectsArb.filter((defects) => defects.length > 0),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('submit-photo' as const),
-      advanceMs: advanceArb,
-      ageDays: fc.oneof(
-        { weight: 6, arbitrary: fc.integer({ min: 0, max: 150 }) },
-        { weight: 2, arbitrary: fc.integer({ min: 150, max: 400 }) },
-        // Around the six-month boundary, where clamping to the month's end matters.
-        { weight: 3, arbitrary: fc.integer({ min: 178, max: 188 }) },
-        { weight: 1, arbitrary: fc.integer({ min: -5, max: -1 }) },
-      ),
-      defects: defectsArb,
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('withdraw' as const),
-      advanceMs: advanceArb,
-      otherApplication: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('renew' as const),
-      advanceMs: advanceArb,
-      // Each term kept half of the time, so renewals that change nothing are common too.
-      classes: fc.option(classesArb, { nil: null, freq: 2 }),
-      extendYears: fc.option(fc.integer({ min: 1, max: 10 }), { nil: null, freq: 2 }),
-      authority: fc.option(authorityArb, { nil: null, freq: 2 }),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('status' as const),
-      advanceMs: advanceArb,
-      statuses: statusesArb,
-    }),
-  },
+/** Statuses at recording: mostly ones under which the holder may apply. */
+const recordedStatusesArb: fc.Arbitrary<ReadonlyArray<LicenceStatus>> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant<ReadonlyArray<LicenceStatus>>(['A']) },
+  { weight: 1, arbitrary: fc.constantFrom<ReadonlyArray<LicenceStatus>>(['H'], ['I'], ['H', 'I']) },
+  { weight: 2, arbitrary: statusesArb },
 )
 
 /** A RecordLicence command at a given instant. */
@@ -145,12 +80,11 @@ export const recordLicenceArb = (atMs: fc.Arbitrary<number>): fc.Arbitrary<Recor
       licenceNumber: licenceNumberArb,
       holder: holderArb,
       classes: classesArb,
-      // Before every start instant, so validity is never reversed.
+      // Before every start instant of `coveredStartArb`: a licence is recorded once it is in force.
       validFrom: localDateArb('2014-01-01', '2023-12-31'),
-      years: fc.option(fc.integer({ min: 1, max: 10 }), { nil: null }),
-      expiresWithinDays: fc.option(fc.integer({ min: 0, max: 6 }), { nil: null, freq: 4 }),
+      validity: validityArb,
       authority: authorityArb,
-      statuses: statusesArb,
+      statuses: recordedStatusesArb,
       photoOnFile: fc.boolean(),
       atMs,
     })
@@ -163,15 +97,7 @@ export const recordLicenceArb = (atMs: fc.Arbitrary<number>): fc.Arbitrary<Recor
             holder: r.holder,
             classes: r.classes,
             validFrom: r.validFrom,
-            validUntil:
-              r.expiresWithinDays !== null
-                ? new Date(r.atMs + r.expiresWithinDays * dayMs).toISOString().slice(0, 10)
-                : r.years === null
-                  ? 'long-term'
-                  : `${Number(r.validFrom.slice(0, 4)) + r.years}${r.validFrom.slice(4)}`.replace(
-                      '-02-29',
-                      '-02-28',
-                    ),
+            validUntil: r.validity(r.validFrom, r.atMs),
             authority: r.authority,
             statuses: r.statuses,
             photoOnFile: r.photoOnFile,
@@ -183,10 +109,6 @@ export const recordLicenceArb = (atMs: fc.Arbitrary<number>): fc.Arbitrary<Recor
           },
         }) as RecordLicence,
     )
-
-/** A deterministic UUID for the n-th command of a history. */
-export const commandIdFor = (n: number): string =>
-  `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`
 
 export interface HistoryEntry {
   readonly command: LicenceCommand
@@ -206,117 +128,15 @@ export interface History {
   readonly state: LicenceState
 }
 
-/** Turns a step into a command against the current state (ids and actors filled in from it). */
-export const commandForStep = (
-  step: Step,
-  state: LicenceState,
-  record: RecordLicence,
-  atMs: number,
-  n: number,
-): LicenceCommand => {
-  const { licenceNumber } = record.data
-  const holderId = record.data.holder.accountId
-  const metadata = (role: ActorRole, id: string) => ({
-    commandId: commandIdFor(n),
-    at: formatInstant(atMs, '+08:00'),
-    actor: { role, id },
-  })
-  const recorded = state._tag === 'Recorded' ? state : undefined
-  const openId = recorded?.application?.applicationId ?? `app-${n}`
-  switch (step.kind) {
-    case 'apply':
-      return {
-        type: 'ApplyForELicence',
-        data: {
-          licenceNumber,
-          applicationId: `app-${n}`,
-          declaredValidFrom: step.wrongStart
-            ? '1999-01-01'
-            : (recorded?.licence.validFrom ?? record.data.validFrom),
-          faceCheck: { passed: step.faceCheck },
-        },
-        metadata: metadata('holder', step.stranger ? 'acct-stranger' : holderId),
-      } as LicenceCommand
-    case 'review':
-      return {
-        type: 'ReviewApplication',
-        data: { licenceNumber, applicationId: openId },
-        metadata: metadata(step.role, `${step.role}-1`),
-      } as LicenceCommand
-    case 'reject-photo':
-      return {
-        type: 'RejectPhoto',
-        data: { licenceNumber, applicationId: openId, reasons: step.reasons },
-        metadata: metadata('reviewer', 'reviewer-1'),
-      } as LicenceCommand
-    case 'submit-photo': {
-      const localDay = Math.floor((atMs + 8 * 3_600_000) / dayMs)
-      return {
-        type: 'SubmitPhoto',
-        data: {
-          licenceNumber,
-          applicationId: openId,
-          photo: {
-            id: `photo-${n}`,
-            capturedOn: new Date((localDay - step.ageDays) * dayMs).toISOString().slice(0, 10),
-            defects: step.defects,
-          },
-        },
-        metadata: metadata('holder', holderId),
-      } as LicenceCommand
-    }
-    case 'withdraw':
-      return {
-        type: 'WithdrawApplication',
-        data: { licenceNumber, applicationId: step.otherApplication ? 'app-other' : openId },
-        metadata: metadata('holder', holderId),
-      } as LicenceCommand
-    case 'renew': {
-      const current = recorded?.licence ?? record.data
-      const validFrom =
-        step.extendYears === null ? current.validFrom : new Date(atMs).toISOString().slice(0, 10)
-      const validUntil =
-        step.extendYears === null
-          ? current.validUntil
-          : `${Number(validFrom.slice(0, 4)) + step.extendYears}${validFrom.slice(4)}`.replace(
-              '-02-29',
-              '-02-28',
-            )
-      return {
-        type: 'RenewLicence',
-        data: {
-          licenceNumber,
-          classes: step.classes ?? current.classes,
-          validFrom,
-          validUntil,
-          authority: step.authority ?? current.authority,
-        },
-        metadata: metadata('registry', 'registry-1'),
-      } as LicenceCommand
-    }
-    case 'status':
-      return {
-        type: 'ChangeLicenceStatus',
-        data: { licenceNumber, statuses: step.statuses },
-        metadata: metadata('registry', 'registry-1'),
-      } as LicenceCommand
-  }
-}
-
-const stepTime = (step: Step, state: LicenceState, nowMs: number): number => {
-  const due = state._tag === 'Recorded' ? state.application?.reviewDueAt : undefined
-  // Around the due time, on both sides of it, where rule 3 is decided.
-  if (step.kind === 'review' && step.toDue && due != null) {
-    return Math.max(nowMs, Date.parse(due) + (step.advanceMs % (4 * 3_600_000)) - 2 * 3_600_000)
-  }
-  return nowMs + step.advanceMs
-}
-
-/** Decides the record command and every step in order, folding accepted events. */
-export const simulate = (
+/**
+ * Decides the record command, then `count` steps, each given by `stepFor` from the state folded so
+ * far and the time of the step before it.
+ */
+const decideSteps = (
   decider: LicenceDecider,
   record: RecordLicence,
-  steps: ReadonlyArray<Step>,
+  count: number,
+  stepFor: (index: number, state: LicenceState, nowMs: number) => Step,
 ): History => {
   const entries: HistoryEntry[] = []
   const events: TimedEvent[] = []
@@ -338,12 +158,20 @@ export const simulate = (
     entries.push({ command, before, outcome, after: state })
   }
   run(record)
-  steps.forEach((step, index) => {
+  for (let index = 0; index < count; index++) {
+    const step = stepFor(index, state, nowMs)
     nowMs = stepTime(step, state, nowMs)
     run(commandForStep(step, state, record, nowMs, index + 1))
-  })
+  }
   return { entries, events, state }
 }
+
+/** Decides the record command and every step in order, folding accepted events. */
+export const simulate = (
+  decider: LicenceDecider,
+  record: RecordLicence,
+  steps: ReadonlyArray<Step>,
+): History => decideSteps(decider, record, steps.length, (index) => steps[index] as Step)
 
 /** Instants inside the State Council data the calendar covers, with room for a long history. */
 export const coveredStartArb = fc.integer({
@@ -355,25 +183,55 @@ export interface HistoryOptions {
   readonly decider?: LicenceDecider
   readonly maxSteps?: number
   readonly start?: fc.Arbitrary<number>
+  /**
+   * The share of steps, from 0 to 1 (default 0.8), chosen to fit the state they meet: a review once
+   * the application is due, a photo when one is awaited, an application when none is open, a
+   * renewal once the licence has expired. The others are steps of any kind (`stepArb`), which the
+   * state mostly refuses. 0 gives histories of random steps only, which rarely get past the first
+   * refusals; 1 leaves out most refusals.
+   */
+  readonly fitting?: number
 }
 
 let defaultDecider: LicenceDecider | undefined
 
+/** One step's turn: both draws are made, and the state it meets decides which one is taken. */
+interface Turn {
+  readonly fits: boolean
+  readonly any: Step
+  readonly fitting: FittingStepDraw
+}
+
 /**
  * Random valid histories of one licence, decided by the real decider: up to `maxSteps` (default 30)
  * steps after the record, any length up to it as likely as any other. (fast-check's default size
- * would stop arrays at 10 whatever the maximum, and most histories would never reach an issued
- * e-licence.)
+ * would stop arrays at 10 whatever the maximum.) Most steps fit the state they meet (see
+ * `fitting`), so most histories issue an e-licence and many go on to what ends it (a renewal, a
+ * revoking status) or what it outlives (an abnormal status, its licence's expiry);
+ * `histories.test.ts` holds the shares.
  */
 export const historyArb = (options: HistoryOptions = {}): fc.Arbitrary<History> => {
   defaultDecider ??= licenceDecider({ calendar: chinaMainlandCalendar() })
   const decider = options.decider ?? defaultDecider
+  const fitting = options.fitting ?? 0.8
+  if (!(fitting >= 0 && fitting <= 1)) throw new RangeError(`fitting is a share from 0 to 1, not ${fitting}`)
+  const permille = Math.round(fitting * 1000)
+  const turnArb: fc.Arbitrary<Turn> = fc.record({
+    fits: fc.integer({ min: 0, max: 999 }).map((n) => n < permille),
+    any: stepArb,
+    fitting: fittingStepDrawArb,
+  })
   return fc
     .tuple(
       recordLicenceArb(options.start ?? coveredStartArb),
-      fc.array(stepArb, { maxLength: options.maxSteps ?? 30, size: 'max' }),
+      fc.array(turnArb, { maxLength: options.maxSteps ?? 30, size: 'max' }),
     )
-    .map(([record, steps]) => simulate(decider, record, steps))
+    .map(([record, turns]) =>
+      decideSteps(decider, record, turns.length, (index, state, nowMs) => {
+        const turn = turns[index] as Turn
+        return turn.fits ? fittingStep(state, nowMs, turn.fitting, turn.any) : turn.any
+      }),
+    )
 }
 
 /** States reachable by a valid history (the final state of one). */

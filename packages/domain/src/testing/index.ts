@@ -2,8 +2,6 @@
 // given/when/then specification, and the EventStore conformance suite. Needs vitest and fast-check.
 export { type EventStoreHarness, eventStoreConformance, type TamperTarget } from './conformance.js'
 export {
-  commandForStep,
-  commandIdFor,
   coveredStartArb,
   type History,
   type HistoryEntry,
@@ -11,13 +9,13 @@ export {
   historyArb,
   reachableStateArb,
   recordLicenceArb,
-  type Step,
   simulate,
-  stepArb,
   type TimedEvent,
 } from './histories.js'
 export { type InvalidCommand, invalidCommandArb } from './invalid-commands.js'
 export { type DeciderSpecification, type DeciderThen, deciderSpecification } from './specification.js'
+export { commandForStep, commandIdFor } from './step-commands.js'
+export { type Step, stepArb } from './steps.js'
 export {
   abnormalStatusesArb,
   authorities,

@@ -6,7 +6,7 @@
  * fc.assert(fc.property(invalidCommandArb, ({ json, path }) => isLeft(parseCommand(json))))
  */
 import * as fc from 'fast-check'
-import { commandIdFor } from './histories.js'
+import { commandIdFor } from './step-commands.js'
 import { impossibleDateArb, offsetlessInstantArb, wrongCheckLicenceNumberArb } from './values.js'
 
 export interface InvalidCommand {
