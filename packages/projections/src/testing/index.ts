@@ -3,12 +3,14 @@
 // Needs vitest and fast-check.
 export {
   decodeHistory,
+  type FittingAction,
   type HistoryAction,
   type HistoryScript,
   type HistoryScriptOptions,
   type HistoryStep,
   historyScriptArbitrary,
   licenceNumberFor,
+  type ScriptedAction,
   type ScriptedLicence,
 } from './histories.js'
 export {
@@ -18,5 +20,5 @@ export {
   eventsUpTo,
   readModelStoreConformance,
 } from './read-model-store-conformance.js'
-export { type HistoryRun, runHistoryScript } from './run-history.js'
+export { type HistoryRun, runHistoryScript, type StepDecision } from './run-history.js'
 export { transparencyLogConformance } from './transparency-log-conformance.js'

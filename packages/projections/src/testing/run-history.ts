@@ -1,23 +1,28 @@
 /**
  * Runs a history script through the real command handler: licences are recorded first, then each
  * step's command is sent at its time; refused commands simply leave no events. Time moves forward by
- * the steps; `recordedAt` lags `at` by each step's lag, so business and record time differ.
+ * the steps; `recordedAt` lags `at` by each step's lag, so business and record time differ. A
+ * `fitting` step becomes the command that fits the licence's state as folded from the store
+ * (fitting-actions.ts). Each step's decision is reported beside the history, so a test can tell how
+ * far its scripts reach.
  *
  * @example
  * const { store, events } = await runHistoryScript(script) // events: every stored event in global order
  */
 import {
   commandHandler,
-  type DecodedStoredEvent,
   type EventStore,
+  fold,
   inMemoryEventStore,
+  type LicenceState,
   licenceDecider,
   localDateOf,
   type StoredEvent,
   weekdayCalendar,
 } from '@elicence/domain'
 import * as E from 'fp-ts/lib/Either.js'
-import { decodeHistory, type HistoryScript, licenceNumberFor } from './histories.js'
+import { fittingAction } from './fitting-actions.js'
+import { type HistoryScript, licenceNumberFor, type ScriptedAction } from './histories.js'
 
 const start = Date.parse('2026-01-05T09:00:00+08:00')
 const authorities = [
@@ -29,10 +34,24 @@ const names = ['张三丰', '李四', '王小明', '欧阳娜娜'] as const
 const addYears = (date: string, years: number): string =>
   `${Number(date.slice(0, 4)) + years}${date.slice(4) === '-02-29' ? '-02-28' : date.slice(4)}`
 
+/** How one step was decided. */
+export interface StepDecision {
+  readonly licence: number
+  /** The command sent, a fitting step's as it turned out. */
+  readonly action: ScriptedAction
+  readonly at: string
+  /** The licence's state the command met. */
+  readonly before: LicenceState
+  /** The error code of a refused command; undefined when it was accepted. */
+  readonly refused: string | undefined
+}
+
 export interface HistoryRun {
   readonly store: EventStore
   /** Every stored event in global order. */
   readonly events: ReadonlyArray<StoredEvent>
+  /** One per step, in the script's order. */
+  readonly decisions: ReadonlyArray<StepDecision>
 }
 
 /** Sends the script's commands through the command handler; returns the store and its history. */
@@ -71,10 +90,17 @@ export const runHistoryScript = async (
       },
     })
   }
+  const decisions: StepDecision[] = []
   for (const step of script.steps) {
-    nowMs += step.advanceMinutes * 60_000
-    recordedMs = Math.max(recordedMs, nowMs + step.recordLagMinutes * 60_000)
     const licenceNumber = script.licences[step.licence]?.licenceNumber ?? licenceNumberFor(0)
+    const state = await streamState(store, licenceNumber)
+    const advancedMs = nowMs + step.advanceMinutes * 60_000
+    const fitted =
+      step.action.kind === 'fitting'
+        ? fittingAction(state, nowMs, advancedMs, step.action)
+        : { action: step.action, atMs: advancedMs }
+    nowMs = fitted.atMs
+    recordedMs = Math.max(recordedMs, nowMs + step.recordLagMinutes * 60_000)
     const index = step.licence
     const holderId = `acct-${index}`
     const applicationId = `app-${index}-${commandCount}`
@@ -86,7 +112,7 @@ export const runHistoryScript = async (
       at: new Date(nowMs).toISOString(),
       actor: { role, id },
     })
-    const { action } = step
+    const { action } = fitted
     const today = localDateOf(nowMs)
     let command: unknown
     switch (action.kind) {
@@ -96,7 +122,7 @@ export const runHistoryScript = async (
           data: {
             licenceNumber,
             applicationId,
-            declaredValidFrom: await currentValidFrom(store, licenceNumber, validFrom),
+            declaredValidFrom: state._tag === 'Recorded' ? state.licence.validFrom : validFrom,
             faceCheck: { passed: true },
           },
           metadata: metadata('holder', holderId),
@@ -106,7 +132,8 @@ export const runHistoryScript = async (
       case 'reject-photo':
       case 'submit-photo':
       case 'withdraw': {
-        const open = (await openApplication(store, licenceNumber)) ?? openApplicationId
+        const open =
+          (state._tag === 'Recorded' ? state.application?.applicationId : undefined) ?? openApplicationId
         command =
           action.kind === 'review'
             ? {
@@ -162,7 +189,14 @@ export const runHistoryScript = async (
         }
         break
     }
-    await handle(command)
+    const outcome = await handle(command)
+    decisions.push({
+      licence: step.licence,
+      action,
+      at: new Date(nowMs).toISOString(),
+      before: state,
+      refused: E.isLeft(outcome) ? outcome.left.code : undefined,
+    })
   }
   const events: StoredEvent[] = []
   for (let after = 0; ; ) {
@@ -171,39 +205,10 @@ export const runHistoryScript = async (
     events.push(...page.right.events)
     after = page.right.lastPosition
   }
-  return { store, events }
+  return { store, events, decisions }
 }
 
-const streamEvents = async (
-  store: EventStore,
-  licenceNumber: string,
-): Promise<ReadonlyArray<DecodedStoredEvent>> => {
+const streamState = async (store: EventStore, licenceNumber: string): Promise<LicenceState> => {
   const read = await store.readStream(`licence-${licenceNumber}`)
-  return E.isLeft(read) ? [] : decodeHistory(read.right.events)
-}
-
-const openApplication = async (store: EventStore, licenceNumber: string): Promise<string | undefined> => {
-  let open: string | undefined
-  for (const event of await streamEvents(store, licenceNumber)) {
-    if (event.type === 'ELicenceApplied') open = event.data.applicationId
-    if (
-      event.type === 'ELicenceIssued' ||
-      event.type === 'ApplicationWithdrawn' ||
-      event.type === 'ApplicationVoided'
-    )
-      open = undefined
-  }
-  return open
-}
-
-const currentValidFrom = async (
-  store: EventStore,
-  licenceNumber: string,
-  fallback: string,
-): Promise<string> => {
-  let validFrom = fallback
-  for (const event of await streamEvents(store, licenceNumber)) {
-    if (event.type === 'LicenceRecorded' || event.type === 'LicenceRenewed') validFrom = event.data.validFrom
-  }
-  return validFrom
+  return fold(E.isLeft(read) ? [] : read.right.events)
 }
