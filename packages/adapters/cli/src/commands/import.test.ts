@@ -179,6 +179,12 @@ describe('import', () => {
       const { exitCode, stderr, stored } = await importInto(history, target)
       expect(exitCode).toBe(0)
       expect(stderr).toContain(`the store holds the first ${held} events of this history`)
+      // What this run wrote, and what the store holds now: not the history's streams as if all were new.
+      expect(stderr).toMatch(
+        new RegExp(
+          `imported ${12 - held} more events?: the store now holds the whole history, 12 events in 4 streams`,
+        ),
+      )
       expect(stored).toEqual(historyLines)
     }
     const complete = inMemoryEventStore()

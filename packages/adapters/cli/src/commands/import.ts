@@ -272,10 +272,13 @@ const writeCheckedHistory = async (
   }
   const { events } = written.right
   const { streams } = checked
+  const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`
   complain(
     io,
     importCommand.name,
-    `imported ${events} event${events === 1 ? '' : 's'} in ${streams} stream${streams === 1 ? '' : 's'}`,
+    held.right > 0
+      ? `imported ${plural(events, 'more event')}: the store now holds the whole history, ${plural(checked.events, 'event')} in ${plural(streams, 'stream')}`
+      : `imported ${plural(events, 'event')} in ${plural(streams, 'stream')}`,
   )
   return exitCodes.ok
 }
