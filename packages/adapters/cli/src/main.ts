@@ -113,7 +113,7 @@ const isEntryPoint = (): boolean => {
  * disk: ENOSPC, EIO) is a failure of any verb. Both are exit 3, said on standard error: never a
  * stack trace, never an exit status that reads as a verdict (1 is a refusal, an anomaly, "not valid").
  */
-export const onOutputError = (
+const onOutputError = (
   verb: string | undefined,
   error: NodeJS.ErrnoException,
 ): { readonly exitCode: ExitCode | undefined; readonly message: string | undefined } => {

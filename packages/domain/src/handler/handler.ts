@@ -39,7 +39,7 @@ import { Sha256Hex } from '../history/stored-event.js'
 import { canonicalJson } from '../integrity/canonical-json.js'
 import { headAfter, sealBreak, streamStart } from '../integrity/hash-chain.js'
 import { type Digest, sha256Hex } from '../integrity/sha256.js'
-import { type LicenceCommand, parseCommand } from '../licence/commands.js'
+import { describeValue, type LicenceCommand, parseCommand } from '../licence/commands.js'
 import type { LicenceDecider } from '../licence/decider.js'
 import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
@@ -170,15 +170,6 @@ const refusedWith = (error: HandlerError) => E.left<Unappended>({ _tag: 'Refused
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-/** A short description of what a store answered, for a message: its JSON where it has one. */
-const described = (value: unknown): string => {
-  try {
-    const text = JSON.stringify(value)
-    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text
-  } catch {}
-  return `a ${typeof value}`
-}
-
 /**
  * Commands waiting for their store, each with the time it must answer by: one timer for them all,
  * which runs only while some wait. A timer of its own per command (`setTimeout` with a race) cost
@@ -241,9 +232,13 @@ const answered = async <A>(
         ),
       )
     if (!isEither(answer))
-      return E.left(storeFailure(`the store answered ${described(answer)}, which is no Either of the port`))
+      return E.left(
+        storeFailure(`the store answered ${describeValue(answer)}, which is no Either of the port`),
+      )
     if (E.isLeft(answer) && !isStoreError(answer.left as StoreError))
-      return E.left(storeFailure(`the store failed with ${described(answer.left)}, which is no store error`))
+      return E.left(
+        storeFailure(`the store failed with ${describeValue(answer.left)}, which is no store error`),
+      )
     return answer as E.Either<HandlerError, A>
   } catch (error) {
     return E.left(storeFailure(`the store threw instead of answering: ${messageOf(error)}`, error))
@@ -358,7 +353,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     // gives no SHA-256 is refused here, before any event could carry it.
     if (!Sha256Hex.is(commandHash))
       return E.left(
-        storeFailure(`the handler's digest gave ${described(commandHash)}, not 64 lowercase hex digits`),
+        storeFailure(`the handler's digest gave ${describeValue(commandHash)}, not 64 lowercase hex digits`),
       )
     const from = cache.get(streamId) ?? { version: -1, state: decider.initialState, head: streamStart }
     let folded: FoldedStream | undefined
@@ -412,7 +407,9 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
             if (E.isLeft(decision)) return refusedWith(decision.left)
             const now: unknown = clock()
             if (!(now instanceof Date) || Number.isNaN(now.getTime()))
-              return refusedWith(storeFailure(`the handler's clock gave ${described(now)}, not a valid Date`))
+              return refusedWith(
+                storeFailure(`the handler's clock gave ${describeValue(now)}, not a valid Date`),
+              )
             if (compareInstants(at, new Date(now.getTime() + maxClockSkewMs).toISOString()) > 0) {
               return refusedWith(
                 licenceError(
@@ -427,7 +424,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
             if (badId !== undefined)
               return refusedWith(
                 storeFailure(
-                  `the handler's newEventId gave ${described(badId)}, which is no event id (an Id of DESIGN §2)`,
+                  `the handler's newEventId gave ${describeValue(badId)}, which is no event id (an Id of DESIGN §2)`,
                 ),
               )
             const events: NewEvent[] = packedMap(decision.right, (event, index) => ({
@@ -476,7 +473,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
       cache.forget(streamId)
       return E.left(
         storeFailure(
-          `the store reported appending ${described(appended)}, which is not the events decided for ${streamId}`,
+          `the store reported appending ${describeValue(appended)}, which is not the events decided for ${streamId}`,
         ),
       )
     }

@@ -217,7 +217,8 @@ export const validationIssues = (errors: t.Errors): ReadonlyArray<InvalidInputIs
   return issues
 }
 
-const describeValue = (value: unknown): string => {
+/** A value in a message: its JSON, shortened; what JSON has no form for, by its type. */
+export const describeValue = (value: unknown): string => {
   if (value === undefined) return 'nothing'
   let text: string | undefined
   try {

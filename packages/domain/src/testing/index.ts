@@ -15,7 +15,14 @@ export {
 export { type InvalidCommand, invalidCommandArb } from './invalid-commands.js'
 export { type DeciderSpecification, type DeciderThen, deciderSpecification } from './specification.js'
 export { commandForStep, commandIdFor } from './step-commands.js'
-export { type Step, stepArb } from './steps.js'
+export {
+  type FittingKind,
+  type FittingWeightOptions,
+  fittingKind,
+  msUntilExpiry,
+  type Step,
+  stepArb,
+} from './steps.js'
 export {
   abnormalStatusesArb,
   authorities,

@@ -202,12 +202,14 @@ export const fittingStepDrawArb: fc.Arbitrary<FittingStepDraw> = fc.record({
 })
 
 /** A licence expires from 00:00 in Shanghai of the day after its last valid day. */
-const msUntilExpiry = (licence: RecordedLicence, nowMs: number): number =>
+/** How long until the licence expires (00:00 in Shanghai after its last valid day); infinite for long-term. */
+export const msUntilExpiry = (licence: RecordedLicence, nowMs: number): number =>
   licence.licence.validUntil === 'long-term'
     ? Number.POSITIVE_INFINITY
     : Date.parse(`${licence.licence.validUntil}T00:00:00+08:00`) + dayMs - nowMs
 
-type FittingKind =
+/** What a fitting step does, before it is made a step or a script's action. */
+export type FittingKind =
   | 'apply'
   | 'review'
   | 'reject-photo'
@@ -220,8 +222,23 @@ type FittingKind =
   | 'outlive'
   | 'other'
 
+export interface FittingWeightOptions {
+  /**
+   * The weight of outliving the licence while its e-licence is active, by how long it has left;
+   * default 5 within 180 days and 0 beyond (one licence's history; a script of several licences,
+   * whose time runs for all of them, outlives less eagerly).
+   */
+  readonly outlive?: (untilExpiryMs: number) => number
+}
+
+const outliveSoon = (untilExpiryMs: number): number => (untilExpiryMs < 180 * dayMs ? 5 : 0)
+
 /** What the holder, the reviewer or the registry would most likely do next, by weight. */
-const weightsIn = (state: RecordedLicence, nowMs: number): Partial<Record<FittingKind, number>> => {
+const weightsIn = (
+  state: RecordedLicence,
+  nowMs: number,
+  options: FittingWeightOptions,
+): Partial<Record<FittingKind, number>> => {
   const { application, eLicence, licence } = state
   if (application?.stage === 'pending-review')
     return { review: 12, 'reject-photo': 1, withdraw: 1, renew: 1, abnormal: 1 }
@@ -233,8 +250,8 @@ const weightsIn = (state: RecordedLicence, nowMs: number): Partial<Record<Fittin
     // The e-licence lives on through steps that do not touch it, so that it may meet a renewal, a
     // status change or its licence's expiry later on.
     const normal = licence.statuses.length === 1 && licence.statuses[0] === 'A'
-    const expiresSoon = msUntilExpiry(state, nowMs) < 180 * dayMs
-    return { renew: 2, abnormal: 2, eligible: normal ? 0 : 1, other: 3, outlive: expiresSoon ? 5 : 0 }
+    const outlive = (options.outlive ?? outliveSoon)(msUntilExpiry(state, nowMs))
+    return { renew: 2, abnormal: 2, eligible: normal ? 0 : 1, other: 3, outlive }
   }
   if (expired) return { extend: 4, abnormal: 1, apply: 1, other: 1 }
   if (!isEligibleToApply(licence.statuses)) return { eligible: 4, renew: 1, apply: 1, other: 1 }
@@ -285,11 +302,26 @@ const fittingSteps: Readonly<
  */
 export const fittingStep = (state: LicenceState, nowMs: number, draw: FittingStepDraw, other: Step): Step => {
   if (state._tag !== 'Recorded') return other
-  const weights = Object.entries(weightsIn(state, nowMs)) as ReadonlyArray<[FittingKind, number]>
-  let rest = draw.pick % weights.reduce((sum, [, weight]) => sum + weight, 0)
+  const kind = fittingKind(state, nowMs, draw.pick)
+  return kind === undefined ? other : fittingSteps[kind](draw, other, state, nowMs)
+}
+
+/**
+ * The kind of fitting step `pick` (any natural number) chooses for a recorded licence at `nowMs`,
+ * by the weights of its state; undefined where no weight is above 0. Both this package's
+ * `historyArb` and the projections' script arbitrary choose by it.
+ */
+export const fittingKind = (
+  state: RecordedLicence,
+  nowMs: number,
+  pick: number,
+  options: FittingWeightOptions = {},
+): FittingKind | undefined => {
+  const weights = Object.entries(weightsIn(state, nowMs, options)) as ReadonlyArray<[FittingKind, number]>
+  let rest = pick % weights.reduce((sum, [, weight]) => sum + weight, 0)
   for (const [kind, weight] of weights) {
-    if (rest < weight) return fittingSteps[kind](draw, other, state, nowMs)
+    if (rest < weight) return kind
     rest -= weight
   }
-  return other
+  return undefined
 }

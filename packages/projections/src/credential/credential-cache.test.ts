@@ -8,14 +8,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { nodeSignatureBackend } from '../node/signatures.js'
-import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
-import { runHistoryScript } from '../testing/run-history.js'
-import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
-import { foldView } from '../views/view.js'
+import type { ELicenceView } from '../views/e-licence.js'
 import { type DisclosableClaim, defaultDisclosures, disclosableClaims } from './claims.js'
 import { credentialCacheSizeProblem } from './credential-cache.js'
 import { HolderKey } from './holder-key.js'
 import { credentialIssuer } from './issue.js'
+import { issuedLicence, p256DeviceKey } from './issued-licence.fixture.js'
 import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from './issuer-keys.js'
 import type { SignatureBackend } from './jws.js'
 import { presentCredential } from './present.js'
@@ -42,12 +40,6 @@ const countingBackend = () => {
   return { backend, counts }
 }
 
-const p256 = async (): Promise<CryptoKeyPair> =>
-  (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair
-
 const publicJwk = async (pair: CryptoKeyPair): Promise<JWK> => {
   const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey)
   return { kty, crv, x, y } as JWK
@@ -62,15 +54,7 @@ describe('the presentation checker’s credential cache', () => {
 
   beforeAll(async () => {
     keys = right(await importIssuerKeys(await generateIssuerKey()))
-    const { events } = await runHistoryScript({
-      licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-      steps: [
-        { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
-        { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
-      ],
-    })
-    view = foldView(eLicenceView, decodeHistory(events)) as ELicenceView
-    issuedAt = Date.parse(view.updatedAt) + 60_000
+    ;({ view, issuedAt } = await issuedLicence())
   })
 
   const credentialFor = async (device: CryptoKeyPair) =>
@@ -111,7 +95,7 @@ describe('the presentation checker’s credential cache', () => {
   it('checks the issuer signature and imports the device key once over a credential’s presentations, and every KB-JWT each time', async () => {
     const { backend, counts } = countingBackend()
     const check = presentationChecker({ jwks: keys.jwks, issuer, sha256, signatures: backend })
-    const device = await p256()
+    const device = await p256DeviceKey()
     const credential = await credentialFor(device)
     const issuerKeyImports = keys.jwks.keys.length
     for (const nonce of ['n-1', 'n-2', 'n-3']) {
@@ -124,7 +108,7 @@ describe('the presentation checker’s credential cache', () => {
     }
     expect(counts).toEqual({ imports: issuerKeyImports + 1, EdDSA: 1, ES256: 3 })
     // The kept part's key is the credential's: a KB-JWT signed by any other key is still refused.
-    const thief = await p256()
+    const thief = await p256DeviceKey()
     const stolen = await check(await present(credential, thief.privateKey, 'n-4'), { now: issuedAt })
     expect(stolen.verification.reasons).toEqual(['key-binding-signature-invalid'])
     // `exp` is read against each check's clock, kept part or not.
@@ -140,7 +124,7 @@ describe('the presentation checker’s credential cache', () => {
   it('keeps no part whose issuer signature fails, or with a disclosure the issuer did not sign', async () => {
     const { backend, counts } = countingBackend()
     const check = presentationChecker({ jwks: keys.jwks, issuer, sha256, signatures: backend })
-    const device = await p256()
+    const device = await p256DeviceKey()
     const presentation = await present(await credentialFor(device), device.privateKey, 'n')
     for (const [forged, reason] of [
       [withIssuerSignatureFlipped(presentation), 'issuer-signature-invalid'],
@@ -155,7 +139,7 @@ describe('the presentation checker’s credential cache', () => {
   })
 
   it('keeps at most its size, the least recently used part leaving first, and none with size 0', async () => {
-    const devices = await Promise.all([1, 2, 3].map(() => p256()))
+    const devices = await Promise.all([1, 2, 3].map(() => p256DeviceKey()))
     const presentations = await Promise.all(
       devices.map(async (device) => present(await credentialFor(device), device.privateKey, 'n')),
     )
@@ -178,7 +162,7 @@ describe('the presentation checker’s credential cache', () => {
 
   it('hands out kept claims frozen, so no caller changes another’s verification', async () => {
     const check = presentationChecker({ jwks: keys.jwks, issuer, sha256, signatures: nodeSignatureBackend })
-    const device = await p256()
+    const device = await p256DeviceKey()
     const presentation = await present(await credentialFor(device), device.privateKey, 'n')
     const first = await check(presentation, { now: issuedAt })
     const claims = first.verification.disclosed as Record<string, unknown>
@@ -203,9 +187,9 @@ describe('the presentation checker’s credential cache', () => {
   })
 
   it('gives every sequence of presentations, sound and forged, the verdicts of the checker that keeps nothing', async () => {
-    const devices = await Promise.all([1, 2].map(() => p256()))
+    const devices = await Promise.all([1, 2].map(() => p256DeviceKey()))
     const credentials = await Promise.all(devices.map((device) => credentialFor(device)))
-    const thief = await p256()
+    const thief = await p256DeviceKey()
     // A pool of presentations of both credentials: sound ones over several disclosures and nonces,
     // and forgeries (another device key, a flipped issuer signature, a stray disclosure, no KB-JWT).
     const pool: string[] = []

@@ -9,13 +9,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import { base64url, compactVerify, createLocalJWKSet, exportJWK, importJWK, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { nodeSignatureBackend } from '../node/signatures.js'
-import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
-import { runHistoryScript } from '../testing/run-history.js'
-import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
-import { foldView } from '../views/view.js'
+import type { ELicenceView } from '../views/e-licence.js'
 import { defaultDisclosures, disclosableClaims } from './claims.js'
 import { HolderKey } from './holder-key.js'
 import { credentialIssuer, credentialRefusal } from './issue.js'
+import { issuedLicence, p256DeviceKey } from './issued-licence.fixture.js'
 import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from './issuer-keys.js'
 import { type SignatureBackend, webCryptoSignatureBackend } from './jws.js'
 import { presentCredential } from './present.js'
@@ -38,29 +36,13 @@ let device: CryptoKeyPair
 let holderKey: HolderKey
 let credential: string
 
-const p256 = async (): Promise<CryptoKeyPair> =>
-  (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair
-
 const holderKeyOf = async (pair: CryptoKeyPair): Promise<HolderKey> =>
   right(HolderKey.decode(await crypto.subtle.exportKey('jwk', pair.publicKey)))
 
 beforeAll(async () => {
   keys = right(await importIssuerKeys(await generateIssuerKey()))
-  const { events } = await runHistoryScript({
-    licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-    steps: [
-      { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
-      { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
-    ],
-  })
-  const folded = foldView(eLicenceView, decodeHistory(events))
-  if (folded === null || folded.state !== 'issued') throw new Error('the history did not issue an e-licence')
-  view = folded
-  issuedAt = Date.parse(folded.updatedAt) + 60_000
-  device = await p256()
+  ;({ view, issuedAt } = await issuedLicence())
+  device = await p256DeviceKey()
   holderKey = await holderKeyOf(device)
   credential = await credentialIssuer({ keys, issuer: issuerUrl, sha256 })(view, {
     holderKey,
@@ -274,7 +256,7 @@ describe.each(platforms)('verifying with %s', (_name, platform) => {
   })
 
   it('refuses a presentation signed by another device key, and one for another nonce or audience', async () => {
-    const other = await p256()
+    const other = await p256DeviceKey()
     const signedElsewhere = await verifier(0)(await present({ key: other.privateKey }), { now: issuedAt })
     expect(signedElsewhere.reasons).toEqual(['key-binding-signature-invalid'])
     const replayed = await verifier(0)(await present(), {

@@ -10,13 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultDisclosures } from '../credential/claims.js'
 import { HolderKey } from '../credential/holder-key.js'
 import { credentialIssuer } from '../credential/issue.js'
+import { issuedLicence, p256DeviceKey } from '../credential/issued-licence.fixture.js'
 import { generateIssuerKey, type IssuerKeys, importIssuerKeys } from '../credential/issuer-keys.js'
 import { presentCredential } from '../credential/present.js'
 import { presentationVerifier } from '../credential/verify.js'
-import { decodeHistory, licenceNumberFor } from '../testing/histories.js'
-import { runHistoryScript } from '../testing/run-history.js'
-import { type ELicenceView, eLicenceView } from '../views/e-licence.js'
-import { foldView } from '../views/view.js'
+import type { ELicenceView } from '../views/e-licence.js'
 import { type CredentialThreads, credentialThreads } from './credential-threads.js'
 import { nodeSignatureBackend } from './signatures.js'
 
@@ -77,19 +75,8 @@ const present = (at = issuedAt) =>
 
 beforeAll(async () => {
   keys = right(await importIssuerKeys(await generateIssuerKey()))
-  const { events } = await runHistoryScript({
-    licences: [{ licenceNumber: licenceNumberFor(0), photoOnFile: true, statuses: ['A'] }],
-    steps: [
-      { licence: 0, advanceMinutes: 0, recordLagMinutes: 0, action: { kind: 'apply' } },
-      { licence: 0, advanceMinutes: 3 * 24 * 60, recordLagMinutes: 0, action: { kind: 'review' } },
-    ],
-  })
-  view = foldView(eLicenceView, decodeHistory(events)) as ELicenceView
-  issuedAt = Date.parse(view.updatedAt) + 60_000
-  device = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair
+  ;({ view, issuedAt } = await issuedLicence())
+  device = await p256DeviceKey()
   const holderKey = right(HolderKey.decode(await crypto.subtle.exportKey('jwk', device.publicKey)))
   credential = await credentialIssuer({ keys, issuer, sha256 })(view, {
     holderKey,
