@@ -45,8 +45,9 @@ import { licenceError } from '../licence/errors.js'
 import type { LicenceState } from '../licence/state.js'
 import { Id, type Instant } from '../licence/values.js'
 import { packedMap } from '../packed-map.js'
-import { optimisticDecideAndAppend } from '../store/decide-and-append.js'
+import { isEither, optimisticDecideAndAppend, sinceProblem } from '../store/decide-and-append.js'
 import {
+  type CorruptEvent,
   corruptEvent,
   type EventStore,
   type NewEvent,
@@ -175,41 +176,51 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * which runs only while some wait. A timer of its own per command (`setTimeout` with a race) cost
  * the in-memory store's handler 6 % of its commands per second.
  */
-const waiting = new Set<{ readonly by: number; readonly late: () => void }>()
+interface WaitingCommand {
+  readonly by: number
+  readonly late: () => void
+}
+const waiting = new Set<WaitingCommand>()
 let watchdog: ReturnType<typeof setInterval> | undefined
 const watchdogEveryMs = 250
-const watch = () => {
-  const now = Date.now()
-  for (const entry of waiting) if (entry.by <= now) entry.late()
+const stopWhenIdle = () => {
   if (waiting.size === 0 && watchdog !== undefined) {
     clearInterval(watchdog)
     watchdog = undefined
   }
 }
+const settled = (entry: WaitingCommand) => {
+  waiting.delete(entry)
+  stopWhenIdle()
+}
+const watch = () => {
+  const now = Date.now()
+  for (const entry of waiting) if (entry.by <= now) entry.late()
+  stopWhenIdle()
+}
 
 /** `work`'s answer, or `'late'` once `deadlineMs` has passed without one (within a quarter second). */
 const byDeadline = <A>(work: Promise<A>, deadlineMs: number): Promise<A | 'late'> =>
   new Promise<A | 'late'>((resolve, reject) => {
-    const entry = {
+    const entry: WaitingCommand = {
       by: Date.now() + deadlineMs,
       late: () => {
-        waiting.delete(entry)
+        settled(entry)
         resolve('late')
       },
     }
     waiting.add(entry)
-    if (watchdog === undefined) {
-      watchdog = setInterval(watch, Math.min(watchdogEveryMs, deadlineMs))
-      // A command waiting for its store must not keep a process alive that has nothing else to do.
-      ;(watchdog as { unref?: () => void }).unref?.()
-    }
+    // Not unref'd: a command waiting for its store is something the process has to do, and its
+    // deadline must come even where nothing else keeps the process running (a script's one command).
+    // The watchdog stops with the last command it waits for.
+    if (watchdog === undefined) watchdog = setInterval(watch, Math.min(watchdogEveryMs, deadlineMs))
     work.then(
       (value) => {
-        waiting.delete(entry)
+        settled(entry)
         resolve(value)
       },
       (error: unknown) => {
-        waiting.delete(entry)
+        settled(entry)
         reject(error)
       },
     )
@@ -245,12 +256,6 @@ const answered = async <A>(
   }
 }
 
-const isEither = (value: unknown): value is E.Either<unknown, unknown> =>
-  typeof value === 'object' &&
-  value !== null &&
-  (((value as { _tag?: unknown })._tag === 'Left' && 'left' in value) ||
-    ((value as { _tag?: unknown })._tag === 'Right' && 'right' in value))
-
 /** Whether the store's report of an append is the events decided, appended after `fromVersion`. */
 const appendedAsDecided = (appended: unknown, count: number, fromVersion: number): boolean => {
   if (typeof appended !== 'object' || appended === null) return false
@@ -281,10 +286,25 @@ const randomEventId = (): string => crypto.randomUUID()
  * after it (the kept state's events were checked when first read). A module function, not a
  * closure per handler, for the reason the defaults above are.
  */
+/**
+ * A corrupt event as the decoder named it, or, where the event claims no place of its own (no
+ * object, no stream id or version: the decoder then names none), at the place the stream's order
+ * puts it: the handler knows which stream it read and which version comes next.
+ */
+const placed = (error: CorruptEvent, streamId: string, version: number): CorruptEvent =>
+  error.streamId === '' || error.version < 0
+    ? corruptEvent(
+        error.streamId === '' ? streamId : error.streamId,
+        error.version < 0 ? version : error.version,
+        error.message,
+      )
+    : error
+
 const foldSince = (
   decider: LicenceDecider,
   decoder: StoredEventDecoder,
   digest: Digest,
+  streamId: string,
   from: FoldedStream,
   since: StreamSince,
 ): E.Either<HandlerError, FoldedStream> => {
@@ -296,7 +316,7 @@ const foldSince = (
   for (let index = 0; index < since.events.length; index++) {
     const stored = since.events[index] as StoredEvent
     const decoded = decoder.decode(stored)
-    if (E.isLeft(decoded)) return decoded
+    if (E.isLeft(decoded)) return E.left(placed(decoded.left, streamId, head.version + 1))
     const broken = linkBreakOf(head, decoded.right)
     if (broken !== undefined) return E.left(broken)
     if (sealBreak(stored, digest) !== undefined)
@@ -370,13 +390,21 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
           decide: (since) => {
             decided = undefined
             folded = undefined
-            const current = foldSince(decider, decoder, digest, from, since)
+            const malformed = sinceProblem(since)
+            if (malformed !== undefined)
+              return refusedWith(storeFailure(`${streamId}: the store ${malformed}`))
+            const current = foldSince(decider, decoder, digest, streamId, from, since)
             if (E.isLeft(current)) return refusedWith(current.left)
             folded = current.right
             const { state } = current.right
             if (since.ofCommand.length > 0) {
               const mayNotAct = decider.authorise(command, state)
               if (mayNotAct !== undefined) return refusedWith(mayNotAct)
+              // Handed back as the command's outcome: each is an event of the port's shape.
+              for (const event of since.ofCommand) {
+                const decoded = decoder.decode(event)
+                if (E.isLeft(decoded)) return refusedWith(placed(decoded.left, streamId, -1))
+              }
               if (since.ofCommand.some((event) => event.metadata.commandHash !== commandHash)) {
                 return refusedWith(
                   licenceError(

@@ -1,5 +1,7 @@
 // `handle` answers with a value whatever the store does (DESIGN §4: Either<HandlerError, …>): a
 // store that throws, or rejects, instead of answering an Either is a `store-failure`, with its message.
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { chinaMainlandCalendar } from '../calendar/calendar.js'
@@ -73,6 +75,34 @@ describe('a store that answers what the port never answers', () => {
       /failed with "busy"/,
     ],
     [
+      'readStream answers null',
+      (store) => ({ ...unlocked(store), readStream: async () => null as never }),
+      /readStream answered null, which is no Either of the port/,
+    ],
+    [
+      'readStream answers a stream at version 3 without events',
+      (store) => ({ ...unlocked(store), readStream: async () => appended(3, []) as never }),
+      /readStream answered no events and version 3/,
+    ],
+    [
+      'readStream answers version -5 and no events array',
+      (store) => ({ ...unlocked(store), readStream: async () => E.right({ version: -5 }) as never }),
+      /readStream answered no \{ events, version \}/,
+    ],
+    [
+      'appendToStream answers {}',
+      (store) => ({ ...unlocked(store), appendToStream: async () => ({}) as never }),
+      /appendToStream answered \{\}, which is no Either of the port/,
+    ],
+    [
+      'decideAndAppend hands decide no stream',
+      (store) => ({
+        ...store,
+        decideAndAppend: async (request) => E.right(request.decide({ version: 'x' } as never)) as never,
+      }),
+      /gave decide version "x"/,
+    ],
+    [
       'appendToStream says it appended nothing, having written nothing',
       (store) => ({ ...unlocked(store), appendToStream: async () => appended(0, []) as never }),
       /not the events decided/,
@@ -97,6 +127,48 @@ describe('a store that answers what the port never answers', () => {
       const outcome = await handle(record)
       expect(E.isLeft(outcome) && outcome.left.code).toBe('store-failure')
       expect(E.isLeft(outcome) && outcome.left.message).toMatch(said)
+    },
+  )
+})
+
+describe('a stored event of no stored shape, read back', () => {
+  const broken: ReadonlyArray<[string, (event: Record<string, unknown>) => unknown, RegExp]> = [
+    ['null', () => null, /not a stored event/],
+    ['a text', () => 'LicenceRecorded', /not a stored event/],
+    ['without metadata', ({ metadata: _metadata, ...rest }) => rest, /metadata/],
+    ['with null metadata', (event) => ({ ...event, metadata: null }), /metadata/],
+    ['without data', ({ data: _data, ...rest }) => rest, /data: expected a JSON value, got nothing/],
+  ]
+  it.each(broken)(
+    'an event that is %s is a corrupt-event at its stream and version, for a handler that has not folded it',
+    async (_case, edit, said) => {
+      const store = inMemoryEventStore()
+      const decider = licenceDecider({ calendar: chinaMainlandCalendar() })
+      const clock = () => new Date('2026-10-01T01:00:00Z')
+      const recorded = await commandHandler({ store, decider, clock })(record)
+      expect(E.isRight(recorded)).toBe(true)
+      const edited: EventStore = {
+        ...unlocked(store),
+        readStream: async (streamId) => {
+          const read = await store.readStream(streamId)
+          return E.isLeft(read)
+            ? read
+            : E.right({
+                ...read.right,
+                events: read.right.events.map((event) => edit(event as never) as never),
+              })
+        },
+      }
+      const again = await commandHandler({ store: edited, decider, clock })({
+        ...record,
+        metadata: { ...record.metadata, commandId: '7a0d9a8e-0000-4000-8000-000000000002' },
+      })
+      expect(E.isLeft(again) && again.left).toMatchObject({
+        code: 'corrupt-event',
+        streamId: `licence-${record.data.licenceNumber}`,
+        version: 0,
+      })
+      expect(E.isLeft(again) && again.left.message).toMatch(said)
     },
   )
 })
@@ -132,6 +204,29 @@ describe('a store that does not answer', () => {
     await new Promise((resolve) => setTimeout(resolve, 10))
     const again = await commandHandler({ ...options, store })(record)
     expect(E.isRight(again) && again.right.replayed).toBe(true)
+  })
+
+  it('is answered at its deadline in a process that has nothing else to wait for', async () => {
+    // A child of its own: in this process vitest's own timers would keep it running anyway.
+    const hooks = new URL('../../../adapters/sqlite/src/typescript-hooks.fixture.mjs', import.meta.url).href
+    const run = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [
+          '--conditions=@elicence/source',
+          '--import',
+          `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)})`)}`,
+          fileURLToPath(new URL('./deadline-alone.fixture.ts', import.meta.url)),
+        ],
+        { timeout: 60_000 },
+        (error, stdout) =>
+          error !== null && typeof error.code !== 'number'
+            ? reject(error)
+            : resolve({ code: error === null ? 0 : (error.code as number), stdout }),
+      )
+    })
+    expect(run.stdout).toMatch(/^store-failure: the store did not answer within 300 ms/)
+    expect(run.code).toBe(0)
   })
 })
 
@@ -169,7 +264,7 @@ describe('options and callbacks that are no setting', () => {
     [
       'the clock gives an invalid Date',
       { clock: () => new Date(Number.NaN) },
-      /clock gave null, not a valid Date/,
+      /clock gave an invalid Date, not a valid Date/,
     ],
     [
       'the clock throws',

@@ -220,6 +220,8 @@ export const validationIssues = (errors: t.Errors): ReadonlyArray<InvalidInputIs
 /** A value in a message: its JSON, shortened; what JSON has no form for, by its type. */
 export const describeValue = (value: unknown): string => {
   if (value === undefined) return 'nothing'
+  // An invalid Date's JSON is null, which would name another value.
+  if (value instanceof Date && Number.isNaN(value.getTime())) return 'an invalid Date'
   let text: string | undefined
   try {
     text = JSON.stringify(value)
