@@ -16,6 +16,7 @@ import {
 } from './checkpoint.js'
 import { decodeNote, noteTextProblem, openNote, parseNote, signNote } from './note.js'
 import {
+  fromBase64,
   generateNoteKey,
   type NoteSigner,
   type NoteVerifier,
@@ -253,5 +254,34 @@ describe("the log's note alone", () => {
     const junk = Array.from({ length: 99 }, (_, k) => `— junk.example/k${k} AAAAAAAA\n`).join('')
     const opened = right(await openCheckpoint(`${note}${junk}`, log.verifier))
     expect(opened.logNote).toBe(note)
+  })
+})
+
+describe('fromBase64', () => {
+  // The strict pattern it implements, as an oracle on inputs short enough for a pattern to match.
+  const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+  it('accepts exactly padded standard base64, and reads it as atob does', () => {
+    const base64ish = fc.stringMatching(/^[A-Za-z0-9+/=_\- ]{0,24}$/)
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          base64ish,
+          fc.uint8Array({ maxLength: 18 }).map((bytes) => btoa(String.fromCharCode(...bytes))),
+        ),
+        (text) => {
+          const bytes = fromBase64(text)
+          expect(bytes !== undefined).toBe(strictBase64.test(text))
+          if (bytes !== undefined) expect(String.fromCharCode(...bytes)).toBe(atob(text))
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('reads a line of megabytes, as a hostile file holds, without overflowing the stack', () => {
+    const long = btoa('x'.repeat(6 * 1024 * 1024))
+    expect(() => strictBase64.test(long)).toThrow(RangeError)
+    expect(fromBase64(long)?.length).toBe(6 * 1024 * 1024)
+    expect(fromBase64(`${long.slice(0, -4)}!AAA`)).toBeUndefined()
   })
 })
