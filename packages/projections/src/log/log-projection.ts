@@ -186,6 +186,29 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
     return E.right({ size: tree.right.size(), root: tree.right.root(), position: checkpoint.right.position })
   }
 
+  /**
+   * Whether the event the tree's last leaf is still the store's at that position, with that hash.
+   * Leaves follow the store by position: were that event deleted, or moved to a later position
+   * (an insider's edit of the store), the tree would sign a history the store no longer has —
+   * one leaf more than its events, or the moved event twice. Checked before the tree grows or is
+   * signed; the audit (`log-truncated`, `checkpoint-mismatch`) finds what happened.
+   */
+  const lastLeafHeld = async (checkpoint: ProjectionCheckpoint): Promise<E.Either<StoreError, void>> => {
+    if (checkpoint.position === 0) return E.right(undefined)
+    const read = await events.readAll({ after: checkpoint.position - 1, limit: 1 })
+    if (E.isLeft(read)) return read
+    const event = read.right.events[0]
+    if (event?.position === checkpoint.position && event.metadata?.hash === checkpoint.hash)
+      return E.right(undefined)
+    return E.left(
+      corruptEvent(
+        checkpoint.streamId ?? `$${projection}`,
+        checkpoint.version ?? -1,
+        `the event of the log's last leaf (position ${checkpoint.position}) is no longer in the store as it was appended: the history under the log changed, so nothing more is appended to the tree or signed (elicence audit --store finds what changed)`,
+      ),
+    )
+  }
+
   const step: TransparencyLog['step'] = async () => {
     const checkpoint = await readModels.loadCheckpoint(projection)
     if (E.isLeft(checkpoint)) return checkpoint
@@ -199,6 +222,8 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
         appended: 0,
         head: { size: tree.size(), root: tree.root(), position: checkpoint.right.position },
       })
+    const held = await lastLeafHeld(checkpoint.right)
+    if (E.isLeft(held)) return held
     // The accumulator is changed below: until the commit holds, no cached tree is trusted.
     cached = undefined
     const changes: DocumentChange[] = []
@@ -280,6 +305,8 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
       if (E.isLeft(tree)) return tree
       const latest = await latestCheckpoint(signer, origin)
       if (E.isLeft(latest)) return latest
+      const held = await lastLeafHeld(checkpoint.right)
+      if (E.isLeft(held)) return held
       const size = tree.right.size()
       if (latest.right !== null && latest.right.size === size) return E.right(latest.right)
       // A bad origin is refused here, never signed: one with a newline would sign another size and root.

@@ -192,6 +192,50 @@ export const transparencyLogConformance = (
       await store.close()
     })
 
+    it('neither grows nor signs a tree whose last leaf left the store: deleted, or moved to a later position', async () => {
+      const store = await open()
+      const keys = right(await generateNoteKey('licences.example.cn/elicence/log', noteKeyTypes.ed25519))
+      const signer = right(await parseSignerKey(keys.signerKey))
+      const { events: all } = await runHistoryScript(
+        fc.sample(historyScriptArbitrary({ minSteps: 6, maxSteps: 20 }), {
+          numRuns: 1,
+          seed: 11,
+        })[0] as HistoryScript,
+      )
+      const last = all[all.length - 1] as StoredEvent
+      const served = (events: ReadonlyArray<StoredEvent>): Pick<EventStore, 'readAll'> => ({
+        readAll: async ({ after, limit }) => {
+          const page = events.filter((event) => event.position > after).slice(0, limit)
+          return E.right({ events: page, lastPosition: page[page.length - 1]?.position ?? after })
+        },
+      })
+      const edits: ReadonlyArray<[string, ReadonlyArray<StoredEvent>]> = [
+        ['deleted', all.slice(0, -1)],
+        // The same event again at a later position: appended, it would be a second leaf of one event.
+        ['moved', [...all.slice(0, -1), { ...last, position: last.position + 100 }]],
+      ]
+      for (const [edit, events] of edits) {
+        const projection = fresh()
+        const log = transparencyLog({ events: served(all), readModels: store, sha256, projection })
+        const before = right(await log.catchUp())
+        const edited = transparencyLog({ events: served(events), readModels: store, sha256, projection })
+        const grown = await edited.catchUp()
+        const signed = await edited.signCheckpoint(signer)
+        for (const refused of [signed, ...(edit === 'moved' ? [grown] : [])])
+          expect(refused, edit).toEqual(
+            E.left(
+              expect.objectContaining({
+                code: 'corrupt-event',
+                message: expect.stringMatching(/no longer in the store as it was appended/),
+              }),
+            ),
+          )
+        expect(right(await edited.head()).size, edit).toBe(before.size)
+        expect(right(await edited.checkpoints()), edit).toEqual([])
+      }
+      await store.close()
+    })
+
     it('never replaces a kept checkpoint with a note of another origin or key, and gives each signer its own', async () => {
       const store = await open()
       const origin = 'licences.example.cn/elicence/log'
