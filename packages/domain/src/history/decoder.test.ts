@@ -94,6 +94,28 @@ describe('decoding stored events', () => {
     expect(E.isRight(sorted) && { ...sorted.right, data: unsorted.data }).toEqual(unsorted)
     expect(unsorted.data.statuses).toEqual(['F', 'E'])
   })
+  it('refuses data of the current schema with a member its event does not have, naming it', async () => {
+    const { stored } = await storeWith([{ ...recorded, metadata: metadata(currentSchemaVersion, 1) }])
+    const sound = stored[0] as StoredEvent & { data: { holder: object } }
+    const decoder = storedEventDecoder()
+    const cases: ReadonlyArray<[unknown, string]> = [
+      [{ ...sound.data, extra: 1 }, 'data.extra'],
+      [{ ...sound.data, holder: { ...sound.data.holder, nick: 'x' } }, 'data.holder.nick'],
+    ]
+    for (const [data, member] of cases)
+      expect(decoder.decodeShaped({ ...sound, data })).toEqual(
+        E.left(
+          expect.objectContaining({
+            code: 'corrupt-event',
+            streamId: sound.streamId,
+            version: sound.version,
+            message: expect.stringMatching(
+              new RegExp(`: LicenceRecorded has no member ${member.replaceAll('.', '\\.')}$`),
+            ),
+          }),
+        ),
+      )
+  })
   it('lets the handler decide on a history that mixes schema versions', async () => {
     const { store } = await storeWith([recorded, appliedSchema1])
     const handle = commandHandler({ store, decider: licenceDecider({ calendar: chinaMainlandCalendar() }) })

@@ -154,8 +154,11 @@ describe("the auditor's replay by partition", () => {
       steps: [],
     })
     expect(events).toHaveLength(4)
-    // Every event edited: each one's hash no longer matches.
-    const edited = events.map((event) => ({ ...event, data: { ...(event.data as object), edited: true } }))
+    // Every event edited (its data still an event's): each one's hash no longer matches.
+    const edited = events.map((event) => ({
+      ...event,
+      data: { ...(event.data as object), photoOnFile: false },
+    }))
     const store = serving(edited)
     const reports: AuditReport[] = []
     for (let index = 0; index < 2; index++)
