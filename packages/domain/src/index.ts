@@ -144,7 +144,12 @@ export {
   voidReasons,
 } from './licence/events.js'
 export { jsonDepthProblem, maxJsonDepth } from './licence/input-depth.js'
-export { duplicateMemberProblem, parseJsonText } from './licence/json-members.js'
+export {
+  duplicateMemberProblem,
+  jsonMemberProblem,
+  parseJsonText,
+  prototypeMemberProblem,
+} from './licence/json-members.js'
 export {
   asString,
   describeCodec,

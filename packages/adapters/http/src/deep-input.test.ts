@@ -123,7 +123,7 @@ describe('deeply nested and wide bodies', () => {
   it('a command nested past the limit is a 400 naming the limit, at every place', async () => {
     await fc.assert(
       fc.asyncProperty(placeArb, nestArb(4_000), async (place, nest) => {
-        // Fastify's parser refuses a __proto__ key first (400 invalid-request), before any command.
+        // The body parser refuses a __proto__ key first (400 invalid-request), before any command.
         fc.pre(!nest.includes('__proto__'))
         const deepEnough = `${'['.repeat(maxJsonDepth)}${nest}${']'.repeat(maxJsonDepth)}`
         const payload = commandAround(place, deepEnough)

@@ -1,9 +1,10 @@
 /**
- * The parser of `application/json` bodies, in place of Fastify's: the same parse (secure-json-parse,
- * refusing `__proto__` and `constructor.prototype`, within the body limit), but a refusal says what
- * is wrong. Fastify's says "Body is not valid JSON" for any of them, even for valid JSON with a
- * `__proto__` member, and drops where the syntax broke. An object may name a member only once
- * (`duplicateMemberProblem`: JSON.parse would keep the last, a gateway in front perhaps the first).
+ * The parser of `application/json` bodies, in place of Fastify's: what it refuses (a `__proto__`
+ * member, a `constructor` with a `prototype`, within the body limit) is refused, but saying what is
+ * wrong and where; Fastify's says "Body is not valid JSON" for any of them, even for valid JSON with
+ * a `__proto__` member, and drops where the syntax broke. An object may name a member only once
+ * (JSON.parse would keep the last, a gateway in front perhaps the first). Both rules are the
+ * domain's `jsonMemberProblem`, which the CLI applies to the commands, histories and files it reads.
  * And the body must be UTF-8 (RFC 8259 §8.1):
  * Fastify decodes other bytes to U+FFFD, so a presentation or a name with a stray byte arrived
  * silently changed.
@@ -12,17 +13,11 @@
  * app.removeContentTypeParser('application/json')
  * app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody)
  * // '{"a": }'            → 400 "the body is not valid JSON: Unexpected token '}', …"
- * // '{"__proto__": {}}'  → 400 "the body has a \"__proto__\" member, or a \"constructor\" with a \"prototype\": …"
+ * // '{"__proto__": {}}'  → 400 "the body is refused: the top-level object has a \"__proto__\" member, …"
  * // '{"a":1,"a":2}'      → 400 "the body is refused: the member \"a\" appears twice in the top-level object: …"
  */
-import { duplicateMemberProblem } from '@elicence/domain'
+import { jsonMemberProblem } from '@elicence/domain'
 import type { FastifyRequest } from 'fastify'
-import secureJson from 'secure-json-parse'
-
-const poisonOptions = { protoAction: 'error', constructorAction: 'error' } as const
-
-/** secure-json-parse's message for both members it refuses. */
-const poisonedMessage = 'Object contains forbidden prototype property'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -62,20 +57,14 @@ const parsedJsonBody = (bytes: Uint8Array): { readonly body: unknown } | { reado
   }
   let body: unknown
   try {
-    body = secureJson.parse(text, undefined, poisonOptions)
+    body = JSON.parse(text)
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
     return {
-      error: refusal(
-        message === poisonedMessage
-          ? 'the body has a "__proto__" member, or a "constructor" with a "prototype": neither is accepted, ' +
-              "as either could change an object's prototype"
-          : `the body is not valid JSON: ${message}`,
-      ),
+      error: refusal(`the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`),
     }
   }
-  const duplicate = duplicateMemberProblem(text)
-  return duplicate === undefined ? { body } : { error: refusal(`the body is refused: ${duplicate}`) }
+  const problem = jsonMemberProblem(body, text)
+  return problem === undefined ? { body } : { error: refusal(`the body is refused: ${problem}`) }
 }
 
 /**

@@ -3,8 +3,9 @@
 // repeated, at any depth and however its name is escaped, always has exactly that one.
 import * as fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
+import secureJson from 'secure-json-parse'
 import { describe, expect, it } from 'vitest'
-import { duplicateMemberProblem, parseJsonText } from './json-members.js'
+import { duplicateMemberProblem, parseJsonText, prototypeMemberProblem } from './json-members.js'
 
 /** A name written with every character as a \u escape: the same name to a parser. */
 const escapedName = (name: string): string =>
@@ -81,6 +82,51 @@ describe('parseJsonText', () => {
       E.left(
         'the member "status" appears twice in the top-level object: names must be unique (RFC 7493 §2.3)',
       ),
+    )
+  })
+})
+
+describe('prototypeMemberProblem', () => {
+  it('refuses what secure-json-parse refuses (Fastify’s parser), at any depth and however escaped, and says where', () => {
+    const cases: ReadonlyArray<[string, string]> = [
+      ['{"__proto__":{"admin":true}}', 'the top-level object'],
+      ['{"a":[1,{"b":{"\\u005f_proto__":1}}]}', 'the object at a.1.b'],
+      ['{"data":{"constructor":{"prototype":{"x":1}}}}', 'the object at data'],
+      ['[{"constructor":{"\\u0070rototype":null}}]', 'the object at 0'],
+    ]
+    for (const [text, where] of cases) {
+      expect(() =>
+        secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }),
+      ).toThrow()
+      expect(prototypeMemberProblem(JSON.parse(text), text)).toBe(
+        `${where} has a "__proto__" member, or a "constructor" with a "prototype": neither is accepted, as either could change an object's prototype`,
+      )
+      expect(parseJsonText(text)).toEqual(E.left(expect.stringContaining('"__proto__" member')))
+    }
+  })
+
+  it('accepts what secure-json-parse accepts, for any JSON', () => {
+    const names = fc.constantFrom('constructor', 'prototype', 'proto', '__proto', 'a', 'toString')
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(names, tie('value'), { maxKeys: 3 }),
+      ),
+    })).value
+    fc.assert(
+      fc.property(json, (value) => {
+        const text = JSON.stringify(value) ?? 'null'
+        let refused = false
+        try {
+          secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+        } catch {
+          refused = true
+        }
+        expect(prototypeMemberProblem(JSON.parse(text), text) !== undefined).toBe(refused)
+      }),
+      { numRuns: 2000 },
     )
   })
 })

@@ -182,6 +182,56 @@ export const parseJsonText = (text: string): E.Either<string, unknown> => {
   } catch (error) {
     return E.left(`not JSON: ${error instanceof Error ? error.message : String(error)}`)
   }
-  const duplicate = duplicateMemberProblem(text)
-  return duplicate === undefined ? E.right(json) : E.left(duplicate)
+  const problem = jsonMemberProblem(json, text)
+  return problem === undefined ? E.right(json) : E.left(problem)
+}
+
+/**
+ * What is wrong with the members of `json`, parsed from `text` (`JSON.parse` accepted it), or
+ * undefined: a prototype member (`prototypeMemberProblem`), a name twice (`duplicateMemberProblem`).
+ * Every transport reads untrusted JSON through it — the HTTP bodies, exec's commands, history lines,
+ * token and calendar files — so none accepts what another refuses.
+ */
+export const jsonMemberProblem = (json: unknown, text: string): string | undefined =>
+  prototypeMemberProblem(json, text) ?? duplicateMemberProblem(text)
+
+const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null
+
+/** Where the first prototype member of `value` is, or undefined. */
+const prototypeMemberAt = (
+  value: unknown,
+  path: ReadonlyArray<string>,
+): ReadonlyArray<string> | undefined => {
+  if (!isObject(value)) return undefined
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = prototypeMemberAt(value[index], [...path, String(index)])
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  if (Object.hasOwn(value, '__proto__')) return path
+  const constructor = Object.hasOwn(value, 'constructor') ? value.constructor : undefined
+  if (isObject(constructor) && Object.hasOwn(constructor, 'prototype')) return path
+  for (const key of Object.keys(value)) {
+    const found = prototypeMemberAt(value[key], [...path, key])
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * Undefined unless an object of `json` has a `__proto__` member, or a `constructor` member with a
+ * `prototype` (what secure-json-parse, Fastify's parser, refuses): code that copies such a value
+ * into an object (`Object.assign`, a merge) would change that object's prototype. Only a text that
+ * names one, or has an escape that could spell one, is walked.
+ */
+export const prototypeMemberProblem = (json: unknown, text: string): string | undefined => {
+  if (!text.includes('__proto__') && !text.includes('prototype') && !text.includes('\\')) return undefined
+  const at = prototypeMemberAt(json, [])
+  if (at === undefined) return undefined
+  const where =
+    at.length === 0 ? 'the top-level object' : `the object at ${at.slice(0, shownSegments).join('.')}`
+  return `${where} has a "__proto__" member, or a "constructor" with a "prototype": neither is accepted, as either could change an object's prototype`
 }
