@@ -56,6 +56,10 @@ export interface AuditOptions {
   readonly asOf?: string
   /** Default `record`: the history the store held then. */
   readonly axis?: TimeAxis
+  /**
+   * Stored read models to compare with the rebuilt ones as of their checkpoint. Not compared with
+   * `asOf`: they hold the present, and the rebuild stops at the instant (the CLI does not read them).
+   */
   readonly storedViews?: StoredReadModels
   readonly onProgress?: (progress: AuditProgress) => void
   /** Events between progress reports; default 10 000. */

@@ -213,6 +213,13 @@ describe("the auditor's replay", () => {
         expect(kinds(report).some((kind) => kind === 'view-mismatch' || kind === 'view-unexpected')).toBe(
           true,
         )
+        // As of an instant before the last event, the stored (present) read models are not compared:
+        // they would differ from the rebuild as of then, with nothing changed.
+        const beforeLast = events[events.length - 2]?.metadata.recordedAt
+        if (beforeLast !== undefined && beforeLast < (events[events.length - 1]?.metadata.recordedAt ?? ''))
+          expect(
+            (await auditHistory(events, { storedViews: stored.right, asOf: beforeLast })).anomalies,
+          ).toEqual([])
       }),
     )
   })

@@ -142,7 +142,8 @@ const runAudit = async (
   const asOfMs = asOf === undefined ? undefined : Date.parse(asOf)
   const maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs
   const dueTimesUnchecked: Record<string, number> = {}
-  const stored = options.storedViews
+  // Stored read models hold the present: a rebuild as of an earlier instant has nothing to compare.
+  const stored = asOf === undefined ? options.storedViews : undefined
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const digest = options.digest ?? sha256Hex
   const anomalies: AuditAnomaly[] = []
