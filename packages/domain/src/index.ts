@@ -73,6 +73,8 @@ export {
   type Sha256HexBrand,
   StoredEventCodec,
   StoredEventMetadataCodec,
+  storedJson,
+  type UnreadableJson,
 } from './history/stored-event.js'
 export { canonicalJson } from './integrity/canonical-json.js'
 export {

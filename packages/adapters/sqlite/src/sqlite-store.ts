@@ -53,6 +53,7 @@ import {
   type StoreError,
   type StoreFailure,
   sealEventsWithData,
+  storedJson,
   storeFailure,
   streamPartitionKey,
 } from '@elicence/domain'
@@ -109,8 +110,9 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   version: row[2],
   position: row[0],
   type: row[3],
-  data: JSON.parse(row[4]),
-  metadata: JSON.parse(row[5]),
+  // A column edited into text that is not JSON is that event's corruption, named by the readers.
+  data: storedJson(row[4]),
+  metadata: storedJson(row[5]) as StoredEvent['metadata'],
 })
 
 const failure = (what: string, cause: unknown): StoreFailure => sqliteFailure('sqlite', what, cause)

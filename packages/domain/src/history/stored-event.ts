@@ -156,6 +156,29 @@ const isStoredMetadata = (value: unknown): value is StoredEventMetadata => {
   )
 }
 
+const unreadable: unique symbol = Symbol('stored text that is not JSON')
+
+/** What a store read in place of JSON: its text did not parse. JSON holds no symbol, so no value is one. */
+export interface UnreadableJson {
+  readonly [unreadable]: string
+}
+
+const unreadableReason = (value: unknown): string | undefined =>
+  typeof value === 'object' && value !== null ? (value as Partial<UnreadableJson>)[unreadable] : undefined
+
+/**
+ * A stored column's JSON text as a value, or, for text that does not parse (a file edited behind
+ * the store), a value this codec refuses naming the column and why: the event is then reported at
+ * its stream, version and position like any other corrupt event, rather than failing the whole read.
+ */
+export const storedJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    return { [unreadable]: error instanceof Error ? error.message : String(error) } satisfies UnreadableJson
+  }
+}
+
 /** `StoredEventCodec.is`, likewise; `data` is any value, but a member all the same (own, if undefined). */
 const isStoredEvent = (value: unknown): value is StoredEvent => {
   if (!isRecord(value)) return false
@@ -166,6 +189,7 @@ const isStoredEvent = (value: unknown): value is StoredEvent => {
     storedEventFields.position.is(position) &&
     storedEventFields.type.is(type) &&
     (data !== undefined || Object.hasOwn(value, 'data')) &&
+    unreadableReason(data) === undefined &&
     isStoredMetadata(metadata)
   )
 }
@@ -207,6 +231,13 @@ export const decodeStoredEventShape = (
   ) {
     return E.right(value)
   }
+  const unparsed = (['data', 'metadata'] as const).flatMap((column) => {
+    const reason = isRecord(value) ? unreadableReason(value[column]) : undefined
+    return reason === undefined
+      ? []
+      : [{ path: column, message: `the store holds text that is not JSON (${reason})` }]
+  })
+  if (unparsed.length > 0) return E.left(unparsed)
   const decoded = StoredEventCodec.decode(value)
   const metadata = isRecord(value) ? value.metadata : undefined
   const issues = [

@@ -222,7 +222,7 @@ const runAudit = async (
       report({
         streamId: typeof claimed.streamId === 'string' ? claimed.streamId : '',
         version: typeof claimed.version === 'number' ? claimed.version : -1,
-        position: null,
+        position: typeof claimed.position === 'number' ? claimed.position : null,
         kind: 'undecodable',
         message: `not a stored event: ${shapeProblems(shaped.left)}`,
       })

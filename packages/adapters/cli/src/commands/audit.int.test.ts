@@ -124,6 +124,49 @@ describe('elicence audit --store', () => {
     }
   })
 
+  it('reports an event whose stored text is not JSON at its stream, version and position, and audits the rest (exit 1)', async () => {
+    const path = await projectedStore('not-json.db')
+    const db = new Database(path)
+    for (const { name } of db
+      .prepare<[], { name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
+      )
+      .all())
+      db.exec(`DROP TRIGGER "${name}"`)
+    const edited = db
+      .prepare<[], { stream_id: string; version: number }>(
+        'SELECT stream_id, version FROM events WHERE position = 5',
+      )
+      .get()
+    db.prepare(`UPDATE events SET data = '{"a":' WHERE position = 5`).run()
+    db.close()
+    assertBuildIsFresh()
+    for (const partitions of ['1', '2']) {
+      const run = await runProcess([
+        'audit',
+        '--store',
+        `sqlite:${path}`,
+        '--json',
+        '--partitions',
+        partitions,
+      ])
+      expect([partitions, run.exitCode]).toEqual([partitions, 1])
+      const report = JSON.parse(run.stdout)
+      expect(report.counts.events).toBe(9)
+      expect(report.anomalies).toContainEqual(
+        expect.objectContaining({
+          kind: 'undecodable',
+          streamId: edited?.stream_id,
+          version: edited?.version,
+          position: 5,
+          message: expect.stringMatching(
+            /data: the store holds text that is not JSON \(Unexpected end of JSON input\)/,
+          ),
+        }),
+      )
+    }
+  })
+
   it('audits as of an instant without comparing read models, which stand at a later checkpoint', async () => {
     const path = await projectedStore('as-of.db')
     const run = await audit(path, '--as-of', '2026-03-03T12:00:00+08:00', '--axis', 'business')
