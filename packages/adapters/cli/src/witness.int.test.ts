@@ -311,10 +311,28 @@ describe('a proof that does not show the tree grew from what the witness saw', (
         ]),
       ).stdout,
     )
+    // A file that holds no consistency proof is bad input (exit 2), saying what is wrong with it.
     const notConsistency = await runProcess(witnessArgs(state, forks.a.checkpoint, '--proof', inclusion))
-    expect(notConsistency.exitCode).toBe(1)
+    expect(notConsistency.exitCode).toBe(2)
     expect(notConsistency.stderr).toContain('an inclusion proof (it has a leafIndex)')
     expect(notConsistency.stderr).not.toContain('forked')
+    const proof = JSON.parse(readFileSync(forks.a.proof, 'utf8'))
+    const malformed: ReadonlyArray<[string, string, string]> = [
+      ['empty.json', '', 'the proof: not JSON'],
+      [
+        'size-text.json',
+        JSON.stringify({ ...proof, treeSize: '9' }),
+        `the proof's treeSize "9" is not a tree size`,
+      ],
+      ['bad-hash.json', JSON.stringify({ ...proof, hashes: ['!!'] }), 'a hash of the proof is not base64'],
+    ]
+    for (const [name, text, said] of malformed) {
+      const file = files.path(name)
+      writeFileSync(file, text)
+      const run = await runProcess(witnessArgs(state, forks.a.checkpoint, '--proof', file))
+      expect([name, run.exitCode]).toEqual([name, 2])
+      expect(run.stderr).toContain(said)
+    }
     // The right proof is then accepted: the log was honest.
     ok(await runProcess(witnessArgs(state, forks.a.checkpoint, '--proof', forks.a.proof)))
   })

@@ -202,6 +202,11 @@ const parseKeyParts = (
 
 export const parseVerifierKey = async (text: string): Promise<E.Either<string, NoteVerifier>> => {
   const trimmed = text.trim()
+  // A signer key is one word longer, so read as a verifier key it fails on its "key id" (KEY).
+  if (trimmed.startsWith('PRIVATE+KEY+'))
+    return E.left(
+      'this is a signer key (PRIVATE+KEY+…), which must stay with its owner: give its verifier key string (the .vkey file)',
+    )
   const parts = parseKeyParts(trimmed, 'verifier key')
   if (E.isLeft(parts)) return parts
   const { name, keyId, type, key } = parts.right

@@ -65,6 +65,10 @@ describe('signed notes, as Go writes them', () => {
     expect(await parseVerifierKey('PeterNeumann+c74f20a3')).toEqual(
       E.left(expect.stringContaining('not a verifier key')),
     )
+    // The log's private key handed where its verifier key belongs: said so, not "bad key id".
+    expect(await parseVerifierKey(goSignerKey)).toEqual(
+      E.left(expect.stringMatching(/^this is a signer key/)),
+    )
     expect(parseNote(goText)).toEqual(E.left(expect.stringContaining('no blank line')))
     expect(parseNote(`${goText}\n— Peter Neumann AAAA\n`)).toEqual(
       E.left(expect.stringContaining('signature line 1')),
