@@ -3,6 +3,7 @@
 // request too slow to arrive, a route that does not exist — is answered in the `Error` shape, with a
 // status the document lists for the route, on a real server over real sockets.
 import { connect } from 'node:net'
+import { licenceNumberFor } from '@elicence/projections/testing'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -131,6 +132,36 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
       })
       expect(broken.status, path).toBe(400)
       expectError(broken.body, 'invalid-request')
+    }
+  })
+
+  it('answers every command pipelined behind a body it refuses: the refused body was read whole, so the connection carries on', async () => {
+    const post = (body: string, last: boolean) =>
+      `POST /commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${testTokens.registry}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${last ? 'Connection: close\r\n' : ''}\r\n${body}`
+    const record = (index: number) => {
+      const command = recordLicenceCommand(licenceNumberFor(9100 + index))
+      return JSON.stringify({ ...command, metadata: { ...command.metadata, commandId: crypto.randomUUID() } })
+    }
+    for (const refused of ['{"bad":', '{"a":1,"a":2}', '{"__proto__":{}}']) {
+      const answers = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port })
+        const chunks: Buffer[] = []
+        socket.on('data', (chunk) => chunks.push(chunk))
+        socket.on('error', reject)
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')))
+        // One write: the three requests arrive together, the third behind the refused one.
+        socket.on('connect', () =>
+          socket.write(post(record(0), false) + post(refused, false) + post(record(1), true)),
+        )
+      })
+      const statuses = [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]))
+      expect([refused, statuses.length]).toEqual([refused, 3])
+      expect(statuses[1]).toBe(400)
+      const third = await fetch(`http://127.0.0.1:${port}/licences/${licenceNumberFor(9101)}`, {
+        headers: { authorization: `Bearer ${testTokens.registry}` },
+      })
+      expect(third.status).toBe(200)
     }
   })
 

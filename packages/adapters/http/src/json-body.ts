@@ -21,8 +21,21 @@ import type { FastifyRequest } from 'fastify'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/**
+ * Marks a refusal of a body this parser had read whole: the connection may carry on. Fastify closes
+ * it after any parser error, as a body left unread would be taken for the next request; but then a
+ * command pipelined behind the refused body is still run, and its answer never sent.
+ */
+const bodyReadWhole = Symbol('body read whole')
+
+/** Whether `error` refused a body that was read whole (`bodyReadWhole`). */
+export const refusedReadBody = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  (error as { [bodyReadWhole]?: boolean })[bodyReadWhole] === true
+
 const refusal = (message: string, statusCode = 400): Error =>
-  Object.assign(new Error(message), { statusCode })
+  Object.assign(new Error(message), { statusCode, [bodyReadWhole]: true })
 
 /**
  * What the request says of its body's bytes that this parser cannot honour, as a 415: a content

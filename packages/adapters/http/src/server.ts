@@ -56,7 +56,7 @@ import {
   sendFailure,
   transportFailure,
 } from './errors.js'
-import { parseJsonBody } from './json-body.js'
+import { parseJsonBody, refusedReadBody } from './json-body.js'
 import { licenceViews } from './licence-views.js'
 import { withoutQueryStrings } from './logging.js'
 import { maxPathParameterLength, openApiDocument } from './openapi.js'
@@ -272,6 +272,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
           )
         : fromFrameworkError(error)
     if (failure.status >= 500) request.log.error({ err: error }, 'request failed')
+    if (refusedReadBody(error) && !closing) reply.removeHeader('connection')
     return sendFailure(reply, failure)
   })
   app.setNotFoundHandler((request, reply) => {
