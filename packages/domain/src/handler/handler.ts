@@ -108,11 +108,13 @@ export interface CommandHandlerOptions {
    */
   readonly digest?: Digest
   /**
-   * How long the store may take over one command (its read, decision and append, every attempt)
-   * before `handle` answers with a store failure, in ms; default 30000, above the adapters' own
-   * deadlines (PostgreSQL's statement timeout, SQLite's busy timeout), which answer first. A store
-   * that answers late may still have appended: the same command sent again (same `commandId`)
-   * says what became of it.
+   * How long the store may go without answering a command of a licence (its read, decision and
+   * append, every attempt), or any other command of that licence meanwhile, before `handle` answers
+   * with a store failure, in ms; default 30000, above the adapters' own deadlines (PostgreSQL's
+   * statement timeout, SQLite's busy timeout), which answer first. A command queued behind many on
+   * a busy licence waits its turn while the store answers them (no command fails for contention
+   * alone); a store that stops answering fails them all. A store that answers late may still have
+   * appended: the same command sent again (same `commandId`) says what became of it.
    */
   readonly storeDeadlineMs?: number
 }
@@ -176,8 +178,21 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * which runs only while some wait. A timer of its own per command (`setTimeout` with a race) cost
  * the in-memory store's handler 6 % of its commands per second.
  */
+/**
+ * A stream's commands waiting for the store, and when the store last answered one of them. A
+ * command queued behind others on a busy licence waits its turn however long the queue (DESIGN §4:
+ * no command fails for contention alone): it is late only when the store has answered none of its
+ * stream's commands for the deadline — a store that stopped, or a stream stuck behind a lock.
+ */
+interface StreamProgress {
+  lastAnswer: number
+  waiting: number
+}
+
 interface WaitingCommand {
-  readonly by: number
+  readonly started: number
+  readonly deadlineMs: number
+  readonly progress: StreamProgress
   readonly late: () => void
 }
 const waiting = new Set<WaitingCommand>()
@@ -195,15 +210,21 @@ const settled = (entry: WaitingCommand) => {
 }
 const watch = () => {
   const now = Date.now()
-  for (const entry of waiting) if (entry.by <= now) entry.late()
+  for (const entry of waiting)
+    if (Math.max(entry.started, entry.progress.lastAnswer) + entry.deadlineMs <= now) entry.late()
   stopWhenIdle()
 }
 
-/** `work`'s answer, or `'late'` once `deadlineMs` has passed without one (within a quarter second). */
-const byDeadline = <A>(work: Promise<A>, deadlineMs: number): Promise<A | 'late'> =>
+/**
+ * `work`'s answer, or `'late'` once `deadlineMs` has passed without it or an answer to another
+ * command of its stream (`progress`), within a quarter second.
+ */
+const byDeadline = <A>(work: Promise<A>, deadlineMs: number, progress: StreamProgress): Promise<A | 'late'> =>
   new Promise<A | 'late'>((resolve, reject) => {
     const entry: WaitingCommand = {
-      by: Date.now() + deadlineMs,
+      started: Date.now(),
+      deadlineMs,
+      progress,
       late: () => {
         settled(entry)
         resolve('late')
@@ -216,10 +237,12 @@ const byDeadline = <A>(work: Promise<A>, deadlineMs: number): Promise<A | 'late'
     if (watchdog === undefined) watchdog = setInterval(watch, Math.min(watchdogEveryMs, deadlineMs))
     work.then(
       (value) => {
+        progress.lastAnswer = Date.now()
         settled(entry)
         resolve(value)
       },
       (error: unknown) => {
+        progress.lastAnswer = Date.now()
         settled(entry)
         reject(error)
       },
@@ -233,13 +256,14 @@ const byDeadline = <A>(work: Promise<A>, deadlineMs: number): Promise<A | 'late'
 const answered = async <A>(
   run: () => Promise<E.Either<HandlerError, A>>,
   deadlineMs: number,
+  progress: StreamProgress,
 ): Promise<E.Either<HandlerError, A>> => {
   try {
-    const answer: unknown = await byDeadline(run(), deadlineMs)
+    const answer: unknown = await byDeadline(run(), deadlineMs, progress)
     if (answer === 'late')
       return E.left(
         storeFailure(
-          `the store did not answer within ${deadlineMs} ms (storeDeadlineMs): the command may yet be applied, so send it again with the same commandId to learn its outcome`,
+          `the store did not answer within ${deadlineMs} ms (storeDeadlineMs), for this command or any other on its licence: the command may yet be applied, so send it again with the same commandId to learn its outcome`,
         ),
       )
     if (!isEither(answer))
@@ -344,6 +368,8 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
   const decoder = options.decoder ?? defaultStoredEventDecoder
   const digest = options.digest ?? store.digest ?? sha256Hex
   const cache = streamStateCache(options.stateCacheSize ?? 10_000)
+  // Only of streams with commands waiting: an entry goes with the last of them.
+  const progressOf = new Map<string, StreamProgress>()
   const decideAndAppend =
     store.decideAndAppend ?? optimisticDecideAndAppend(store, { maxAttempts: options.maxAttempts ?? 8 })
 
@@ -379,6 +405,8 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
     let folded: FoldedStream | undefined
     let decided: FoldedStream | undefined
 
+    const progress = progressOf.get(streamId) ?? { lastAnswer: 0, waiting: 0 }
+    if (progress.waiting++ === 0) progressOf.set(streamId, progress)
     // A store that throws or rejects instead of answering with a value (an embedder's adapter, a
     // driver's bug) is a store failure like any other: `handle` answers, it never throws.
     const outcome = await answered(
@@ -478,7 +506,9 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
           },
         }),
       storeDeadlineMs,
+      progress,
     )
+    if (--progress.waiting === 0) progressOf.delete(streamId)
 
     if (E.isLeft(outcome)) {
       cache.forget(streamId)

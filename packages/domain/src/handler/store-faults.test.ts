@@ -12,6 +12,8 @@ import { validRecord } from '../testing/invalid-commands.js'
 import { commandHandler } from './handler.js'
 
 const record = validRecord()
+// Another valid citizen ID number (GB 11643 check character 7).
+const otherLicenceNumber = '110105195001011007'
 
 const socketClosed = () => {
   throw new Error('socket closed')
@@ -204,6 +206,55 @@ describe('a store that does not answer', () => {
     await new Promise((resolve) => setTimeout(resolve, 10))
     const again = await commandHandler({ ...options, store })(record)
     expect(E.isRight(again) && again.right.replayed).toBe(true)
+  })
+
+  it('lets commands queued on a busy licence wait their turn past the deadline while the store answers them; a stuck licence fails alone', async () => {
+    const store = inMemoryEventStore()
+    const locked = store.decideAndAppend as NonNullable<EventStore['decideAndAppend']>
+    // One command of a licence at a time, 40 ms each, as behind a stream's lock; one licence stuck.
+    const queues = new Map<string, Promise<unknown>>()
+    const stuck = `licence-${otherLicenceNumber}`
+    const queued: EventStore = {
+      ...store,
+      decideAndAppend: (request) => {
+        if (request.streamId === stuck) return new Promise(() => undefined)
+        const turn = (queues.get(request.streamId) ?? Promise.resolve()).then(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 40))
+          return locked(request)
+        })
+        queues.set(request.streamId, turn)
+        return turn as never
+      },
+    }
+    const handle = commandHandler({
+      store: queued,
+      decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+      clock: () => new Date('2026-10-01T01:00:00Z'),
+      storeDeadlineMs: 200,
+    })
+    const status = (statuses: ReadonlyArray<string>, index: number) => ({
+      type: 'ChangeLicenceStatus',
+      data: { licenceNumber: record.data.licenceNumber, statuses },
+      metadata: {
+        ...record.metadata,
+        commandId: `7a0d9a8e-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      },
+    })
+    const started = Date.now()
+    const [recorded, ...changes] = await Promise.all([
+      handle(record),
+      // Twenty commands on one licence: the last waits some 800 ms, four times the deadline.
+      ...Array.from({ length: 20 }, (_, index) => handle(status(index % 2 === 0 ? ['H'] : ['A'], index + 1))),
+    ])
+    expect(Date.now() - started).toBeGreaterThan(600)
+    expect(E.isRight(recorded as never)).toBe(true)
+    for (const outcome of changes)
+      expect(E.isLeft(outcome) ? outcome.left.code : 'applied').not.toBe('store-failure')
+    const stuckOutcome = await handle({
+      ...record,
+      data: { ...record.data, licenceNumber: otherLicenceNumber },
+    })
+    expect(E.isLeft(stuckOutcome) && stuckOutcome.left.message).toMatch(/did not answer within 200 ms/)
   })
 
   it('is answered at its deadline in a process that has nothing else to wait for', async () => {
