@@ -36,6 +36,11 @@ describe('a PostgreSQL server frozen with SIGSTOP', () => {
       expect(refused.status).toBe(503)
       const body = await refused.json()
       expect(body.error.code).toBe('store-failure')
+      // A command sent whose answer never came may have been committed: said so, never "failed".
+      // (One that found no connection sent nothing, and says it could not connect.)
+      expect(body.error.message).toMatch(
+        /no answer from the server \(.*\), so whether it was applied is not known: send the same command again \(same commandId\)|could not connect|no pooled connection/,
+      )
       const health = await served.health()
       expect(health.status).toBe(503)
       expect((await health.json()).store).toMatchObject({ status: 'unavailable' })

@@ -26,3 +26,16 @@ export const postgresErrorMessage = (error: unknown, limits: PoolConfig): string
       : ''
   return inner !== '' ? inner : error.name
 }
+
+// pg's words, and Node's codes, for a connection that went quiet or away with a query on it.
+const lostAnswers = new Set(['Query read timeout', 'Connection terminated unexpectedly'])
+const lostConnectionCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
+
+/**
+ * Whether a write that failed with `error` may have been committed all the same: the query was
+ * sent and its answer never came (pg's query timeout, a connection lost). A server's own error (an
+ * SQLSTATE) rolled the transaction back, at COMMIT too, and a connection never made sent nothing.
+ */
+export const outcomeUnknown = (error: unknown): boolean =>
+  error instanceof Error &&
+  (lostAnswers.has(error.message) || lostConnectionCodes.has((error as { code?: unknown }).code as string))

@@ -62,7 +62,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { Pool, type QueryConfig } from 'pg'
 import { streamAppends } from './appends.js'
 import { ownedPoolConfig, type PostgresConnectionOptions } from './connection-options.js'
-import { postgresErrorMessage } from './error-message.js'
+import { outcomeUnknown, postgresErrorMessage } from './error-message.js'
 import { type EventRow, rowsOf, toStored } from './event-rows.js'
 import { textProblem } from './postgres-text.js'
 import { readSlots } from './read-slots.js'
@@ -167,6 +167,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   const guarded = async <A>(
     what: string,
     run: () => Promise<E.Either<StoreError, A>>,
+    writes = false,
   ): Promise<E.Either<StoreError, A>> => {
     if (closing !== undefined) return E.left(storeFailure('postgres: the store is closed'))
     const ready = await ensureSchema()
@@ -174,7 +175,15 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
     try {
       return await run()
     } catch (error) {
-      return E.left(storeFailure(`postgres: ${what} failed: ${messageOf(error)}`, error))
+      const unknownOutcome = writes && outcomeUnknown(error)
+      return E.left(
+        storeFailure(
+          unknownOutcome
+            ? `postgres: ${what}: no answer from the server (${messageOf(error)}), so whether it was applied is not known: send the same command again (same commandId) to learn its outcome`
+            : `postgres: ${what} failed: ${messageOf(error)}`,
+          error,
+        ),
+      )
     }
   }
 
@@ -186,7 +195,7 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
   })
 
   return {
-    decideAndAppend: (request) => guarded('decideAndAppend', () => decideAndAppend(request)),
+    decideAndAppend: (request) => guarded('decideAndAppend', () => decideAndAppend(request), true),
 
     readStream: (streamId) =>
       guarded('readStream', async () => {
@@ -223,8 +232,11 @@ export const postgresEventStore = (options: PostgresEventStoreOptions): EventSto
       }),
 
     appendToStream: (streamId, expected, events) =>
-      guarded('appendToStream', () =>
-        expected === 'any' ? appendAny(streamId, events) : appendExpecting(streamId, expected, events),
+      guarded(
+        'appendToStream',
+        () =>
+          expected === 'any' ? appendAny(streamId, events) : appendExpecting(streamId, expected, events),
+        true,
       ),
 
     readAll: ({ after, limit }) =>
