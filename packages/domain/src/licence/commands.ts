@@ -220,8 +220,11 @@ export const validationIssues = (errors: t.Errors): ReadonlyArray<InvalidInputIs
 /** A value in a message: its JSON, shortened; what JSON has no form for, by its type. */
 export const describeValue = (value: unknown): string => {
   if (value === undefined) return 'nothing'
-  // An invalid Date's JSON is null, which would name another value.
+  // An invalid Date's JSON is null, and so is that of a number past what doubles hold (JSON's
+  // 1e400 parses to Infinity): either would name another value.
   if (value instanceof Date && Number.isNaN(value.getTime())) return 'an invalid Date'
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : 'a number too large for a double (read as Infinity)'
   let text: string | undefined
   try {
     text = JSON.stringify(value)

@@ -211,3 +211,15 @@ describe('parseCommand', () => {
     for (const value of [null, 42, 'RecordLicence', [], {}]) expect(isLeft(parseCommand(value))).toBe(true)
   })
 })
+
+describe('a refusal names the value it was given', () => {
+  it('a number past what a double holds (1e400 in JSON) is named as such, not as the null of its JSON', () => {
+    const command = JSON.parse(
+      JSON.stringify(validRecord()).replace('"photoOnFile":true', '"photoOnFile":1e400'),
+    )
+    const parsed = parseCommand(command)
+    expect(isLeft(parsed) && parsed.left.message).toMatch(
+      /data\.photoOnFile: expected boolean, got a number too large for a double \(read as Infinity\)/,
+    )
+  })
+})
