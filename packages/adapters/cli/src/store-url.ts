@@ -16,6 +16,7 @@
  * if (isLeft(opened)) console.error(opened.left.message)
  */
 import { type EventStore, inMemoryEventStore, type StoreError, storeFailure } from '@elicence/domain'
+import { redactStoreUrl } from '@elicence/http'
 import type { ReadModelStore } from '@elicence/projections'
 import { nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
@@ -43,9 +44,8 @@ export const isInvalidStoreUrl = (error: { readonly code: string }): error is In
 const expectedForms =
   'memory:, sqlite:PATH, postgres://…, postgresql://…, esdb://…, esdb+discover://…, kurrentdb://…'
 
-/** Error messages are printed and logged: a password in a connection string must not be. */
-export const redactStoreUrl = (url: string): string =>
-  url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:***@')
+// Error messages are printed and logged: a password in a connection string must not be.
+export { redactStoreUrl }
 
 const invalid = (url: string, problem: string): E.Either<InvalidStoreUrl, never> => {
   const shown = redactStoreUrl(url)

@@ -37,6 +37,7 @@ export {
 } from './log-keys.js'
 export { openApiDocument } from './openapi.js'
 export { checkedPublicUrl, defaultPublicUrl } from './public-url.js'
+export { redactStoreUrl } from './redacted-url.js'
 export { defaultCheckpointIntervalMs } from './routes/log.js'
 export { PresentationToVerify } from './routes/presentations.js'
 export { createServer, type ServerOptions } from './server.js'

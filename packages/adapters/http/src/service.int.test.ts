@@ -139,6 +139,23 @@ describe('startService', () => {
     }
   })
 
+  it("names its store in the banner without the connection string's password", async () => {
+    const printed: string[] = []
+    const service = await startService({
+      storeUrl: 'postgres://app:s3cret@db.example/elicence',
+      openStore: async () => E.right(inMemoryEventStore()),
+      dataDir: newDataDir(),
+      port: 0,
+      host: '127.0.0.1',
+      logger: false,
+      out: { write: (text: string) => printed.push(text) },
+    })
+    if (E.isLeft(service)) throw new Error(service.left.message)
+    await service.right.close()
+    expect(printed.join('')).toContain('(store postgres://app:***@db.example/elicence')
+    expect(printed.join('')).not.toContain('s3cret')
+  })
+
   it('keeps the issuer key with its kid across loads, lists retired keys, and names a bad key file', async () => {
     const dataDir = newDataDir()
     const first = await loadOrCreateDevCredentials(dataDir)

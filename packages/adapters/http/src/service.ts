@@ -32,6 +32,7 @@ import { recordDemoLicence } from './demo-licence.js'
 import { devTokensFile, loadOrCreateDevCredentials, writeDevTokensFile } from './dev-credentials.js'
 import { loadLogSigner } from './log-keys.js'
 import { checkedPublicUrl } from './public-url.js'
+import { redactStoreUrl } from './redacted-url.js'
 import { createServer, type ServerOptions } from './server.js'
 
 export interface ServiceOptions {
@@ -114,7 +115,7 @@ const banner = (
     workerThreads === undefined
       ? ''
       : `, credentials on ${workerThreads} worker thread${workerThreads === 1 ? '' : 's'}`
-  const lines = [`elicence is serving on ${url} (store ${storeUrl}${workers})`]
+  const lines = [`elicence is serving on ${url} (store ${redactStoreUrl(storeUrl)}${workers})`]
   if (tokens !== null) {
     const holder = tokens.holder ?? ''
     const verifier = tokens.verifier ?? ''
