@@ -236,6 +236,51 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     }
   })
 
+  it('header fields that say one thing, missing or twice; an Expect it cannot meet; CONNECT: 400 invalid-request, saying which', async () => {
+    const auth = (token: string) => `Authorization: Bearer ${token}\r\n`
+    const cases: ReadonlyArray<[string, string, RegExp]> = [
+      [
+        'no Host',
+        'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n',
+        /no Host header field, which HTTP\/1\.1 requires/,
+      ],
+      [
+        'two Hosts',
+        'GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+        /2 host header fields, where one is allowed/,
+      ],
+      [
+        'two tokens',
+        `GET /licences/${licenceNumber} HTTP/1.1\r\nHost: a\r\n${auth(testTokens.holder)}${auth(testTokens.registry)}\r\n`,
+        /2 authorization header fields/,
+      ],
+      [
+        'two content types',
+        'POST /commands HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Type: text/xml\r\nContent-Length: 2\r\n\r\n{}',
+        /2 content-type header fields/,
+      ],
+      [
+        'Expect: teapot',
+        'GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n',
+        /expects "teapot": only 100-continue/,
+      ],
+      [
+        'CONNECT',
+        'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+        /CONNECT asks for a tunnel/,
+      ],
+    ]
+    for (const [name, bytes, said] of cases) {
+      const response = await rawRequest(bytes)
+      expect([name, response.status]).toEqual([name, 400])
+      expectError(response.body, 'invalid-request')
+      expect((response.body as { error: { message: string } }).error.message).toMatch(said)
+      expectApiHeaders(rawHeader(response))
+    }
+    // One of each is answered as ever; HTTP/1.0 needs no Host.
+    expect((await rawRequest('GET /healthz HTTP/1.0\r\n\r\n')).status).toBe(200)
+  })
+
   it('header fields over Node’s limit: 431 header-fields-too-large', async () => {
     const response = await rawRequest(
       `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20 * 1024)}\r\n\r\n`,

@@ -13,7 +13,7 @@
  * })
  * await app.listen({ host: '127.0.0.1', port: 0 })
  */
-import { STATUS_CODES } from 'node:http'
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
   type ActorRole,
@@ -180,6 +180,31 @@ const answerOnSocket = (failure: HttpFailure, socket: Duplex): void => {
   socket.destroy()
 }
 
+/** Header fields of one value each, which a request may not repeat. */
+const singleFields = ['host', 'authorization', 'content-type', 'content-length', 'content-encoding'] as const
+
+/**
+ * What is wrong with a request's header fields as Node read them (`rawHeaders`: name, value, …), or
+ * undefined: an HTTP/1.1 request without a Host (RFC 9112 §3.2: a 400), or a field of one value
+ * given twice, which servers and gateways resolve differently (Node keeps the first).
+ */
+export const headerFieldProblem = (
+  rawHeaders: ReadonlyArray<string>,
+  httpVersion: string,
+): string | undefined => {
+  const counts = new Map<string, number>()
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = (rawHeaders[index] as string).toLowerCase()
+    counts.set(name, (counts.get(name) ?? 0) + 1)
+  }
+  if (httpVersion === '1.1' && !counts.has('host'))
+    return 'the request has no Host header field, which HTTP/1.1 requires (RFC 9112 §3.2)'
+  const repeated = singleFields.find((name) => (counts.get(name) ?? 0) > 1)
+  return repeated === undefined
+    ? undefined
+    : `the request has ${counts.get(repeated)} ${repeated} header fields, where one is allowed: send one`
+}
+
 /** Commands are a few hundred bytes; 64 KiB leaves room and keeps a flood of large bodies cheap. */
 const defaultBodyLimit = 64 * 1024
 
@@ -202,6 +227,8 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
     throw new Error(`log.origin ${JSON.stringify(logOrigin)}: ${originProblem}`)
   const clock = options.clock ?? (() => new Date())
   const app = Fastify({
+    // A missing Host is refused below in the Error shape; Node's own 400 has no body.
+    http: { requireHostHeader: false },
     logger: withoutQueryStrings(options.logger ?? false),
     bodyLimit: options.bodyLimit ?? defaultBodyLimit,
     // On close, idle keep-alive sockets are dropped at once; requests in flight still finish.
@@ -220,6 +247,32 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
       if (error.code !== 'ECONNRESET' && !socket.destroyed) answerOnSocket(fromClientError(error), socket)
     },
   })
+
+  // What Node answers without asking Fastify, here in the Error shape: an Expect other than
+  // 100-continue (Node's 417 has no body, and leaves the connection waiting), and CONNECT (Node
+  // closes the socket without a word).
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const failure = transportFailure(
+      400,
+      'invalid-request',
+      `the request expects ${JSON.stringify(request.headers.expect ?? '')}: only 100-continue is understood (RFC 9110 §10.1.1)`,
+    )
+    const body = JSON.stringify(failure.body)
+    response
+      .writeHead(failure.status, {
+        'content-type': 'application/json; charset=utf-8',
+        ...apiHeaders,
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      })
+      .end(body)
+  })
+  app.server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
+    answerOnSocket(
+      transportFailure(400, 'invalid-request', 'CONNECT asks for a tunnel, which this service does not make'),
+      socket,
+    ),
+  )
 
   // JSON bodies whose refusal names what is wrong (Fastify's says "not valid JSON" for all).
   app.removeContentTypeParser('application/json')
@@ -243,6 +296,17 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+  })
+  // Header fields that say one thing only, twice: Node keeps the first and drops the rest (RFC 9110
+  // §5.3 lets no list join them), so a gateway keeping the last would act for another token.
+  app.addHook('onRequest', (request, reply, done) => {
+    const problem = headerFieldProblem(request.raw.rawHeaders, request.raw.httpVersion)
+    if (problem !== undefined) {
+      reply.header('connection', 'close')
+      sendFailure(reply, transportFailure(400, 'invalid-request', problem))
+      return
+    }
+    done()
   })
   // `/healthz` answers for itself while closing, in its own shape, for the load balancer.
   app.addHook('onRequest', (request, reply, done) => {
