@@ -55,6 +55,15 @@ export interface GroupCommit<W> {
 
 const failure = (what: string, cause: unknown): StoreFailure => sqliteFailure('sqlite', what, cause)
 
+/**
+ * The most writes one transaction takes; the rest wait for the next, a turn of the event loop later.
+ * A group runs synchronously: a thousand commands at once on one licence held the loop for seconds,
+ * and every other request with it; and each decision of a group folds the events of the ones before
+ * it, which the handler keeps folded only once their group has committed. 64 still shares an fsync
+ * among many writes.
+ */
+const maxGroup = 64
+
 /** A write's own failure inside the group's transaction, which is still open (SQLite did not end it). */
 class WriteFailed {
   constructor(readonly cause: unknown) {}
@@ -150,8 +159,10 @@ export const groupCommit = <W>(db: Database.Database, options: GroupCommitOption
   const flush = () => {
     // A group waiting for the lock takes the new writes with it, keeping call order.
     if (retry !== undefined || pending.length === 0) return
-    const group = pending
-    pending = []
+    const group = pending.length <= maxGroup ? pending : pending.slice(0, maxGroup)
+    pending = pending.length <= maxGroup ? [] : pending.slice(maxGroup)
+    // The rest after this group's writers have heard (their callbacks run before the next turn).
+    if (pending.length > 0) setImmediate(flush)
     commit(group, Date.now(), false)
   }
 

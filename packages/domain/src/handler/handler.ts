@@ -324,6 +324,18 @@ const placed = (error: CorruptEvent, streamId: string, version: number): Corrupt
       )
     : error
 
+/**
+ * The fold `since` continues: the one whose version the store read after (`offered`, the newest
+ * kept when it asked), or the one the command began with where the store read after that. A burst
+ * of commands on one licence otherwise each read and fold every event the others appended since the
+ * burst began: 2,000 at once took four times as long per command as 1,000.
+ */
+const foldAfter = (since: StreamSince, offered: FoldedStream, from: FoldedStream): FoldedStream => {
+  const first = since.events[0]?.version
+  if (first === undefined) return since.version === offered.version ? offered : from
+  return first === offered.version + 1 ? offered : from
+}
+
 const foldSince = (
   decider: LicenceDecider,
   decoder: StoredEventDecoder,
@@ -402,6 +414,7 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
         storeFailure(`the handler's digest gave ${describeValue(commandHash)}, not 64 lowercase hex digits`),
       )
     const from = cache.get(streamId) ?? { version: -1, state: decider.initialState, head: streamStart }
+    let offered = from
     let folded: FoldedStream | undefined
     let decided: FoldedStream | undefined
 
@@ -413,7 +426,13 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
       () =>
         decideAndAppend<Unappended>({
           streamId,
-          after: from.version,
+          // Read by the store when it reads the stream: the newest fold kept by then, so a command
+          // that waited behind others on its licence reads only what came after them.
+          get after() {
+            const kept = cache.get(streamId)
+            if (kept !== undefined && kept.version > offered.version) offered = kept
+            return offered.version
+          },
           commandId,
           decide: (since) => {
             decided = undefined
@@ -421,9 +440,20 @@ export const commandHandler = (options: CommandHandlerOptions): CommandHandler =
             const malformed = sinceProblem(since)
             if (malformed !== undefined)
               return refusedWith(storeFailure(`${streamId}: the store ${malformed}`))
-            const current = foldSince(decider, decoder, digest, streamId, from, since)
+            const current = foldSince(
+              decider,
+              decoder,
+              digest,
+              streamId,
+              foldAfter(since, offered, from),
+              since,
+            )
             if (E.isLeft(current)) return refusedWith(current.left)
             folded = current.right
+            // Kept now, not when this command is answered: the events it folded were checked, and a
+            // store that decides many at once (one transaction, one turn) hands the next only what
+            // came after them.
+            cache.keep(streamId, folded)
             const { state } = current.right
             if (since.ofCommand.length > 0) {
               const mayNotAct = decider.authorise(command, state)
