@@ -97,8 +97,7 @@ describe('rule 10 in the handler: no role can state a time ahead of the clock', 
     await assertSeeingEach(
       seen,
       fc.asyncProperty(nextCommandArb, async ({ history, step, role, aheadMs, skewMs }) => {
-        const record = history.entries[0]?.command
-        if (record?.type !== 'RecordLicence') return
+        const { record } = history
         const stored = await storedHistory(history)
         const nowMs = lastInstantMs(history)
         stored.setNow(nowMs)
@@ -146,8 +145,8 @@ describe('rule 10 in the handler: no role can state a time ahead of the clock', 
         nextCommandArb,
         fc.integer({ min: -defaultMaxClockSkewMs, max: defaultMaxClockSkewMs }),
         async ({ history, step, role }, leadMs) => {
-          const record = history.entries[0]?.command
-          if (record?.type !== 'RecordLicence' || history.state._tag !== 'Recorded') return
+          const { record } = history
+          if (history.state._tag !== 'Recorded') return
           const stored = await storedHistory(history)
           const lastMs = Date.parse(history.state.lastAt ?? record.metadata.at)
           const nowMs = lastMs - leadMs
@@ -262,8 +261,8 @@ describe('the error order holds for reused command ids', () => {
         fc.nat(),
         fc.boolean(),
         async ({ history, step, role }, pick, stranger) => {
-          const record = history.entries[0]?.command
-          if (record?.type !== 'RecordLicence' || history.state._tag !== 'Recorded') return
+          const { record } = history
+          if (history.state._tag !== 'Recorded') return
           const stored = await storedHistory(history)
           stored.setNow(lastInstantMs(history))
           const handle = commandHandler({ store: stored.store, decider, clock: stored.clock })

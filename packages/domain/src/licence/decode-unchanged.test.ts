@@ -110,7 +110,7 @@ describe('decodeUnchanged', () => {
 
   it('strips an unknown member and sorts a set, as before: a value decode would change is decoded', () => {
     const [command] = fc.sample(
-      historyArb({ maxSteps: 0 }).map((history) => history.entries[0]?.command),
+      historyArb({ maxSteps: 0 }).map((history) => history.record),
       { numRuns: 1, seed: 7 },
     )
     const edited = structuredClone(command) as unknown as { data: { classes: string[]; extra?: number } }

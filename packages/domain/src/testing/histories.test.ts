@@ -116,7 +116,7 @@ describe('historyArb reaches the lifecycle', () => {
     })
     for (const history of fc.sample(historyArb({ maxSteps: 4, start }), { numRuns: 50, seed: 1 })) {
       expect(history.entries.length).toBeLessThanOrEqual(5)
-      const recordedAt = Date.parse(history.entries[0]?.command.metadata.at ?? '')
+      const recordedAt = Date.parse(history.record.metadata.at)
       expect(
         recordedAt >= Date.parse('2025-05-01T00:00:00Z') && recordedAt <= Date.parse('2025-05-02T00:00:00Z'),
       ).toBe(true)

@@ -123,6 +123,8 @@ export type TimedEvent = LicenceEvent & {
 }
 
 export interface History {
+  /** The command that recorded the licence. */
+  readonly record: RecordLicence
   readonly entries: ReadonlyArray<HistoryEntry>
   readonly events: ReadonlyArray<TimedEvent>
   readonly state: LicenceState
@@ -163,7 +165,7 @@ const decideSteps = (
     nowMs = stepTime(step, state, nowMs)
     run(commandForStep(step, state, record, nowMs, index + 1))
   }
-  return { entries, events, state }
+  return { record, entries, events, state }
 }
 
 /** Decides the record command and every step in order, folding accepted events. */
