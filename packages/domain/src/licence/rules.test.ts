@@ -30,6 +30,9 @@ const eventsOf = (entry: HistoryEntry): ReadonlyArray<LicenceEvent> =>
   E.isRight(entry.outcome) ? entry.outcome.right : []
 const entriesOf = (history: History, type: string) =>
   history.entries.filter((entry) => entry.command.type === type)
+/** Rule 10: stated before the stream's last event. */
+const beforeHistory = (state: RecordedLicence, at: string) =>
+  state.lastAt !== null && Date.parse(at) < Date.parse(state.lastAt)
 
 /** Six calendar months back with the day clamped to the month's end (08-31 → 02-28), by hand. */
 const sixMonthsBefore = (date: string): string => {
@@ -68,7 +71,9 @@ describe('rule 1: who may apply, and when', () => {
                             ? 'e-licence-active'
                             : E.isLeft(reviewDueAt(calendar, Date.parse(metadata.at)))
                               ? 'calendar-not-covered'
-                              : undefined
+                              : beforeHistory(state, metadata.at)
+                                ? 'instant-before-history'
+                                : undefined
           expect(errorOf(entry)).toBe(expected)
           if (expected === undefined)
             expect(eventsOf(entry).map((event) => event.type)).toEqual(['ELicenceApplied'])
@@ -164,24 +169,33 @@ describe('rule 4: photos', () => {
             continue
           }
           const old = capturedOn < sixMonthsBefore(today)
+          const rejected = old || defects.length > 0
+          const uncovered =
+            !rejected && E.isLeft(reviewDueAt(calendar, Date.parse(entry.command.metadata.at)))
           const [event] = eventsOf(entry)
-          if (old || defects.length > 0) {
+          if (uncovered) expect(error).toBe('calendar-not-covered')
+          else if (beforeHistory(state, entry.command.metadata.at))
+            expect(error).toBe('instant-before-history')
+          else if (rejected) {
             expect(event?.type).toBe('PhotoRejected')
             if (event?.type === 'PhotoRejected') {
               expect(event.data.reasons.includes('older-than-6-months')).toBe(old)
               for (const defect of defects) expect(event.data.reasons).toContain(defect)
             }
-          } else if (error === undefined) {
-            expect(event?.type).toBe('PhotoSubmitted')
-          } else {
-            expect(error).toBe('calendar-not-covered')
-          }
+          } else expect(event?.type).toBe('PhotoSubmitted')
         }
         for (const entry of entriesOf(history, 'RejectPhoto')) {
           if (entry.command.type !== 'RejectPhoto') continue
-          const application = recorded(entry.before)?.application
-          if (application?.applicationId !== entry.command.data.applicationId) continue
-          expect(errorOf(entry) === undefined).toBe(application.stage === 'pending-review')
+          const state = recorded(entry.before)
+          const application = state?.application
+          if (state === undefined || application?.applicationId !== entry.command.data.applicationId) continue
+          expect(errorOf(entry)).toBe(
+            application.stage !== 'pending-review'
+              ? 'application-not-in-review'
+              : beforeHistory(state, entry.command.metadata.at)
+                ? 'instant-before-history'
+                : undefined,
+          )
         }
       }),
       runs,

@@ -1,6 +1,7 @@
 /**
  * Random licence histories: a recorded licence followed by steps (apply, review, photo, withdraw,
- * renew, status change) at advancing times, each decided by the real decider against the state
+ * renew, status change) at advancing times (now and then one stated before the stream's last
+ * event, as a sender's slow clock would), each decided by the real decider against the state
  * folded so far. Refused steps stay in the history with their error, accepted ones add events, so a
  * property can look at every decision and every reachable state. Most steps are chosen to fit the
  * state they meet (steps.ts), so that histories get past the first refusals and into the states
@@ -162,8 +163,10 @@ const decideSteps = (
   run(record)
   for (let index = 0; index < count; index++) {
     const step = stepFor(index, state, nowMs)
-    nowMs = stepTime(step, state, nowMs)
-    run(commandForStep(step, state, record, nowMs, index + 1))
+    const atMs = stepTime(step, state, nowMs)
+    run(commandForStep(step, state, record, atMs, index + 1))
+    // A step stated before the last event does not take the history's time back with it.
+    nowMs = Math.max(nowMs, atMs)
   }
   return { record, entries, events, state }
 }

@@ -114,9 +114,14 @@ export const commandForStep = (
   }
 }
 
-/** The instant a step is taken at, from the instant of the one before. */
+/** The instant a step is taken at, from the instant of the one before (or the stream's last event). */
 export const stepTime = (step: Step, state: LicenceState, nowMs: number): number => {
-  const due = state._tag === 'Recorded' ? state.application?.reviewDueAt : undefined
+  const recorded = state._tag === 'Recorded' ? state : undefined
+  if (step.advanceMs < 0) {
+    const lastMs = recorded?.lastAt == null ? nowMs : Date.parse(recorded.lastAt)
+    return lastMs + step.advanceMs
+  }
+  const due = recorded?.application?.reviewDueAt
   // Around the due time, on both sides of it, where rule 3 is decided.
   if (step.kind === 'review' && step.toDue && due != null) {
     return Math.max(nowMs, Date.parse(due) + (step.advanceMs % (4 * 3_600_000)) - 2 * 3_600_000)
