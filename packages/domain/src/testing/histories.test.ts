@@ -5,6 +5,8 @@
 import * as fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import { chinaMainlandCalendar } from '../calendar/calendar.js'
+import { licenceDecider } from '../licence/decider.js'
 import type { LicenceErrorCode } from '../licence/errors.js'
 import { isAbnormal, isExpiredAt, isRevoking } from '../licence/rules.js'
 import { type History, historyArb } from './index.js'
@@ -142,10 +144,23 @@ describe('historyArb reaches the lifecycle', () => {
 describe('historyArb reaches the refusals of DESIGN §3', () => {
   // At about two thirds of what this seed gives, and none below 3 %: a property about a refusal met
   // in 3 % of histories still misses it in one run of 100 histories in twenty.
-  it.each<[LicenceErrorCode, number]>([['instant-before-history', 0.05]])(
-    '%s in at least %f of histories',
-    (code, least) => {
-      expect(refusalShareOf(code)).toBeGreaterThanOrEqual(least)
-    },
-  )
+  it.each<[LicenceErrorCode, number]>([
+    ['calendar-not-covered', 0.05],
+    ['instant-before-history', 0.05],
+  ])('%s in at least %f of histories', (code, least) => {
+    expect(refusalShareOf(code)).toBeGreaterThanOrEqual(least)
+  })
+
+  it('with a calendar that falls back to weekdays, answers by the fallback where the default refuses', () => {
+    const decider = licenceDecider({ calendar: chinaMainlandCalendar({ weekdayFallback: true }) })
+    const fallingBack = fc.sample(historyArb({ decider }), { numRuns: sampleSize, seed: 2026 })
+    const byFallback = fallingBack.filter((history) =>
+      history.events.some(
+        (event) =>
+          (event.type === 'ELicenceApplied' || event.type === 'PhotoSubmitted') &&
+          event.data.calendar.fallback,
+      ),
+    )
+    expect(byFallback.length / sampleSize).toBeGreaterThanOrEqual(0.05)
+  })
 })
