@@ -53,27 +53,29 @@ describe('rule 1: who may apply, and when', () => {
           const { data, metadata } = entry.command
           const state = recorded(entry.before)
           const expected: LicenceErrorCode | undefined =
-            state === undefined
-              ? 'licence-not-found'
-              : metadata.actor.id !== state.licence.holder.accountId
-                ? 'not-licence-holder'
-                : !data.faceCheck.passed
-                  ? 'face-check-failed'
-                  : data.declaredValidFrom !== state.licence.validFrom
-                    ? 'validity-start-mismatch'
-                    : !eligible(state)
-                      ? 'licence-not-eligible'
-                      : expiredAt(state, metadata.at)
-                        ? 'licence-expired'
-                        : state.application !== null
-                          ? 'application-open'
-                          : state.eLicence !== null
-                            ? 'e-licence-active'
-                            : E.isLeft(reviewDueAt(calendar, Date.parse(metadata.at)))
-                              ? 'calendar-not-covered'
-                              : beforeHistory(state, metadata.at)
-                                ? 'instant-before-history'
-                                : undefined
+            metadata.actor.role !== 'holder'
+              ? 'forbidden'
+              : state === undefined
+                ? 'licence-not-found'
+                : metadata.actor.id !== state.licence.holder.accountId
+                  ? 'not-licence-holder'
+                  : !data.faceCheck.passed
+                    ? 'face-check-failed'
+                    : data.declaredValidFrom !== state.licence.validFrom
+                      ? 'validity-start-mismatch'
+                      : !eligible(state)
+                        ? 'licence-not-eligible'
+                        : expiredAt(state, metadata.at)
+                          ? 'licence-expired'
+                          : state.application !== null
+                            ? 'application-open'
+                            : state.eLicence !== null
+                              ? 'e-licence-active'
+                              : E.isLeft(reviewDueAt(calendar, Date.parse(metadata.at)))
+                                ? 'calendar-not-covered'
+                                : beforeHistory(state, metadata.at)
+                                  ? 'instant-before-history'
+                                  : undefined
           expect(errorOf(entry)).toBe(expected)
           if (expected === undefined)
             expect(eventsOf(entry).map((event) => event.type)).toEqual(['ELicenceApplied'])
@@ -160,6 +162,10 @@ describe('rule 4: photos', () => {
           const today = shanghaiDate(entry.command.metadata.at)
           const { capturedOn, defects } = entry.command.data.photo
           const error = errorOf(entry)
+          if (entry.command.metadata.actor.role !== 'holder') {
+            expect(error).toBe('forbidden')
+            continue
+          }
           if (application.stage !== 'awaiting-photo') {
             expect(error).toBe('photo-not-requested')
             continue
@@ -190,11 +196,13 @@ describe('rule 4: photos', () => {
           const application = state?.application
           if (state === undefined || application?.applicationId !== entry.command.data.applicationId) continue
           expect(errorOf(entry)).toBe(
-            application.stage !== 'pending-review'
-              ? 'application-not-in-review'
-              : beforeHistory(state, entry.command.metadata.at)
-                ? 'instant-before-history'
-                : undefined,
+            entry.command.metadata.actor.role !== 'reviewer'
+              ? 'forbidden'
+              : application.stage !== 'pending-review'
+                ? 'application-not-in-review'
+                : beforeHistory(state, entry.command.metadata.at)
+                  ? 'instant-before-history'
+                  : undefined,
           )
         }
       }),

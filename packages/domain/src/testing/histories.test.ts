@@ -9,6 +9,7 @@ import { chinaMainlandCalendar } from '../calendar/calendar.js'
 import { licenceDecider } from '../licence/decider.js'
 import type { LicenceErrorCode } from '../licence/errors.js'
 import { isAbnormal, isExpiredAt, isRevoking } from '../licence/rules.js'
+import { actorRoles } from '../licence/values.js'
 import { type History, historyArb } from './index.js'
 
 const reaches = [
@@ -141,14 +142,23 @@ describe('historyArb reaches the lifecycle', () => {
   })
 })
 
-describe('historyArb reaches the refusals of DESIGN §3', () => {
+describe('historyArb reaches the refusals of DESIGN §3 and every role', () => {
   // At about two thirds of what this seed gives, and none below 3 %: a property about a refusal met
   // in 3 % of histories still misses it in one run of 100 histories in twenty.
   it.each<[LicenceErrorCode, number]>([
+    ['licence-already-recorded', 0.07],
     ['calendar-not-covered', 0.05],
     ['instant-before-history', 0.05],
   ])('%s in at least %f of histories', (code, least) => {
     expect(refusalShareOf(code)).toBeGreaterThanOrEqual(least)
+  })
+
+  // A verifier's or an auditor's command is always refused (forbidden): they send none of their own.
+  it.each(actorRoles)('the %s role sends a command in at least 5 % of histories', (role) => {
+    const sending = histories.filter((history) =>
+      history.entries.some(({ command }) => command.metadata.actor.role === role),
+    )
+    expect(sending.length / sampleSize).toBeGreaterThanOrEqual(0.05)
   })
 
   it('with a calendar that falls back to weekdays, answers by the fallback where the default refuses', () => {

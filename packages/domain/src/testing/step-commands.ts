@@ -1,6 +1,7 @@
 /**
  * How a step becomes a command: its instant (a review around its due time, any other step some time
- * after the one before), its ids and actor filled in from the state it meets.
+ * after the one before), its ids filled in from the state it meets, its actor the step's role or
+ * else the command's own sender.
  *
  * @example
  * commandForStep({ kind: 'withdraw', advanceMs: 0, otherApplication: false }, state, record, atMs, 3)
@@ -27,11 +28,15 @@ export const commandForStep = (
 ): LicenceCommand => {
   const { licenceNumber } = record.data
   const holderId = record.data.holder.accountId
-  const metadata = (role: ActorRole, id: string) => ({
-    commandId: commandIdFor(n),
-    at: formatInstant(atMs, '+08:00'),
-    actor: { role, id },
-  })
+  /** Sent by the step's role, else by the command's own sender; a holder by the holder's account. */
+  const metadata = (own: ActorRole, holderAccount: string = holderId) => {
+    const role = step.role ?? own
+    return {
+      commandId: commandIdFor(n),
+      at: formatInstant(atMs, '+08:00'),
+      actor: { role, id: role === 'holder' ? holderAccount : `${role}-1` },
+    }
+  }
   const recorded = state._tag === 'Recorded' ? state : undefined
   const openId = recorded?.application?.applicationId ?? `app-${n}`
   switch (step.kind) {
@@ -52,13 +57,13 @@ export const commandForStep = (
       return {
         type: 'ReviewApplication',
         data: { licenceNumber, applicationId: openId },
-        metadata: metadata(step.role, `${step.role}-1`),
+        metadata: metadata(step.role),
       } as LicenceCommand
     case 'reject-photo':
       return {
         type: 'RejectPhoto',
         data: { licenceNumber, applicationId: openId, reasons: step.reasons },
-        metadata: metadata('reviewer', 'reviewer-1'),
+        metadata: metadata('reviewer'),
       } as LicenceCommand
     case 'submit-photo': {
       const localDay = Math.floor((atMs + 8 * 3_600_000) / dayMs)
@@ -73,14 +78,14 @@ export const commandForStep = (
             defects: step.defects,
           },
         },
-        metadata: metadata('holder', holderId),
+        metadata: metadata('holder'),
       } as LicenceCommand
     }
     case 'withdraw':
       return {
         type: 'WithdrawApplication',
         data: { licenceNumber, applicationId: step.otherApplication ? 'app-other' : openId },
-        metadata: metadata('holder', holderId),
+        metadata: metadata('holder'),
       } as LicenceCommand
     case 'renew': {
       const current = recorded?.licence ?? record.data
@@ -102,15 +107,17 @@ export const commandForStep = (
           validUntil,
           authority: step.authority ?? current.authority,
         },
-        metadata: metadata('registry', 'registry-1'),
+        metadata: metadata('registry'),
       } as LicenceCommand
     }
     case 'status':
       return {
         type: 'ChangeLicenceStatus',
         data: { licenceNumber, statuses: step.statuses },
-        metadata: metadata('registry', 'registry-1'),
+        metadata: metadata('registry'),
       } as LicenceCommand
+    case 'record':
+      return { type: 'RecordLicence', data: record.data, metadata: metadata('registry') } as LicenceCommand
   }
 }
 

@@ -11,7 +11,14 @@
 import * as fc from 'fast-check'
 import { isEligibleToApply, isExpiredAt } from '../licence/rules.js'
 import type { LicenceState, RecordedLicence } from '../licence/state.js'
-import type { ActorRole, Authority, LicenceClass, LicenceStatus, PhotoDefect } from '../licence/values.js'
+import {
+  type ActorRole,
+  type Authority,
+  actorRoles,
+  type LicenceClass,
+  type LicenceStatus,
+  type PhotoDefect,
+} from '../licence/values.js'
 import { abnormalStatusesArb, authorityArb, classesArb, defectsArb, statusesArb } from './values.js'
 
 const hourMs = 3_600_000
@@ -20,7 +27,9 @@ const dayMs = 86_400_000
 /**
  * One step of a history. `advanceMs` is how long after the step before it is taken; a negative one
  * states it that long before the stream's last event instead, which rule 10 refuses
- * (`instant-before-history`) unless an earlier check does.
+ * (`instant-before-history`) unless an earlier check does. `role` is who sends it where that is not
+ * the command's own sender (DESIGN §3's table: the holder applies, the registry renews): a verifier,
+ * an auditor or any role the table does not name for the command is refused `forbidden`.
  */
 export type Step =
   | {
@@ -29,12 +38,14 @@ export type Step =
       readonly faceCheck: boolean
       readonly wrongStart: boolean
       readonly stranger: boolean
+      readonly role?: ActorRole
     }
   | { readonly kind: 'review'; readonly advanceMs: number; readonly toDue: boolean; readonly role: ActorRole }
   | {
       readonly kind: 'reject-photo'
       readonly advanceMs: number
       readonly reasons: ReadonlyArray<PhotoDefect>
+      readonly role?: ActorRole
     }
   | {
       readonly kind: 'submit-photo'
@@ -42,16 +53,30 @@ export type Step =
       /** Days before the local date of submission the photo was taken; negative: in the future. */
       readonly ageDays: number
       readonly defects: ReadonlyArray<PhotoDefect>
+      readonly role?: ActorRole
     }
-  | { readonly kind: 'withdraw'; readonly advanceMs: number; readonly otherApplication: boolean }
+  | {
+      readonly kind: 'withdraw'
+      readonly advanceMs: number
+      readonly otherApplication: boolean
+      readonly role?: ActorRole
+    }
   | {
       readonly kind: 'renew'
       readonly advanceMs: number
       readonly classes: ReadonlyArray<LicenceClass> | null
       readonly extendYears: number | null
       readonly authority: Authority | null
+      readonly role?: ActorRole
     }
-  | { readonly kind: 'status'; readonly advanceMs: number; readonly statuses: ReadonlyArray<LicenceStatus> }
+  | {
+      readonly kind: 'status'
+      readonly advanceMs: number
+      readonly statuses: ReadonlyArray<LicenceStatus>
+      readonly role?: ActorRole
+    }
+  /** The licence's RecordLicence sent again: refused once it is recorded (`licence-already-recorded`). */
+  | { readonly kind: 'record'; readonly advanceMs: number; readonly role?: ActorRole }
 
 /**
  * The time between two steps: mostly hours or a few days, now and then weeks. A history of 30 steps
@@ -85,20 +110,36 @@ const renewalTermsArb = fc.record({
   authority: fc.option(authorityArb, { nil: null, freq: 2 }),
 })
 
-/** Any step of any kind, faults included: a stranger applying, a holder reviewing, a future photo. */
+/**
+ * Mostly none (the command's own sender), in one step of twelve any role: verifiers and auditors,
+ * who have no command of their own, twice as often as each of the others.
+ */
+const senderArb: fc.Arbitrary<ActorRole | undefined> = fc.oneof(
+  { weight: 11, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.constantFrom<ActorRole>(...actorRoles, 'verifier', 'auditor') },
+)
+const sentBy = <S extends Step>(stepArb: fc.Arbitrary<S>): fc.Arbitrary<S> =>
+  fc.tuple(stepArb, senderArb).map(([step, role]) => (role === undefined ? step : { ...step, role }))
+
+/**
+ * Any step of any kind, faults included: a stranger applying, a holder reviewing, a verifier
+ * renewing, a future photo, the licence recorded again.
+ */
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('apply' as const),
-      advanceMs: advanceArb,
-      faceCheck: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
-      wrongStart: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-      stranger: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-    }),
+    weight: 8,
+    arbitrary: sentBy(
+      fc.record({
+        kind: fc.constant('apply' as const),
+        advanceMs: advanceArb,
+        faceCheck: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
+        wrongStart: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+        stranger: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+      }),
+    ),
   },
   {
-    weight: 4,
+    weight: 8,
     arbitrary: fc.record({
       kind: fc.constant('review' as const),
       advanceMs: advanceArb,
@@ -107,43 +148,57 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('reject-photo' as const),
-      advanceMs: advanceArb,
-      reasons: rejectionReasonsArb,
-    }),
+    weight: 2,
+    arbitrary: sentBy(
+      fc.record({
+        kind: fc.constant('reject-photo' as const),
+        advanceMs: advanceArb,
+        reasons: rejectionReasonsArb,
+      }),
+    ),
   },
   {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('submit-photo' as const),
-      advanceMs: advanceArb,
-      ageDays: photoAgeArb,
-      defects: defectsArb,
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('withdraw' as const),
-      advanceMs: advanceArb,
-      otherApplication: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-    }),
+    weight: 6,
+    arbitrary: sentBy(
+      fc.record({
+        kind: fc.constant('submit-photo' as const),
+        advanceMs: advanceArb,
+        ageDays: photoAgeArb,
+        defects: defectsArb,
+      }),
+    ),
   },
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(advanceArb, renewalTermsArb)
-      .map(([advanceMs, terms]) => ({ kind: 'renew' as const, advanceMs, ...terms })),
+    arbitrary: sentBy(
+      fc.record({
+        kind: fc.constant('withdraw' as const),
+        advanceMs: advanceArb,
+        otherApplication: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+      }),
+    ),
   },
   {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('status' as const),
-      advanceMs: advanceArb,
-      statuses: statusesArb,
-    }),
+    weight: 4,
+    arbitrary: sentBy(
+      fc
+        .tuple(advanceArb, renewalTermsArb)
+        .map(([advanceMs, terms]) => ({ kind: 'renew' as const, advanceMs, ...terms })),
+    ),
+  },
+  {
+    weight: 4,
+    arbitrary: sentBy(
+      fc.record({
+        kind: fc.constant('status' as const),
+        advanceMs: advanceArb,
+        statuses: statusesArb,
+      }),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: sentBy(fc.record({ kind: fc.constant('record' as const), advanceMs: advanceArb })),
   },
 )
 
