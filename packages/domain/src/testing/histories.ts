@@ -1,11 +1,12 @@
 /**
- * Random licence histories: a recorded licence followed by steps (apply, review, photo, withdraw,
- * renew, status change) at advancing times (now and then one stated before the stream's last
- * event, as a sender's slow clock would), each decided by the real decider against the state
- * folded so far. Refused steps stay in the history with their error, accepted ones add events, so a
- * property can look at every decision and every reachable state. Most steps are chosen to fit the
- * state they meet (steps.ts), so that histories get past the first refusals and into the states
- * the rules are about: an issued e-licence, then its renewal, revocation or expiry.
+ * Random licence histories: a recorded licence (now and then after a command or two that met no
+ * licence yet) followed by steps (apply, review, photo, withdraw, renew, status change) at
+ * advancing times (now and then one stated before the stream's last event, as a sender's slow
+ * clock would), each decided by the real decider against the state folded so far. Refused steps
+ * stay in the history with their error, accepted ones add events, so a property can look at every
+ * decision and every reachable state. Most steps are chosen to fit the state they meet (steps.ts),
+ * so that histories get past the first refusals and into the states the rules are about: an
+ * issued e-licence, then its renewal, revocation or expiry.
  *
  * @example
  * fc.assert(fc.property(historyArb(), (history) => history.entries.every(({ outcome }) => outcome !== undefined)))
@@ -20,7 +21,14 @@ import type { LicenceEvent } from '../licence/events.js'
 import type { LicenceState } from '../licence/state.js'
 import type { LicenceStatus } from '../licence/values.js'
 import { commandForStep, commandIdFor, stepTime } from './step-commands.js'
-import { type FittingStepDraw, fittingStep, fittingStepDrawArb, type Step, stepArb } from './steps.js'
+import {
+  type FittingStepDraw,
+  fittingStep,
+  fittingStepDrawArb,
+  type Step,
+  stepArb,
+  unrecordedStepArb,
+} from './steps.js'
 import {
   authorityArb,
   classesArb,
@@ -132,11 +140,12 @@ export interface History {
 }
 
 /**
- * Decides the record command, then `count` steps, each given by `stepFor` from the state folded so
- * far and the time of the step before it.
+ * Decides the `unrecorded` steps (which meet no licence yet), the record command, then `count`
+ * steps, each given by `stepFor` from the state folded so far and the time of the step before it.
  */
 const decideSteps = (
   decider: LicenceDecider,
+  unrecorded: ReadonlyArray<Step>,
   record: RecordLicence,
   count: number,
   stepFor: (index: number, state: LicenceState, nowMs: number) => Step,
@@ -160,11 +169,18 @@ const decideSteps = (
     }
     entries.push({ command, before, outcome, after: state })
   }
+  // Before the record each step is stated its wait before the one after it, so the record stays
+  // where `start` put it: the first at the record's instant less every wait.
+  let unrecordedMs = unrecorded.reduce((ms, step) => ms - Math.abs(step.advanceMs), nowMs)
+  for (const [index, step] of unrecorded.entries()) {
+    run(commandForStep(step, state, record, unrecordedMs, index + 1))
+    unrecordedMs += Math.abs(step.advanceMs)
+  }
   run(record)
   for (let index = 0; index < count; index++) {
     const step = stepFor(index, state, nowMs)
     const atMs = stepTime(step, state, nowMs)
-    run(commandForStep(step, state, record, atMs, index + 1))
+    run(commandForStep(step, state, record, atMs, unrecorded.length + index + 1))
     // A step stated before the last event does not take the history's time back with it.
     nowMs = Math.max(nowMs, atMs)
   }
@@ -176,7 +192,7 @@ export const simulate = (
   decider: LicenceDecider,
   record: RecordLicence,
   steps: ReadonlyArray<Step>,
-): History => decideSteps(decider, record, steps.length, (index) => steps[index] as Step)
+): History => decideSteps(decider, [], record, steps.length, (index) => steps[index] as Step)
 
 /** Instants inside the State Council data the calendar covers, with room for a long history. */
 export const coveredStartArb = fc.integer({
@@ -199,6 +215,15 @@ export interface HistoryOptions {
 }
 
 let defaultDecider: LicenceDecider | undefined
+
+/**
+ * In one history of twelve, a command or two reach the stream before the licence is recorded (a
+ * holder applying before the registry has the record): refused, `licence-not-found`.
+ */
+const unrecordedStepsArb: fc.Arbitrary<ReadonlyArray<Step>> = fc.oneof(
+  { weight: 11, arbitrary: fc.constant([]) },
+  { weight: 1, arbitrary: fc.array(unrecordedStepArb, { minLength: 1, maxLength: 2 }) },
+)
 
 /** One step's turn: both draws are made, and the state it meets decides which one is taken. */
 interface Turn {
@@ -226,17 +251,22 @@ export const historyArb = (options: HistoryOptions = {}): fc.Arbitrary<History> 
     any: stepArb,
     fitting: fittingStepDrawArb,
   })
+  const maxSteps = options.maxSteps ?? 30
   return fc
     .tuple(
+      unrecordedStepsArb,
       recordLicenceArb(options.start ?? coveredStartArb),
-      fc.array(turnArb, { maxLength: options.maxSteps ?? 30, size: 'max' }),
+      fc.array(turnArb, { maxLength: maxSteps, size: 'max' }),
     )
-    .map(([record, turns]) =>
-      decideSteps(decider, record, turns.length, (index, state, nowMs) => {
+    .map(([drawnUnrecorded, record, drawnTurns]) => {
+      // Steps before the record count towards maxSteps too.
+      const unrecorded = drawnUnrecorded.slice(0, maxSteps)
+      const turns = drawnTurns.slice(0, maxSteps - unrecorded.length)
+      return decideSteps(decider, unrecorded, record, turns.length, (index, state, nowMs) => {
         const turn = turns[index] as Turn
         return turn.fits ? fittingStep(state, nowMs, turn.fitting, turn.any) : turn.any
-      }),
-    )
+      })
+    })
 }
 
 /** States reachable by a valid history (the final state of one). */

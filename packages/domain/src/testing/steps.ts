@@ -121,11 +121,8 @@ const senderArb: fc.Arbitrary<ActorRole | undefined> = fc.oneof(
 const sentBy = <S extends Step>(stepArb: fc.Arbitrary<S>): fc.Arbitrary<S> =>
   fc.tuple(stepArb, senderArb).map(([step, role]) => (role === undefined ? step : { ...step, role }))
 
-/**
- * Any step of any kind, faults included: a stranger applying, a holder reviewing, a verifier
- * renewing, a future photo, the licence recorded again.
- */
-export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+/** Steps of every kind but the record, by weight. */
+const actingStepArbs: ReadonlyArray<fc.WeightedArbitrary<Step>> = [
   {
     weight: 8,
     arbitrary: sentBy(
@@ -196,11 +193,19 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       }),
     ),
   },
-  {
-    weight: 1,
-    arbitrary: sentBy(fc.record({ kind: fc.constant('record' as const), advanceMs: advanceArb })),
-  },
-)
+]
+
+/**
+ * Any step of any kind, faults included: a stranger applying, a holder reviewing, a verifier
+ * renewing, a future photo, the licence recorded again.
+ */
+export const stepArb: fc.Arbitrary<Step> = fc.oneof(...actingStepArbs, {
+  weight: 1,
+  arbitrary: sentBy(fc.record({ kind: fc.constant('record' as const), advanceMs: advanceArb })),
+})
+
+/** A step that reaches a stream before its licence is recorded: of any kind but the record. */
+export const unrecordedStepArb: fc.Arbitrary<Step> = fc.oneof(...actingStepArbs)
 
 /**
  * The material of one step that fits the state, drawn before the state is known: `fittingStep`
