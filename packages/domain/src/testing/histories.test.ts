@@ -148,6 +148,8 @@ describe('historyArb reaches the refusals of DESIGN §3 and every role', () => {
   it.each<[LicenceErrorCode, number]>([
     ['licence-not-found', 0.045],
     ['licence-already-recorded', 0.07],
+    ['application-mismatch', 0.08],
+    ['photo-date-in-future', 0.04],
     ['calendar-not-covered', 0.05],
     ['instant-before-history', 0.05],
   ])('%s in at least %f of histories', (code, least) => {

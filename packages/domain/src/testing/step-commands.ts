@@ -38,7 +38,11 @@ export const commandForStep = (
     }
   }
   const recorded = state._tag === 'Recorded' ? state : undefined
-  const openId = recorded?.application?.applicationId ?? `app-${n}`
+  // The open application's id, or one that names no application (a fresh one where none is open).
+  const applicationId =
+    'otherApplication' in step && step.otherApplication
+      ? 'app-other'
+      : (recorded?.application?.applicationId ?? `app-${n}`)
   switch (step.kind) {
     case 'apply':
       return {
@@ -56,13 +60,13 @@ export const commandForStep = (
     case 'review':
       return {
         type: 'ReviewApplication',
-        data: { licenceNumber, applicationId: openId },
+        data: { licenceNumber, applicationId },
         metadata: metadata(step.role),
       } as LicenceCommand
     case 'reject-photo':
       return {
         type: 'RejectPhoto',
-        data: { licenceNumber, applicationId: openId, reasons: step.reasons },
+        data: { licenceNumber, applicationId, reasons: step.reasons },
         metadata: metadata('reviewer'),
       } as LicenceCommand
     case 'submit-photo': {
@@ -71,7 +75,7 @@ export const commandForStep = (
         type: 'SubmitPhoto',
         data: {
           licenceNumber,
-          applicationId: openId,
+          applicationId,
           photo: {
             id: `photo-${n}`,
             capturedOn: new Date((localDay - step.ageDays) * dayMs).toISOString().slice(0, 10),
@@ -84,7 +88,7 @@ export const commandForStep = (
     case 'withdraw':
       return {
         type: 'WithdrawApplication',
-        data: { licenceNumber, applicationId: step.otherApplication ? 'app-other' : openId },
+        data: { licenceNumber, applicationId },
         metadata: metadata('holder'),
       } as LicenceCommand
     case 'renew': {

@@ -30,6 +30,7 @@ const dayMs = 86_400_000
  * (`instant-before-history`) unless an earlier check does. `role` is who sends it where that is not
  * the command's own sender (DESIGN §3's table: the holder applies, the registry renews): a verifier,
  * an auditor or any role the table does not name for the command is refused `forbidden`.
+ * `otherApplication` names an application other than the open one (`application-mismatch`).
  */
 export type Step =
   | {
@@ -40,11 +41,18 @@ export type Step =
       readonly stranger: boolean
       readonly role?: ActorRole
     }
-  | { readonly kind: 'review'; readonly advanceMs: number; readonly toDue: boolean; readonly role: ActorRole }
+  | {
+      readonly kind: 'review'
+      readonly advanceMs: number
+      readonly toDue: boolean
+      readonly otherApplication: boolean
+      readonly role: ActorRole
+    }
   | {
       readonly kind: 'reject-photo'
       readonly advanceMs: number
       readonly reasons: ReadonlyArray<PhotoDefect>
+      readonly otherApplication: boolean
       readonly role?: ActorRole
     }
   | {
@@ -53,6 +61,7 @@ export type Step =
       /** Days before the local date of submission the photo was taken; negative: in the future. */
       readonly ageDays: number
       readonly defects: ReadonlyArray<PhotoDefect>
+      readonly otherApplication: boolean
       readonly role?: ActorRole
     }
   | {
@@ -118,6 +127,8 @@ const senderArb: fc.Arbitrary<ActorRole | undefined> = fc.oneof(
   { weight: 11, arbitrary: fc.constant(undefined) },
   { weight: 1, arbitrary: fc.constantFrom<ActorRole>(...actorRoles, 'verifier', 'auditor') },
 )
+/** One application in ten another than the open one. */
+const otherApplicationArb = fc.integer({ min: 0, max: 9 }).map((n) => n === 0)
 const sentBy = <S extends Step>(stepArb: fc.Arbitrary<S>): fc.Arbitrary<S> =>
   fc.tuple(stepArb, senderArb).map(([step, role]) => (role === undefined ? step : { ...step, role }))
 
@@ -141,6 +152,7 @@ const actingStepArbs: ReadonlyArray<fc.WeightedArbitrary<Step>> = [
       kind: fc.constant('review' as const),
       advanceMs: advanceArb,
       toDue: fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
+      otherApplication: otherApplicationArb,
       role: fc.constantFrom<ActorRole>('reviewer', 'system', 'system', 'holder'),
     }),
   },
@@ -151,6 +163,7 @@ const actingStepArbs: ReadonlyArray<fc.WeightedArbitrary<Step>> = [
         kind: fc.constant('reject-photo' as const),
         advanceMs: advanceArb,
         reasons: rejectionReasonsArb,
+        otherApplication: otherApplicationArb,
       }),
     ),
   },
@@ -162,6 +175,7 @@ const actingStepArbs: ReadonlyArray<fc.WeightedArbitrary<Step>> = [
         advanceMs: advanceArb,
         ageDays: photoAgeArb,
         defects: defectsArb,
+        otherApplication: otherApplicationArb,
       }),
     ),
   },
@@ -171,7 +185,7 @@ const actingStepArbs: ReadonlyArray<fc.WeightedArbitrary<Step>> = [
       fc.record({
         kind: fc.constant('withdraw' as const),
         advanceMs: advanceArb,
-        otherApplication: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+        otherApplication: otherApplicationArb,
       }),
     ),
   },
@@ -222,8 +236,14 @@ export interface FittingStepDraw {
   readonly reviewOffsetMs: number
   readonly reviewer: ActorRole
   readonly rejection: ReadonlyArray<PhotoDefect>
+  /** Mostly within six months, now and then older or in the future (`photo-date-in-future`). */
   readonly photoAgeDays: number
   readonly photoDefects: ReadonlyArray<PhotoDefect>
+  /**
+   * For a review, a rejection, a photo or a withdrawal: in one of forty another application
+   * than the open one (`application-mismatch`).
+   */
+  readonly otherApplication: boolean
   /** For a licence in force: any terms changed, or none (a lost card replaced). */
   readonly renewal: {
     readonly classes: ReadonlyArray<LicenceClass> | null
@@ -248,13 +268,15 @@ export const fittingStepDrawArb: fc.Arbitrary<FittingStepDraw> = fc.record({
   reviewer: fc.constantFrom<ActorRole>('reviewer', 'system'),
   rejection: rejectionReasonsArb,
   photoAgeDays: fc.oneof(
-    { weight: 5, arbitrary: fc.integer({ min: 0, max: 150 }) },
-    { weight: 1, arbitrary: photoAgeArb },
+    { weight: 10, arbitrary: fc.integer({ min: 0, max: 150 }) },
+    { weight: 2, arbitrary: photoAgeArb },
+    { weight: 1, arbitrary: fc.integer({ min: -3, max: -1 }) },
   ),
   photoDefects: fc.oneof(
     { weight: 4, arbitrary: fc.constant([] as ReadonlyArray<PhotoDefect>) },
     { weight: 1, arbitrary: defectsArb },
   ),
+  otherApplication: fc.integer({ min: 0, max: 39 }).map((n) => n === 0),
   renewal: renewalTermsArb,
   extension: fc.record({
     years: fc.integer({ min: 1, max: 10 }),
@@ -339,15 +361,27 @@ const fittingSteps: Readonly<
     wrongStart: false,
     stranger: false,
   }),
-  review: (draw) => ({ kind: 'review', advanceMs: draw.reviewOffsetMs, toDue: true, role: draw.reviewer }),
-  'reject-photo': ({ advanceMs, rejection }) => ({ kind: 'reject-photo', advanceMs, reasons: rejection }),
-  'submit-photo': ({ advanceMs, photoAgeDays, photoDefects }) => ({
+  review: (draw) => ({
+    kind: 'review',
+    advanceMs: draw.reviewOffsetMs,
+    toDue: true,
+    otherApplication: draw.otherApplication,
+    role: draw.reviewer,
+  }),
+  'reject-photo': ({ advanceMs, rejection, otherApplication }) => ({
+    kind: 'reject-photo',
+    advanceMs,
+    reasons: rejection,
+    otherApplication,
+  }),
+  'submit-photo': ({ advanceMs, photoAgeDays, photoDefects, otherApplication }) => ({
     kind: 'submit-photo',
     advanceMs,
     ageDays: photoAgeDays,
     defects: photoDefects,
+    otherApplication,
   }),
-  withdraw: ({ advanceMs }) => ({ kind: 'withdraw', advanceMs, otherApplication: false }),
+  withdraw: ({ advanceMs, otherApplication }) => ({ kind: 'withdraw', advanceMs, otherApplication }),
   renew: ({ advanceMs, renewal }) => ({ kind: 'renew', advanceMs, ...renewal }),
   extend: ({ advanceMs, extension }) => ({
     kind: 'renew',
