@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { chinaMainlandCalendar } from '../calendar/calendar.js'
 import { licenceDecider } from '../licence/decider.js'
-import type { LicenceErrorCode } from '../licence/errors.js'
+import { type LicenceErrorCode, licenceErrorCodes } from '../licence/errors.js'
 import { isAbnormal, isExpiredAt, isRevoking } from '../licence/rules.js'
 import { actorRoles } from '../licence/values.js'
 import { type History, historyArb } from './index.js'
@@ -142,17 +142,47 @@ describe('historyArb reaches the lifecycle', () => {
   })
 })
 
+// What decide never answers a decoded command with: invalid input is parseCommand's
+// (`invalidCommandArb` breaks commands for it), the others are the handler's.
+const undecided: ReadonlyArray<LicenceErrorCode> = [
+  'invalid-command',
+  'instant-in-future',
+  'command-id-reused',
+]
+
+// At about two thirds of what this seed gives, as above. A property about a refusal met in 5 % of
+// histories misses it in one run of 100 histories in 170; met in 3 %, in one run in twenty.
+const refusalShares: ReadonlyArray<[LicenceErrorCode, number]> = [
+  ['forbidden', 0.24],
+  ['licence-not-found', 0.045],
+  ['licence-already-recorded', 0.08],
+  ['not-licence-holder', 0.06],
+  ['face-check-failed', 0.07],
+  ['validity-start-mismatch', 0.04],
+  ['licence-not-eligible', 0.16],
+  ['licence-expired', 0.045],
+  ['application-open', 0.09],
+  ['e-licence-active', 0.09],
+  ['no-open-application', 0.4],
+  ['application-mismatch', 0.08],
+  // Not in DESIGN's list: a review or a rejection while a photo is awaited, from random steps alone.
+  ['application-not-in-review', 0.025],
+  ['review-not-due', 0.18],
+  ['photo-not-requested', 0.06],
+  ['photo-date-in-future', 0.04],
+  ['statuses-unchanged', 0.12],
+  ['calendar-not-covered', 0.04],
+  ['instant-before-history', 0.05],
+]
+
 describe('historyArb reaches the refusals of DESIGN §3 and every role', () => {
-  // At about two thirds of what this seed gives, and none below 3 %: a property about a refusal met
-  // in 3 % of histories still misses it in one run of 100 histories in twenty.
-  it.each<[LicenceErrorCode, number]>([
-    ['licence-not-found', 0.045],
-    ['licence-already-recorded', 0.07],
-    ['application-mismatch', 0.08],
-    ['photo-date-in-future', 0.04],
-    ['calendar-not-covered', 0.05],
-    ['instant-before-history', 0.05],
-  ])('%s in at least %f of histories', (code, least) => {
+  it('holds a share for every code decide answers with', () => {
+    expect(new Set([...refusalShares.map(([code]) => code), ...undecided])).toEqual(
+      new Set(licenceErrorCodes),
+    )
+  })
+
+  it.each(refusalShares)('%s in at least %f of histories', (code, least) => {
     expect(refusalShareOf(code)).toBeGreaterThanOrEqual(least)
   })
 
@@ -174,6 +204,6 @@ describe('historyArb reaches the refusals of DESIGN §3 and every role', () => {
           event.data.calendar.fallback,
       ),
     )
-    expect(byFallback.length / sampleSize).toBeGreaterThanOrEqual(0.05)
+    expect(byFallback.length / sampleSize).toBeGreaterThanOrEqual(0.04)
   })
 })
