@@ -158,7 +158,7 @@ const refusalShares: ReadonlyArray<[LicenceErrorCode, number]> = [
   ['licence-already-recorded', 0.08],
   ['not-licence-holder', 0.06],
   ['face-check-failed', 0.07],
-  ['validity-start-mismatch', 0.04],
+  ['validity-start-mismatch', 0.03],
   ['licence-not-eligible', 0.16],
   ['licence-expired', 0.045],
   ['application-open', 0.09],

@@ -2,11 +2,12 @@
  * Random licence histories: a recorded licence (now and then after a command or two that met no
  * licence yet) followed by steps (apply, review, photo, withdraw, renew, status change) at
  * advancing times (now and then one stated before the stream's last event, as a sender's slow
- * clock would), each decided by the real decider against the state folded so far. Refused steps
- * stay in the history with their error, accepted ones add events, so a property can look at every
- * decision and every reachable state. Most steps are chosen to fit the state they meet (steps.ts),
- * so that histories get past the first refusals and into the states the rules are about: an
- * issued e-licence, then its renewal, revocation or expiry.
+ * clock would; now and then the last steps past the calendar's data), each decided by the real
+ * decider against the state folded so far. Refused steps stay in the history with their error,
+ * accepted ones add events, so a property can look at every decision and every reachable state.
+ * Most steps are chosen to fit the state they meet (steps.ts), so that histories get past the
+ * first refusals and into the states the rules are about: an issued e-licence, then its renewal,
+ * revocation or expiry.
  *
  * @example
  * fc.assert(fc.property(historyArb(), (history) => history.entries.every(({ outcome }) => outcome !== undefined)))
@@ -139,6 +140,13 @@ export interface History {
   readonly state: LicenceState
 }
 
+/** A history's last `stepsLeft` steps come `ms` after `fromMs` (after the step before, where that is later). */
+interface YearsLater {
+  readonly stepsLeft: number
+  readonly fromMs: number
+  readonly ms: number
+}
+
 /**
  * Decides the `unrecorded` steps (which meet no licence yet), the record command, then `count`
  * steps, each given by `stepFor` from the state folded so far and the time of the step before it.
@@ -149,6 +157,7 @@ const decideSteps = (
   record: RecordLicence,
   count: number,
   stepFor: (index: number, state: LicenceState, nowMs: number) => Step,
+  later: YearsLater | null = null,
 ): History => {
   const entries: HistoryEntry[] = []
   const events: TimedEvent[] = []
@@ -178,6 +187,7 @@ const decideSteps = (
   }
   run(record)
   for (let index = 0; index < count; index++) {
+    if (later !== null && index === count - later.stepsLeft) nowMs = Math.max(nowMs, later.fromMs) + later.ms
     const step = stepFor(index, state, nowMs)
     const atMs = stepTime(step, state, nowMs)
     run(commandForStep(step, state, record, atMs, unrecorded.length + index + 1))
@@ -193,6 +203,35 @@ export const simulate = (
   record: RecordLicence,
   steps: ReadonlyArray<Step>,
 ): History => decideSteps(decider, [], record, steps.length, (index) => steps[index] as Step)
+
+/**
+ * When a calendar's data ends: 00:00 in Shanghai of the year after the last it covers; undefined for
+ * a calendar that answers every year.
+ */
+const calendarEndMs = (decider: LicenceDecider): number | undefined => {
+  const lastYear = decider.calendar.coveredYears.at(-1)
+  return lastYear === undefined ? undefined : Date.parse(`${lastYear + 1}-01-01T00:00:00+08:00`)
+}
+
+/**
+ * In one history of seven, its last steps (three to twelve) come after the calendar's data ends, up
+ * to two years after (rule 9: `calendar-not-covered`, or with the weekday fallback, `fallback:
+ * true`); for a calendar that answers every year, up to two years later. At the end, so that the
+ * history has issued what it would before: a wait of years in any step left more histories without
+ * an e-licence for the same share, and rarely got past a calendar with years added.
+ */
+const yearsLaterArb = (endMs: number | undefined) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constant(null) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        stepsLeft: fc.integer({ min: 3, max: 12 }),
+        fromMs: fc.constant(endMs ?? 0),
+        ms: fc.integer({ min: 0, max: 2 * 365 * dayMs }),
+      }),
+    },
+  )
 
 /** Instants inside the State Council data the calendar covers, with room for a long history. */
 export const coveredStartArb = fc.integer({
@@ -257,15 +296,23 @@ export const historyArb = (options: HistoryOptions = {}): fc.Arbitrary<History> 
       unrecordedStepsArb,
       recordLicenceArb(options.start ?? coveredStartArb),
       fc.array(turnArb, { maxLength: maxSteps, size: 'max' }),
+      yearsLaterArb(calendarEndMs(decider)),
     )
-    .map(([drawnUnrecorded, record, drawnTurns]) => {
+    .map(([drawnUnrecorded, record, drawnTurns, later]) => {
       // Steps before the record count towards maxSteps too.
       const unrecorded = drawnUnrecorded.slice(0, maxSteps)
       const turns = drawnTurns.slice(0, maxSteps - unrecorded.length)
-      return decideSteps(decider, unrecorded, record, turns.length, (index, state, nowMs) => {
-        const turn = turns[index] as Turn
-        return turn.fits ? fittingStep(state, nowMs, turn.fitting, turn.any) : turn.any
-      })
+      return decideSteps(
+        decider,
+        unrecorded,
+        record,
+        turns.length,
+        (index, state, nowMs) => {
+          const turn = turns[index] as Turn
+          return turn.fits ? fittingStep(state, nowMs, turn.fitting, turn.any) : turn.any
+        },
+        later,
+      )
     })
 }
 
