@@ -5,9 +5,9 @@
  * clock would; now and then the last steps past the calendar's data), each decided by the real
  * decider against the state folded so far. Refused steps stay in the history with their error,
  * accepted ones add events, so a property can look at every decision and every reachable state.
- * Most steps are chosen to fit the state they meet (steps.ts), so that histories get past the
- * first refusals and into the states the rules are about: an issued e-licence, then its renewal,
- * revocation or expiry.
+ * Most steps are chosen to fit the state they meet (fitting-steps.ts), so that histories get past
+ * the first refusals and into the states the rules are about: an issued e-licence, then its
+ * renewal, revocation or expiry.
  *
  * @example
  * fc.assert(fc.property(historyArb(), (history) => history.entries.every(({ outcome }) => outcome !== undefined)))
@@ -21,15 +21,9 @@ import { type LicenceDecider, licenceDecider } from '../licence/decider.js'
 import type { LicenceEvent } from '../licence/events.js'
 import type { LicenceState } from '../licence/state.js'
 import type { LicenceStatus } from '../licence/values.js'
+import { type FittingStepDraw, fittingStep, fittingStepDrawArb } from './fitting-steps.js'
 import { commandForStep, commandIdFor, stepTime } from './step-commands.js'
-import {
-  type FittingStepDraw,
-  fittingStep,
-  fittingStepDrawArb,
-  type Step,
-  stepArb,
-  unrecordedStepArb,
-} from './steps.js'
+import { type Step, stepArb, unrecordedStepArb } from './steps.js'
 import {
   authorityArb,
   classesArb,
