@@ -212,8 +212,8 @@ const prototypeMemberAt = (
     return undefined
   }
   if (Object.hasOwn(value, '__proto__')) return path
-  const constructor = Object.hasOwn(value, 'constructor') ? value.constructor : undefined
-  if (isObject(constructor) && Object.hasOwn(constructor, 'prototype')) return path
+  const constructorMember = Object.hasOwn(value, 'constructor') ? value.constructor : undefined
+  if (isObject(constructorMember) && Object.hasOwn(constructorMember, 'prototype')) return path
   for (const key of Object.keys(value)) {
     const found = prototypeMemberAt(value[key], [...path, key])
     if (found !== undefined) return found

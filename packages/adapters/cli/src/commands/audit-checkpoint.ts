@@ -27,6 +27,7 @@ import {
   openCheckpoint,
   type ReadModelStore,
   type ReferenceNodes,
+  toBase64,
   transparencyLog,
   verifyCosignatures,
 } from '@elicence/projections'
@@ -41,7 +42,21 @@ export interface CheckpointAuditFiles {
   readonly witnessKeys: ReadonlyArray<string>
 }
 
+/** What of the checkpoint verified, for the report: a pass must say what it was checked against. */
+export interface CheckpointChecked {
+  readonly size: number
+  readonly origin: string
+  /** The signed root, base64. */
+  readonly root: string
+  /** The log key that signed it, `name+keyid`. */
+  readonly logKey: string
+  /** The witness keys whose cosignatures verified, `name+keyid`. */
+  readonly cosignedBy: ReadonlyArray<string>
+}
+
 export interface CheckpointAudit {
+  /** The checkpoint as verified; undefined when it did not verify (an anomaly says why). */
+  readonly checked: CheckpointChecked | undefined
   /** The events, passed through to the audit, each a leaf of the rebuilt tree. */
   readonly observed: <Entry>(entries: AsyncIterable<Entry> | Iterable<Entry>) => AsyncGenerator<Entry>
   /** The next leaf of the rebuilt tree, hashed by the reader (`auditPartitioned`'s `onLeaf`). */
@@ -97,6 +112,7 @@ export const checkpointAudit = async (
   }
 
   const problems: AuditAnomaly[] = []
+  let checked: CheckpointChecked | undefined
   // Bytes as they are: invalid UTF-8 is what is wrong with the checkpoint, not made U+FFFD.
   const note = decodeNote(bytes)
   const opened = E.isLeft(note)
@@ -109,7 +125,8 @@ export const checkpointAudit = async (
       problems.push(anomalyOf('checkpoint-invalid', `${files.checkpoint}: ${cosigned.left}`))
     // By name and key ID, which together name a key (C2SP signed-note): another key of the
     // same name cosigning does not count for this one.
-    else
+    else {
+      const cosignedBy: string[] = []
       for (const witness of witnesses)
         if (!cosigned.right.some((found) => found.witness === witness.name && found.keyId === witness.keyId))
           problems.push(
@@ -118,6 +135,15 @@ export const checkpointAudit = async (
               `${files.checkpoint}: no cosignature of the witness key ${keyNameAndId(witness)}`,
             ),
           )
+        else cosignedBy.push(keyNameAndId(witness))
+      checked = {
+        size: opened.right.size,
+        origin: opened.right.origin,
+        root: toBase64(opened.right.root),
+        logKey: keyNameAndId(logKey.right),
+        cosignedBy,
+      }
+    }
   }
   // A root that no valid signature vouches for says nothing about the history: not compared.
   const check: HistoryTreeCheck | undefined = E.isRight(opened)
@@ -125,6 +151,7 @@ export const checkpointAudit = async (
     : undefined
 
   return E.right({
+    checked,
     observed: async function* (events) {
       for await (const event of events) {
         check?.observe(event)

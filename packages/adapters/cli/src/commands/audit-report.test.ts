@@ -2,7 +2,7 @@ import type { AuditAnomaly, AuditReport } from '@elicence/projections'
 import { emptyStatistics } from '@elicence/projections'
 import { describe, expect, it } from 'vitest'
 import { capturedIo } from '../fixtures/captured-io.js'
-import { progressLine, textReport } from './audit-report.js'
+import { jsonReport, progressLine, textReport } from './audit-report.js'
 
 /** Carriage return and "erase line": the progress line redraws itself in place. */
 const redraw = '\r\x1b[2K'
@@ -72,7 +72,7 @@ describe('textReport', () => {
   })
 
   it('summarises an intact history', () => {
-    expect(textReport('sqlite:./x.db', report([]), null)).toBe(
+    expect(textReport('sqlite:./x.db', report([]), { readModels: null })).toBe(
       [
         'Audit of sqlite:./x.db',
         '  events     1,234, up to position 1234',
@@ -84,6 +84,28 @@ describe('textReport', () => {
     )
   })
 
+  it('says what signed checkpoint the history was checked against, and which lines it could not read', () => {
+    const checkpoint = {
+      size: 1_234,
+      origin: 'licences.example.cn/elicence/log',
+      root: 'bVFDL+obBhRaFtOdcEt1rkwyJyBg5dUVgBTFuumjHlM=',
+      logKey: 'licences.example.cn/elicence/log+878ba4e8',
+      cosignedBy: ['witness.example.org/w1+0a1b2c3d'],
+    }
+    const text = textReport('h.ndjson', report([]), { checkpoint, invalidLines: 2 })
+    expect(text).toContain(
+      "  checkpoint tree of 1,234 (licences.example.cn/elicence/log, root bVFDL+obBhRaFtOdcEt1rkwyJyBg5dUVgBTFuumjHlM=) signed by licences.example.cn/elicence/log+878ba4e8, cosigned by witness.example.org/w1+0a1b2c3d: its root compared with the tree of the history's first 1,234 events",
+    )
+    expect(text).toContain(
+      '  not read   2 lines are not a stored event (invalid input, listed on stderr): audited without them\nNo anomalies in the events read.',
+    )
+    expect(JSON.parse(jsonReport('h.ndjson', report([]), { checkpoint, invalidLines: 2 }))).toMatchObject({
+      source: 'h.ndjson',
+      checkpoint,
+      invalidLines: 2,
+    })
+  })
+
   it('says how many due times it could not decide again, by the calendar that recorded them', () => {
     const intact = report([])
     const unchecked = {
@@ -93,14 +115,14 @@ describe('textReport', () => {
         dueTimesUnchecked: { 'cn-state-council@chinese-days@1.5.7+2027#4c6074d2': 3 },
       },
     }
-    expect(textReport('h.ndjson', unchecked, undefined)).toContain(
+    expect(textReport('h.ndjson', unchecked)).toContain(
       '  due times  3 not re-checked: recorded by calendar cn-state-council@chinese-days@1.5.7+2027#4c6074d2, which this audit does not have (--calendar FILE)\nNo anomalies.',
     )
   })
 
   it('lists the first hundred anomalies with stream, version and position, and counts the rest', () => {
     const kept = Array.from({ length: 150 }, (_, version) => anomaly(version))
-    const text = textReport('history.ndjson', report(kept, 20_000), undefined)
+    const text = textReport('history.ndjson', report(kept, 20_000))
     expect(text).toMatch(/^20,000 ANOMALIES: hash-mismatch 20,000$/m)
     expect(text).toMatch(
       /^ {2}licence-11010519491231002X@0 \(position 1\) hash-mismatch: hash does not match$/m,

@@ -5,10 +5,11 @@
  * @example
  * const progress = progressLine(io, () => stream.bytesRead / size)
  * await auditHistory(events, { onProgress: progress.update }); progress.clear()
- * console.log(textReport('sqlite:./data/elicence.db', report, checkpoint))
+ * console.log(textReport('sqlite:./data/elicence.db', report, { readModels: checkpoint }))
  */
 import type { AuditProgress, AuditReport, Checkpoint } from '@elicence/projections'
 import type { CliIo } from '../cli-io.js'
+import type { CheckpointChecked } from './audit-checkpoint.js'
 
 /** Anomalies listed in the text report; `--json` carries every one the replay kept. */
 const listedAnomalies = 100
@@ -47,17 +48,50 @@ export const progressLine = (
   }
 }
 
-export const textReport = (
-  source: string,
-  report: AuditReport,
-  readModels: Checkpoint | null | undefined,
-): string => {
+/** What the audit was checked against beside the history, for both forms of the report. */
+export interface ReportContext {
+  /** The stored read models' checkpoint compared, null when none was stored; absent: not looked for. */
+  readonly readModels?: Checkpoint | null
+  /** The signed checkpoint as verified; absent: none given, or it did not verify (an anomaly says). */
+  readonly checkpoint?: CheckpointChecked
+  /** Lines of a history file that are not stored events, audited without them (exit 2). */
+  readonly invalidLines?: number
+}
+
+/** The report as `--json` prints it: the replay's, with what it was checked against. */
+export const jsonReport = (source: string, report: AuditReport, context: ReportContext): string =>
+  JSON.stringify({
+    source,
+    ...report,
+    ...(context.readModels === undefined ? {} : { readModels: context.readModels }),
+    ...(context.checkpoint === undefined ? {} : { checkpoint: context.checkpoint }),
+    ...(context.invalidLines === undefined || context.invalidLines === 0
+      ? {}
+      : { invalidLines: context.invalidLines }),
+  })
+
+export const textReport = (source: string, report: AuditReport, context: ReportContext = {}): string => {
   const { counts } = report
+  const { readModels, checkpoint, invalidLines = 0 } = context
   const compared =
     readModels === undefined
       ? []
       : [
           `  read models ${readModels === null ? 'none stored' : `compared as of position ${readModels.position}`}`,
+        ]
+  const signed =
+    checkpoint === undefined
+      ? []
+      : [
+          `  checkpoint tree of ${thousands(checkpoint.size)} (${checkpoint.origin}, root ${checkpoint.root}) signed by ${checkpoint.logKey}${
+            checkpoint.cosignedBy.length === 0 ? '' : `, cosigned by ${checkpoint.cosignedBy.join(', ')}`
+          }: its root compared with the tree of the history's first ${thousands(checkpoint.size)} events`,
+        ]
+  const unread =
+    invalidLines === 0
+      ? []
+      : [
+          `  not read   ${thousands(invalidLines)} line${invalidLines === 1 ? ' is' : 's are'} not a stored event (invalid input, listed on stderr): audited without ${invalidLines === 1 ? 'it' : 'them'}`,
         ]
   const lines = [
     `Audit of ${source}${report.asOf === null ? '' : ` as of ${report.asOf}`}`,
@@ -70,12 +104,15 @@ export const textReport = (
         .join(', ') || 'none'
     }`,
     ...compared,
+    ...signed,
+    ...unread,
     ...Object.entries(counts.dueTimesUnchecked).map(
       ([calendar, commands]) =>
         `  due times  ${thousands(commands)} not re-checked: recorded by calendar ${calendar}, which this audit does not have (--calendar FILE)`,
     ),
   ]
-  if (counts.anomalies === 0) return [...lines, 'No anomalies.'].join('\n')
+  if (counts.anomalies === 0)
+    return [...lines, invalidLines === 0 ? 'No anomalies.' : 'No anomalies in the events read.'].join('\n')
   const byKind = Object.entries(counts.anomaliesByKind)
     .map(([kind, count]) => `${kind} ${thousands(count ?? 0)}`)
     .join(', ')

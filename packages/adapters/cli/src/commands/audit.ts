@@ -12,7 +12,7 @@
  */
 
 import type { StoreError } from '@elicence/domain'
-import { type AuditOptions, type AuditReport, auditHistory, type Checkpoint } from '@elicence/projections'
+import { type AuditOptions, type AuditReport, auditHistory } from '@elicence/projections'
 import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendarSchedules } from '../calendar-file.js'
@@ -26,7 +26,7 @@ import {
   storeLogAnomalies,
   withAnomalies,
 } from './audit-checkpoint.js'
-import { progressLine, textReport } from './audit-report.js'
+import { jsonReport, progressLine, type ReportContext, textReport } from './audit-report.js'
 import {
   eventsOfFile,
   eventsOfStore,
@@ -79,20 +79,14 @@ ${calendarOptionUsage}
 
 Exit status: 0 no anomaly; 1 anomalies found; 2 bad arguments; 3 the store failed (no report).`
 
-/** `readModels`: the checkpoint compared, null when none was stored, undefined when not looked for. */
 const printReport = async (
   io: CliIo,
   source: string,
   report: AuditReport,
   json: boolean,
-  readModels?: Checkpoint | null,
+  context: ReportContext,
 ): Promise<ExitCode> => {
-  await writeLine(
-    io.stdout,
-    json
-      ? JSON.stringify({ source, ...report, ...(readModels === undefined ? {} : { readModels }) })
-      : textReport(source, report, readModels),
-  )
+  await writeLine(io.stdout, json ? jsonReport(source, report, context) : textReport(source, report, context))
   return report.counts.anomalies === 0 ? exitCodes.ok : exitCodes.refused
 }
 
@@ -184,7 +178,10 @@ export const auditCommand: CliCommand = {
         const report = await auditHistory(check.right?.observed(events) ?? events, options(progress))
         progress.clear()
         const logAnomalies = (await check.right?.anomalies()) ?? []
-        const printed = await printReport(io, source, withAnomalies(report, logAnomalies), json)
+        const printed = await printReport(io, source, withAnomalies(report, logAnomalies), json, {
+          ...(check.right?.checked === undefined ? {} : { checkpoint: check.right.checked }),
+          invalidLines: invalid.count,
+        })
         if (report.counts.events === 0 && invalid.count === 0)
           complain(io, auditCommand.name, `${source} holds no events: an empty history`)
         if (invalid.count === 0) return printed
@@ -265,7 +262,10 @@ export const auditCommand: CliCommand = {
           ...(check.right === undefined ? [] : await storeLogAnomalies(check.right, store, readModels)),
         ]
         const compared = asOfOptions.right.asOf === undefined ? (stored.right?.checkpoint ?? null) : undefined
-        return printReport(io, redactStoreUrl(url ?? ''), withAnomalies(report, logAnomalies), json, compared)
+        return printReport(io, redactStoreUrl(url ?? ''), withAnomalies(report, logAnomalies), json, {
+          ...(compared === undefined ? {} : { readModels: compared }),
+          ...(check.right?.checked === undefined ? {} : { checkpoint: check.right.checked }),
+        })
       } finally {
         await readModels?.close()
       }
