@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
-// Every ```ts block of the packages' READMEs is a consumer's module: compiled as it stands, under
+// Every ```ts block of the READMEs (the workspace's and its packages') is a consumer's module: compiled as it stands, under
 // the workspace's strict NodeNext settings, against the packages' public exports. Each block is a
 // virtual file beside its README, so it resolves packages as that package's consumer would (its own
 // name by self-reference, its dependencies from its node_modules), and the sources through the
@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const adapters = join(root, 'packages/adapters')
 const readmes = [
+  'README.md',
   'packages/domain/README.md',
   'packages/projections/README.md',
   ...readdirSync(adapters).map((adapter) => `packages/adapters/${adapter}/README.md`),
@@ -24,6 +25,12 @@ interface Block {
   readonly fileName: string
   readonly text: string
 }
+
+/**
+ * Where a README's blocks resolve packages from: beside it, but for the workspace's own README,
+ * whose examples are those of a consumer of @elicence/domain (the root has no packages of its own).
+ */
+const homeOf = (readme: string): string => (readme === 'README.md' ? 'packages/domain' : dirname(readme))
 
 const typeScriptFence = /^```(?:ts|typescript)\s*$/
 const fence = /^```/
@@ -43,7 +50,7 @@ const blocksOf = (readme: string): { blocks: ReadonlyArray<Block>; unlabelled: R
       blocks.push({
         readme,
         line: index + 1,
-        fileName: join(root, dirname(readme), `readme-example-line-${index + 1}.ts`),
+        fileName: join(root, homeOf(readme), `readme-example-line-${index + 1}.ts`),
         text: lines.slice(index + 1, closing).join('\n'),
       })
     index = closing
@@ -108,6 +115,7 @@ describe('the README examples', () => {
   // So that a README whose blocks vanish (a fence renamed) is noticed, not silently unchecked.
   it('are found, so many per README', () => {
     expect(Object.fromEntries(found.map(({ readme, blocks }) => [readme, blocks.length]))).toEqual({
+      'README.md': 2,
       'packages/adapters/cli/README.md': 1,
       'packages/adapters/eventstoredb/README.md': 1,
       'packages/adapters/http/README.md': 1,
