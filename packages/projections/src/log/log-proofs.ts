@@ -108,8 +108,14 @@ export const logProofs = ({ sha256, loadNodes, storedSize, missingNode }: Stored
   const consistencyProof: LogProofs['consistencyProof'] = async (from, to) => {
     const checked = await withinTree(to, 'to')
     if (E.isLeft(checked)) return checked
-    if (!Number.isSafeInteger(from) || from < 0 || from > to)
-      return rangeError(`from ${from} must be a tree size from 0 to ${to}`)
+    // RFC 9162 §2.1.4 proves trees of 0 < m ≤ n leaves (Go's tlog refuses m = 0 as invalid input):
+    // the empty tree needs no proof, every tree extends it.
+    if (from === 0)
+      return rangeError(
+        'from 0: the empty tree needs no proof, every tree extends it (RFC 9162 §2.1.4 proves from 1 leaf)',
+      )
+    if (!Number.isSafeInteger(from) || from < 1 || from > to)
+      return rangeError(`from ${from} must be a tree size from 1 to ${to}`)
     const hashes = await hashesOf(consistencyProofPlan(from, to), to)
     if (E.isLeft(hashes)) return hashes
     return E.right({ treeSize: to, hashes: hashes.right.map(toBase64) })

@@ -73,8 +73,17 @@ export const transparencyLogConformance = (
     const leaf = leafHash(sha256, hexBytes((events[index] as StoredEvent).metadata.hash))
     const path = inclusion.hashes.map((hash) => fromBase64(hash) as Uint8Array)
     expect(verifyInclusion(sha256, index, size, leaf, path, root)).toBe(true)
-    const from = probe % (size + 1)
+    const from = 1 + (probe % size)
     const consistency = right(await log.consistencyProof(from, size))
+    // No proof from the empty tree (RFC 9162 §2.1.4, Go's tlog): refused, saying why.
+    expect(await log.consistencyProof(0, size)).toEqual(
+      E.left(
+        expect.objectContaining({
+          code: 'log-range',
+          message: expect.stringMatching(/^from 0: the empty tree needs no proof/),
+        }),
+      ),
+    )
     const fromRoot = rootOf(events.slice(0, from))
     expect(right(await log.rootAt(from))).toEqual(fromRoot)
     const hashes = consistency.hashes.map((hash) => fromBase64(hash) as Uint8Array)

@@ -119,6 +119,8 @@ const inconsistency = (
     return equalBytes(next.root, previous.root)
       ? undefined
       : `the checkpoint has the ${next.size} leaves this witness saw, with another root: the log forked`
+  // Every tree extends the empty one: there is nothing to prove (and no proof from 0 is made).
+  if (previous.size === 0) return undefined
   if (proof === undefined)
     return `a consistency proof from ${previous.size} to ${next.size} is needed (--proof FILE): ${howToProve(previous.size, next.size)}`
   return verifyConsistency(nodeSha256, previous.size, next.size, proof, previous.root, next.root)
