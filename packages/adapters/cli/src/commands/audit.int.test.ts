@@ -27,19 +27,31 @@ const projectedStore = async (name: string): Promise<string> => {
   return path
 }
 
-/** Someone with the file in hand deletes the last event: the store's append-only triggers do not stop them. */
-const cutOffLastEvent = (path: string): void => {
+/** The file opened by someone with it in hand, the store's append-only triggers dropped. */
+const openedBehindTheStore = (path: string): Database.Database => {
   const db = new Database(path)
   const triggers = db.prepare<[], { name: string }>(
     `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
   )
   for (const { name } of triggers.all()) db.exec(`DROP TRIGGER "${name}"`)
+  return db
+}
+
+/** Someone with the file in hand deletes the last event: the store's append-only triggers do not stop them. */
+const cutOffLastEvent = (path: string): void => {
+  const db = openedBehindTheStore(path)
   db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run()
   db.close()
 }
 
 const audit = (path: string, ...args: ReadonlyArray<string>) =>
   runInProcess(['audit', '--store', `sqlite:${path}`, '--json', ...args])
+
+/** The binary in a process of its own: partition workers load the built modules, so they are checked fresh. */
+const auditedByBinary = (path: string, partitions: string) => {
+  assertBuildIsFresh()
+  return runProcess(['audit', '--store', `sqlite:${path}`, '--json', '--partitions', partitions])
+}
 
 describe('elicence audit --store', () => {
   it('compares the stored read models with the rebuild: equal, no anomaly (exit 0)', async () => {
@@ -101,10 +113,7 @@ describe('elicence audit --store', () => {
     expect(
       (await runInProcess(['log', 'checkpoint', '--store', `sqlite:${path}`, '--keys', keys])).exitCode,
     ).toBe(0)
-    // Partition workers load the built modules: the binary, in a process of its own, runs them.
-    assertBuildIsFresh()
-    const audited = (partitions: string) =>
-      runProcess(['audit', '--store', `sqlite:${path}`, '--json', '--partitions', partitions])
+    const audited = (partitions: string) => auditedByBinary(path, partitions)
     for (const partitions of ['1', '2']) {
       const intact = await audited(partitions)
       expect([partitions, intact.exitCode, JSON.parse(intact.stdout).counts.anomalies]).toEqual([
@@ -126,13 +135,7 @@ describe('elicence audit --store', () => {
 
   it('reports an event whose stored text is not JSON at its stream, version and position, and audits the rest (exit 1)', async () => {
     const path = await projectedStore('not-json.db')
-    const db = new Database(path)
-    for (const { name } of db
-      .prepare<[], { name: string }>(
-        `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'`,
-      )
-      .all())
-      db.exec(`DROP TRIGGER "${name}"`)
+    const db = openedBehindTheStore(path)
     const edited = db
       .prepare<[], { stream_id: string; version: number }>(
         'SELECT stream_id, version FROM events WHERE position = 5',
@@ -140,16 +143,8 @@ describe('elicence audit --store', () => {
       .get()
     db.prepare(`UPDATE events SET data = '{"a":' WHERE position = 5`).run()
     db.close()
-    assertBuildIsFresh()
     for (const partitions of ['1', '2']) {
-      const run = await runProcess([
-        'audit',
-        '--store',
-        `sqlite:${path}`,
-        '--json',
-        '--partitions',
-        partitions,
-      ])
+      const run = await auditedByBinary(path, partitions)
       expect([partitions, run.exitCode]).toEqual([partitions, 1])
       const report = JSON.parse(run.stdout)
       expect(report.counts.events).toBe(9)
