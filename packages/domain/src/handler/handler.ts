@@ -174,11 +174,6 @@ const refusedWith = (error: HandlerError) => E.left<Unappended>({ _tag: 'Refused
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /**
- * Commands waiting for their store, each with the time it must answer by: one timer for them all,
- * which runs only while some wait. A timer of its own per command (`setTimeout` with a race) cost
- * the in-memory store's handler 6 % of its commands per second.
- */
-/**
  * A stream's commands waiting for the store, and when the store last answered one of them. A
  * command queued behind others on a busy licence waits its turn however long the queue (DESIGN §4:
  * no command fails for contention alone): it is late only when the store has answered none of its
@@ -189,6 +184,11 @@ interface StreamProgress {
   waiting: number
 }
 
+/**
+ * Commands waiting for their store: one timer for them all, which runs only while some wait. A
+ * timer of its own per command (`setTimeout` with a race) cost the in-memory store's handler 6 % of
+ * its commands per second.
+ */
 interface WaitingCommand {
   readonly started: number
   readonly deadlineMs: number
@@ -303,14 +303,6 @@ const systemClock = (): Date => new Date()
 const randomEventId = (): string => crypto.randomUUID()
 
 /**
- * The state at `since.version`: the kept state and what came after it, or the whole stream. Every
- * event read goes through the one decoder, its links (version, prevHash) are checked from the kept
- * head, as the one stream reader checks them from the start, and its own hash against its content:
- * a decision is never made on an event changed behind the store, since what it decides is sealed
- * after it (the kept state's events were checked when first read). A module function, not a
- * closure per handler, for the reason the defaults above are.
- */
-/**
  * A corrupt event as the decoder named it, or, where the event claims no place of its own (no
  * object, no stream id or version: the decoder then names none), at the place the stream's order
  * puts it: the handler knows which stream it read and which version comes next.
@@ -336,6 +328,14 @@ const foldAfter = (since: StreamSince, offered: FoldedStream, from: FoldedStream
   return first === offered.version + 1 ? offered : from
 }
 
+/**
+ * The state at `since.version`: the kept state and what came after it, or the whole stream. Every
+ * event read goes through the one decoder, its links (version, prevHash) are checked from the kept
+ * head, as the one stream reader checks them from the start, and its own hash against its content:
+ * no decision is made on an event read changed behind the store, since what it decides is sealed
+ * after it; a kept state is trusted up to its version (its events were checked when first read).
+ * A module function, not a closure per handler, for the reason the defaults above are.
+ */
 const foldSince = (
   decider: LicenceDecider,
   decoder: StoredEventDecoder,

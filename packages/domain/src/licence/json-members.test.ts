@@ -130,3 +130,13 @@ describe('prototypeMemberProblem', () => {
     )
   })
 })
+
+describe('prototypeMemberProblem on nesting deeper than a call stack', () => {
+  it('answers, naming the first segments of where', () => {
+    const depth = 100_000
+    const text = `${'{"a":'.repeat(depth)}{"\\u005f_proto__":1}${'}'.repeat(depth)}`
+    expect(prototypeMemberProblem(JSON.parse(text), text)).toMatch(
+      /^the object at a\.a\.a\.a\.a\.a… has a "__proto__" member/,
+    )
+  })
+})

@@ -198,25 +198,30 @@ export const jsonMemberProblem = (json: unknown, text: string): string | undefin
 const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === 'object' && value !== null
 
-/** Where the first prototype member of `value` is, or undefined. */
-const prototypeMemberAt = (
-  value: unknown,
-  path: ReadonlyArray<string>,
-): ReadonlyArray<string> | undefined => {
-  if (!isObject(value)) return undefined
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = prototypeMemberAt(value[index], [...path, String(index)])
-      if (found !== undefined) return found
+/**
+ * Where the first prototype member of `value` is, or undefined. A stack of its own, not recursion:
+ * JSON.parse reads nesting far deeper than a call stack goes (the depth limit is checked after).
+ */
+const prototypeMemberAt = (value: unknown): ReadonlyArray<string> | undefined => {
+  const pending: Array<{ readonly value: unknown; readonly path: ReadonlyArray<string> }> = [
+    { value, path: [] },
+  ]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value: current, path } = next
+    if (!isObject(current)) continue
+    if (!Array.isArray(current)) {
+      if (Object.hasOwn(current, '__proto__')) return path
+      const constructorMember = Object.hasOwn(current, 'constructor') ? current.constructor : undefined
+      if (isObject(constructorMember) && Object.hasOwn(constructorMember, 'prototype')) return path
     }
-    return undefined
-  }
-  if (Object.hasOwn(value, '__proto__')) return path
-  const constructorMember = Object.hasOwn(value, 'constructor') ? value.constructor : undefined
-  if (isObject(constructorMember) && Object.hasOwn(constructorMember, 'prototype')) return path
-  for (const key of Object.keys(value)) {
-    const found = prototypeMemberAt(value[key], [...path, key])
-    if (found !== undefined) return found
+    // Pushed last to first, so the first member is looked at first.
+    const keys = Object.keys(current)
+    for (let index = keys.length - 1; index >= 0; index--) {
+      const key = keys[index] as string
+      // Paths are shown to `shownSegments` and an ellipsis: deeper segments are not kept.
+      const deeper = path.length > shownSegments ? path : [...path, key]
+      pending.push({ value: (current as Record<string, unknown>)[key], path: deeper })
+    }
   }
   return undefined
 }
@@ -229,9 +234,11 @@ const prototypeMemberAt = (
  */
 export const prototypeMemberProblem = (json: unknown, text: string): string | undefined => {
   if (!text.includes('__proto__') && !text.includes('prototype') && !text.includes('\\')) return undefined
-  const at = prototypeMemberAt(json, [])
+  const at = prototypeMemberAt(json)
   if (at === undefined) return undefined
   const where =
-    at.length === 0 ? 'the top-level object' : `the object at ${at.slice(0, shownSegments).join('.')}`
+    at.length === 0
+      ? 'the top-level object'
+      : `the object at ${at.slice(0, shownSegments).join('.')}${at.length > shownSegments ? '…' : ''}`
   return `${where} has a "__proto__" member, or a "constructor" with a "prototype": neither is accepted, as either could change an object's prototype`
 }
