@@ -17,6 +17,8 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { leafHash, rootOfLeafHashes, verifyInclusion } from '@elicence/projections'
+import { nodeSha256 } from '@elicence/projections/node'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   interleavedLifecycles,
@@ -120,7 +122,7 @@ describe('a store that does not exist', () => {
     },
   )
 
-  it('log checkpoint and prove of a store that exists still keep its tree beside it (exit 0)', async () => {
+  it('log checkpoint of a store that exists keeps its tree beside it, and prove reads it (exit 0)', async () => {
     const path = files.path('logged.db')
     const keys = files.path('keys-logged')
     expect((await runInProcess(['keys', '--out', keys])).exitCode).toBe(0)
@@ -131,12 +133,14 @@ describe('a store that does not exist', () => {
     const signed = await runInProcess(['log', 'checkpoint', '--store', `sqlite:${path}`, '--keys', keys])
     expect(signed.exitCode, signed.stderr).toBe(0)
     expect(signed.stdout.split('\n')[1]).toBe('3')
-    const proved = await runInProcess(['log', 'prove', '--store', `sqlite:${path}`, '--index', '2'])
-    expect(proved.exitCode, proved.stderr).toBe(0)
-    expect(JSON.parse(proved.stdout)).toMatchObject({ treeSize: 3, leafIndex: 2 })
     // The writer closes last, so the file is whole again: a copy of it alone has the log's tree.
     expect(existsSync(`${path}-wal`)).toBe(false)
     expect(existsSync(`${path}-shm`)).toBe(false)
+    // prove only reads: the tree kept beside the store, which has every event.
+    const proved = await runInProcess(['log', 'prove', '--store', `sqlite:${path}`, '--index', '2'])
+    expect(proved.exitCode, proved.stderr).toBe(0)
+    expect(proved.stderr).toBe('')
+    expect(JSON.parse(proved.stdout)).toMatchObject({ treeSize: 3, leafIndex: 2 })
   })
 
   it('audit of an empty file that is no event store fails, naming it', async () => {
@@ -219,6 +223,37 @@ describe('a store on a full disk, then on read-only media', () => {
     })
     const viewed = await runInProcess(['view', licenceNumberFor(1), '--store', `sqlite:${path}`])
     expect(viewed.exitCode).toBe(0)
+    // Proofs come from the history when the tree beside it cannot be brought up to date: the
+    // same proofs (checked against the tree of the exported events) with nothing written.
+    const proved = await runInProcess(['log', 'prove', '--store', `sqlite:${path}`, '--index', '3'])
+    expect(proved.exitCode, proved.stderr).toBe(0)
+    expect(proved.stderr).toContain('built from the history')
+    const proof = JSON.parse(proved.stdout)
+    expect(proof).toMatchObject({ treeSize: commands.length, leafIndex: 3 })
+    const leaves = jsonLines(exported.stdout).map((event) =>
+      leafHash(nodeSha256, Buffer.from((event as { metadata: { hash: string } }).metadata.hash, 'hex')),
+    )
+    expect(
+      verifyInclusion(
+        nodeSha256,
+        3,
+        leaves.length,
+        leaves[3] as Uint8Array,
+        proof.hashes.map((hash: string) => new Uint8Array(Buffer.from(hash, 'base64'))),
+        rootOfLeafHashes(nodeSha256, leaves),
+      ),
+    ).toBe(true)
+    const consistent = await runInProcess([
+      'log',
+      'prove',
+      '--store',
+      `sqlite:${path}`,
+      '--from',
+      '5',
+      '--to',
+      '9',
+    ])
+    expect(consistent.exitCode, consistent.stderr).toBe(0)
     // A write on read-only media fails as a store failure, clearly, rather than crash.
     const write = await runInProcess(
       ['exec', '--store', `sqlite:${path}`, '-'],

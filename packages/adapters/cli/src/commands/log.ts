@@ -3,7 +3,8 @@
  * projection up to date (kept beside the read models: the SQLite file, the PostgreSQL database;
  * rebuilt in memory for other stores) and prints a checkpoint of the whole tree signed with the
  * log key — exactly the signed note on stdout, anything else on stderr, so it can be saved and
- * handed to any verifier. `prove` prints an RFC 9162 inclusion or consistency proof as JSON.
+ * handed to any verifier. `prove` prints an RFC 9162 inclusion or consistency proof as JSON, and
+ * only reads: a store the user may read but not write is proved from all the same.
  *
  * @example
  * $ elicence log checkpoint --store sqlite:./data/elicence.db --keys ./keys > checkpoint.txt
@@ -40,7 +41,8 @@ checkpoint: brings the store's transparency log up to date and prints a signed c
   tree size, key and origin: a note of another origin or key never replaces the service's own.
 prove: prints, as JSON { treeSize, leafIndex?, hashes: [base64…] }, the proof that leaf N (the
   N-th event in global order, from 0) is in the tree of M leaves (default: the whole tree), or that
-  the tree of M leaves is a prefix of the tree of N.
+  the tree of M leaves is a prefix of the tree of N (M from 1). It writes nothing: it proves from the
+  tree kept beside the store when that has every event, else from one built from the history.
 
 Options:
 ${storeOptionUsage}
@@ -93,6 +95,48 @@ const withLog = async (
   } finally {
     // After the events' read-only connection: the writing one, closing last, folds SQLite's
     // write-ahead log back into the file, so no -wal or -shm is left and the file alone is whole.
+    await readModels?.close()
+  }
+}
+
+/**
+ * The log to prove from, writing nothing: the tree kept beside the store where it has every event
+ * the store holds (read only, as the service keeps it), else one built in memory from the history.
+ * A proof is the history's either way; only its cost differs. So a store the user may read but
+ * not write is proved from all the same (it was refused: the log could not be brought up to date).
+ */
+const withLogToProve = async (
+  io: CliIo,
+  url: string | undefined,
+  use: (log: TransparencyLog) => Promise<ExitCode>,
+): Promise<ExitCode> => {
+  let readModels: ReadModelStore | undefined
+  try {
+    return await withReadOnlyStore(io, logCommand, url, async (store: EventStore) => {
+      const opened = await openReadModelStore(url ?? '', { readOnly: true })
+      readModels = E.isRight(opened) ? opened.right : undefined
+      if (readModels !== undefined) {
+        const kept = transparencyLog({ events: store, readModels, sha256: nodeSha256 })
+        const head = await kept.head()
+        const after = E.isRight(head) ? await store.readAll({ after: head.right.position, limit: 1 }) : head
+        if (E.isRight(after) && after.right.events.length === 0) return await use(kept)
+      }
+      io.stderr.write(
+        'elicence log: the tree kept beside the store is not up to date: built from the history\n',
+      )
+      const built = transparencyLog({
+        events: store,
+        readModels: inMemoryReadModelStore(),
+        sha256: nodeSha256,
+      })
+      const head = await built.catchUp()
+      if (E.isLeft(head)) {
+        complain(io, logCommand.name, `${head.left.message}; no proof`)
+        return exitCodes.storeFailure
+      }
+      return await use(built)
+    })
+  } finally {
     await readModels?.close()
   }
 }
@@ -167,7 +211,7 @@ export const logCommand: CliCommand = {
       if (inclusion && index === undefined) return usageError(io, logCommand, '--size goes with --index N')
       if (consistency && (from === undefined || to === undefined))
         return usageError(io, logCommand, '--from M and --to N go together')
-      return withLog(io, url, async (log) => {
+      return withLogToProve(io, url, async (log) => {
         const head = await log.head()
         if (E.isLeft(head)) return failed(io, head.left)
         const proof = inclusion
