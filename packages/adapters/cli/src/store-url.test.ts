@@ -81,6 +81,16 @@ describe('parseStoreUrl', () => {
     expect(message).toContain('postgres://app:***@host')
     expect(redactStoreUrl('esdb://admin:changeit@localhost:2113')).toBe('esdb://admin:***@localhost:2113')
     expect(redactStoreUrl('sqlite:./a:b@c.db')).toBe('sqlite:./a:b@c.db')
+    // An unencoded @ in the password: the host follows the last one. A password as a query
+    // parameter, as libpq reads it.
+    expect(redactStoreUrl('postgres://odd:top@secret@127.0.0.1:5432/db')).toBe(
+      'postgres://odd:***@127.0.0.1:5432/db',
+    )
+    expect(redactStoreUrl('postgres://app@db/elicence?sslmode=require&PASSWORD=probepw&x=1')).toBe(
+      'postgres://app@db/elicence?sslmode=require&PASSWORD=***&x=1',
+    )
+    expect(redactStoreUrl('postgres://app@db/elicence')).toBe('postgres://app@db/elicence')
+    expect(redactStoreUrl('postgres://db/elicence?password=')).toBe('postgres://db/elicence?password=***')
   })
 })
 

@@ -165,6 +165,48 @@ describe('Fastify’s and Node’s own answers, in the Error shape', () => {
     }
   })
 
+  it('runs no command pipelined behind an answer that closes the connection, and answers a command before CONNECT first', async () => {
+    const post = (body: string, extra = '') =>
+      `POST /commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${testTokens.registry}\r\n${extra}` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    const record = (index: number) => {
+      const command = recordLicenceCommand(licenceNumberFor(9200 + index))
+      return JSON.stringify({ ...command, metadata: { ...command.metadata, commandId: crypto.randomUUID() } })
+    }
+    const exchange = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port })
+        const chunks: Buffer[] = []
+        socket.on('data', (chunk) => chunks.push(chunk))
+        socket.on('error', reject)
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')))
+        socket.on('connect', () => socket.write(bytes))
+      })
+    const statusesOf = (answers: string) =>
+      [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]))
+    const recorded = async (index: number) =>
+      (
+        await fetch(`http://127.0.0.1:${port}/licences/${licenceNumberFor(9200 + index)}`, {
+          headers: { authorization: `Bearer ${testTokens.registry}` },
+        })
+      ).status
+    const closing = [
+      ['two Hosts', post('{}', 'Host: other\r\n')],
+      ['Expect: teapot', post('{}', 'Expect: teapot\r\n')],
+    ] as const
+    for (const [index, [name, refused]] of closing.entries()) {
+      const answers = await exchange(post(record(index * 2)) + refused + post(record(index * 2 + 1)))
+      expect([name, statusesOf(answers)]).toEqual([name, [201, 400]])
+      // The third was never answered, so it was never run: nothing of it is recorded.
+      expect([name, await recorded(index * 2), await recorded(index * 2 + 1)]).toEqual([name, 200, 404])
+    }
+    const answers = await exchange(
+      `${post(record(10))}CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`,
+    )
+    expect(statusesOf(answers)).toEqual([201, 400])
+    expect(await recorded(10)).toBe(200)
+  })
+
   it('a JSON body it refuses, it says why: where the syntax broke, an empty body, a prototype member, bytes that are not UTF-8, a member named twice', async () => {
     const command = JSON.stringify(recordLicenceCommand(otherLicenceNumber))
     // The holder's name with a byte that is no UTF-8 where its first character was: Fastify's own

@@ -180,6 +180,29 @@ const answerOnSocket = (failure: HttpFailure, socket: Duplex): void => {
   socket.destroy()
 }
 
+/**
+ * Sockets whose connection closes after an answer already decided (`connection: close`: a request
+ * refused for its header fields, a body never read, shutdown). Node parses and hands over requests
+ * pipelined behind it all the same, and their answers, queued after the closing one, are never
+ * sent: such a request is not run, so no command is applied without its answer reaching anyone.
+ */
+const closingSockets = new WeakSet<object>()
+
+/** In-flight requests per socket, and who waits for them to be answered (CONNECT below). */
+const inFlight = new WeakMap<object, { count: number; readonly idle: Array<() => void> }>()
+const requestEnded = (socket: object) => {
+  const entry = inFlight.get(socket)
+  if (entry === undefined) return
+  entry.count--
+  if (entry.count === 0) for (const resume of entry.idle.splice(0)) resume()
+}
+const whenAnswered = (socket: object): Promise<void> =>
+  new Promise((resolve) => {
+    const entry = inFlight.get(socket)
+    if (entry === undefined || entry.count === 0) resolve()
+    else entry.idle.push(resolve)
+  })
+
 /** Header fields of one value each, which a request may not repeat. */
 const singleFields = ['host', 'authorization', 'content-type', 'content-length', 'content-encoding'] as const
 
@@ -252,6 +275,7 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   // 100-continue (Node's 417 has no body, and leaves the connection waiting), and CONNECT (Node
   // closes the socket without a word).
   app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    closingSockets.add(request.socket)
     const failure = transportFailure(
       400,
       'invalid-request',
@@ -267,12 +291,20 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
       })
       .end(body)
   })
-  app.server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
-    answerOnSocket(
-      transportFailure(400, 'invalid-request', 'CONNECT asks for a tunnel, which this service does not make'),
-      socket,
-    ),
-  )
+  // Answered once the requests before it on the connection are, so that theirs are sent first.
+  app.server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    closingSockets.add(socket)
+    void whenAnswered(socket).then(() =>
+      answerOnSocket(
+        transportFailure(
+          400,
+          'invalid-request',
+          'CONNECT asks for a tunnel, which this service does not make',
+        ),
+        socket,
+      ),
+    )
+  })
 
   // JSON bodies whose refusal names what is wrong (Fastify's says "not valid JSON" for all).
   app.removeContentTypeParser('application/json')
@@ -300,8 +332,19 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   // Header fields that say one thing only, twice: Node keeps the first and drops the rest (RFC 9110
   // §5.3 lets no list join them), so a gateway keeping the last would act for another token.
   app.addHook('onRequest', (request, reply, done) => {
+    const socket = request.raw.socket
+    // Behind an answer that closes the connection: not run (see `closingSockets`).
+    if (closingSockets.has(socket)) {
+      reply.hijack()
+      return
+    }
+    const entry = inFlight.get(socket) ?? { count: 0, idle: [] }
+    entry.count++
+    inFlight.set(socket, entry)
+    reply.raw.once('close', () => requestEnded(socket))
     const problem = headerFieldProblem(request.raw.rawHeaders, request.raw.httpVersion)
     if (problem !== undefined) {
+      closingSockets.add(socket)
       reply.header('connection', 'close')
       sendFailure(reply, transportFailure(400, 'invalid-request', problem))
       return
@@ -318,8 +361,10 @@ export const createServer = (options: ServerOptions): FastifyInstance => {
   })
   // A request in flight when shutdown began is answered, and its connection closed with it: a
   // keep-alive socket left open would hold `close()` until the keep-alive timeout.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    if (String(reply.getHeader('connection') ?? '').toLowerCase() === 'close')
+      closingSockets.add(request.raw.socket)
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', apiHeaders['cache-control'])
     reply.header('x-content-type-options', apiHeaders['x-content-type-options'])
     done(null, payload)

@@ -224,7 +224,7 @@ export const describeValue = (value: unknown): string => {
   // 1e400 parses to Infinity): either would name another value.
   if (value instanceof Date && Number.isNaN(value.getTime())) return 'an invalid Date'
   if (typeof value === 'number' && !Number.isFinite(value))
-    return Number.isNaN(value) ? 'NaN' : 'a number too large for a double (read as Infinity)'
+    return Number.isNaN(value) ? 'NaN' : `a number too large for a double (read as ${value})`
   let text: string | undefined
   try {
     text = JSON.stringify(value)
