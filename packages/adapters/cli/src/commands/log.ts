@@ -65,39 +65,67 @@ const wholeNumber = (value: string | undefined, flag: string): E.Either<string, 
 }
 
 /**
- * The log of the store at `url`, kept where its read models are (or in memory), brought up to date.
- * The events are only read, so the store is opened as export opens it: one that does not exist is
- * refused and nothing is created, where a mistyped path would otherwise get a new, empty store and a
- * signed checkpoint of size 0. Only the log's own tree and checkpoints are written, beside the events.
+ * The store at `url` opened for reading, as export opens it (one that does not exist is refused
+ * and nothing is created), with the read models beside it (`readOnly` or not; absent where there
+ * are none, and, read only, where they cannot be opened), closed after the events' connection:
+ * a writing one, closing last, folds SQLite's write-ahead log back into the file, so no -wal or
+ * -shm is left and the file alone is whole.
  */
-const withLog = async (
+const withStoreAndReadModels = async (
   io: CliIo,
   url: string | undefined,
-  use: (log: TransparencyLog) => Promise<ExitCode>,
+  readOnly: boolean,
+  use: (store: EventStore, readModels: ReadModelStore | undefined) => Promise<ExitCode>,
 ): Promise<ExitCode> => {
   let readModels: ReadModelStore | undefined
   try {
     return await withReadOnlyStore(io, logCommand, url, async (store: EventStore) => {
-      const opened = await openReadModelStore(url ?? '')
-      if (E.isLeft(opened)) {
+      const opened = await openReadModelStore(url ?? '', { readOnly })
+      if (E.isLeft(opened) && !readOnly) {
         complain(io, logCommand.name, opened.left.message)
         return exitCodes.storeFailure
       }
-      readModels = opened.right ?? inMemoryReadModelStore()
-      const log = transparencyLog({ events: store, readModels, sha256: nodeSha256 })
-      const head = await log.catchUp()
-      if (E.isLeft(head)) {
-        complain(io, logCommand.name, `${head.left.message}; the log is not up to date`)
-        return exitCodes.storeFailure
-      }
-      return await use(log)
+      readModels = E.isRight(opened) ? opened.right : undefined
+      return await use(store, readModels)
     })
   } finally {
-    // After the events' read-only connection: the writing one, closing last, folds SQLite's
-    // write-ahead log back into the file, so no -wal or -shm is left and the file alone is whole.
     await readModels?.close()
   }
 }
+
+/** `log` brought up to date; a failure is the store's, said so. */
+const caughtUp = async (
+  io: CliIo,
+  log: TransparencyLog,
+  use: (log: TransparencyLog) => Promise<ExitCode>,
+  failing: string,
+): Promise<ExitCode> => {
+  const head = await log.catchUp()
+  if (E.isLeft(head)) {
+    complain(io, logCommand.name, `${head.left.message}; ${failing}`)
+    return exitCodes.storeFailure
+  }
+  return use(log)
+}
+
+/**
+ * The log of the store at `url`, kept where its read models are (or in memory), brought up to date.
+ * Only the log's own tree and checkpoints are written, beside the events; a mistyped path is
+ * refused, where it would otherwise get a new, empty store and a signed checkpoint of size 0.
+ */
+const withLog = (io: CliIo, url: string | undefined, use: (log: TransparencyLog) => Promise<ExitCode>) =>
+  withStoreAndReadModels(io, url, false, (store, readModels) =>
+    caughtUp(
+      io,
+      transparencyLog({
+        events: store,
+        readModels: readModels ?? inMemoryReadModelStore(),
+        sha256: nodeSha256,
+      }),
+      use,
+      'the log is not up to date',
+    ),
+  )
 
 /**
  * The log to prove from, writing nothing: the tree kept beside the store where it has every event
@@ -105,41 +133,24 @@ const withLog = async (
  * A proof is the history's either way; only its cost differs. So a store the user may read but
  * not write is proved from all the same (it was refused: the log could not be brought up to date).
  */
-const withLogToProve = async (
+const withLogToProve = (
   io: CliIo,
   url: string | undefined,
   use: (log: TransparencyLog) => Promise<ExitCode>,
-): Promise<ExitCode> => {
-  let readModels: ReadModelStore | undefined
-  try {
-    return await withReadOnlyStore(io, logCommand, url, async (store: EventStore) => {
-      const opened = await openReadModelStore(url ?? '', { readOnly: true })
-      readModels = E.isRight(opened) ? opened.right : undefined
-      if (readModels !== undefined) {
-        const kept = transparencyLog({ events: store, readModels, sha256: nodeSha256 })
-        const head = await kept.head()
-        const after = E.isRight(head) ? await store.readAll({ after: head.right.position, limit: 1 }) : head
-        if (E.isRight(after) && after.right.events.length === 0) return await use(kept)
-      }
-      io.stderr.write(
-        'elicence log: the tree kept beside the store is not up to date: built from the history\n',
-      )
-      const built = transparencyLog({
-        events: store,
-        readModels: inMemoryReadModelStore(),
-        sha256: nodeSha256,
-      })
-      const head = await built.catchUp()
-      if (E.isLeft(head)) {
-        complain(io, logCommand.name, `${head.left.message}; no proof`)
-        return exitCodes.storeFailure
-      }
-      return await use(built)
-    })
-  } finally {
-    await readModels?.close()
-  }
-}
+) =>
+  withStoreAndReadModels(io, url, true, async (store, readModels) => {
+    if (readModels !== undefined) {
+      const kept = transparencyLog({ events: store, readModels, sha256: nodeSha256 })
+      const head = await kept.head()
+      const after = E.isRight(head) ? await store.readAll({ after: head.right.position, limit: 1 }) : head
+      if (E.isRight(after) && after.right.events.length === 0) return use(kept)
+    }
+    io.stderr.write(
+      'elicence log: the tree kept beside the store is not up to date: built from the history\n',
+    )
+    const built = transparencyLog({ events: store, readModels: inMemoryReadModelStore(), sha256: nodeSha256 })
+    return caughtUp(io, built, use, 'no proof')
+  })
 
 const failed = (io: CliIo, error: LogError): ExitCode => {
   complain(io, logCommand.name, error.message)
