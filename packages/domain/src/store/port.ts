@@ -129,7 +129,11 @@ export type LockedDecision<R> = Either<R, ReadonlyArray<NewEvent>>
 
 export interface DecideAndAppendRequest<R> {
   readonly streamId: string
-  /** The last version the caller has already folded (-1: none); events up to it are not read again. */
+  /**
+   * The last version the caller has already folded (-1: none); events up to it are not read again.
+   * Read it when reading the stream, once for each read: the handler's is a getter that gives the
+   * newest fold it holds by then (a command that waited behind others reads only what they added).
+   */
   readonly after: number
   readonly commandId: string
   /**
