@@ -212,6 +212,19 @@ describe('the e-licence credential in the browser', () => {
       expect(details).toContain('C1')
       expect(details).not.toContain(licenceNumber)
       expect(await verifier.locator('#why').textContent()).toContain('shown live from the holder’s own phone')
+      // Scanning the next holder: the last verdict is gone at once, and the preview, asked for at
+      // 1920 px, fits a phone's width.
+      await verifier.setViewportSize({ width: 360, height: 800 })
+      await verifier.locator('#scan').click()
+      expect(await verifier.locator('#result').isHidden()).toBe(true)
+      await verifier.locator('#camera').waitFor({ state: 'visible' })
+      expect(
+        await verifier.evaluate(() => [
+          document.documentElement.scrollWidth,
+          document.documentElement.clientWidth,
+        ]),
+      ).toEqual([360, 360])
+      await verifier.locator('#result[data-valid]').waitFor({ timeout: 30_000 })
     } finally {
       await cameraBrowser.close()
     }

@@ -156,6 +156,21 @@ describe('the holder’s e-licence page', () => {
   })
 })
 
+describe('a licence number that cannot be looked up', () => {
+  it('is not polled again: the page asks for the number once more, saying why', async () => {
+    // The right digits with a wrong check character: a typo the service refuses (400).
+    const typo = `${licenceNumber.slice(0, 17)}${licenceNumber.endsWith('1') ? '2' : '1'}`
+    await withHolderPage(typo, tokens.holder, async (page) => {
+      await page.locator('#sign-in-problem').waitFor({ state: 'visible' })
+      expect(await page.locator('#sign-in-problem').textContent()).toContain('cannot be looked up')
+      expect(await page.locator('#licence').isHidden()).toBe(true)
+      expect(
+        await page.evaluate(() => [sessionStorage.getItem('token'), sessionStorage.getItem('licence')]),
+      ).toEqual([null, null])
+    })
+  })
+})
+
 describe('an abnormal licence', () => {
   it('turns the e-licence red, and still shows its QR code', async () => {
     await sendCommand(running, tokens.registry, {

@@ -261,14 +261,19 @@ const refresh = async (auth) => {
     )
     return
   }
-  if (status === 401 || status === 403) {
-    // Forgotten, not kept for the next visit: the holder signs in again, with another token or number.
+  // A token refused, or a licence number the service refuses (a typo: 400): forgotten, not kept for
+  // the next visit or polled again, and the holder signs in again with another token or number.
+  if (status === 400 || status === 401 || status === 403) {
     stopRefreshing()
     sessionStorage.removeItem('licence')
     sessionStorage.removeItem('token')
     hidePresentation()
     $('licence').hidden = true
-    showSignIn('This token may not show this licence: open the link the service printed again, or sign in.')
+    showSignIn(
+      status === 400
+        ? `That licence number cannot be looked up (${body?.error?.message ?? 'refused'}): check it and sign in again.`
+        : 'This token may not show this licence: open the link the service printed again, or sign in.',
+    )
     return
   }
   if (status !== 200) {

@@ -112,6 +112,12 @@ const forgetTerminalToken = () => {
   $('token-field').hidden = false
 }
 
+/** No verdict on screen: each check, and each scan, starts from a blank result. */
+const clearResult = () => {
+  $('result').hidden = true
+  $('result').removeAttribute('data-valid')
+}
+
 const show = (verdict, reasons, rows) => {
   const result = $('result')
   result.hidden = false
@@ -174,8 +180,7 @@ const verify = async (text, token) => {
   const nonce = activeCheckCode()
   checking = true
   for (const button of document.querySelectorAll('button')) button.disabled = true
-  $('result').hidden = true
-  $('result').removeAttribute('data-valid')
+  clearResult()
   $('scan-status').textContent = '核验中 Checking…'
   try {
     let response
@@ -249,6 +254,8 @@ let scanning = false
 const scan = async (onText) => {
   if (scanning) return
   scanning = true
+  // The last holder's verdict is not left on screen while the next one is being scanned.
+  clearResult()
   const video = $('camera')
   const status = $('scan-status')
   let stream

@@ -314,7 +314,11 @@ describe.each(platforms)('verifying with %s', (_name, platform) => {
     const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? '')))
     const altered = `${header}.${base64url.encode(JSON.stringify({ ...claims, exp: claims.exp + 1 }))}.${signature}`
     const tampered = await rebind(`${[altered, ...rest.slice(0, -1)].join('~')}~`)
-    expect((await verifier(0)(tampered, { now: issuedAt })).reasons).toEqual(['issuer-signature-invalid'])
+    const forged = await verifier(0)(tampered, { now: issuedAt })
+    expect(forged.reasons).toEqual(['issuer-signature-invalid'])
+    // The status its unverified payload points to is nobody's word: not looked up, not shown.
+    expect(forged.status).toBe('unchecked')
+    expect(unknown.status).toBe('unchecked')
   })
 
   it('refuses an issuer-signed part whose header names a critical extension, though its signature verifies', async () => {

@@ -129,6 +129,27 @@ export const withStatus = (
   return { ...verification, valid: reasons.length === 0, reasons, status: status.status }
 }
 
+/** The reasons the issuer-signed part gives: with any of them, nothing in it is the issuer's word. */
+const issuerPartReasons: ReadonlySet<PresentationReason> = new Set<PresentationReason>([
+  'malformed-presentation',
+  'unknown-issuer-key',
+  'issuer-signature-invalid',
+  'wrong-credential-type',
+  'wrong-issuer',
+  ...disclosureProblemKinds,
+])
+
+export const presentationVerifier = (options: PresentationVerifierOptions): PresentationVerifier => {
+  const check = presentationChecker(options)
+  const completed = presentationStatusChecker(options)
+  return async (text, presentationCheck) =>
+    completed(await check(text, presentationCheck), Math.floor(presentationCheck.now / 1000))
+}
+
+/** For clients that build a KB-JWT: the `sd_hash` over the presentation up to its last `~`. */
+export const sdHashOf = async (presentationWithoutKb: string, sha256?: Sha256): Promise<string> =>
+  base64UrlDigests(sdJwtHasher(sha256))(presentationWithoutKb)
+
 /** The status step: the lists are read with the issuer's keys, each imported once. */
 export const presentationStatusChecker = (
   options: Pick<PresentationVerifierOptions, 'jwks' | 'signatures' | 'statusList'>,
@@ -143,19 +164,11 @@ export const presentationStatusChecker = (
     statusList: options.statusList,
   })
   return async (checked, nowSeconds) =>
-    // A malformed presentation names no status to look up.
-    'statusReference' in checked
+    // A malformed presentation names no status to look up, and one whose issuer-signed part did not
+    // verify names one nobody vouches for: a forgery's "status now: normal" would read as the
+    // licence's own (it stays `unchecked`).
+    'statusReference' in checked &&
+    !checked.verification.reasons.some((reason) => issuerPartReasons.has(reason))
       ? withStatus(checked, await statusOf(checked.statusReference, nowSeconds))
       : checked.verification
 }
-
-export const presentationVerifier = (options: PresentationVerifierOptions): PresentationVerifier => {
-  const check = presentationChecker(options)
-  const completed = presentationStatusChecker(options)
-  return async (text, presentationCheck) =>
-    completed(await check(text, presentationCheck), Math.floor(presentationCheck.now / 1000))
-}
-
-/** For clients that build a KB-JWT: the `sd_hash` over the presentation up to its last `~`. */
-export const sdHashOf = async (presentationWithoutKb: string, sha256?: Sha256): Promise<string> =>
-  base64UrlDigests(sdJwtHasher(sha256))(presentationWithoutKb)

@@ -51,7 +51,7 @@ const contentSecurityPolicy =
  * a location or the camera of the holder's page.
  */
 const permissionsPolicy = (camera: boolean): string =>
-  `camera=(${camera ? 'self' : ''}), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()`
+  `camera=(${camera ? 'self' : ''}), microphone=(), geolocation=(), payment=(), usb=(), serial=()`
 
 /** A page or asset: a file of `web/`, or a file of an installed package (resolved when served). */
 type WebFile = {
