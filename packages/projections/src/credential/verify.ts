@@ -34,13 +34,18 @@ import {
   statusReasons,
 } from './status-check.js'
 
-export const presentationReasons = [
+/** The reasons the issuer-signed part gives: with any of them, nothing in it is the issuer's word. */
+const issuerPartReasonList = [
   'malformed-presentation',
   'unknown-issuer-key',
   'issuer-signature-invalid',
   'wrong-credential-type',
   'wrong-issuer',
   ...disclosureProblemKinds,
+] as const
+
+export const presentationReasons = [
+  ...issuerPartReasonList,
   'credential-expired',
   'credential-not-yet-valid',
   'key-binding-missing',
@@ -129,15 +134,7 @@ export const withStatus = (
   return { ...verification, valid: reasons.length === 0, reasons, status: status.status }
 }
 
-/** The reasons the issuer-signed part gives: with any of them, nothing in it is the issuer's word. */
-const issuerPartReasons: ReadonlySet<PresentationReason> = new Set<PresentationReason>([
-  'malformed-presentation',
-  'unknown-issuer-key',
-  'issuer-signature-invalid',
-  'wrong-credential-type',
-  'wrong-issuer',
-  ...disclosureProblemKinds,
-])
+const issuerPartReasons: ReadonlySet<PresentationReason> = new Set<PresentationReason>(issuerPartReasonList)
 
 export const presentationVerifier = (options: PresentationVerifierOptions): PresentationVerifier => {
   const check = presentationChecker(options)
