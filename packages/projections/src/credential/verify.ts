@@ -136,17 +136,6 @@ export const withStatus = (
 
 const issuerPartReasons: ReadonlySet<PresentationReason> = new Set<PresentationReason>(issuerPartReasonList)
 
-export const presentationVerifier = (options: PresentationVerifierOptions): PresentationVerifier => {
-  const check = presentationChecker(options)
-  const completed = presentationStatusChecker(options)
-  return async (text, presentationCheck) =>
-    completed(await check(text, presentationCheck), Math.floor(presentationCheck.now / 1000))
-}
-
-/** For clients that build a KB-JWT: the `sd_hash` over the presentation up to its last `~`. */
-export const sdHashOf = async (presentationWithoutKb: string, sha256?: Sha256): Promise<string> =>
-  base64UrlDigests(sdJwtHasher(sha256))(presentationWithoutKb)
-
 /** The status step: the lists are read with the issuer's keys, each imported once. */
 export const presentationStatusChecker = (
   options: Pick<PresentationVerifierOptions, 'jwks' | 'signatures' | 'statusList'>,
@@ -169,3 +158,14 @@ export const presentationStatusChecker = (
       ? withStatus(checked, await statusOf(checked.statusReference, nowSeconds))
       : checked.verification
 }
+
+export const presentationVerifier = (options: PresentationVerifierOptions): PresentationVerifier => {
+  const check = presentationChecker(options)
+  const completed = presentationStatusChecker(options)
+  return async (text, presentationCheck) =>
+    completed(await check(text, presentationCheck), Math.floor(presentationCheck.now / 1000))
+}
+
+/** For clients that build a KB-JWT: the `sd_hash` over the presentation up to its last `~`. */
+export const sdHashOf = async (presentationWithoutKb: string, sha256?: Sha256): Promise<string> =>
+  base64UrlDigests(sdJwtHasher(sha256))(presentationWithoutKb)
