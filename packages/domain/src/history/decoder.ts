@@ -21,7 +21,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { chinaMainlandCalendarId } from '../calendar/calendar.js'
 import { decodeEvent, type LicenceEvent } from '../licence/events.js'
 import { type CorruptEvent, corruptEvent, type StoredEvent } from '../store/port.js'
-import { decodeStoredEventShape } from './stored-event.js'
+import { decodeStoredEventShape, isRecord } from './stored-event.js'
 
 export const currentSchemaVersion = 2
 
@@ -102,9 +102,6 @@ const upcastOrProblem = (
     ? (upcasted as { readonly type: string; readonly data: unknown })
     : 'answered with no { type, data }'
 }
-
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
  * The members of `stored` that decoding dropped (`t.exact` strips what an event's codec does not

@@ -105,7 +105,7 @@ const storedEventFields = {
 
 export const StoredEventCodec = t.type(storedEventFields, 'StoredEvent')
 
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+export const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const unknownFields = (value: unknown, known: object, prefix: string): ReadonlyArray<InvalidInputIssue> =>

@@ -75,30 +75,37 @@ const howToProve = (from: number, to: number): string =>
   `elicence log prove --from ${from} --to ${to}, or GET /log/proof/consistency?from=${from}&to=${to}`
 
 /**
- * The consistency proof's hashes, if the file holds one for a tree of `size`: Left `invalid` for a
- * file that holds no consistency proof at all (bad input, exit 2), `refused` for a proof of
- * another tree than the checkpoint's (exit 1, as a proof that does not show the tree extends).
+ * Why a proof file is not the proof a witness needs: `invalid`, it holds no consistency proof at
+ * all (bad input, exit 2); `refused`, a proof of another tree than the checkpoint's (exit 1, as a
+ * proof that does not show the tree extends).
  */
-const proofHashes = (
-  text: string,
-  size: number,
-): E.Either<{ readonly invalid?: string; readonly refused?: string }, ReadonlyArray<Uint8Array>> => {
+interface ProofProblem {
+  readonly kind: 'invalid' | 'refused'
+  readonly message: string
+}
+
+const invalidProof = (message: string): E.Either<ProofProblem, never> => E.left({ kind: 'invalid', message })
+
+/** The consistency proof's hashes, if the file holds one for a tree of `size`. */
+const proofHashes = (text: string, size: number): E.Either<ProofProblem, ReadonlyArray<Uint8Array>> => {
   const json = parseJsonText(text)
-  if (E.isLeft(json)) return E.left({ invalid: `the proof: ${json.left}` })
+  if (E.isLeft(json)) return invalidProof(`the proof: ${json.left}`)
   const proof = json.right as { treeSize?: unknown; leafIndex?: unknown; hashes?: unknown }
   if (typeof proof !== 'object' || proof === null || !Array.isArray(proof.hashes))
-    return E.left({ invalid: 'the proof is not { treeSize, hashes: [base64…] }' })
+    return invalidProof('the proof is not { treeSize, hashes: [base64…] }')
   if (proof.leafIndex !== undefined)
-    return E.left({ invalid: 'an inclusion proof (it has a leafIndex), where a consistency proof is needed' })
+    return invalidProof('an inclusion proof (it has a leafIndex), where a consistency proof is needed')
   if (typeof proof.treeSize !== 'number' || !Number.isSafeInteger(proof.treeSize) || proof.treeSize < 0)
-    return E.left({
-      invalid: `the proof's treeSize ${JSON.stringify(proof.treeSize)} is not a tree size (a whole number)`,
-    })
+    return invalidProof(
+      `the proof's treeSize ${JSON.stringify(proof.treeSize)} is not a tree size (a whole number)`,
+    )
   if (proof.treeSize !== size)
-    return E.left({ refused: `the proof is for a tree of ${proof.treeSize}, the checkpoint's has ${size}` })
+    return E.left({
+      kind: 'refused',
+      message: `the proof is for a tree of ${proof.treeSize}, the checkpoint's has ${size}`,
+    })
   const hashes = proof.hashes.map((hash) => (typeof hash === 'string' ? fromBase64(hash) : undefined))
-  if (hashes.some((hash) => hash === undefined))
-    return E.left({ invalid: 'a hash of the proof is not base64' })
+  if (hashes.some((hash) => hash === undefined)) return invalidProof('a hash of the proof is not base64')
   return E.right(hashes as Uint8Array[])
 }
 
@@ -195,9 +202,9 @@ export const witnessCommand: CliCommand = {
         if (proofText.right !== undefined) {
           const hashes = proofHashes(proofText.right.toString('utf8'), checkpoint.right.size)
           if (E.isLeft(hashes))
-            return hashes.left.invalid !== undefined
-              ? usageError(io, witnessCommand, `${values.proof}: ${hashes.left.invalid}`)
-              : refuse(io, `${values.proof}: ${hashes.left.refused}`)
+            return hashes.left.kind === 'invalid'
+              ? usageError(io, witnessCommand, `${values.proof}: ${hashes.left.message}`)
+              : refuse(io, `${values.proof}: ${hashes.left.message}`)
           proof = hashes.right
         }
         const problem = inconsistency(previous.right, checkpoint.right, proof)
