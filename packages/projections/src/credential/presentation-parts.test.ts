@@ -7,6 +7,7 @@
 // problems the library lets pass; it refuses more only where the text is not canonical (a segment
 // outside base64url, a disclosure that is not an array with a string salt and name).
 import { createHash } from 'node:crypto'
+import { parseJsonText } from '@elicence/domain'
 import { SDJwtInstance } from '@sd-jwt/core'
 import { decodeJwt, splitSdJwt, unpackSync } from '@sd-jwt/decode'
 import type { DisclosureFrame } from '@sd-jwt/types'
@@ -223,12 +224,26 @@ const libraryParts = (text: string) => {
   }
 }
 
-/** Why the verifier may refuse what the library reads: a segment that is not canonical. */
+/**
+ * Why the verifier may refuse what the library reads: a segment that is not canonical, or JSON
+ * that names a member twice (or a prototype member), which every JSON input of ours refuses.
+ */
 const notCanonical = (text: string): boolean => {
   const [jwt = '', ...rest] = text.split('~')
   const disclosures = rest.slice(0, -1)
   const segments = [...jwt.split('.').slice(0, 2), ...disclosures]
   if (segments.some((segment) => !/^[A-Za-z0-9_-]+$/.test(segment) || segment.length % 4 === 1)) return true
+  if (
+    segments.some((segment) => {
+      try {
+        const json = new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(segment))
+        return E.isLeft(parseJsonText(json)) && JSON.parse(json) !== undefined
+      } catch {
+        return false
+      }
+    })
+  )
+    return true
   const [header, payload] = jwt.split('.').map((segment) => {
     try {
       return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(segment)))
@@ -310,6 +325,51 @@ describe('presentationParts, held to the library’s decoding', () => {
       ),
       { numRuns: 300 },
     )
+  })
+
+  it('refuses JSON that names a member twice: in the KB-JWT, the issuer-signed JWT and a disclosure', async () => {
+    const check = presentationChecker({
+      jwks: keys.jwks,
+      issuer: issuerUrl,
+      sha256,
+      signatures: nodeSignatureBackend,
+    })
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', device.publicKey)
+    const bound = { iat: 900, exp: 10_000_000_000, cnf: { jwk: { kty, crv, x, y } } }
+    const withoutKb = await issued({ a: 'x' }, [true], {
+      iss: issuerUrl,
+      vct: 'urn:elicence:e-licence:1',
+      ...bound,
+    })
+    const sdHash = await sdHashOf(withoutKb, sha256)
+    const signedKb = async (payloadText: string) => {
+      const header = base64url.encode(JSON.stringify({ alg: 'ES256', typ: 'kb+jwt' }))
+      const payload = base64url.encode(payloadText)
+      const signature = await crypto.subtle.sign(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        device.privateKey,
+        new TextEncoder().encode(`${header}.${payload}`),
+      )
+      return `${withoutKb}${header}.${payload}.${base64url.encode(new Uint8Array(signature))}`
+    }
+    const kbPayload = `"iat":1000,"nonce":"n","sd_hash":"${sdHash}"`
+    const once = await signedKb(`{"aud":"${issuerUrl}",${kbPayload}}`)
+    expect((await check(once, { now: 1_000_000 })).verification).toMatchObject({ valid: true })
+    // Signed as it is, by the right key: JSON.parse alone would read the second audience.
+    const twice = await signedKb(`{"aud":"https://elsewhere.example","aud":"${issuerUrl}",${kbPayload}}`)
+    const refused = (await check(twice, { now: 1_000_000 })).verification
+    expect(refused.valid).toBe(false)
+    expect(refused.reasons).toContain('key-binding-malformed')
+
+    const [jwt = '', disclosure = ''] = withoutKb.split('~')
+    const [header = '', payload = '', signature = ''] = jwt.split('.')
+    const payloadText = new TextDecoder().decode(base64url.decode(payload))
+    const doubled = `{"iss":"${issuerUrl}",${payloadText.slice(1)}`
+    expect(presentationParts(`${header}.${base64url.encode(doubled)}.${signature}~`)).toBeUndefined()
+    const disclosureText = new TextDecoder().decode(base64url.decode(disclosure))
+    expect(presentationParts(`${jwt}~${disclosure}~`)).toBeDefined()
+    expect(disclosureText.startsWith('[')).toBe(true)
+    expect(presentationParts(`${jwt}~${base64url.encode('[{"k":1,"k":2},"a","x"]')}~`)).toBeUndefined()
   })
 
   it('checks every edit of a valid presentation without throwing, and accepts none but the KB signature’s spare bits', async () => {

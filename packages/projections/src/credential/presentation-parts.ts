@@ -13,6 +13,8 @@
  * const parts = presentationParts(text)
  * parts?.disclosures[0] // { text: 'WyJ…', key: 'masked_name', value: '张*' }
  */
+import { parseJsonText } from '@elicence/domain'
+import * as E from 'fp-ts/lib/Either.js'
 import { base64url } from 'jose'
 
 export interface DecodedJwt {
@@ -50,15 +52,23 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** The JSON a base64url segment encodes; undefined when it is not base64url of UTF-8 JSON. */
+/**
+ * The JSON a base64url segment encodes; undefined when it is not base64url of UTF-8 JSON, or its
+ * objects name a member twice or a prototype member (`parseJsonText`, as every other JSON input is
+ * read): a KB-JWT naming `aud` twice would otherwise mean its last copy here and its first to a
+ * parser that keeps the first.
+ */
 const base64UrlJson = (segment: string): unknown => {
   // One character past whole bytes (4n + 1 characters) encodes no byte of its own.
   if (!base64UrlText.test(segment) || segment.length % 4 === 1) return undefined
+  let text: string
   try {
-    return JSON.parse(utf8.decode(base64url.decode(segment)))
+    text = utf8.decode(base64url.decode(segment))
   } catch {
     return undefined
   }
+  const json = parseJsonText(text)
+  return E.isRight(json) ? json.right : undefined
 }
 
 /** A compact JWS whose header and payload decode to objects; undefined otherwise. */
