@@ -227,4 +227,42 @@ describe('malformed requests never get a 5xx nor store an event', () => {
     const metadata = await app.inject({ method: 'GET', url: '/.well-known/jwt-vc-issuer' })
     expect(metadata.json().issuer).toBe('http://localhost')
   })
+
+  it('serves the metadata of an issuer URL with a path where the SD-JWT VC draft looks, and 404 elsewhere', async () => {
+    const noPath = await app.inject({ method: 'GET', url: '/.well-known/jwt-vc-issuer/elicence' })
+    expect(noPath.statusCode).toBe(404)
+    expect(noPath.json().error.message).toMatch(/has no path/)
+    for (const [publicUrl, path] of [
+      ['https://licences.example.cn/elicence', '/elicence'],
+      ['https://licences.example.cn/gov/elicence', '/gov/elicence'],
+    ] as const) {
+      const behindProxy = createServer({
+        store: inMemoryEventStore(),
+        decider: licenceDecider({ calendar: chinaMainlandCalendar() }),
+        tokens: testTokenTable(['holder']),
+        issuerKeys: await testIssuerKeys(),
+        publicUrl,
+      })
+      try {
+        const found = await behindProxy.inject({ method: 'GET', url: `/.well-known/jwt-vc-issuer${path}` })
+        expect([path, found.statusCode]).toEqual([path, 200])
+        expect(found.json().issuer).toBe(publicUrl)
+        expect(found.headers['cache-control']).toMatch(/max-age=/)
+        for (const other of ['/other', `${path}/more`, path.slice(0, -1)]) {
+          const missing = await behindProxy.inject({
+            method: 'GET',
+            url: `/.well-known/jwt-vc-issuer${other}`,
+          })
+          expect([other, missing.statusCode]).toEqual([other, 404])
+          expect(missing.json().error.message).toContain(`/.well-known/jwt-vc-issuer${path}`)
+        }
+        // Behind a proxy that strips the path, the plain one still answers.
+        expect(
+          (await behindProxy.inject({ method: 'GET', url: '/.well-known/jwt-vc-issuer' })).statusCode,
+        ).toBe(200)
+      } finally {
+        await behindProxy.close()
+      }
+    }
+  })
 })

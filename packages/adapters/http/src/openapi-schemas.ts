@@ -229,16 +229,19 @@ const credentialSchemas = {
     status: { enum: [...credentialStatuses, 'unchecked'] },
     keyBinding: nullable(
       closed({
-        iat: { type: 'integer' },
-        aud: nullable({ type: 'string' }),
-        nonce: nullable({ type: 'string' }),
-        ageSeconds: { type: 'integer' },
+        // NumericDates (RFC 7519 §2) may have fractions; the issuer-signed ones of a forgery too.
+        iat: { type: 'number' },
+        aud: {
+          oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
+        },
+        nonce: { type: 'string' },
+        ageSeconds: { type: 'number' },
       }),
     ),
     credential: closed({
       issuer: nullable({ type: 'string' }),
-      issuedAt: nullable({ type: 'integer' }),
-      expiresAt: nullable({ type: 'integer' }),
+      issuedAt: nullable({ type: 'number' }),
+      expiresAt: nullable({ type: 'number' }),
       kid: nullable({ type: 'string' }),
     }),
     checkedAt: ref('Instant'),

@@ -196,6 +196,28 @@ const routes: ReadonlyArray<RouteDoc> = [
   },
   {
     method: 'get',
+    path: '/.well-known/jwt-vc-issuer/{issuerPath}',
+    operationId: 'getIssuerMetadataAtPath',
+    summary:
+      'The same metadata where draft-ietf-oauth-sd-jwt-vc looks for an issuer whose URL has a path: ' +
+      '`https://host/elicence` → `/.well-known/jwt-vc-issuer/elicence` (the path whole, slashes and all)',
+    access: 'public',
+    parameters: [
+      {
+        name: 'issuerPath',
+        in: 'path',
+        required: true,
+        description: 'The path of the service’s public URL, without its leading slash, e.g. `elicence`.',
+        schema: { type: 'string' },
+      },
+    ],
+    responses: {
+      '200': response('The metadata.', ref('IssuerMetadata')),
+      '404': failure('The issuer URL has no path, or another one.'),
+    },
+  },
+  {
+    method: 'get',
     path: '/status-lists/{id}',
     operationId: 'getStatusList',
     summary: 'A Token Status List JWT (bits 2: 0 valid, 1 invalid, 2 suspended), cacheable for its ttl',
@@ -428,7 +450,8 @@ export const openApiDocument = {
       'The lifecycle of Chinese electronic driving licences: commands, e-licence views, verification, ' +
       'and the e-licence as an SD-JWT VC with device-bound presentations and a Token Status List (a ' +
       'screenshot is not valid). Every failure is the `Error` ' +
-      'shape; a path or method not in this document is answered 404 `not-found`.',
+      'shape; a path not in this document is answered 404 `not-found`, and a method its path does ' +
+      'not take 405 `method-not-allowed` with `Allow`.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
   servers: [{ url: '/', description: 'The server that serves this document.' }],

@@ -112,6 +112,8 @@ const rebind = async (
   withoutKb: string,
   key: CryptoKey = device.privateKey,
   iat = issuedAt,
+  // Claims put in place of the usual ones; an undefined one is left out.
+  claims: Readonly<Record<string, unknown>> = {},
 ): Promise<string> => {
   const header = base64url.encode(JSON.stringify({ alg: 'ES256', typ: 'kb+jwt' }))
   const payload = base64url.encode(
@@ -120,6 +122,7 @@ const rebind = async (
       aud: issuerUrl,
       nonce: 'nonce-1',
       sd_hash: await sdHashOf(withoutKb, sha256),
+      ...claims,
     }),
   )
   const signature = await crypto.subtle.sign(
@@ -342,6 +345,44 @@ describe.each(platforms)('verifying with %s', (_name, platform) => {
     })
     expect(result.reasons).toEqual(['issuer-signature-invalid'])
     expect(result.disclosed).toEqual({})
+  })
+
+  it('refuses a KB-JWT without aud or nonce (RFC 9901 §4.3) whatever the caller compares, as the library does', async () => {
+    const sdJwt = withoutKb(await present())
+    const now = issuedAt + 5_000
+    const libraryOptions = { keyBindingNonce: 'nonce-1', currentDate: Math.floor(now / 1000) }
+    for (const left of [{ nonce: undefined }, { aud: undefined }, { aud: undefined, nonce: undefined }]) {
+      const presentation = await rebind(sdJwt, device.privateKey, issuedAt, left)
+      for (const check of [{ now }, { now, nonce: 'nonce-1', audience: issuerUrl }]) {
+        const result = await verifier(0)(presentation, check)
+        expect([left, result.valid, result.reasons]).toEqual([left, false, ['key-binding-malformed']])
+      }
+      await expect(libraryVerifier(0).verify(presentation, libraryOptions)).rejects.toThrow()
+    }
+    // Of another type: a number for a nonce, an empty audience list, one that is not all strings.
+    for (const claims of [{ nonce: 7 }, { aud: [] }, { aud: [issuerUrl, 3] }]) {
+      const result = await verifier(0)(await rebind(sdJwt, device.privateKey, issuedAt, claims), { now })
+      expect([claims, result.reasons]).toEqual([claims, ['key-binding-malformed']])
+    }
+  })
+
+  it('accepts an audience list that names the verifier (RFC 7519 §4.1.3) and a fractional iat', async () => {
+    const sdJwt = withoutKb(await present())
+    const now = issuedAt + 5_000
+    const listed = await rebind(sdJwt, device.privateKey, issuedAt, {
+      aud: ['https://other.example', issuerUrl],
+    })
+    const accepted = await verifier(0)(listed, { now, audience: issuerUrl, nonce: 'nonce-1' })
+    expect(accepted).toMatchObject({ valid: true, reasons: [] })
+    expect(accepted.keyBinding?.aud).toEqual(['https://other.example', issuerUrl])
+    const elsewhere = await verifier(0)(listed, { now, audience: 'https://third.example' })
+    expect(elsewhere.reasons).toEqual(['audience-mismatch'])
+    const fractional = await rebind(sdJwt, device.privateKey, issuedAt, { iat: issuedAt / 1000 + 0.25 })
+    const atFraction = await verifier(0)(fractional, { now, audience: issuerUrl })
+    expect(atFraction).toMatchObject({
+      valid: true,
+      keyBinding: { iat: issuedAt / 1000 + 0.25, ageSeconds: 4.75 },
+    })
   })
 
   it('refuses a KB-JWT signature of the wrong length or with characters outside base64url', async () => {

@@ -63,6 +63,28 @@ export type PresentationChecker = (text: string, check: PresentationCheck) => Pr
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/**
+ * The claims RFC 9901 §4.3 requires of a KB-JWT besides `sd_hash` (checked against the presentation
+ * on its own): `iat` a NumericDate (RFC 7519 §2: seconds, possibly fractional), `aud` a string or a
+ * non-empty array of them (§4.1.3), `nonce` a string. Undefined when one is missing or of another
+ * type: the KB-JWT is then malformed, whether or not the caller named an audience or a nonce to
+ * compare, as `@sd-jwt/sd-jwt-vc` refuses it too.
+ */
+const keyBindingClaims = (
+  payload: Readonly<Record<string, unknown>>,
+): Omit<KeyBindingSummary, 'ageSeconds'> | undefined => {
+  const { iat, aud, nonce } = payload
+  if (typeof iat !== 'number' || typeof nonce !== 'string') return undefined
+  if (typeof aud === 'string') return { iat, aud, nonce }
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((each) => typeof each === 'string'))
+    return { iat, aud: aud as ReadonlyArray<string>, nonce }
+  return undefined
+}
+
+/** RFC 7519 §4.1.3: the verifier must be the audience, or one of them. */
+const addressedTo = (aud: KeyBindingSummary['aud'], audience: string): boolean =>
+  typeof aud === 'string' ? aud === audience : aud.includes(audience)
+
 const malformed = (): CheckedPresentation => ({
   verification: {
     valid: false,
@@ -203,7 +225,8 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
     const withoutKeyBinding = cut < 0 ? presented : presented.slice(0, cut + 1)
     const keyBindingText = cut < 0 ? '' : presented.slice(cut + 1)
     const kb = keyBindingText === '' ? undefined : decodedJwt(keyBindingText)
-    const kbWellFormed = kb !== undefined && kb.header.typ === 'kb+jwt' && typeof kb.payload.iat === 'number'
+    const kbClaims = kb === undefined || kb.header.typ !== 'kb+jwt' ? undefined : keyBindingClaims(kb.payload)
+    const kbWellFormed = kbClaims !== undefined
     // What a KB-JWT must name, and the key of the part kept.
     const sdHash = await digestOf(withoutKeyBinding)
     const hit = kept.get(sdHash)
@@ -213,7 +236,7 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
 
     // The KB-JWT's signature starts beside the issuer's, by the device key of `cnf.jwk`.
     const kbSigned =
-      kbWellFormed && issued.deviceKey !== undefined && algorithm !== undefined
+      kb !== undefined && kbWellFormed && issued.deviceKey !== undefined && algorithm !== undefined
         ? verifiesWith(kb, algorithm, issued.deviceKey)
         : notChecked
     const part = await issued.checked
@@ -229,22 +252,16 @@ export const presentationChecker = (options: PresentationCheckerOptions): Presen
     // The Key Binding JWT: the device key of `cnf.jwk` signed this very presentation, just now.
     let keyBinding: KeyBindingSummary | null = null
     if (keyBindingText === '') reasons.push('key-binding-missing')
-    else if (!kbWellFormed) reasons.push('key-binding-malformed')
+    else if (kb === undefined || kbClaims === undefined) reasons.push('key-binding-malformed')
     else {
-      const kbPayload = kb.payload
-      const kbIat = kbPayload.iat as number
-      keyBinding = {
-        iat: kbIat,
-        aud: typeof kbPayload.aud === 'string' ? kbPayload.aud : null,
-        nonce: typeof kbPayload.nonce === 'string' ? kbPayload.nonce : null,
-        ageSeconds: nowSeconds - kbIat,
-      }
+      keyBinding = { ...kbClaims, ageSeconds: nowSeconds - kbClaims.iat }
       if (!(await kbSigned)) reasons.push('key-binding-signature-invalid')
-      if (kbPayload.sd_hash !== sdHash) reasons.push('key-binding-sd-hash-mismatch')
+      if (kb.payload.sd_hash !== sdHash) reasons.push('key-binding-sd-hash-mismatch')
       if (keyBinding.ageSeconds > maxAgeSeconds) reasons.push('presentation-stale')
       if (keyBinding.ageSeconds < -futureSkewSeconds) reasons.push('presentation-from-future')
       if (check.nonce !== undefined && keyBinding.nonce !== check.nonce) reasons.push('nonce-mismatch')
-      if (check.audience !== undefined && keyBinding.aud !== check.audience) reasons.push('audience-mismatch')
+      if (check.audience !== undefined && !addressedTo(keyBinding.aud, check.audience))
+        reasons.push('audience-mismatch')
     }
 
     const verification: PresentationVerification = {

@@ -61,9 +61,11 @@ export const presentationReasons = [
 export type PresentationReason = (typeof presentationReasons)[number]
 
 export interface KeyBindingSummary {
+  /** NumericDate: seconds since the epoch, fractional when the holder wrote it so. */
   readonly iat: number
-  readonly aud: string | null
-  readonly nonce: string | null
+  /** The audience as the KB-JWT names it: one, or several (RFC 7519 §4.1.3). */
+  readonly aud: string | ReadonlyArray<string>
+  readonly nonce: string
   /** Seconds between `iat` and the verifier's clock; negative when it claims a later time. */
   readonly ageSeconds: number
 }

@@ -5,7 +5,8 @@
  *   key, with a fresh random status index; 422 `e-licence-not-valid` (with the reasons) unless the
  *   e-licence is issued and valid now. A re-issue after an invalidation is a new credential with a
  *   new index: the old one's index turns INVALID with its e-licence.
- * - `GET /.well-known/jwt-vc-issuer`: the issuer metadata `{ issuer, jwks }`, no token needed.
+ * - `GET /.well-known/jwt-vc-issuer`: the issuer metadata `{ issuer, jwks }`, no token needed;
+ *   also at `/.well-known/jwt-vc-issuer/<path>` when the issuer URL has that path.
  * - `GET /status-lists/:id`: the Token Status List JWT, `application/statuslist+jwt`, no token
  *   needed, cacheable for its `ttl`.
  *
@@ -25,7 +26,7 @@ import {
   type StatusLists,
 } from '@elicence/projections'
 import { isUsableEd25519Key } from '@elicence/projections/node/credentials'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import * as E from 'fp-ts/lib/Either.js'
 import { authenticated, permitted, type TokenTable } from '../auth.js'
 import { errorBody, fromHandlerError, sendFailure, transportFailure } from '../errors.js'
@@ -55,6 +56,12 @@ interface LicenceParams {
  */
 const isUsableHolderKey = (key: HolderKey): boolean =>
   key.kty === 'EC' ? isP256Point(key) : isUsableEd25519Key(key.x)
+
+/** The path of an issuer URL as it follows the well-known segment: '' for none, else `/…` without a trailing slash. */
+export const issuerPath = (issuer: string): string => {
+  const { pathname } = new URL(issuer)
+  return pathname === '/' ? '' : pathname.replace(/\/+$/, '')
+}
 
 /** The issuer metadata may be cached briefly; a new key is listed before it signs anything. */
 const metadataMaxAgeSeconds = 300
@@ -108,11 +115,30 @@ export const registerCredentialRoutes = (app: FastifyInstance, context: Credenti
     return reply.code(201).send({ credential, status: status.right, defaultDisclosures })
   })
 
-  app.get('/.well-known/jwt-vc-issuer', async (_request, reply) =>
+  const sendMetadata = (reply: FastifyReply) =>
     reply
       .header('cache-control', `public, max-age=${metadataMaxAgeSeconds}`)
-      .send({ issuer: context.issuer(), jwks: context.jwks }),
-  )
+      .send({ issuer: context.issuer(), jwks: context.jwks })
+  app.get('/.well-known/jwt-vc-issuer', async (_request, reply) => sendMetadata(reply))
+  // An issuer whose URL has a path (`https://host/elicence`, behind a proxy that strips it) is
+  // looked up with the well-known segment between host and path (draft-ietf-oauth-sd-jwt-vc,
+  // "JWT VC Issuer Metadata"): `/.well-known/jwt-vc-issuer/elicence`. Any other path names no
+  // issuer of this service.
+  app.get<{ Params: { '*': string } }>('/.well-known/jwt-vc-issuer/*', async (request, reply) => {
+    const path = issuerPath(context.issuer())
+    return path !== '' && `/${request.params['*']}` === path
+      ? sendMetadata(reply)
+      : sendFailure(
+          reply,
+          transportFailure(
+            404,
+            'not-found',
+            path === ''
+              ? "this service's issuer URL has no path: its metadata is at /.well-known/jwt-vc-issuer"
+              : `no issuer at this path: this service's metadata is at /.well-known/jwt-vc-issuer${path}`,
+          ),
+        )
+  })
 
   app.get<{ Params: { id: string } }>('/status-lists/:id', async (request, reply) => {
     const id = /^[1-9][0-9]*$/.test(request.params.id) ? request.params.id : undefined
