@@ -26,6 +26,16 @@ writeFileSync(
   ]),
 )
 
+// 2026 is in the data package: a file of it replaces the year, here with no holidays at all.
+const replaced2026 = files.path('2026.json')
+writeFileSync(
+  replaced2026,
+  JSON.stringify([
+    { year: 2027, holidays: [], workdays: [] },
+    { year: 2026, holidays: [], workdays: [] },
+  ]),
+)
+
 /** A licence recorded, then an application on the last day of 2026: due on the first working day of 2027. */
 let seed = 0
 const yearEndApplication = () => {
@@ -88,6 +98,36 @@ describe('exec --calendar', () => {
     )
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/cannot read the calendar .*none\.json/)
+  })
+})
+
+describe('a calendar file that replaces a year the data package covers', () => {
+  it('is taken, and exec and audit say so on stderr; a file of new years only says nothing', async () => {
+    const note = `calendar ${replaced2026} [1]: replaces the State Council schedule of 2026 in cn-state-council@chinese-days@1.5.7: due times in 2026 follow this file`
+    const exec = await runInProcess(
+      ['exec', '--store', 'memory:', '--calendar', replaced2026],
+      yearEndApplication(),
+      {},
+      onNewYearsEve,
+    )
+    expect(exec.exitCode).toBe(0)
+    expect(exec.stderr).toContain(note)
+    const audit = await runInProcess([
+      'audit',
+      '--history',
+      files.path('none.ndjson'),
+      '--calendar',
+      replaced2026,
+    ])
+    expect(audit.stderr).toContain(note)
+    const added = await runInProcess(
+      ['exec', '--store', 'memory:', '--calendar', schedule2027],
+      yearEndApplication(),
+      {},
+      onNewYearsEve,
+    )
+    expect(added.exitCode).toBe(0)
+    expect(added.stderr).not.toContain('replaces')
   })
 })
 

@@ -118,6 +118,7 @@ export const auditCommand: CliCommand = {
     if (E.isLeft(asOfOptions)) return usageError(io, auditCommand, asOfOptions.left)
     const calendarSchedules = loadCalendarSchedules(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendarSchedules)) return usageError(io, auditCommand, calendarSchedules.left)
+    for (const note of calendarSchedules.right.notes) io.stderr.write(`${note}\n`)
     if ((values.checkpoint === undefined) !== (values['log-key'] === undefined))
       return usageError(io, auditCommand, '--checkpoint FILE and --log-key FILE go together')
     if (values['witness-key'] !== undefined && values.checkpoint === undefined)
@@ -157,7 +158,7 @@ export const auditCommand: CliCommand = {
       digest: nodeSha256Hex,
       progressEvery: 5_000,
       onProgress: progress.update,
-      calendarSchedules: calendarSchedules.right,
+      calendarSchedules: calendarSchedules.right.schedules,
       ...asOfOptions.right,
     })
 
@@ -231,7 +232,7 @@ export const auditCommand: CliCommand = {
             progressEvery: 5_000,
             onProgress: progress.update,
             ...(tree === undefined ? {} : { onLeaf: tree.observeLeaf }),
-            calendarSchedules: calendarSchedules.right,
+            calendarSchedules: calendarSchedules.right.schedules,
             ...asOfOptions.right,
           })
           if (E.isLeft(audited)) {

@@ -179,6 +179,7 @@ export const execCommand: CliCommand = {
     const { values, positionals } = parsed.right
     const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendar)) return usageError(io, execCommand, calendar.left)
+    for (const note of calendar.right.notes) io.stderr.write(`${note}\n`)
     const skew = clockSkewOf(values['max-clock-skew'] ?? io.env[clockSkewEnvironmentVariable])
     if (E.isLeft(skew)) return usageError(io, execCommand, skew.left)
     return withInputFile(io, execCommand, positionals, 'commands', (input) =>
@@ -187,7 +188,7 @@ export const execCommand: CliCommand = {
           store,
           readLines(input.stream),
           io,
-          calendar.right,
+          calendar.right.calendar,
           skew.right,
         )
         if (commands === 0) complain(io, execCommand.name, `no commands in ${input.name}`)

@@ -163,6 +163,7 @@ export const serveCommand: CliCommand = {
 
     const calendar = loadCalendar(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendar)) return usageError(io, serveCommand, calendar.left)
+    for (const note of calendar.right.notes) io.stderr.write(`${note}\n`)
     const skew = clockSkewOf(values['max-clock-skew'] ?? io.env[clockSkewEnvironmentVariable])
     if (E.isLeft(skew)) return usageError(io, serveCommand, skew.left)
     const workers = credentialWorkersOf(
@@ -191,7 +192,7 @@ export const serveCommand: CliCommand = {
       openReadModels: openReadModelStore,
       dataDir,
       demo: values.demo === true,
-      calendar: calendar.right,
+      calendar: calendar.right.calendar,
       ...(skew.right === undefined ? {} : { maxClockSkewMs: skew.right }),
       ...configured.right,
       ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
