@@ -86,7 +86,8 @@ export interface StoredCheckpoint {
 }
 
 export interface TransparencyLogOptions {
-  readonly events: Pick<EventStore, 'readAll'>
+  /** The events; with `headPosition`, a catch-up stops at the head it found when it began. */
+  readonly events: Pick<EventStore, 'readAll' | 'headPosition'>
   readonly readModels: ReadModelStore
   readonly sha256: Sha256
   /** The projection its nodes and checkpoint are kept under; default `transparency-log`. */
@@ -99,7 +100,13 @@ export interface TransparencyLogOptions {
 export interface TransparencyLog {
   /** Appends at most one page of events. */
   readonly step: () => Promise<E.Either<StoreError, { readonly appended: number; readonly head: TreeHead }>>
-  /** Appends until the store has nothing newer. */
+  /**
+   * Appends every event committed before the call: up to the store's head as it was then
+   * (`headPosition`), or, for a store without one, until a page comes back short of a full one or
+   * empty. Events committed meanwhile are the next call's: under a steady stream of commands a
+   * catch-up that chased the head would never end, and everything waiting on it (the log's routes,
+   * its signer) with it.
+   */
   readonly catchUp: () => Promise<E.Either<StoreError, TreeHead>>
   /** The tree as stored, without reading the events. */
   readonly head: () => Promise<E.Either<StoreError, TreeHead>>
@@ -272,13 +279,19 @@ export const transparencyLog = (options: TransparencyLogOptions): TransparencyLo
   }
 
   const catchUp: TransparencyLog['catchUp'] = async () => {
+    const target = events.headPosition === undefined ? undefined : await events.headPosition()
+    if (target !== undefined && E.isLeft(target)) return target
     for (;;) {
       const stepped = await step()
       if (E.isLeft(stepped)) return stepped
-      if (stepped.right.appended === 0) {
-        const next = await events.readAll({ after: stepped.right.head.position, limit: 1 })
+      const { appended, head: reached } = stepped.right
+      if (target !== undefined ? reached.position >= target.right : appended > 0 && appended < batchSize)
+        return E.right(reached)
+      if (appended === 0) {
+        // Nothing read, or another follower appended this page first: done unless there is more.
+        const next = await events.readAll({ after: reached.position, limit: 1 })
         if (E.isLeft(next)) return next
-        if (next.right.events.length === 0) return E.right(stepped.right.head)
+        if (next.right.events.length === 0) return E.right(reached)
       }
     }
   }

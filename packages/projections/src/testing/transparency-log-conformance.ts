@@ -156,6 +156,50 @@ export const transparencyLogConformance = (
       await store.close()
     })
 
+    it('ends a catch-up at the head it began with while events keep arriving, with or without headPosition', async () => {
+      const store = await open()
+      const { events: seed } = await runHistoryScript(
+        fc.sample(historyScriptArbitrary({ minSteps: 6, maxSteps: 20 }), {
+          numRuns: 1,
+          seed: 11,
+        })[0] as HistoryScript,
+      )
+      for (const withHead of [true, false]) {
+        // Every read of the log commits another event, as a busy service would between two pages
+        // (copies of the seed's, at new positions: the tree reads only their hashes).
+        const events: StoredEvent[] = [...seed]
+        const arrive = () => {
+          const model = seed[events.length % seed.length] as StoredEvent
+          events.push({ ...model, position: events.length + 1 })
+        }
+        const busy: Pick<EventStore, 'readAll' | 'headPosition'> = {
+          readAll: async ({ after, limit }) => {
+            // A turn of the event loop, as a real store's read: a catch-up that never ends then
+            // fails by the test's timeout rather than holding the thread.
+            await new Promise((resolve) => setImmediate(resolve))
+            const page = events.filter((event) => event.position > after).slice(0, limit)
+            arrive()
+            return E.right({ events: page, lastPosition: page[page.length - 1]?.position ?? after })
+          },
+          ...(withHead ? { headPosition: async () => E.right(events.length) } : {}),
+        }
+        const log = transparencyLog({
+          events: busy,
+          readModels: store,
+          sha256,
+          projection: fresh(),
+          // Two reads a page, so two events arrive while three are appended: without a head to
+          // stop at, the catch-up ends at its first page short of full.
+          batchSize: 3,
+        })
+        const atStart = events.length
+        const head = right(await log.catchUp())
+        expect([withHead, head.size >= atStart, head.size < events.length]).toEqual([withHead, true, true])
+        expect(head.root).toEqual(rootOf(events.slice(0, head.size)))
+      }
+      await store.close()
+    })
+
     it('keeps a signed checkpoint per tree size that opens with the log key; refuses proofs beyond the tree', async () => {
       const store = await open()
       const keys = right(await generateNoteKey('licences.example.cn/elicence/log', noteKeyTypes.ed25519))
