@@ -7,7 +7,7 @@ import { sqliteEventStore, sqliteReadModelStore } from '@elicence/sqlite'
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
-import { licenceLifecycle, licenceNumberFor, ndjson } from '../fixtures/licence-commands.js'
+import { licenceLifecycle, licenceNumberFor, ndjson, recordLicence } from '../fixtures/licence-commands.js'
 import { assertBuildIsFresh, runInProcess, runProcess } from '../fixtures/run-cli.js'
 import { temporaryFiles } from '../fixtures/temporary-files.js'
 
@@ -184,5 +184,48 @@ describe('elicence audit --store', () => {
     const run = await audit(path)
     expect(run.exitCode).toBe(0)
     expect(JSON.parse(run.stdout)).toMatchObject({ counts: { events: 3 }, readModels: null })
+  })
+})
+
+describe('elicence audit --max-clock-skew', () => {
+  it('checks rule 10 with the skew the service ran with: a wider one is no anomaly, the default finds it', async () => {
+    const path = files.path('skewed.db')
+    const record = recordLicence(licenceNumberFor(64))
+    // The registry states its command five minutes ahead; the service allowed ten.
+    const aheadOfClock = () => new Date(Date.parse(record.metadata.at) - 5 * 60_000)
+    const exec = await runInProcess(
+      ['exec', '--store', `sqlite:${path}`, '--max-clock-skew', '600000'],
+      ndjson([record]),
+      {},
+      aheadOfClock,
+    )
+    expect(exec.exitCode).toBe(0)
+    assertBuildIsFresh()
+    const byDefault = await audit(path)
+    expect(byDefault.exitCode).toBe(1)
+    expect(JSON.parse(byDefault.stdout).counts.anomaliesByKind).toEqual({ 'instant-in-future': 1 })
+    for (const run of [
+      await audit(path, '--max-clock-skew', '600000'),
+      await runInProcess(['audit', '--store', `sqlite:${path}`, '--json'], '', {
+        ELICENCE_MAX_CLOCK_SKEW_MS: '600000',
+      }),
+      await runProcess([
+        'audit',
+        '--store',
+        `sqlite:${path}`,
+        '--json',
+        '--partitions',
+        '2',
+        '--max-clock-skew',
+        '600000',
+      ]),
+    ]) {
+      expect([run.exitCode, JSON.parse(run.stdout).counts.anomalies]).toEqual([0, 0])
+    }
+    const narrower = await audit(path, '--max-clock-skew', '240000')
+    expect(narrower.exitCode).toBe(1)
+    const bad = await audit(path, '--max-clock-skew', 'ten minutes')
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/--max-clock-skew \(or \$ELICENCE_MAX_CLOCK_SKEW_MS\) must be a whole number/)
   })
 })

@@ -11,12 +11,13 @@
  * $ elicence audit --history history.ndjson --as-of 2026-10-01T00:00:00+08:00 --json > report.json
  */
 
-import type { StoreError } from '@elicence/domain'
+import { defaultMaxClockSkewMs, type StoreError } from '@elicence/domain'
 import { type AuditOptions, type AuditReport, auditHistory } from '@elicence/projections'
 import { auditPartitioned, nodeSha256Hex } from '@elicence/projections/node'
 import * as E from 'fp-ts/lib/Either.js'
 import { calendarEnvironmentVariable, calendarOptionUsage, loadCalendarSchedules } from '../calendar-file.js'
 import { type CliIo, complain, openInput, readLines, writeLine } from '../cli-io.js'
+import { clockSkewEnvironmentVariable, clockSkewOf } from '../clock-skew.js'
 import { type ExitCode, exitCodes, worst } from '../exit-codes.js'
 import { openReadModelStore, redactStoreUrl } from '../store-url.js'
 import {
@@ -40,7 +41,7 @@ import { asOfArguments, asOfFlags, parseCommandArguments } from './command-argum
 
 const usage = `Usage: elicence audit (--store URL | --history FILE|-) [--as-of INSTANT [--axis record|business]] [--json]
                       [--checkpoint FILE --log-key FILE [--origin ORIGIN] [--witness-key FILE …]]
-                      [--partitions N] [--calendar FILE]
+                      [--partitions N] [--calendar FILE] [--max-clock-skew MS]
 
 Replays a whole history in global order and reports: counts, and every anomaly with its stream,
 version and position — a broken hash chain (an edited, deleted or reordered event), an event out of
@@ -72,6 +73,8 @@ ${storeOptionUsage}
   --witness-key FILE a witness's verifier key string: a cosignature by that key (its name and key
                      ID) must be on the checkpoint (repeatable)
 ${calendarOptionUsage}
+  --max-clock-skew MS  how far an event's metadata.at may be ahead of its recordedAt, in ms: give
+                   the service's (default: $${clockSkewEnvironmentVariable}, else ${defaultMaxClockSkewMs})
   --partitions N     with --store (SQLite, PostgreSQL): replay the streams in N worker threads, one
                      partition each, and build the log's tree beside them (default 1, this thread);
                      read models stored beside the events are compared in one reader all the same
@@ -106,6 +109,7 @@ export const auditCommand: CliCommand = {
         'witness-key': 'strings',
         partitions: 'string',
         calendar: 'string',
+        'max-clock-skew': 'string',
       },
       positionals: false,
     })
@@ -119,6 +123,10 @@ export const auditCommand: CliCommand = {
     const calendarSchedules = loadCalendarSchedules(values.calendar ?? io.env[calendarEnvironmentVariable])
     if (E.isLeft(calendarSchedules)) return usageError(io, auditCommand, calendarSchedules.left)
     for (const note of calendarSchedules.right.notes) io.stderr.write(`${note}\n`)
+    // Rule 10 as the service applied it: a history written under a wider skew is not an anomaly.
+    const skew = clockSkewOf(values['max-clock-skew'] ?? io.env[clockSkewEnvironmentVariable])
+    if (E.isLeft(skew)) return usageError(io, auditCommand, skew.left)
+    const skewOption = skew.right === undefined ? {} : { maxClockSkewMs: skew.right }
     if ((values.checkpoint === undefined) !== (values['log-key'] === undefined))
       return usageError(io, auditCommand, '--checkpoint FILE and --log-key FILE go together')
     if (values['witness-key'] !== undefined && values.checkpoint === undefined)
@@ -159,6 +167,7 @@ export const auditCommand: CliCommand = {
       progressEvery: 5_000,
       onProgress: progress.update,
       calendarSchedules: calendarSchedules.right.schedules,
+      ...skewOption,
       ...asOfOptions.right,
     })
 
@@ -233,6 +242,7 @@ export const auditCommand: CliCommand = {
             onProgress: progress.update,
             ...(tree === undefined ? {} : { onLeaf: tree.observeLeaf }),
             calendarSchedules: calendarSchedules.right.schedules,
+            ...skewOption,
             ...asOfOptions.right,
           })
           if (E.isLeft(audited)) {
