@@ -26,13 +26,13 @@ writeFileSync(
   ]),
 )
 
-// 2026 is in the data package: a file of it replaces the year, here with no holidays at all.
+// 2026 is in the data package: a file of it replaces the year, here with New Year's Day alone.
 const replaced2026 = files.path('2026.json')
 writeFileSync(
   replaced2026,
   JSON.stringify([
-    { year: 2027, holidays: [], workdays: [] },
-    { year: 2026, holidays: [], workdays: [] },
+    { year: 2027, holidays: ['2027-01-01'], workdays: [] },
+    { year: 2026, holidays: ['2026-01-01'], workdays: [] },
   ]),
 )
 
@@ -92,6 +92,14 @@ describe('exec --calendar', () => {
     )
     expect(twice.exitCode).toBe(2)
     expect(twice.stderr).toContain(`calendar ${yearTwice} [1]: the year 2027 is given twice, at [0] and [1]`)
+    const noHoliday = files.path('no-holiday.json')
+    writeFileSync(noHoliday, JSON.stringify({ year: 2027, holidays: [], workdays: [] }))
+    const empty = await runInProcess(
+      ['exec', '--store', 'memory:', '--calendar', noHoliday],
+      yearEndApplication(),
+    )
+    expect(empty.exitCode).toBe(2)
+    expect(empty.stderr).toContain(`calendar ${noHoliday}: the year 2027 has no holiday`)
     const missing = await runInProcess(
       ['exec', '--store', 'memory:', '--calendar', files.path('none.json')],
       '',

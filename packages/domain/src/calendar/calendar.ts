@@ -125,6 +125,10 @@ const scheduleProblem = (schedule: YearSchedule): string | undefined => {
     (date) => Number(date.slice(0, 4)) !== schedule.year,
   )
   if (stray !== undefined) return `${stray} is not in ${schedule.year}`
+  // 元旦, 春节, 国庆 … every year of the State Council's has some: a year without is a file's mistake,
+  // and would make New Year's Day a working day with no fallback flagged.
+  if (schedule.holidays.length === 0)
+    return `the year ${schedule.year} has no holiday: a State Council schedule always has some (元旦, 春节, 国庆节 …)`
   const holidays = new Set(schedule.holidays)
   const both = schedule.workdays.find((date) => holidays.has(date))
   if (both !== undefined) return `${both} is both a holiday and a make-up working day`

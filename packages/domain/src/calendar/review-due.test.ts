@@ -144,8 +144,12 @@ describe('coverage (rule 9)', () => {
       E.left('2027-02-06 is both a holiday and a make-up working day'),
     )
     // 2027-02-09 is a Tuesday: a working day already, most likely a mistyped Saturday or Sunday.
-    expect(refused([], ['2027-02-09'])).toEqual(
+    expect(refused(['2027-01-01'], ['2027-02-09'])).toEqual(
       E.left('2027-02-09 is a Tuesday, a working day anyway: make-up working days (调休) are weekend days'),
+    )
+    // A year of no holiday is no State Council schedule: New Year's Day would be a working day.
+    expect(refused([], [])).toEqual(
+      E.left('the year 2027 has no holiday: a State Council schedule always has some (元旦, 春节, 国庆节 …)'),
     )
     expect(E.isRight(refused(['2027-02-08'], ['2027-02-06', '2027-02-07']))).toBe(true)
   })
