@@ -259,7 +259,7 @@ const writeCheckedHistory = async (
     complain(
       io,
       importCommand.name,
-      `the store holds the first ${held.right} events of this history (an import that stopped): continuing after them`,
+      `the store holds the first ${held.right} events of this history (an import that stopped, or one still running): continuing after them`,
     )
   const written = await writeHistory(store, openLines(), { ...options, skip: held.right })
   if (E.isLeft(written)) {
