@@ -366,9 +366,7 @@ describe('presentationParts, held to the library’s decoding', () => {
     const payloadText = new TextDecoder().decode(base64url.decode(payload))
     const doubled = `{"iss":"${issuerUrl}",${payloadText.slice(1)}`
     expect(presentationParts(`${header}.${base64url.encode(doubled)}.${signature}~`)).toBeUndefined()
-    const disclosureText = new TextDecoder().decode(base64url.decode(disclosure))
     expect(presentationParts(`${jwt}~${disclosure}~`)).toBeDefined()
-    expect(disclosureText.startsWith('[')).toBe(true)
     expect(presentationParts(`${jwt}~${base64url.encode('[{"k":1,"k":2},"a","x"]')}~`)).toBeUndefined()
   })
 

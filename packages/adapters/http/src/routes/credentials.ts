@@ -57,8 +57,12 @@ interface LicenceParams {
 const isUsableHolderKey = (key: HolderKey): boolean =>
   key.kty === 'EC' ? isP256Point(key) : isUsableEd25519Key(key.x)
 
-/** The path of an issuer URL as it follows the well-known segment: '' for none, else `/…` without a trailing slash. */
-export const issuerPath = (issuer: string): string => {
+/**
+ * The path of an issuer URL as it follows the well-known segment: '' for none (or an issuer an
+ * embedder gave that is no URL: no path can name it), else `/…` without a trailing slash.
+ */
+const issuerPath = (issuer: string): string => {
+  if (!URL.canParse(issuer)) return ''
   const { pathname } = new URL(issuer)
   return pathname === '/' ? '' : pathname.replace(/\/+$/, '')
 }
