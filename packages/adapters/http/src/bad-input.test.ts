@@ -235,6 +235,8 @@ describe('malformed requests never get a 5xx nor store an event', () => {
     for (const [publicUrl, path] of [
       ['https://licences.example.cn/elicence', '/elicence'],
       ['https://licences.example.cn/gov/elicence', '/gov/elicence'],
+      // An encoded path is asked for encoded, as the issuer URL spells it.
+      ['https://licences.example.cn/a%20b', '/a%20b'],
     ] as const) {
       const behindProxy = createServer({
         store: inMemoryEventStore(),
@@ -248,7 +250,12 @@ describe('malformed requests never get a 5xx nor store an event', () => {
         expect([path, found.statusCode]).toEqual([path, 200])
         expect(found.json().issuer).toBe(publicUrl)
         expect(found.headers['cache-control']).toMatch(/max-age=/)
-        for (const other of ['/other', `${path}/more`, path.slice(0, -1)]) {
+        for (const other of [
+          '/other',
+          `${path}/more`,
+          path.slice(0, -1),
+          `/${path.slice(1).replaceAll('/', '%2F')}`,
+        ].filter((asked) => asked !== path)) {
           const missing = await behindProxy.inject({
             method: 'GET',
             url: `/.well-known/jwt-vc-issuer${other}`,

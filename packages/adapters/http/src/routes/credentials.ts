@@ -128,9 +128,12 @@ export const registerCredentialRoutes = (app: FastifyInstance, context: Credenti
   // looked up with the well-known segment between host and path (draft-ietf-oauth-sd-jwt-vc,
   // "JWT VC Issuer Metadata"): `/.well-known/jwt-vc-issuer/elicence`. Any other path names no
   // issuer of this service.
-  app.get<{ Params: { '*': string } }>('/.well-known/jwt-vc-issuer/*', async (request, reply) => {
+  app.get('/.well-known/jwt-vc-issuer/*', async (request, reply) => {
     const path = issuerPath(context.issuer())
-    return path !== '' && `/${request.params['*']}` === path
+    // Compared as sent, not decoded: the issuer's path is in its URL's encoded form, so `/a%20b`
+    // is asked for as `/a%20b`, and `/a%2Fb` is not `/a/b`.
+    const asked = (request.raw.url ?? '').split(/[?#]/)[0] ?? ''
+    return path !== '' && asked === `/.well-known/jwt-vc-issuer${path}`
       ? sendMetadata(reply)
       : sendFailure(
           reply,
